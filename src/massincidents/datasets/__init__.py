@@ -1,0 +1,1 @@
+"""Bundled datasets and simulators (placeholder, being written)."""
