@@ -1,0 +1,36 @@
+# One command sets everything up and runs the main job; one runs the tests.
+#   make reproduce   create .venv, install the pinned environment, build data, analysis and book
+#   make test        the test suite (creates the environment first if needed)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce test lint constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book,dev]"
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(VENV)/bin/massincidents reproduce
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests analysis benchmarks
+
+constraints:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade "pip>=24"
+	.venv-lock/bin/pip install --quiet -e ".[book,dev]"
+	{ echo "# Exact versions of every dependency (direct and transitive), resolved on Python 3.11."; \
+	  echo "# Regenerate: make constraints (fresh venv, pip install -e '.[book,dev]', pip freeze)."; \
+	  .venv-lock/bin/pip freeze --exclude-editable | grep -v '^massincidents'; } > constraints.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf book/_build $(VENV)

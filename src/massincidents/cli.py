@@ -1,0 +1,197 @@
+"""The ``massincidents`` command line.
+
+``massincidents reproduce`` rebuilds everything from a clone: the processed
+tables in ``data/`` (from the raw files, when present), the analysis steps in
+``analysis/``, and the book into ``book/_build/html``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help=(
+        "Models and data for the study of mass incidents in China's provinces.\n\n"
+        "Rebuild the data, the analysis and the book with `massincidents reproduce`; "
+        "check a file of your own with `massincidents validate FILE`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+datasets_app = typer.Typer(help="List, describe and export the bundled datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _find_root(start: Path) -> Path:
+    """The clone's root: the nearest folder above ``start`` with analysis/ and book/."""
+    for folder in (start, *start.parents):
+        if (folder / "analysis").is_dir() and (folder / "book").is_dir() and (folder / "pyproject.toml").exists():
+            return folder
+    raise typer.BadParameter(
+        f"no massincidents clone found at or above {start} (looked for analysis/ and book/); "
+        "run from the repository or pass --root"
+    )
+
+
+def analysis_steps(root: Path) -> list[Path]:
+    """The numbered steps of ``analysis/`` in the order they run (``01_*.py``, ``02_*.py``, ...)."""
+    return sorted(p for p in (root / "analysis").glob("[0-9][0-9]_*.py"))
+
+
+def _jupyter_book() -> str:
+    """The ``jupyter-book`` script of the running environment."""
+    script = Path(sys.executable).parent / "jupyter-book"
+    if not script.exists():
+        raise typer.BadParameter(
+            "jupyter-book is not installed in this environment; install the book extra: "
+            "pip install 'massincidents[book]'"
+        )
+    return str(script)
+
+
+def _run(cmd: list[str], cwd: Path, log: Path) -> tuple[int, float]:
+    started = time.perf_counter()
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"\n$ {' '.join(cmd)}\n")
+        handle.flush()
+        proc = subprocess.run(cmd, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, check=False)
+    return proc.returncode, time.perf_counter() - started
+
+
+@app.command()
+def reproduce(
+    root: Annotated[Path | None, typer.Option(help="Repository root (default: found from the current folder).")] = None,
+    book: Annotated[bool, typer.Option("--book/--no-book", help="Build the book after the analysis.")] = True,
+) -> None:
+    """Build the processed data, run every analysis step, and build the book.
+
+    Runs each ``analysis/NN_*.py`` in order (the data steps keep the committed
+    tables when the raw folder ``../shared/data/raw`` is absent), then builds
+    the Jupyter Book into ``book/_build/html`` with warnings treated as errors.
+    Output of every step goes to ``book/_build/reproduce.log``.
+    """
+    root = (root or _find_root(Path.cwd())).resolve()
+    log = root / "book" / "_build" / "reproduce.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("", encoding="utf-8")
+    steps = [(p.stem, [sys.executable, str(p)]) for p in analysis_steps(root)]
+    if book:
+        steps.append(
+            ("book", [_jupyter_book(), "build", str(root / "book"), "--warningiserror", "--keep-going"])
+        )
+    timings = Table(title="massincidents reproduce", show_lines=False)
+    timings.add_column("step")
+    timings.add_column("seconds", justify="right")
+    timings.add_column("status")
+    failed = None
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("reproducing", total=len(steps))
+        for name, cmd in steps:
+            progress.update(task, description=f"running {name}")
+            code, seconds = _run(cmd, root, log)
+            timings.add_row(name, f"{seconds:.1f}", "ok" if code == 0 else f"failed ({code})")
+            progress.advance(task)
+            if code != 0:
+                failed = name
+                break
+    console.print(timings)
+    if failed:
+        console.print(f"[red]step {failed} failed[/red]; see {log}")
+        raise typer.Exit(1)
+    if book:
+        console.print(f"book built: {root / 'book' / '_build' / 'html' / 'index.html'}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="A CSV (UTF-8 or GBK), Excel or Parquet file, long or yearbook layout.")],
+    province: Annotated[str | None, typer.Option(help="Name of the province column (long layout).")] = None,
+    year: Annotated[str | None, typer.Option(help="Name of the year column (long layout).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    counts: Annotated[list[str] | None, typer.Option(help="Columns that must be non-negative whole numbers.")] = None,
+) -> None:
+    """Read FILE as a province panel and list every problem found, with rows and columns."""
+    import warnings
+
+    from massincidents.errors import DataError
+    from massincidents.io import read_panel
+    from massincidents.validate import validate as validate_frame
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            df = read_panel(file, province=province, year=year, sheet=sheet)
+            if counts:
+                validate_frame(df, counts=list(counts), source=str(file))
+        except DataError as err:
+            console.print(f"[red]{err}[/red]")
+            raise typer.Exit(1) from None
+    for w in caught:
+        console.print(f"[yellow]warning:[/yellow] {w.message}")
+    provinces = df.index.get_level_values(0).nunique()
+    years = df.index.get_level_values(1)
+    out.print(
+        f"[green]OK[/green] {file}: {len(df)} province-years, {provinces} provinces, "
+        f"{years.min()}-{years.max()}, columns: {', '.join(map(str, df.columns))}"
+    )
+
+
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """List the bundled datasets."""
+    from massincidents.datasets import bundled
+
+    table = Table()
+    table.add_column("name")
+    table.add_column("title")
+    for name in bundled.list():
+        table.add_row(name, bundled._CATALOG[name].title)
+    out.print(table)
+
+
+@datasets_app.command("describe")
+def datasets_describe(name: Annotated[str, typer.Argument(help="Dataset name, see `datasets list`.")]) -> None:
+    """Describe a dataset and its columns."""
+    from massincidents.datasets import bundled
+
+    try:
+        out.print(bundled.describe(name), markup=False)
+    except KeyError as err:
+        console.print(f"[red]{err.args[0]}[/red]")
+        raise typer.Exit(2) from None
+
+
+@datasets_app.command("export")
+def datasets_export(
+    name: Annotated[str, typer.Argument(help="Dataset name, see `datasets list`.")],
+    path: Annotated[Path, typer.Argument(help="Output file: .csv, .parquet or .xlsx.")],
+) -> None:
+    """Write a dataset to a CSV, Parquet or Excel file."""
+    from massincidents.datasets import bundled
+
+    try:
+        written = bundled.export(name, path)
+    except (KeyError, ValueError) as err:
+        console.print(f"[red]{err.args[0]}[/red]")
+        raise typer.Exit(2) from None
+    out.print(f"wrote {written}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

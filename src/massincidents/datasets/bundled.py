@@ -1,0 +1,180 @@
+"""Loaders for the processed tables built by ``analysis/`` into ``data/``.
+
+The tables ship inside the wheel as the resource package
+``massincidents._data`` (mapped from the repository's ``data/`` folder in
+``pyproject.toml``), so :func:`load` works the same from a clone and from an
+installed wheel.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a bundled table is and how to read it."""
+
+    name: str
+    title: str
+    description: str
+    index: tuple[str, ...]
+    dates: tuple[str, ...] = ()
+
+
+_CATALOG: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "clb_strikes",
+            "China Labour Bulletin strike map events, 2011-2017",
+            "One row per collective labour action recorded by China Labour Bulletin's "
+            "Strike Map (deduplicated): date, province, size band, industry, ownership, "
+            "and coded action, demand and state-response categories. CLB captures only "
+            "a small share of actions and its reach grew over time.",
+            ("event_id",),
+            ("date",),
+        ),
+        DatasetInfo(
+            "province_year",
+            "Province-year covariates and strike counts, 1998-2020",
+            "31 mainland provinces x 1998-2020: population, GDP, urbanisation, budgets, "
+            "investment, trade, ageing, wages, CPI, unemployment, income, spending by "
+            "function, leaders and growth targets, and CLB strike counts 2011-2017. "
+            "Missing stays missing.",
+            ("province", "year"),
+        ),
+        DatasetInfo(
+            "national_incidents",
+            "National counts of mass incidents, 1993-2010",
+            "Annual national counts of mass incidents and participants as reported by "
+            "officials and scholars, with the definition and source of every row; the "
+            "2005 and 2006 figures use other definitions and are flagged.",
+            ("year", "unit"),
+        ),
+        DatasetInfo(
+            "leader_spells",
+            "Provincial party secretaries and governors, tenure spells",
+            "One row per tenure of a provincial party secretary or governor: province, "
+            "role, start and end, for survival analysis.",
+            ("province", "role", "start"),
+            ("start", "end"),
+        ),
+    )
+}
+
+
+def _data_root() -> Path:
+    """Folder holding the processed tables (installed resource package or clone)."""
+    try:
+        root = resources.files("massincidents._data")
+        candidate = Path(str(root))
+        if candidate.is_dir() and any(candidate.glob("*.csv")):
+            return candidate
+    except ModuleNotFoundError:
+        pass
+    clone = Path(__file__).resolve().parents[3] / "data"
+    return clone
+
+
+def list() -> builtins.list[str]:  # noqa: A001 - the public name in DESIGN.md
+    """Names of the bundled datasets that are present."""
+    root = _data_root()
+    return [name for name in _CATALOG if (root / f"{name}.csv").exists()]
+
+
+def _info(name: str) -> DatasetInfo:
+    if name not in _CATALOG:
+        raise KeyError(
+            f"unknown dataset {name!r}; available: {', '.join(sorted(_CATALOG))}"
+        )
+    return _CATALOG[name]
+
+
+def load(name: str) -> pd.DataFrame:
+    """Load a bundled processed table.
+
+    Parameters
+    ----------
+    name
+        One of :func:`list`: ``"clb_strikes"``, ``"province_year"``,
+        ``"national_incidents"``, ``"leader_spells"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``province_year`` is indexed by (``province``, ``year``); the others
+        have a default index. Date columns are parsed; province codes are
+        integers (nullable where unknown).
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> py = mi.datasets.load("province_year")
+    >>> py.index.names
+    FrozenList(['province', 'year'])
+    """
+    info = _info(name)
+    path = _data_root() / f"{name}.csv"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"dataset {name!r} is not built: {path} is missing; run `massincidents reproduce`"
+        )
+    df = pd.read_csv(path, parse_dates=list(info.dates) or False, encoding="utf-8")
+    if "province" in df.columns:
+        df["province"] = df["province"].astype("Int64")
+        if df["province"].notna().all():
+            df["province"] = df["province"].astype("int64")
+    if info.index == ("province", "year"):
+        df = df.set_index(["province", "year"]).sort_index()
+    df.attrs["dataset"] = name
+    df.attrs["source_file"] = str(path)
+    return df
+
+
+def describe(name: str) -> str:
+    """A short description of a dataset and its columns from the codebook."""
+    info = _info(name)
+    text = [f"{info.name}: {info.title}", "", info.description]
+    codebook = _data_root() / "CODEBOOK.md"
+    if codebook.exists():
+        section = _codebook_section(codebook.read_text(encoding="utf-8"), name)
+        if section:
+            text += ["", section]
+    return "\n".join(text)
+
+
+def _codebook_section(markdown: str, name: str) -> str:
+    lines = markdown.splitlines()
+    out: builtins.list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith("## "):
+            inside = line[3:].strip().strip("`") == name
+            continue
+        if inside:
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def export(name: str, path: str | Path) -> Path:
+    """Write a bundled dataset to ``path``: CSV, Parquet or Excel, by extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in {".csv", ".parquet", ".xlsx"}:
+        raise ValueError(f"unsupported export format {suffix!r}; use .csv, .parquet or .xlsx")
+    df = load(name)
+    if _info(name).index == ("province", "year"):
+        df = df.reset_index()
+    path = Path(path)
+    if suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_excel(path, index=False)
+    return path
