@@ -115,6 +115,8 @@ def write_sources_md() -> Path:
     ]
     for path in sorted(SOURCES_DIR.glob("*.json")):
         payload = json.loads(path.read_text(encoding="utf-8"))
+        if "inputs" not in payload:  # e.g. a row-accounting record, not a source list
+            continue
         lines += [f"## `{payload['table']}`", "", "| input file | SHA-256 | origin | used for |"]
         lines += ["|---|---|---|---|"]
         for rec in payload["inputs"]:

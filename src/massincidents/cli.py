@@ -31,8 +31,8 @@ app = typer.Typer(
 datasets_app = typer.Typer(help="List, describe and export the bundled datasets.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _find_root(start: Path) -> Path:

@@ -125,7 +125,7 @@ def load(name: str) -> pd.DataFrame:
         raise FileNotFoundError(
             f"dataset {name!r} is not built: {path} is missing; run `massincidents reproduce`"
         )
-    df = pd.read_csv(path, parse_dates=list(info.dates) or False, encoding="utf-8")
+    df = pd.read_csv(path, parse_dates=builtins.list(info.dates) or False, encoding="utf-8")
     if "province" in df.columns:
         df["province"] = df["province"].astype("Int64")
         if df["province"].notna().all():

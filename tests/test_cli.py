@@ -1,0 +1,76 @@
+"""The massincidents command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from massincidents.cli import analysis_steps, app
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("reproduce", "validate", "datasets"):
+        assert command in result.output
+
+
+def test_datasets_list_describe_export(tmp_path) -> None:
+    listed = runner.invoke(app, ["datasets", "list"])
+    assert listed.exit_code == 0 and "clb_strikes" in listed.output
+    described = runner.invoke(app, ["datasets", "describe", "national_incidents"])
+    assert described.exit_code == 0 and "National counts" in described.output
+    out = tmp_path / "ni.csv"
+    exported = runner.invoke(app, ["datasets", "export", "national_incidents", str(out)])
+    assert exported.exit_code == 0 and out.exists()
+    unknown = runner.invoke(app, ["datasets", "describe", "nope"])
+    assert unknown.exit_code == 2 and "available" in unknown.output
+
+
+def test_validate_good_and_bad_files(tmp_path) -> None:
+    good = tmp_path / "good.csv"
+    pd.DataFrame(
+        {"province": ["Beijing", "Tianjin", "Beijing", "Tianjin"], "year": [2010, 2010, 2011, 2011], "strikes": [1, 2, 3, 4]}
+    ).to_csv(good, index=False)
+    ok = runner.invoke(app, ["validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert "OK" in ok.output and "4 province-years" in ok.output
+
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame(
+        {"province": ["Beijing", "Beijing", "Atlantis"], "year": [2010, 2010, 2011], "strikes": [1, -2, 3]}
+    ).to_csv(bad, index=False)
+    result = runner.invoke(app, ["validate", str(bad), "--counts", "strikes"])
+    assert result.exit_code == 1
+    assert "bad.csv" in result.output
+    assert "Atlantis" in result.output
+
+
+def test_analysis_steps_are_numbered_and_ordered() -> None:
+    names = [p.name for p in analysis_steps(REPO_ROOT)]
+    assert names == sorted(names) and names, names
+    assert names[0].startswith("01_")
+
+
+@pytest.mark.slow
+def test_reproduce_without_raw_keeps_committed_tables(tmp_path, monkeypatch) -> None:
+    """With no raw folder every data step says so and leaves data/ byte-identical."""
+    clone = tmp_path / "clone"
+    for part in ("analysis", "book", "data"):
+        shutil.copytree(REPO_ROOT / part, clone / part, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    shutil.copy(REPO_ROOT / "pyproject.toml", clone / "pyproject.toml")
+    before = {p.name: p.read_bytes() for p in (clone / "data").glob("*.csv")}
+    monkeypatch.setenv("MASSINCIDENTS_RAW", str(tmp_path / "no-raw-here"))
+    result = runner.invoke(app, ["reproduce", "--root", str(clone), "--no-book"])
+    assert result.exit_code == 0, result.output
+    after = {p.name: p.read_bytes() for p in (clone / "data").glob("*.csv")}
+    assert after == before
+    log = (clone / "book" / "_build" / "reproduce.log").read_text(encoding="utf-8")
+    assert "keep" in log.lower()
