@@ -1,0 +1,458 @@
+"""Build ``data/clb_strikes.csv``: China Labour Bulletin strike-map events, 2011-2017.
+
+One row per collective labour action in CLB's Strike Map exports (one Excel file
+per year in ``raw/clb_strike_map/``), after removing exact duplicate rows.
+Only facts and coded categories are written: date, province code, size band,
+industry, enterprise type and 0/1 indicators for CLB's fixed vocabularies of
+actions, demands and responses. The free-text columns (Title, Description,
+Employer) and any free-text fragments in the multi-valued cells are never
+written; fragments outside CLB's vocabulary only set an ``*_other`` indicator.
+
+Row accounting (raw rows per file, duplicates removed, unknown provinces, rows
+written) is printed and saved to ``data/sources/clb_strikes_accounting.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    CODEBOOK_DIR,
+    SOURCES_DIR,
+    RawDataMissing,
+    record_sources,
+    require_raw,
+    write_table,
+)
+from massincidents.provinces import normalise_provinces
+
+TABLE = "clb_strikes"
+YEARS = tuple(range(2011, 2018))
+RAW_FILES = tuple(f"clb_strike_map/clb_{y}01_{y}12.xlsx" for y in YEARS)
+USED_FOR = (
+    "coded columns (Title, Description, Employer read only to deduplicate and order rows; "
+    "never written)"
+)
+ORIGIN = (
+    "China Labour Bulletin Strike Map export (clb.org.hk), Jan 2018; copied from "
+    "thoera/china_labour @ 9bf655caf2f51408642190d5bbc1221dfaa905d5 data/clb_*.xlsx"
+)
+
+RAW_COLUMNS = (
+    "Date",
+    "Title",
+    "Description",
+    "Province",
+    "Industry",
+    "Participants",
+    "Employer",
+    "Enterprise Type",
+    "Action Taken Involve",
+    "Employee Demands Involve",
+    "Response to Collective Action",
+)
+#: Free-text columns that are read (to deduplicate and hash rows) but never written.
+TEXT_COLUMNS = ("Title", "Description", "Employer")
+
+#: Raw participant labels -> ordered size bands.
+SIZE_BANDS: dict[str, str] = {
+    "1-100 Persons": "1-100",
+    "100-1000 Persons": "100-1000",
+    "1000-10000 Persons": "1000-10000",
+    "10000+ Persons": "10000+",
+}
+SIZE_ORDER: tuple[str, ...] = tuple(SIZE_BANDS.values())
+
+# CLB's fixed vocabularies: the capitalised menu labels that occur >= 50 times in
+# exactly this spelling in the 2011-2017 exports. Every other fragment is free text
+# typed by CLB staff: lower-case phrases in many spellings (the most frequent,
+# "threaten to jump off building", ~290 rows over ~20 spellings; "illegal cabs",
+# ~130) or capitalised one-offs (< 20 rows each). Matching ignores case and spacing.
+ACTIONS: dict[str, str] = {
+    "Protest or Demonstration": "action_protest_demonstration",
+    "Sit-in": "action_sit_in",
+    "Strike": "action_strike",
+    "Block road": "action_block_road",
+    "Transport Strike": "action_transport_strike",
+}
+DEMANDS: dict[str, str] = {
+    "Wage Arrears": "demand_wage_arrears",
+    "Pay Increase": "demand_pay_increase",
+    "Compensation": "demand_compensation",
+    "Relocation or Closure": "demand_relocation_closure",
+    "Social Security": "demand_social_security",
+    "Layoffs": "demand_layoffs",
+    "Restructure Merger": "demand_restructure_merger",
+    "Pension": "demand_pension",
+    "OT": "demand_overtime",
+    "Housing Fund": "demand_housing_fund",
+    "Work Conditions": "demand_work_conditions",
+    "Management Supervision": "demand_management_supervision",
+}
+RESPONSES: dict[str, str] = {
+    "Police": "response_police",
+    "Arrest(s)": "response_arrests",
+    "Government Mediation": "response_government_mediation",
+    "Negotiation": "response_negotiation",
+    "Beaten": "response_beaten",
+}
+#: raw column -> (prefix, vocabulary)
+MULTI_VALUED: dict[str, tuple[str, dict[str, str]]] = {
+    "Action Taken Involve": ("action", ACTIONS),
+    "Employee Demands Involve": ("demand", DEMANDS),
+    "Response to Collective Action": ("response", RESPONSES),
+}
+
+BASE_COLUMNS = (
+    "event_id",
+    "date",
+    "year",
+    "month",
+    "province",
+    "province_unknown",
+    "size_band",
+    "size_rank",
+    "industry",
+    "ownership",
+)
+
+
+def indicator_columns() -> list[str]:
+    """Names of the indicator and count columns, in output order.
+
+    Returns
+    -------
+    list of str
+        For each multi-valued field: one column per vocabulary label, then
+        ``<prefix>_other`` and ``n_<prefix>``.
+    """
+    cols: list[str] = []
+    for prefix, vocab in MULTI_VALUED.values():
+        cols += [*vocab.values(), f"{prefix}_other", f"n_{prefix}"]
+    return cols
+
+
+def output_columns() -> list[str]:
+    """Fixed column order of ``clb_strikes.csv``."""
+    return [*BASE_COLUMNS, *indicator_columns()]
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"\s+", " ", label).strip().casefold()
+
+
+def split_cell(value: object, vocab: dict[str, str]) -> tuple[set[str], int]:
+    """Split one comma-separated cell into vocabulary columns and free-text fragments.
+
+    Parameters
+    ----------
+    value
+        The raw cell (a string or missing).
+    vocab
+        Mapping of CLB vocabulary labels to output column names.
+
+    Returns
+    -------
+    columns, n_other
+        The indicator columns set by the cell and the number of non-empty
+        fragments that are not in the vocabulary.
+    """
+    if not isinstance(value, str):
+        return set(), 0
+    lookup = {_norm(k): v for k, v in vocab.items()}
+    found: set[str] = set()
+    n_other = 0
+    for fragment in value.split(","):
+        key = _norm(fragment)
+        if not key:
+            continue
+        if key in lookup:
+            found.add(lookup[key])
+        else:
+            n_other += 1
+    return found, n_other
+
+
+def row_hash(raw: pd.DataFrame) -> pd.Series:
+    """SHA-256 of every raw row (all columns, text included), for a stable order.
+
+    Parameters
+    ----------
+    raw
+        Raw rows with the columns ``RAW_COLUMNS`` as strings (missing = NaN).
+
+    Returns
+    -------
+    pandas.Series
+        Hex digests, one per row.
+    """
+
+    def digest(values: tuple[object, ...]) -> str:
+        text = "\x1f".join("" if not isinstance(v, str) else v for v in values)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    return pd.Series(
+        [digest(t) for t in raw[list(RAW_COLUMNS)].itertuples(index=False, name=None)],
+        index=raw.index,
+    )
+
+
+def read_raw(paths: list[Path]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Read the yearly exports as strings and check their columns.
+
+    Returns
+    -------
+    raw, rows_per_file
+        The concatenated raw rows and the number of rows in each file.
+    """
+    frames = []
+    counts: dict[str, int] = {}
+    for path in paths:
+        frame = pd.read_excel(path, dtype=str)
+        if tuple(frame.columns) != RAW_COLUMNS:
+            raise ValueError(f"{path.name}: unexpected columns {list(frame.columns)}")
+        counts[path.name] = len(frame)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True), counts
+
+
+def build(paths: list[Path]) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Derive the processed table and its row accounting from the raw exports.
+
+    Parameters
+    ----------
+    paths
+        The seven yearly Excel exports.
+
+    Returns
+    -------
+    table, accounting
+        ``table`` has the columns of :func:`output_columns`, sorted by
+        ``event_id``; ``accounting`` records how every raw row was used.
+    """
+    raw, per_file = read_raw(paths)
+    n_raw = len(raw)
+
+    # Exact duplicates: compare every raw column, free text included, so that
+    # two different events with the same coding are kept apart.
+    deduped = raw.drop_duplicates(subset=list(RAW_COLUMNS)).reset_index(drop=True)
+    n_dup = n_raw - len(deduped)
+    near_dups = int(
+        deduped.duplicated(subset=["Date", "Description"]).sum()
+    )  # same report, coded differently: kept, only counted
+
+    dates = pd.to_datetime(deduped["Date"], format="%Y-%m-%d", errors="raise")
+    deduped["_hash"] = row_hash(deduped)
+    deduped["_date"] = dates
+    deduped = deduped.sort_values(["_date", "_hash"], kind="mergesort").reset_index(drop=True)
+    dates = deduped["_date"]
+
+    out = pd.DataFrame(index=deduped.index)
+    out["event_id"] = range(1, len(deduped) + 1)
+    out["date"] = dates.dt.strftime("%Y-%m-%d")
+    out["year"] = dates.dt.year
+    out["month"] = dates.dt.month
+
+    province_raw = deduped["Province"].str.strip()
+    unknown = province_raw.eq("0")
+    codes, failed = normalise_provinces(province_raw.where(~unknown))
+    unmapped = sorted(set(province_raw[failed & ~unknown]))
+    if unmapped:
+        raise ValueError(f"province spellings that did not map: {unmapped}")
+    out["province"] = codes
+    out["province_unknown"] = unknown.astype(int)
+
+    sizes = deduped["Participants"].str.strip()
+    unknown_sizes = sorted(set(sizes.dropna()) - set(SIZE_BANDS))
+    if unknown_sizes:
+        raise ValueError(f"unexpected participant labels: {unknown_sizes}")
+    out["size_band"] = sizes.map(SIZE_BANDS)
+    out["size_rank"] = out["size_band"].map({b: i + 1 for i, b in enumerate(SIZE_ORDER)})
+    out["size_rank"] = out["size_rank"].astype("Int64")
+    out["industry"] = deduped["Industry"].str.strip()
+    out["ownership"] = deduped["Enterprise Type"].str.strip()
+
+    other_fragments: dict[str, int] = {}
+    for column, (prefix, vocab) in MULTI_VALUED.items():
+        parsed = [split_cell(v, vocab) for v in deduped[column]]
+        for name in vocab.values():
+            out[name] = [int(name in found) for found, _ in parsed]
+        out[f"{prefix}_other"] = [int(n > 0) for _, n in parsed]
+        out[f"n_{prefix}"] = out[[*vocab.values(), f"{prefix}_other"]].sum(axis=1)
+        other_fragments[prefix] = sum(n for _, n in parsed)
+
+    out = out[output_columns()]
+    by_year = {str(y): int(n) for y, n in out["year"].value_counts().sort_index().items()}
+    accounting: dict[str, object] = {
+        "table": TABLE,
+        "raw_rows_per_file": per_file,
+        "raw_rows": n_raw,
+        "exact_duplicates_removed": n_dup,
+        "rows_after_deduplication": len(deduped),
+        "same_date_and_description_kept": near_dups,
+        "unknown_province_kept": int(unknown.sum()),
+        "missing_size_band": int(out["size_band"].isna().sum()),
+        "missing_industry": int(out["industry"].isna().sum()),
+        "missing_ownership": int(out["ownership"].isna().sum()),
+        "empty_cells": {p: int(out[f"n_{p}"].eq(0).sum()) for p, _ in MULTI_VALUED.values()},
+        "fragments_mapped_to_other": other_fragments,
+        "rows_written": len(out),
+        "rows_written_per_year": by_year,
+    }
+    return out, accounting
+
+
+CODEBOOK_INTRO = (
+    "One row per collective labour action (strike, protest, sit-in, road block) recorded by "
+    "China Labour Bulletin's Strike Map, 2011-2017, after removing exact duplicate rows; CLB "
+    "captures only a small share of actions and its reach grew over time, so counts are not "
+    "a census."
+)
+YEARS_COVERED = "2011-2017"
+CODEBOOK_BASE: tuple[tuple[str, str, str, str], ...] = (
+    # column, meaning, unit/values, source
+    (
+        "event_id",
+        "event identifier, stable across rebuilds (rows sorted by date, then by a "
+        "SHA-256 hash of the full raw row)",
+        "integer 1..N",
+        "derived",
+    ),
+    ("date", "date of the event as reported by CLB", "ISO date", "CLB `Date`"),
+    ("year", "calendar year of `date`", "year", "derived"),
+    ("month", "calendar month of `date`", "1-12", "derived"),
+    (
+        "province",
+        "province where the event took place",
+        'GB/T 2260 code; empty when CLB gives "0" (unknown)',
+        "CLB `Province`",
+    ),
+    (
+        "province_unknown",
+        'CLB recorded the province as unknown ("0"); the row is kept so '
+        "that yearly totals stay complete",
+        "0/1",
+        "CLB `Province`",
+    ),
+    (
+        "size_band",
+        "number of participants, CLB band",
+        '"1-100", "100-1000", "1000-10000", "10000+" (ordered); empty if not recorded',
+        "CLB `Participants`",
+    ),
+    ("size_rank", "order of `size_band`", "1-4; empty if not recorded", "derived"),
+    (
+        "industry",
+        "industry category",
+        "Construction, Manufacturing, Transportation, "
+        "Services, Education, Mining, Retail, Other; empty if not recorded",
+        "CLB `Industry`",
+    ),
+    (
+        "ownership",
+        "enterprise type",
+        "Private Enterprise, State-Owned Enterprise, "
+        "Foreign-Owned Enterprise, Hong Kong / Macau / Taiwan-Owned Enterprise, Joint Venture, "
+        "Unknown; empty if not recorded",
+        "CLB `Enterprise Type`",
+    ),
+)
+OTHER_EXAMPLES = {
+    "action": "e.g. threats to jump from a building",
+    "demand": "e.g. taxi drivers' complaints about unlicensed cabs or ride apps, equal pay",
+    "response": "e.g. fines, pepper spray, court rulings",
+}
+CODEBOOK_FOOTER = (
+    "Vocabulary: CLB's capitalised menu labels that occur at least 50 times in exactly that "
+    "spelling (matched ignoring case and spacing). Every other fragment is free text typed by "
+    "CLB staff, in many spellings (the most frequent are threats to jump from a building, "
+    "about 290 events, and complaints about unlicensed cabs, about 130), and only sets "
+    "`*_other`. Exact duplicates are detected on all eleven raw columns, the free text "
+    "included; a few pairs share date and description but are coded differently, and are "
+    "kept (see `sources/clb_strikes_accounting.json`)."
+)
+
+
+def codebook_md() -> str:
+    """The codebook fragment of the table (Markdown)."""
+    rows = [(*row, YEARS_COVERED) for row in CODEBOOK_BASE]
+    for column, (prefix, vocab) in MULTI_VALUED.items():
+        noun = {"action": "action", "demand": "demands", "response": "response"}[prefix]
+        for label, name in vocab.items():
+            gloss = " (overtime pay)" if label == "OT" else ""
+            rows.append(
+                (name, f'{noun} included "{label}"{gloss}', "0/1", f"CLB `{column}`", YEARS_COVERED)
+            )
+        rows.append(
+            (
+                f"{prefix}_other",
+                f"the cell also held a fragment outside CLB's {prefix} vocabulary (free text, "
+                f"{OTHER_EXAMPLES[prefix]}); the text is not shipped",
+                "0/1",
+                f"CLB `{column}`",
+                YEARS_COVERED,
+            )
+        )
+        empty = "cell empty in the raw file"
+        if prefix == "response":
+            empty = "no response recorded (about two thirds of events)"
+        rows.append(
+            (
+                f"n_{prefix}",
+                f"number of {prefix} indicators set; 0 = {empty}",
+                "count",
+                "derived",
+                YEARS_COVERED,
+            )
+        )
+    lines = [f"## {TABLE}", "", CODEBOOK_INTRO, ""]
+    lines += [
+        "| column | meaning | unit/values | source | years covered |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| `{c}` | {m} | {u} | {s} | {y} |" for c, m, u, s, y in rows]
+    lines += ["", CODEBOOK_FOOTER, ""]
+    if [r[0] for r in rows] != output_columns():
+        raise AssertionError("codebook and table columns differ")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Build the table, its source record, accounting and codebook fragment.
+
+    Returns
+    -------
+    int
+        0 on success, also when the raw files are absent (the committed table is kept).
+    """
+    try:
+        paths = require_raw(*RAW_FILES)
+    except RawDataMissing as exc:
+        print(f"{TABLE}: {exc}")
+        return 0
+    table, accounting = build(paths)
+    path = write_table(table, TABLE)
+    record_sources(
+        TABLE,
+        [(p, ORIGIN, USED_FOR) for p in paths],
+    )
+    SOURCES_DIR.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    (SOURCES_DIR / f"{TABLE}_accounting.json").write_text(text, encoding="utf-8")
+    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
+    (CODEBOOK_DIR / f"{TABLE}.md").write_text(codebook_md(), encoding="utf-8")
+    print(f"{TABLE}: wrote {path} ({len(table)} rows)")
+    print(json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

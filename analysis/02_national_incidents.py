@@ -1,0 +1,309 @@
+"""Build ``data/national_incidents.csv``: national counts of mass incidents, 1993-2010.
+
+One row per (year, unit) figure in ``raw/national/national_mass_incident_counts.csv``
+(a compilation of published figures with the source chain of each row). The
+definitions behind the figures change, so every row carries a ``series`` code:
+only rows of the same series may be compared or joined into a time series.
+
+- ``mass_incidents_1993_2004``: Ministry of Public Security counts of "mass
+  incidents" (quntixing shijian), 1993-2004, the comparable series.
+- ``participants_1993_2004``: participants in those incidents (unit ``participants``).
+- ``public_order_disturbances_2005``: the 87,000 of 2005 count "public order
+  disturbances", a different category.
+- ``mass_incidents_narrow_2006``: the 23,000 of 2006 use an apparently narrower
+  definition.
+- ``nonofficial_estimates``: later academic estimates (2008, 2010), not official.
+
+Rows with ``status == "unverified"`` still lack a primary citation and must not
+be used before one is found.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    CODEBOOK_DIR,
+    RawDataMissing,
+    record_sources,
+    require_raw,
+    write_table,
+)
+
+TABLE = "national_incidents"
+RAW_FILE = "national/national_mass_incident_counts.csv"
+ORIGIN = (
+    "compiled from published reports (Tanner 2004; Zhou Yongkang 2005 via CECC; MPS press "
+    "release Jan 2006; others), with the source chain of every row in the file"
+)
+RAW_COLUMNS = (
+    "year",
+    "value",
+    "unit",
+    "measure",
+    "original_source",
+    "where_checked",
+    "status",
+    "notes",
+)
+COLUMNS = (
+    "year",
+    "unit",
+    "value",
+    "series",
+    "comparable_1993_2004",
+    "official",
+    "status",
+    "measure",
+    "source",
+    "notes",
+)
+UNITS = ("incidents", "participants")
+STATUSES = ("verified", "unverified")
+SERIES = (
+    "mass_incidents_1993_2004",
+    "participants_1993_2004",
+    "public_order_disturbances_2005",
+    "mass_incidents_narrow_2006",
+    "nonofficial_estimates",
+)
+
+#: Short forms of the citations in ``original_source`` (raw text -> short citation).
+SHORT_SOURCES: dict[str, str] = {
+    "Ministry of Public Security figures as reported in Tanner, M.S. (2004) 'China Rethinks "
+    "Unrest', The Washington Quarterly 27(3)": "MPS, in Tanner (2004), Washington Quarterly 27(3)",
+    "Minister of Public Security Zhou Yongkang (2005), via Phoenix TV 2005-07-06 and CECC "
+    "2005-08-01": "Zhou Yongkang (2005), via Phoenix TV 2005-07-06 and CECC 2005-08-01",
+    "official statistics as summarised in the chapter abstract": (
+        "official statistics, in Taylor & Francis chapter doi:10.4324/9781315260433-13"
+    ),
+    "MPS figures (Tanner 2004; Zhou Yongkang 2005)": (
+        "MPS, in Tanner (2004) and Zhou Yongkang (2005)"
+    ),
+    "Zhou Yongkang (2005), via Phoenix TV 2005-07-06 / CECC 2005-08-01": (
+        "Zhou Yongkang (2005), via Phoenix TV 2005-07-06 and CECC 2005-08-01"
+    ),
+    "Ministry of Public Security press release, January 2006 (reported by Financial Times, "
+    "R. McGregor)": "MPS press release, Jan 2006 (Financial Times, R. McGregor)",
+    "government figure cited in China Economic Review blog (2007)": (
+        "government figure, cited in China Economic Review (2007)"
+    ),
+    "commonly attributed to MPS via Tanner (2004)": "attributed to MPS via Tanner (2004)",
+    "commonly attributed to Chinese academic estimates (e.g. CASS / Yu Jianrong)": (
+        "attributed to Chinese academic estimates (CASS / Yu Jianrong)"
+    ),
+    "Sun Liping (Tsinghua), 2011": "Sun Liping (Tsinghua), 2011",
+}
+
+
+def resolve_sources(raw: pd.DataFrame) -> pd.Series:
+    """Replace "same as above" by the citation of the row above, then shorten.
+
+    Parameters
+    ----------
+    raw
+        The raw rows, in file order.
+
+    Returns
+    -------
+    pandas.Series
+        One short citation per row. A citation not in ``SHORT_SOURCES`` is kept
+        as written (and reported), so nothing is lost when the file grows.
+    """
+    resolved: list[str] = []
+    previous = ""
+    for text in raw["original_source"].fillna("").str.strip():
+        if text.lower() in {"same as above", "same"}:
+            if not previous:
+                raise ValueError("'same as above' in the first row")
+            text = previous
+        previous = text
+        resolved.append(text)
+    unknown = sorted(set(resolved) - set(SHORT_SOURCES))
+    for text in unknown:
+        print(f"{TABLE}: citation kept as written (no short form): {text!r}")
+    return pd.Series([SHORT_SOURCES.get(t, t) for t in resolved], index=raw.index)
+
+
+def classify(row: pd.Series) -> str:
+    """Series code of one raw row (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        For a row that fits no known series, so that new rows are looked at.
+    """
+    year, unit = int(row["year"]), row["unit"]
+    measure, notes = str(row["measure"]).lower(), str(row["notes"]).lower()
+    if unit == "participants" and 1993 <= year <= 2004:
+        return "participants_1993_2004"
+    if unit != "incidents":
+        raise ValueError(f"unexpected unit {unit!r} in {year}")
+    if "public order disturbance" in measure:
+        return "public_order_disturbances_2005"
+    if year == 2006:
+        return "mass_incidents_narrow_2006"
+    if "non-official" in notes:
+        return "nonofficial_estimates"
+    if 1993 <= year <= 2004 and measure.startswith("mass incidents"):
+        return "mass_incidents_1993_2004"
+    raise ValueError(f"row {year}/{unit} fits no known series: {row['measure']!r}")
+
+
+def build(path: Path) -> pd.DataFrame:
+    """Derive the processed table from the raw compilation.
+
+    Parameters
+    ----------
+    path
+        ``national_mass_incident_counts.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``COLUMNS``, sorted by ``year`` then ``unit``.
+    """
+    raw = pd.read_csv(
+        path, dtype={"year": int, "value": int}, keep_default_na=False, na_values=[""]
+    )
+    if tuple(raw.columns) != RAW_COLUMNS:
+        raise ValueError(f"unexpected columns {list(raw.columns)}")
+    if not raw["unit"].isin(UNITS).all() or not raw["status"].isin(STATUSES).all():
+        raise ValueError("unexpected unit or status values")
+    out = pd.DataFrame(
+        {
+            "year": raw["year"],
+            "unit": raw["unit"],
+            "value": raw["value"],
+            "series": raw.apply(classify, axis=1),
+            "status": raw["status"],
+            "measure": raw["measure"].str.strip(),
+            "source": resolve_sources(raw),
+            "notes": raw["notes"].fillna("").str.strip(),
+        }
+    )
+    out["comparable_1993_2004"] = (
+        out["series"].isin(["mass_incidents_1993_2004", "participants_1993_2004"]).astype(int)
+    )
+    out["official"] = (out["series"] != "nonofficial_estimates").astype(int)
+    out = out.sort_values(["year", "unit"], kind="mergesort").reset_index(drop=True)
+    if out.duplicated(["year", "unit"]).any():
+        raise ValueError("duplicate (year, unit) rows")
+    return out[list(COLUMNS)]
+
+
+CODEBOOK_INTRO = (
+    "One row per published national annual figure (a count of incidents or of participants) "
+    "for mainland China, 1993-2010, with its definition, source and verification status; "
+    "only rows of the same `series` may be compared."
+)
+Y = "1993-2010"
+CODEBOOK_ROWS: tuple[tuple[str, ...], ...] = (
+    # column, meaning, unit/values, source, years covered
+    ("`year`", "calendar year the figure refers to", "year", "compilation", Y),
+    ("`unit`", "what is counted", '"incidents" or "participants"', "compilation", Y),
+    ("`value`", "the published figure", "count (national total)", "compilation", Y),
+    (
+        "`series`",
+        'definition the figure belongs to: `mass_incidents_1993_2004` (MPS "mass '
+        'incidents", the comparable series), `participants_1993_2004` (participants in them), '
+        '`public_order_disturbances_2005` (the 87,000 of 2005 count "public order '
+        'disturbances", a wider category), `mass_incidents_narrow_2006` (the 23,000 of 2006, '
+        "apparently a narrower definition), `nonofficial_estimates` (academic estimates 2008 "
+        "and 2010)",
+        "code",
+        "derived from measure and notes",
+        Y,
+    ),
+    (
+        "`comparable_1993_2004`",
+        "1 if the row belongs to the comparable 1993-2004 MPS "
+        "definition; never splice rows with 0 onto that series",
+        "0/1",
+        "derived",
+        Y,
+    ),
+    (
+        "`official`",
+        "1 for government (MPS) figures, 0 for non-official academic estimates",
+        "0/1",
+        "derived from notes",
+        Y,
+    ),
+    (
+        "`status`",
+        "`verified` = traced to a published source; `unverified` = commonly quoted "
+        "but still lacking a primary citation: do not use before one is found",
+        "verified, unverified",
+        "compilation",
+        Y,
+    ),
+    ("`measure`", "definition as stated by the source", "text label", "compilation", Y),
+    (
+        "`source`",
+        "short citation of the original source",
+        "citation",
+        "compilation (`original_source`)",
+        Y,
+    ),
+    (
+        "`notes`",
+        "caveats recorded by the compiler (e.g. 1993 often quoted as 8,709; 1994 a round number)",
+        "text",
+        "compilation",
+        Y,
+    ),
+)
+CODEBOOK_FOOTER = (
+    "Years not listed have no published figure in the compilation. The full source chain, "
+    "including where each figure was checked, is in the raw file "
+    "`national/national_mass_incident_counts.csv` (see `SOURCES.md`)."
+)
+
+
+def render_codebook(intro: str, rows: tuple[tuple[str, ...], ...], footer: str) -> str:
+    """Markdown codebook fragment: heading, one-sentence intro, column table, footer."""
+    lines = [f"## {TABLE}", "", intro, ""]
+    lines += [
+        "| column | meaning | unit/values | source | years covered |",
+        "|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", footer, ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Build the table, its source record and codebook fragment.
+
+    Returns
+    -------
+    int
+        0 on success, also when the raw file is absent (the committed table is kept).
+    """
+    try:
+        (path,) = require_raw(RAW_FILE)
+    except RawDataMissing as exc:
+        print(f"{TABLE}: {exc}")
+        return 0
+    table = build(path)
+    out = write_table(table, TABLE)
+    record_sources(TABLE, [(path, ORIGIN, "all rows and columns (citations shortened)")])
+    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
+    (CODEBOOK_DIR / f"{TABLE}.md").write_text(
+        render_codebook(CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER), encoding="utf-8"
+    )
+    counts = table.groupby(["series", "status"]).size()
+    print(f"{TABLE}: read {len(table)} raw rows, wrote {out} ({len(table)} rows)")
+    for (series, status), n in counts.items():
+        print(f"  {series:32s} {status:10s} {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
