@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_codebook_md, write_sources_md  # noqa: E402
+from _common import write_codebook_md, write_sources_md
 
 
 def main() -> int:

@@ -37,7 +37,11 @@ def test_datasets_list_describe_export(tmp_path) -> None:
 def test_validate_good_and_bad_files(tmp_path) -> None:
     good = tmp_path / "good.csv"
     pd.DataFrame(
-        {"province": ["Beijing", "Tianjin", "Beijing", "Tianjin"], "year": [2010, 2010, 2011, 2011], "strikes": [1, 2, 3, 4]}
+        {
+            "province": ["Beijing", "Tianjin", "Beijing", "Tianjin"],
+            "year": [2010, 2010, 2011, 2011],
+            "strikes": [1, 2, 3, 4],
+        }
     ).to_csv(good, index=False)
     ok = runner.invoke(app, ["validate", str(good)])
     assert ok.exit_code == 0, ok.output
@@ -45,7 +49,11 @@ def test_validate_good_and_bad_files(tmp_path) -> None:
 
     bad = tmp_path / "bad.csv"
     pd.DataFrame(
-        {"province": ["Beijing", "Beijing", "Atlantis"], "year": [2010, 2010, 2011], "strikes": [1, -2, 3]}
+        {
+            "province": ["Beijing", "Beijing", "Atlantis"],
+            "year": [2010, 2010, 2011],
+            "strikes": [1, -2, 3],
+        }
     ).to_csv(bad, index=False)
     result = runner.invoke(app, ["validate", str(bad), "--counts", "strikes"])
     assert result.exit_code == 1
@@ -64,7 +72,9 @@ def test_reproduce_without_raw_keeps_committed_tables(tmp_path, monkeypatch) -> 
     """With no raw folder every data step says so and leaves data/ byte-identical."""
     clone = tmp_path / "clone"
     for part in ("analysis", "book", "data"):
-        shutil.copytree(REPO_ROOT / part, clone / part, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+        shutil.copytree(
+            REPO_ROOT / part, clone / part, ignore=shutil.ignore_patterns("_build", "__pycache__")
+        )
     shutil.copy(REPO_ROOT / "pyproject.toml", clone / "pyproject.toml")
     before = {p.name: p.read_bytes() for p in (clone / "data").glob("*.csv")}
     monkeypatch.setenv("MASSINCIDENTS_RAW", str(tmp_path / "no-raw-here"))

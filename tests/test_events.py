@@ -57,7 +57,9 @@ def test_breakdown_by_category(simulated) -> None:
 
 
 def test_zero_is_explicit_for_quiet_provinces() -> None:
-    events = pd.DataFrame({"province": ["Guangdong"] * 3, "date": ["2015-01-01", "2015-05-05", "2016-01-01"]})
+    events = pd.DataFrame(
+        {"province": ["Guangdong"] * 3, "date": ["2015-01-01", "2015-05-05", "2016-01-01"]}
+    )
     panel = mi.events_to_panel(events)
     assert panel.loc[(440000, 2015), "count"] == 2
     assert panel.loc[(110000, 2015), "count"] == 0
@@ -68,7 +70,14 @@ def test_nothing_dropped_silently() -> None:
     events = pd.DataFrame(
         {
             "province": ["广东", "0", "Hong Kong", "Sichuan", "Hebei", "Hebei"],
-            "date": ["2015-01-03", "2015-01-01", "2015-02-01", "not a date", "2015年3月2日", "2014-12-31"],
+            "date": [
+                "2015-01-03",
+                "2015-01-01",
+                "2015-02-01",
+                "not a date",
+                "2015年3月2日",
+                "2014-12-31",
+            ],
         }
     )
     with pytest.warns(mi.DataQualityWarning, match="counted 2 of 6 events") as record:
@@ -91,7 +100,12 @@ def test_nothing_dropped_silently() -> None:
 
 
 def test_window_cuts_mid_period_exactly() -> None:
-    events = pd.DataFrame({"province": ["Hebei"] * 4, "date": ["2015-01-31", "2015-02-01", "2015-02-28", "2015-03-01"]})
+    events = pd.DataFrame(
+        {
+            "province": ["Hebei"] * 4,
+            "date": ["2015-01-31", "2015-02-01", "2015-02-28", "2015-03-01"],
+        }
+    )
     with pytest.warns(mi.DataQualityWarning):
         panel = mi.events_to_panel(events, freq="month", start="2015-02-01", end="2015-02-28")
     assert int(panel["count"].sum()) == 2

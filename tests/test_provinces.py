@@ -102,7 +102,9 @@ def test_registry_has_31_mainland_provinces_with_nbs_regions() -> None:
     assert table.loc[table.code == 450000, "name_zh"].item() == "广西壮族自治区"
 
 
-@pytest.mark.parametrize(("name", "code"), [("Hong Kong", 810000), ("澳门", 820000), ("台湾", 710000)])
+@pytest.mark.parametrize(
+    ("name", "code"), [("Hong Kong", 810000), ("澳门", 820000), ("台湾", 710000)]
+)
 def test_outside_mainland_is_recognised_not_mainland(name: str, code: int) -> None:
     assert mi.province_code(name) == code
     assert not mi.is_mainland(code)
@@ -125,9 +127,7 @@ def test_unknown_names_closest_matches() -> None:
 
 
 def test_normalise_provinces_marks_unknown_rows() -> None:
-    codes, unknown = normalise_provinces(
-        pd.Series(["广东", "0", None, "Tibet"])
-    )
+    codes, unknown = normalise_provinces(pd.Series(["广东", "0", None, "Tibet"]))
     assert codes.tolist()[0] == 440000 and codes.tolist()[3] == 540000
     assert unknown.tolist() == [False, True, True, False]
 
@@ -142,7 +142,10 @@ def _raw_province_cells(raw) -> set[str]:
         cells |= set(map(str, pd.read_excel(path)["Province"].dropna().unique()))
     for rel in ["wages_cpi_2001_2019/Economy2.csv", "unemployment/2020data_nocovid.csv"]:
         cells |= set(map(str, pd.read_csv(raw / rel)["Province"].unique()))
-    for rel in ["population/geog458_population_2000-2017.csv", "population/phl43_population_2010-2019.csv"]:
+    for rel in [
+        "population/geog458_population_2000-2017.csv",
+        "population/phl43_population_2010-2019.csv",
+    ]:
         cells |= set(map(str, pd.read_csv(raw / rel)["Region"]))
     cells |= set(pd.read_csv(raw / "gdp/gdp_1992_2020_kaggle_en.csv").columns[1:])
     for rel in ["gdp/tobby-star_gdp_1993-2017_gbk.csv", "gdp/renjiyi163_gdp_2006-2024.csv"]:

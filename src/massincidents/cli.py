@@ -28,7 +28,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-datasets_app = typer.Typer(help="List, describe and export the bundled datasets.", no_args_is_help=True)
+datasets_app = typer.Typer(
+    help="List, describe and export the bundled datasets.", no_args_is_help=True
+)
 app.add_typer(datasets_app, name="datasets")
 
 console = Console(stderr=True, soft_wrap=True)
@@ -38,7 +40,11 @@ out = Console(soft_wrap=True)
 def _find_root(start: Path) -> Path:
     """The clone's root: the nearest folder above ``start`` with analysis/ and book/."""
     for folder in (start, *start.parents):
-        if (folder / "analysis").is_dir() and (folder / "book").is_dir() and (folder / "pyproject.toml").exists():
+        if (
+            (folder / "analysis").is_dir()
+            and (folder / "book").is_dir()
+            and (folder / "pyproject.toml").exists()
+        ):
             return folder
     raise typer.BadParameter(
         f"no massincidents clone found at or above {start} (looked for analysis/ and book/); "
@@ -73,8 +79,12 @@ def _run(cmd: list[str], cwd: Path, log: Path) -> tuple[int, float]:
 
 @app.command()
 def reproduce(
-    root: Annotated[Path | None, typer.Option(help="Repository root (default: found from the current folder).")] = None,
-    book: Annotated[bool, typer.Option("--book/--no-book", help="Build the book after the analysis.")] = True,
+    root: Annotated[
+        Path | None, typer.Option(help="Repository root (default: found from the current folder).")
+    ] = None,
+    book: Annotated[
+        bool, typer.Option("--book/--no-book", help="Build the book after the analysis.")
+    ] = True,
 ) -> None:
     """Build the processed data, run every analysis step, and build the book.
 
@@ -90,7 +100,10 @@ def reproduce(
     steps = [(p.stem, [sys.executable, str(p)]) for p in analysis_steps(root)]
     if book:
         steps.append(
-            ("book", [_jupyter_book(), "build", str(root / "book"), "--warningiserror", "--keep-going"])
+            (
+                "book",
+                [_jupyter_book(), "build", str(root / "book"), "--warningiserror", "--keep-going"],
+            )
         )
     timings = Table(title="massincidents reproduce", show_lines=False)
     timings.add_column("step")
@@ -98,8 +111,13 @@ def reproduce(
     timings.add_column("status")
     failed = None
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         task = progress.add_task("reproducing", total=len(steps))
         for name, cmd in steps:
@@ -120,11 +138,20 @@ def reproduce(
 
 @app.command()
 def validate(
-    file: Annotated[Path, typer.Argument(help="A CSV (UTF-8 or GBK), Excel or Parquet file, long or yearbook layout.")],
-    province: Annotated[str | None, typer.Option(help="Name of the province column (long layout).")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV (UTF-8 or GBK), Excel or Parquet file, long or yearbook layout."
+        ),
+    ],
+    province: Annotated[
+        str | None, typer.Option(help="Name of the province column (long layout).")
+    ] = None,
     year: Annotated[str | None, typer.Option(help="Name of the year column (long layout).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
-    counts: Annotated[list[str] | None, typer.Option(help="Columns that must be non-negative whole numbers.")] = None,
+    counts: Annotated[
+        list[str] | None, typer.Option(help="Columns that must be non-negative whole numbers.")
+    ] = None,
 ) -> None:
     """Read FILE as a province panel and list every problem found, with rows and columns."""
     import warnings
@@ -166,7 +193,9 @@ def datasets_list() -> None:
 
 
 @datasets_app.command("describe")
-def datasets_describe(name: Annotated[str, typer.Argument(help="Dataset name, see `datasets list`.")]) -> None:
+def datasets_describe(
+    name: Annotated[str, typer.Argument(help="Dataset name, see `datasets list`.")],
+) -> None:
     """Describe a dataset and its columns."""
     from massincidents.datasets import bundled
 

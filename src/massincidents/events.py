@@ -98,9 +98,7 @@ def _check_columns(available: list[str], wanted: dict[str, str | None], label: s
         if name is not None and name not in available:
             close = difflib.get_close_matches(name, available, n=3, cutoff=0.4)
             hint = f"; close column names: {', '.join(close)}" if close else ""
-            problems.append(
-                Problem(f"the {role} column is missing{hint}", file=label, column=name)
-            )
+            problems.append(Problem(f"the {role} column is missing{hint}", file=label, column=name))
     if problems:
         raise DataError(problems)
 
@@ -190,9 +188,7 @@ def events_to_panel(
         except duckdb.Error as err:
             raise DataError([Problem(f"cannot be read: {err}", file=label)]) from err
         _check_columns(available, {"province": province, "date": date, "category": by}, label)
-        category_sql = (
-            f"COALESCE(CAST({_quote(by)} AS VARCHAR), 'missing')" if by else "'count'"
-        )
+        category_sql = f"COALESCE(CAST({_quote(by)} AS VARCHAR), 'missing')" if by else "'count'"
         window = []
         if start is not None:
             window.append(f"d >= DATE '{pd.Timestamp(start).date().isoformat()}'")
@@ -297,4 +293,3 @@ def _assemble(
     table.attrs["accounting"] = accounting
     table.attrs["freq"] = freq
     return table
-

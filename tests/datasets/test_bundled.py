@@ -69,12 +69,32 @@ def test_loads_from_an_installed_wheel(tmp_path) -> None:
     """Build the wheel, install it into a bare folder, and load from there, not from the clone."""
     wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheel_dir), str(REPO_ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheel_dir),
+            str(REPO_ROOT),
+        ],
         check=True,
     )
     wheel = next(wheel_dir.glob("massincidents-*.whl"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         check=True,
     )
     code = (
@@ -84,7 +104,11 @@ def test_loads_from_an_installed_wheel(tmp_path) -> None:
         "print(len(mi.datasets.load('clb_strikes')))"
     )
     out = subprocess.run(
-        [sys.executable, "-I", "-c", code, str(site)], capture_output=True, text=True, check=True, cwd=tmp_path
+        [sys.executable, "-I", "-c", code, str(site)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     ).stdout.splitlines()
     assert out[0].startswith(str(site)), out
     assert out[1].startswith(str(site)), out

@@ -23,13 +23,19 @@ def test_shape_codes_and_truth() -> None:
     df = mi.datasets.simulate_panel(n_provinces=31, n_years=20, seed=1)
     assert df.shape[0] == 620
     assert set(df["province"]) == set(mi.provinces()["code"])
-    assert df.groupby("province")["cohort"].nunique(dropna=False).max() == 1  # cohort fixed per unit
+    assert (
+        df.groupby("province")["cohort"].nunique(dropna=False).max() == 1
+    )  # cohort fixed per unit
     truth = df.attrs["truth"]
     assert truth["effects"] == {"x1": 0.3, "x2": -0.2}
     assert set(truth["province_effects"]) == set(df["province"])
     # Treated cells carry the policy effect, the others none.
-    assert (df.loc[df.treated == 1, "tau"] == 0.2).all() and (df.loc[df.treated == 0, "tau"] == 0).all()
-    assert ((df["cohort"].isna()) == (df.groupby("province")["treated"].transform("max") == 0)).all()
+    assert (df.loc[df.treated == 1, "tau"] == 0.2).all() and (
+        df.loc[df.treated == 0, "tau"] == 0
+    ).all()
+    assert (
+        (df["cohort"].isna()) == (df.groupby("province")["treated"].transform("max") == 0)
+    ).all()
 
 
 def test_prefecture_sized_panel_uses_numbered_units() -> None:
@@ -56,7 +62,7 @@ def test_dynamic_policy_effect_is_applied_by_event_time() -> None:
 
 
 def test_poisson_fe_recovers_truth_at_nominal_coverage() -> None:
-    """Over repeated draws, 95% intervals of a Poisson FE fit cover the true beta ~95% of the time."""
+    """Over repeated draws, 95% intervals of a Poisson FE fit cover the truth ~95% of the time."""
     draws, covered = 40, {"x1": 0, "x2": 0, "treated": 0}
     for seed in range(draws):
         df = mi.datasets.simulate_panel(n_provinces=31, n_years=12, alpha=0.0, seed=100 + seed)

@@ -5,7 +5,7 @@
 True
 """
 
-from massincidents.datasets.bundled import describe, export, list, load  # noqa: A004
+from massincidents.datasets.bundled import describe, export, list, load
 from massincidents.datasets.simulate import simulate_events, simulate_panel
 
 __all__ = ["describe", "export", "list", "load", "simulate_events", "simulate_panel"]

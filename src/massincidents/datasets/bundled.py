@@ -82,7 +82,7 @@ def _data_root() -> Path:
     return clone
 
 
-def list() -> builtins.list[str]:  # noqa: A001 - the public name in DESIGN.md
+def list() -> builtins.list[str]:
     """Names of the bundled datasets that are present."""
     root = _data_root()
     return [name for name in _CATALOG if (root / f"{name}.csv").exists()]
@@ -90,9 +90,7 @@ def list() -> builtins.list[str]:  # noqa: A001 - the public name in DESIGN.md
 
 def _info(name: str) -> DatasetInfo:
     if name not in _CATALOG:
-        raise KeyError(
-            f"unknown dataset {name!r}; available: {', '.join(sorted(_CATALOG))}"
-        )
+        raise KeyError(f"unknown dataset {name!r}; available: {', '.join(sorted(_CATALOG))}")
     return _CATALOG[name]
 
 

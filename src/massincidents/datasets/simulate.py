@@ -56,7 +56,10 @@ def _policy_effect(effect: PolicyEffect, cohort: np.ndarray, event_time: np.ndar
     treated = event_time >= 0
     out = np.zeros(cohort.shape, dtype=float)
     if callable(effect):
-        out[treated] = [effect(int(g), int(e)) for g, e in zip(cohort[treated], event_time[treated], strict=True)]
+        out[treated] = [
+            effect(int(g), int(e))
+            for g, e in zip(cohort[treated], event_time[treated], strict=True)
+        ]
     else:
         out[treated] = float(effect)
     return out
@@ -131,7 +134,9 @@ def simulate_panel(
         raise ValueError("simulate_panel needs at least 2 units and 2 years")
     effects = dict(effects) if effects is not None else {"x1": 0.3, "x2": -0.2}
     rng = np.random.default_rng(seed)
-    units = np.array(MAINLAND_CODES[:n_provinces] if n_provinces <= 31 else np.arange(1, n_provinces + 1))
+    units = np.array(
+        MAINLAND_CODES[:n_provinces] if n_provinces <= 31 else np.arange(1, n_provinces + 1)
+    )
     years = np.arange(start_year, start_year + n_years)
     n = n_provinces * n_years
 

@@ -1,0 +1,610 @@
+"""Tests for massincidents.io.read_panel.
+
+Synthetic fixtures live in tests/data/ (written by tests/data/make_fixtures.py);
+the real raw NBS and Kaggle exports are read from ../shared/data/raw/ when it
+exists (it is never copied into the repository).
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import massincidents as mi
+from massincidents import DataError, DataQualityWarning, OutsideMainlandWarning
+
+DATA = Path(__file__).parent / "data"
+RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"
+GDP = RAW / "gdp"
+
+needs_raw = pytest.mark.skipif(not GDP.is_dir(), reason=f"raw data not found at {RAW}")
+
+sys.path.insert(0, str(DATA))
+import make_fixtures  # noqa: E402
+
+
+def read(name: str, **kwargs: object) -> pd.DataFrame:
+    """read_panel on a fixture, failing on any unexpected warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return mi.read_panel(DATA / name, **kwargs)
+
+
+def error(source: object, **kwargs: object) -> DataError:
+    with pytest.raises(DataError) as info:
+        mi.read_panel(source, **kwargs)
+    return info.value
+
+
+def assert_panel_shape(df: pd.DataFrame) -> None:
+    assert list(df.index.names) == ["province", "year"]
+    assert df.index.get_level_values("province").dtype == np.int64
+    assert df.index.get_level_values("year").dtype == np.int64
+    assert df.index.is_monotonic_increasing
+    assert df.index.is_unique
+    assert set(df.index.get_level_values("province")) <= set(mi.provinces()["code"])
+
+
+# ---------------------------------------------------------------------------
+# fixtures are reproducible
+# ---------------------------------------------------------------------------
+
+
+def test_text_fixtures_match_their_generator(tmp_path: Path) -> None:
+    for path in make_fixtures.write_text(tmp_path):
+        assert path.read_bytes() == (DATA / path.name).read_bytes(), path.name
+
+
+def test_docstring_examples() -> None:
+    for name in ("massincidents.io", "massincidents.validate"):
+        result = doctest.testmod(sys.modules[name], optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, name
+
+
+# ---------------------------------------------------------------------------
+# synthetic files in the shapes of real inputs
+# ---------------------------------------------------------------------------
+
+
+def test_nbs_wide_gbk_export() -> None:
+    df = read("nbs_wide_gbk.csv")
+    assert_panel_shape(df)
+    assert list(df.columns) == ["地区生产总值"]
+    assert df.shape == (12, 1)
+    assert df.loc[(110000, 2017), "地区生产总值"] == 300.50
+    assert df.loc[(150000, 2015), "地区生产总值"] == 100.0
+    assert np.isnan(df.loc[(120000, 2015), "地区生产总值"])  # "—"
+    assert np.isnan(df.loc[(150000, 2016), "地区生产总值"])  # empty cell
+    assert df["地区生产总值"].dtype == np.float64
+    attrs = df.attrs
+    assert attrs["encoding"] == "gbk"
+    assert attrs["layout"] == "wide"
+    assert attrs["header_row"] == 4
+    assert attrs["source"].endswith("nbs_wide_gbk.csv")
+    assert attrs["indicator"] == "地区生产总值"
+    assert attrs["units"] == {"地区生产总值": "亿元"}
+    assert attrs["metadata"]["时间"] == "2015-2017"
+    assert len(attrs["title"]) == 3
+    assert attrs["rows_read"] == 6
+    assert attrs["rows_kept"] == 4
+    assert attrs["rows_removed"]["footnote"] == 2
+    assert attrs["notes"][1] == "数据来源：测试"
+    assert attrs["source_rows"][(110000, 2017)] == 5
+    assert attrs["source_rows"][(150000, 2015)] == 8
+
+
+def test_value_name_overrides_indicator() -> None:
+    df = read("nbs_wide_gbk.csv", value_name="gdp")
+    assert list(df.columns) == ["gdp"]
+    assert df.attrs["units"] == {"gdp": "亿元"}
+
+
+def test_yearbook_drops_national_and_outside_rows_with_warnings() -> None:
+    with pytest.warns(Warning) as record:
+        df = mi.read_panel(DATA / "yearbook_wide_gb18030.csv")
+    by_category = {w.category: str(w.message) for w in record}
+    assert len(record) == 2
+    outside = by_category[OutsideMainlandWarning]
+    assert "yearbook_wide_gb18030.csv" in outside and "removed 2 row(s)" in outside
+    assert "香  港 (row 7)" in outside and "澳  门 (row 8)" in outside
+    national = by_category[DataQualityWarning]
+    assert "removed 1 row(s)" in national and "全  国 (row 4)" in national
+    assert sorted(set(df.index.get_level_values("province"))) == [110000, 120000, 650000]
+    assert df.attrs["rows_removed"] == {
+        "blank": 0,
+        "footnote": 0,
+        "national_total": 1,
+        "outside_mainland": 2,
+    }
+    assert df.attrs["rows_read"] == 6 and df.attrs["rows_kept"] == 3
+    assert df.attrs["units"] == {"value": "亿元"}
+    assert list(df.columns) == ["value"]
+
+
+def test_long_utf8_bom_with_chinese_headers() -> None:
+    df = read("long_utf8_bom.csv")
+    assert_panel_shape(df)
+    assert df.attrs["encoding"] == "utf-8-sig"
+    assert df.attrs["layout"] == "long"
+    assert list(df.columns) == ["strikes", "gdp", "备注"]
+    assert df.loc[(310000, 2015), "gdp"] == 1200.0  # "1,200.0"
+    assert np.isnan(df.loc[(310000, 2016), "strikes"])  # "NA"
+    assert df["备注"].tolist() == [None, "修订", None, None]  # a text column, kept as text
+    assert df.attrs["source_rows"][(310000, 2016)] == 5
+
+
+def test_long_english_spellings_and_integer_columns() -> None:
+    df = read("long_en.csv", counts=["strikes"])
+    assert sorted(set(df.index.get_level_values("province"))) == [110000, 150000, 610000]
+    assert df["strikes"].dtype == np.int64
+    assert df["urban_rate"].dtype == np.float64
+    assert df.loc[(610000, 2017), "urban_rate"] == 56.8
+
+
+def test_tab_separated_codes_and_aliases() -> None:
+    with pytest.warns(DataQualityWarning, match=r"1 year\(s\) lack provinces"):
+        df = mi.read_panel(DATA / "long_codes.tsv")
+    assert df.loc[(310000, 2010), "count"] == 2
+    assert df.attrs["layout"] == "long"
+
+
+def test_transposed_wide_with_typo_column() -> None:
+    df = read("transposed_en.csv", value_name="gdp")
+    assert_panel_shape(df)
+    assert df.attrs["layout"] == "wide_transposed"
+    assert df.loc[(450000, 2016), "gdp"] == 16.1  # header "Guangxi,"
+    assert df.loc[(150000, 2017), "gdp"] == 14.9
+    assert df.attrs["source_rows"][(110000, 2015)] == 4
+
+
+def test_transposed_wide_read_as_long_suggests_layout() -> None:
+    err = error(DATA / "transposed_en.csv", layout="long")
+    text = str(err)
+    assert "transposed_en.csv" in text
+    assert "layout='wide_transposed'" in text
+    assert "row 1" in text
+
+
+def test_excel_sheet_by_name_and_index() -> None:
+    by_name = read("wide_two_sheets.xlsx", sheet="分省年度数据")
+    by_index = read("wide_two_sheets.xlsx", sheet=1)
+    pd.testing.assert_frame_equal(by_name, by_index)
+    assert list(by_name.columns) == ["城镇化率"]
+    assert by_name.attrs["units"] == {"城镇化率": "%"}
+    assert by_name.attrs["sheet"] == "分省年度数据"
+    assert by_name.attrs["header_row"] == 3
+    assert by_name.attrs["encoding"] is None
+    assert by_name.attrs["rows_removed"]["footnote"] == 1
+    assert by_name.attrs["rows_removed"]["blank"] == 1
+    assert np.isnan(by_name.loc[(310000, 2016), "城镇化率"])  # "…"
+    assert by_name.loc[(540000, 2017), "城镇化率"] == 30.9
+    assert by_name.attrs["source_rows"][(540000, 2017)] == 6
+
+
+def test_excel_first_sheet_without_table_lists_sheets() -> None:
+    text = str(error(DATA / "wide_two_sheets.xlsx"))
+    assert "wide_two_sheets.xlsx" in text
+    assert "'说明'" in text and "'分省年度数据'" in text and "sheet=" in text
+
+
+def test_excel_missing_sheet_lists_existing_sheets() -> None:
+    err = error(DATA / "wide_two_sheets.xlsx", sheet="GDP")
+    text = str(err)
+    assert "wide_two_sheets.xlsx" in text and "no sheet 'GDP'" in text
+    assert "'说明'" in text and "'分省年度数据'" in text
+    err = error(DATA / "wide_two_sheets.xlsx", sheet=5)
+    assert "no sheet 5" in str(err)
+
+
+def test_parquet_long() -> None:
+    df = read("long.parquet", counts=["strikes"])
+    assert df.loc[(440000, 2017), "strikes"] == 120
+    assert df["strikes"].dtype == np.int64
+    assert df.attrs["source_rows"][(440000, 2016)] == 0  # 0-based position
+
+
+def test_dataframe_long_and_wide() -> None:
+    long = pd.DataFrame(
+        {"地区": ["河北", "河北", "山西"], "年份": ["2016年", "2017年", "2016年"], "y": [1, 2, 3]}
+    )
+    with pytest.warns(DataQualityWarning, match="lack provinces"):
+        df = mi.read_panel(long)
+    assert df.loc[(140000, 2016), "y"] == 3
+    assert df.attrs["source"] == "<DataFrame>"
+    wide = pd.DataFrame({"province": ["Hebei", "Shanxi"], 2016: [1.0, 2.0], 2017: [3.0, 4.0]})
+    out = mi.read_panel(wide, value_name="y")
+    assert out.attrs["layout"] == "wide"
+    assert out.loc[(130000, 2017), "y"] == 3.0
+
+
+def test_dataframe_indexed_by_province_year_round_trips() -> None:
+    df = read("long_en.csv")
+    again = mi.read_panel(df)
+    pd.testing.assert_frame_equal(df, again)
+
+
+def test_explicit_key_columns() -> None:
+    frame = pd.DataFrame({"where": ["Beijing", "Tianjin"], "when": [2016, 2016], "v": [1, 2]})
+    df = mi.read_panel(frame, province="where", year="when")
+    assert df.loc[(120000, 2016), "v"] == 2
+    err = error(frame, province="prov", year="when")
+    assert "no column named 'prov'" in str(err) and "'where'" in str(err)
+
+
+@pytest.mark.parametrize("token", ["", "—", "-", "…", "NA", "n/a", "--", "...", "——"])
+def test_missing_tokens_become_nan(token: str) -> None:
+    frame = pd.DataFrame(
+        {"province": ["Beijing", "Tianjin"], "year": [2016, 2016], "v": [token, "2"]}
+    )
+    df = mi.read_panel(frame)
+    assert np.isnan(df.loc[(110000, 2016), "v"])
+    assert df.loc[(120000, 2016), "v"] == 2
+
+
+def test_read_panel_writes_nothing(tmp_path: Path) -> None:
+    for name in ("nbs_wide_gbk.csv", "wide_two_sheets.xlsx", "long.parquet", "duplicates.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    cwd_before = set(os.listdir("."))
+    read_in = [tmp_path / "nbs_wide_gbk.csv", tmp_path / "long.parquet"]
+    for path in read_in:
+        mi.read_panel(path)
+    mi.read_panel(tmp_path / "wide_two_sheets.xlsx", sheet=1)
+    with pytest.raises(DataError):
+        mi.read_panel(tmp_path / "duplicates.csv")
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+    assert set(os.listdir(".")) == cwd_before
+
+
+# ---------------------------------------------------------------------------
+# bad input: every failure is a DataError naming file, row and column
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["shift_jis.csv", "latin1.csv"])
+def test_wrong_encoding_lists_encodings_tried(name: str) -> None:
+    err = error(DATA / name)
+    text = str(err)
+    assert name in text
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        assert encoding in text
+    assert "encoding=" in text
+    assert err.problems[0].file.endswith(name)
+
+
+def test_explicit_wrong_encoding_names_line() -> None:
+    err = error(DATA / "nbs_wide_gbk.csv", encoding="utf-8")
+    assert "nbs_wide_gbk.csv" in str(err) and "cannot decode as utf-8" in str(err)
+    assert err.problems[0].row == 1
+    assert isinstance(err.__cause__, UnicodeDecodeError)
+
+
+def test_explicit_encoding_is_used() -> None:
+    df = read("latin1.csv", encoding="latin-1", province="région", year="année")
+    assert df.attrs["encoding"] == "latin-1"
+    assert df.loc[(130000, 2017), "valeur"] == 2
+
+
+def test_gb18030_only_characters(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    text = "省份,年份,人口,备注\n北京,2016,1,㐀\n天津,2016,2,修订\n"
+    path.write_bytes(text.encode("gb18030"))
+    with pytest.raises(UnicodeEncodeError):
+        text.encode("gbk")
+    df = mi.read_panel(path)
+    assert df.attrs["encoding"] == "gb18030"
+    assert df.loc[(110000, 2016), "备注"] == "㐀"
+
+
+def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "excel_unicode.txt"
+    path.write_bytes("地区\t2016年\t2017年\n北京\t1\t2\n".encode("utf-16"))
+    df = mi.read_panel(path)
+    assert df.attrs["encoding"] == "utf-16"
+    assert df.loc[(110000, 2017), "value"] == 2
+
+
+def test_source_of_the_wrong_type() -> None:
+    with pytest.raises(TypeError, match="path or a DataFrame"):
+        mi.read_panel(b"province,year\n")  # type: ignore[arg-type]
+
+
+def test_unknown_encoding_name() -> None:
+    assert "unknown encoding 'klingon'" in str(error(DATA / "long_en.csv", encoding="klingon"))
+
+
+def test_merged_header_rows() -> None:
+    err = error(DATA / "merged_header.csv")
+    text = str(err)
+    assert "merged_header.csv" in text and "row 2" in text and "second header row" in text
+
+
+def test_bilingual_second_header_row(tmp_path: Path) -> None:
+    path = tmp_path / "two_headers.csv"
+    path.write_text("province,year,gdp\n省份,年份,地区生产总值\nBeijing,2016,1\n", encoding="utf-8")
+    err = error(path)
+    assert "two_headers.csv, row 2" in str(err) and "second header row" in str(err)
+
+
+def test_merged_excel_header_cells(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["地区", "地区生产总值", None, "人口", None])
+    sheet.append([None, "2016年", "2017年", "2016年", "2017年"])
+    sheet.append(["北京市", 1, 2, 3, 4])
+    sheet.merge_cells("B1:C1")
+    sheet.merge_cells("D1:E1")
+    sheet.merge_cells("A1:A2")
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    err = error(path)
+    assert "merged.xlsx, row 2" in str(err) and "merged header cells" in str(err)
+
+
+def test_wide_unknown_province_reported_once_and_duplicates_grouped(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "地区,2017年,2016年,2015年\n北京市,1,2,3\n东部地区,1,2,3\n北京,4,5,6\n", encoding="utf-8"
+    )
+    err = error(path)
+    assert [(p.row, p.column) for p in err.problems] == [(3, "地区"), (4, "地区")]
+    assert "unknown province '东部地区'" in err.problems[0].message
+    assert "duplicate province-years ('北京' = 110000 (Beijing), 3 years: 2015-2017)" in str(err)
+    assert "the same keys are at row 2" in str(err)
+
+
+def test_duplicate_keys_name_both_rows() -> None:
+    err = error(DATA / "duplicates.csv")
+    assert len(err.problems) == 1
+    problem = err.problems[0]
+    assert (problem.row, problem.column) == (3, "province")
+    text = str(err)
+    assert "duplicates.csv" in text and "row 3" in text and "row 2" in text
+    assert "110000" in text and "2016" in text
+
+
+def test_all_problems_reported_at_once() -> None:
+    err = error(DATA / "text_in_numeric.csv", counts=["strikes"])
+    found = {(p.row, p.column) for p in err.problems}
+    assert found == {(3, "gdp"), (4, "strikes"), (5, "strikes"), (6, "province"), (7, "year")}
+    text = str(err)
+    assert "text_in_numeric.csv, row 3, column 'gdp': non-numeric value 'abc'" in text
+    assert "negative count" in text and "fractional count" in text
+    assert "unknown province 'Atlantis'" in text
+    assert "year 1890 is outside the plausible range 1949-2100" in text
+    assert text.startswith("5 problems found")
+
+
+def test_without_counts_negative_values_pass() -> None:
+    frame = pd.read_csv(DATA / "text_in_numeric.csv").iloc[[0, 2]]
+    df = mi.read_panel(frame)
+    assert df.loc[(120000, 2016), "strikes"] == -1
+
+
+def test_empty_file() -> None:
+    err = error(DATA / "empty.csv")
+    assert "empty.csv" in str(err) and "empty" in str(err).split("empty.csv", 1)[1]
+
+
+def test_blank_lines_only(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("\n\n  \n")
+    assert "is empty" in str(error(path))
+
+
+def test_header_only_file() -> None:
+    err = error(DATA / "header_only.csv")
+    assert "header_only.csv, row 1" in str(err) and "only a header" in str(err)
+
+
+def test_nonexistent_path_is_a_data_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    err = error(missing)
+    assert str(missing) in str(err) and "no such file" in str(err)
+    assert isinstance(err, ValueError)
+
+
+def test_directory_is_a_data_error(tmp_path: Path) -> None:
+    assert "directory" in str(error(tmp_path))
+
+
+@pytest.mark.parametrize("suffix", [".json", ".dta", ""])
+def test_unsupported_extension(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"table{suffix}"
+    path.write_text("{}")
+    text = str(error(path))
+    assert path.name in text and "unsupported file extension" in text and ".xlsx" in text
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".parquet"])
+def test_corrupt_binary_files_are_wrapped(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"province,year\nBeijing,2017\n")
+    err = error(path)
+    assert path.name in str(err) and "cannot" in str(err)
+    assert err.__cause__ is not None  # the library error is chained, not shown as the error
+
+
+def test_sheet_for_csv_is_rejected() -> None:
+    assert "not an Excel file" in str(error(DATA / "long_en.csv", sheet=0))
+
+
+def test_invalid_layout() -> None:
+    assert "layout must be one of" in str(error(DATA / "long_en.csv", layout="diagonal"))
+
+
+def test_wide_header_cell_that_is_not_a_year(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("地区,2017年,单位,2016年\n北京,1,亿元,2\n天津,3,亿元,4\n", encoding="utf-8")
+    err = error(path)
+    assert err.problems[0].column == "单位" and err.problems[0].row == 1
+    assert "wide.csv, row 1, column '单位': header is not a year" in str(err)
+
+
+def test_wide_text_cell_names_year_column(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("地区,2017年,2016年\n北京,1,2\n天津,x,4\n", encoding="utf-8")
+    err = error(path)
+    assert "wide.csv, row 3, column '2017年': non-numeric value 'x'" in str(err)
+
+
+def test_transposed_header_that_is_not_a_province(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(",Beijing,Tianjin,Gotham\n2016,1,2,3\n2017,4,5,6\n")
+    err = error(path)
+    assert (err.problems[0].row, err.problems[0].column) == (1, "Gotham")
+
+
+def test_transposed_outside_columns_dropped_with_warning(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(",Beijing,Tianjin,Hong Kong,China\n2016,1,2,3,6\n2017,4,5,6,15\n")
+    with pytest.warns(Warning) as record:
+        df = mi.read_panel(path)
+    assert {w.category for w in record} == {OutsideMainlandWarning, DataQualityWarning}
+    assert any("Hong Kong" in str(w.message) for w in record)
+    assert df.shape == (4, 1)
+    assert df.attrs["columns_dropped"] == {
+        "national_total": ["China"],
+        "outside_mainland": ["Hong Kong"],
+    }
+
+
+def test_wide_with_codes_and_names(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("代码,地区,2017,2016\n110000,北京,1,2\n120000,天津,3,4\n", encoding="utf-8")
+    df = mi.read_panel(path)
+    assert df.loc[(120000, 2016), "value"] == 4
+    assert df.attrs["columns_dropped"] == {"identifier": ["地区"]}
+
+
+def test_short_line_above_header_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("Source: NBS, 2019\nprovince,year,gdp\nBeijing,2016,1\n", encoding="utf-8")
+    df = mi.read_panel(path)
+    assert df.attrs["header_row"] == 2
+    assert df.attrs["title"] == ["Source: NBS 2019"]
+
+
+def test_plain_header_is_not_mistaken_for_data(tmp_path: Path) -> None:
+    # values in 1800-2200 look like years; the first row is still the header
+    path = tmp_path / "long.csv"
+    path.write_text("name,t,v\nHebei,2016,2000\nShanxi,2016,1990\n", encoding="utf-8")
+    df = mi.read_panel(path)
+    assert df.attrs["header_row"] == 1
+    assert df.loc[(130000, 2016), "v"] == 2000
+
+
+def test_entirely_missing_column(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("province,year,gdp,pop\nBeijing,2016,1,\nTianjin,2016,2,—\n")
+    err = error(path)
+    assert "long.csv, column 'pop': column is entirely missing" in str(err)
+
+
+def test_wide_table_without_any_value(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("地区,2017年,2016年\n北京,—,\n天津,…,\n", encoding="utf-8")
+    err = error(path, value_name="gdp")
+    assert "wide.csv, column 'gdp': column is entirely missing" in str(err)
+
+
+def test_wide_table_with_an_empty_latest_year(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("地区,2018年,2017年\n北京,,1\n天津,,2\n", encoding="utf-8")
+    df = mi.read_panel(path)
+    assert df.shape == (4, 1) and df["value"].isna().sum() == 2
+
+
+def test_values_under_an_empty_header(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("province,year,gdp,\nBeijing,2016,1,7\nTianjin,2016,2,\n")
+    err = error(path)
+    assert "column 'column 4'" in str(err) and "no header" in str(err)
+
+
+def test_trailing_empty_columns_are_dropped_and_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("province,year,gdp,,\nBeijing,2016,1,,\nTianjin,2016,2,,\n")
+    df = mi.read_panel(path)
+    assert list(df.columns) == ["gdp"]
+    assert df.attrs["columns_dropped"] == {"empty": ["column 4", "column 5"]}
+
+
+def test_duplicate_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("province,year,gdp,gdp\nBeijing,2016,1,2\n")
+    err = error(path)
+    assert "duplicate column name" in str(err) and "column 'gdp'" in str(err)
+
+
+def test_no_pandas_internals_in_messages() -> None:
+    for name in ("shift_jis.csv", "merged_header.csv", "duplicates.csv", "header_only.csv"):
+        with pytest.raises(DataError) as info:
+            mi.read_panel(DATA / name)
+        assert "Traceback" not in str(info.value)
+        assert "KeyError" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# the real raw files (skipped when ../shared/data/raw is absent)
+# ---------------------------------------------------------------------------
+
+
+@needs_raw
+def test_raw_nbs_gbk_export_1993_2017() -> None:
+    df = read_raw("tobby-star_gdp_1993-2017_gbk.csv")
+    assert_panel_shape(df)
+    assert df.shape == (31 * 25, 1)
+    assert list(df.columns) == ["地区生产总值"]
+    assert df.attrs["encoding"] in ("gbk", "gb18030")
+    assert df.attrs["header_row"] == 4
+    assert df.attrs["rows_removed"]["footnote"] == 2
+    assert df.attrs["units"] == {"地区生产总值": "亿元"}
+    assert df.loc[(110000, 2017), "地区生产总值"] == pytest.approx(28014.94)
+    assert df.attrs["source_rows"][(110000, 2017)] == 5
+    years = df.index.get_level_values("year")
+    assert (years.min(), years.max()) == (1993, 2017)
+
+
+@needs_raw
+def test_raw_nbs_export_2006_2024_crlf() -> None:
+    df = read_raw("renjiyi163_gdp_2006-2024.csv")
+    assert df.shape == (31 * 19, 1)
+    assert df.loc[(110000, 2018), "地区生产总值"] == pytest.approx(35161.4)
+    assert df.loc[(650000, 2024), "地区生产总值"] == pytest.approx(20492.4)
+
+
+@needs_raw
+def test_raw_xls_export_2005_2023() -> None:
+    df = read_raw("xiaoqi737_gdp_2005-2023.xls", value_name="gdp")
+    assert_panel_shape(df)
+    assert df.shape == (31 * 19, 1)
+    assert df.attrs["sheet"] == "分省年度数据"
+    assert df.loc[(110000, 2023), "gdp"] == pytest.approx(43760.7)
+    assert df.attrs["source_rows"][(110000, 2023)] == 2  # Excel row number
+
+
+@needs_raw
+def test_raw_kaggle_years_down_provinces_across() -> None:
+    df = read_raw("gdp_1992_2020_kaggle_en.csv", value_name="gdp")
+    assert_panel_shape(df)
+    assert df.attrs["layout"] == "wide_transposed"
+    assert df.shape == (31 * 29, 1)
+    assert df.loc[(110000, 2018), "gdp"] == pytest.approx(33106.0)
+    assert df.loc[(450000, 2020), "gdp"] == pytest.approx(22156.7)  # column "Guangxi,"
+
+
+def read_raw(name: str, **kwargs: object) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return mi.read_panel(GDP / name, **kwargs)

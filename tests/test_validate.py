@@ -1,0 +1,313 @@
+"""Tests for massincidents.validate."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import massincidents as mi
+from massincidents import DataError, DataQualityWarning, OutsideMainlandWarning
+from massincidents.provinces import MAINLAND_CODES
+from massincidents.validate import _is_missing, _parse_numbers, _parse_years
+
+DATA = Path(__file__).parent / "data"
+
+
+def balanced(codes: tuple[int, ...] = (110000, 120000, 130000), years=range(2010, 2014)):
+    rows = [{"province": c, "year": y, "strikes": 1, "gdp": 1.5} for c in codes for y in years]
+    return pd.DataFrame(rows)
+
+
+def quiet_validate(df: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return mi.validate(df, **kwargs)
+
+
+def problems(df: pd.DataFrame, **kwargs: object) -> list[mi.Problem]:
+    with pytest.raises(DataError) as info:
+        mi.validate(df, **kwargs)
+    return info.value.problems
+
+
+# ---------------------------------------------------------------------------
+# frames that pass
+# ---------------------------------------------------------------------------
+
+
+def test_returns_the_same_object_when_ok() -> None:
+    df = balanced()
+    assert quiet_validate(df, counts=["strikes"]) is df
+    indexed = df.set_index(["province", "year"])
+    assert quiet_validate(indexed, counts=["strikes"]) is indexed
+    pd.testing.assert_frame_equal(indexed, balanced().set_index(["province", "year"]))
+
+
+def test_province_as_index_year_as_column() -> None:
+    df = balanced().set_index("province")
+    assert quiet_validate(df) is df
+
+
+def test_names_and_codes_as_strings_pass() -> None:
+    df = pd.DataFrame(
+        {"province": ["北京", "Tianjin", "130000"] * 2, "year": ["2016"] * 3 + ["2017年"] * 3}
+    )
+    df["v"] = ["1", "2,000", "3.5", "4", "5", "—"]
+    quiet_validate(df)
+
+
+def test_text_columns_are_left_alone() -> None:
+    df = balanced()
+    df["name"] = "a name"
+    quiet_validate(df)
+
+
+def test_custom_key_names() -> None:
+    df = balanced().rename(columns={"province": "prov", "year": "t"})
+    quiet_validate(df, province="prov", year="t")
+    with pytest.raises(DataError, match="no 'province' column or index level"):
+        mi.validate(df)
+
+
+def test_not_a_dataframe() -> None:
+    with pytest.raises(TypeError):
+        mi.validate([1, 2, 3])  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# hard problems
+# ---------------------------------------------------------------------------
+
+
+def test_duplicates_after_normalisation() -> None:
+    df = pd.DataFrame(
+        {"province": ["北京", "北京市", "Beijing"], "year": [2016] * 3, "v": [1, 2, 3]}
+    )
+    found = problems(df)
+    assert [(p.row, p.column) for p in found] == [(1, "province"), (2, "province")]
+    assert "the same key is at row 0" in found[0].message
+    assert "110000" in found[0].message
+
+
+def test_unknown_and_missing_provinces_and_national_total() -> None:
+    df = pd.DataFrame(
+        {"province": ["Atlantis", None, "全国", "Beijing"], "year": [2016] * 4, "v": [1] * 4}
+    )
+    found = problems(df)
+    assert [p.row for p in found] == [0, 1, 2]
+    assert "unknown province 'Atlantis'" in found[0].message
+    assert "Did you mean" in found[0].message
+    assert found[1].message == "province is missing"
+    assert "national total" in found[2].message
+
+
+def test_year_problems() -> None:
+    df = pd.DataFrame(
+        {
+            "province": ["Beijing", "Tianjin", "Hebei", "Shanxi", "Jilin"],
+            "year": [2016.5, "2017-06", None, 1800, 2016],
+            "v": [1.0] * 5,
+        }
+    )
+    found = problems(df)
+    messages = {p.row: p.message for p in found}
+    assert set(messages) == {0, 1, 2, 3}
+    assert "not an integer year" in messages[0] and "not an integer year" in messages[1]
+    assert messages[2] == "year is missing"
+    assert "outside the plausible range 1949-2100" in messages[3]
+    assert all(p.column == "year" for p in found)
+
+
+def test_year_range_option() -> None:
+    df = balanced()
+    found = problems(df, year_range=(2011, 2012))
+    assert len(found) == 2 * 3
+    assert "2011-2012" in found[0].message
+
+
+def test_non_numeric_cells() -> None:
+    df = balanced()
+    df["gdp"] = df["gdp"].astype(object)
+    df.loc[3, "gdp"] = "abc"
+    df.loc[7, "gdp"] = "12,5"  # a decimal comma is not a number
+    found = problems(df)
+    assert [(p.row, p.column) for p in found] == [(3, "gdp"), (7, "gdp")]
+    assert "non-numeric value 'abc' in a numeric column" in found[0].message
+
+
+def test_counts_negative_fractional_and_text() -> None:
+    df = balanced()
+    df["strikes"] = df["strikes"].astype(object)
+    df.loc[0, "strikes"] = -2
+    df.loc[1, "strikes"] = 1.5
+    df.loc[2, "strikes"] = "many"
+    found = problems(df, counts=["strikes"])
+    assert [p.row for p in found] == [0, 1, 2]
+    assert "negative count" in found[0].message
+    assert "fractional count" in found[1].message
+    assert "non-numeric" in found[2].message
+
+
+def test_count_column_of_text_is_still_checked() -> None:
+    df = balanced()
+    df["strikes"] = "many"
+    assert len(problems(df, counts=["strikes"])) == len(df)
+
+
+def test_missing_count_column() -> None:
+    found = problems(balanced(), counts=["protests"])
+    assert found[0].column == "protests" and "not found" in found[0].message
+
+
+def test_entirely_missing_column() -> None:
+    df = balanced()
+    df["unemployment"] = np.nan
+    df["notes"] = "—"
+    found = problems(df)
+    assert {p.column for p in found} == {"unemployment", "notes"}
+    assert all(p.row is None for p in found)
+    assert "entirely missing" in found[0].message
+
+
+def test_empty_frame() -> None:
+    found = problems(balanced().iloc[:0])
+    assert "no rows" in found[0].message
+
+
+def test_every_problem_in_one_error_sorted_by_row() -> None:
+    df = pd.DataFrame(
+        {
+            "province": ["Beijing", "Beijing", "Gotham", "Tianjin"],
+            "year": [2016, 2016, 2016, 3000],
+            "strikes": [1, 2, "x", -1],
+        }
+    )
+    with pytest.raises(DataError) as info:
+        mi.validate(df, counts=["strikes"], source="mine.csv")
+    err = info.value
+    assert len(err.problems) == 5
+    rows = [p.row for p in err.problems]
+    assert rows == sorted(rows)
+    text = str(err)
+    assert text.startswith("5 problems found")
+    assert "mine.csv, row 2, column 'province': unknown province 'Gotham'" in text
+    assert "mine.csv, row 3, column 'year'" in text
+
+
+def test_file_line_numbers_from_read_panel_attrs() -> None:
+    df = mi.read_panel(DATA / "nbs_wide_gbk.csv", value_name="gdp")
+    df["n"] = 1
+    df.loc[(130000, 2016), "n"] = -5
+    subset = df.loc[[110000, 130000]]  # filtering keeps the (province, year) -> line map usable
+    for frame in (df, subset):
+        with pytest.raises(DataError) as info:
+            mi.validate(frame, counts=["n"])
+        problem = info.value.problems[-1]
+        assert problem.file.endswith("nbs_wide_gbk.csv")
+        assert problem.row == 7  # 河北省 is on line 7 of the file
+        assert problem.message.startswith("negative count -5;")
+        assert problem.column == "n"
+
+
+def test_positional_rows_without_attrs() -> None:
+    df = balanced().set_index(["province", "year"])
+    df.iloc[5, 0] = -1
+    found = problems(df, counts=["strikes"])
+    assert found[0].row == 5 and found[0].file is None
+
+
+# ---------------------------------------------------------------------------
+# soft problems: one warning each, with counts
+# ---------------------------------------------------------------------------
+
+
+def test_gap_in_years_is_one_warning() -> None:
+    df = balanced()
+    df = df.drop(index=[1, 5, 6]).reset_index(drop=True)  # 110000/2011, 120000/2011+2012
+    with pytest.warns(DataQualityWarning) as record:
+        mi.validate(df)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 2
+    gaps = next(m for m in messages if "gaps" in m)
+    assert "2 province(s) have gaps in their years (3 missing province-year(s))" in gaps
+    assert "110000 (Beijing): 2011" in gaps and "120000 (Tianjin): 2011, 2012" in gaps
+    absent = next(m for m in messages if "lack provinces" in m)
+    assert "2 year(s) lack provinces" in absent and "(3 missing province-year(s))" in absent
+
+
+def test_province_missing_from_final_year_warns_without_gap() -> None:
+    df = balanced().iloc[:-1]  # 130000 lacks 2013: not a gap, but 2013 lacks a province
+    with pytest.warns(DataQualityWarning, match=r"1 year\(s\) lack provinces") as record:
+        mi.validate(df, source="panel.csv")
+    assert len(record) == 1
+    assert str(record[0].message).startswith("panel.csv: ")
+
+
+def test_outside_mainland_rows_warn() -> None:
+    df = pd.DataFrame({"province": ["Beijing", "Hong Kong", "Macao"], "year": [2016] * 3, "v": 1})
+    with pytest.warns(OutsideMainlandWarning, match=r"2 row\(s\) are for Hong Kong"):
+        mi.validate(df)
+
+
+def test_no_warnings_when_there_are_hard_problems() -> None:
+    df = balanced().iloc[1:].copy()
+    df["gdp"] = df["gdp"].astype(object)
+    df.loc[2, "gdp"] = "bad"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError):
+            mi.validate(df)
+
+
+# ---------------------------------------------------------------------------
+# parsing helpers
+# ---------------------------------------------------------------------------
+
+
+def test_missing_tokens() -> None:
+    cells = pd.Series(["", " ", "—", "-", "…", "...", "NA", "n/a", None, np.nan, "0", 0, "abc"])
+    assert _is_missing(cells).tolist() == [True] * 10 + [False] * 3
+
+
+def test_number_parsing() -> None:
+    numbers, bad = _parse_numbers(pd.Series(["1,234.5", " 7 ", "１２", "-3", "1e3", "x", True]))
+    assert numbers.tolist()[:5] == [1234.5, 7.0, 12.0, -3.0, 1000.0]
+    assert bad.tolist() == [False] * 5 + [True, True]
+
+
+def test_year_parsing() -> None:
+    years, missing, bad = _parse_years(pd.Series(["2017年", "2016", 2015.0, "X2014", "17", ""]))
+    assert years.tolist()[:4] == [2017, 2016, 2015, 2014]
+    assert bad.tolist() == [False] * 4 + [True, False]
+    assert missing.tolist() == [False] * 5 + [True]
+
+
+# ---------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    codes=st.lists(st.sampled_from(MAINLAND_CODES), min_size=1, max_size=6, unique=True),
+    first=st.integers(1950, 2090),
+    n_years=st.integers(1, 8),
+    duplicate=st.booleans(),
+)
+def test_balanced_panels_pass_and_injected_duplicates_are_found(
+    codes: list[int], first: int, n_years: int, duplicate: bool
+) -> None:
+    df = balanced(tuple(codes), range(first, first + n_years))
+    if not duplicate:
+        assert quiet_validate(df, counts=["strikes"]) is df
+        return
+    df = pd.concat([df, df.iloc[[0]]], ignore_index=True)
+    found = problems(df, counts=["strikes"])
+    assert len(found) == 1
+    assert found[0].row == len(df) - 1 and "duplicate province-year" in found[0].message
