@@ -195,6 +195,29 @@ def test_excel_first_sheet_without_table_lists_sheets() -> None:
     assert "'说明'" in text and "'分省年度数据'" in text and "sheet=" in text
 
 
+def test_excel_with_a_wrong_stored_dimension(tmp_path: Path) -> None:
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["province", "year", "gdp"], ["Beijing", 2016, 1.5], ["Tianjin", 2016, 2.5]):
+        sheet.append(row)
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:C3"/>', b'<dimension ref="A1:A1"/>')
+                assert b'ref="A1:A1"' in data
+            dst.writestr(item, data)
+    df = mi.read_panel(bad)
+    assert df.loc[(120000, 2016), "gdp"] == 2.5
+
+
 def test_excel_missing_sheet_lists_existing_sheets() -> None:
     err = error(DATA / "wide_two_sheets.xlsx", sheet="GDP")
     text = str(err)
@@ -371,6 +394,18 @@ def test_duplicate_keys_name_both_rows() -> None:
     text = str(err)
     assert "duplicates.csv" in text and "row 3" in text and "row 2" in text
     assert "110000" in text and "2016" in text
+
+
+def test_long_long_table_gets_a_pivot_hint(tmp_path: Path) -> None:
+    path = tmp_path / "tidy.csv"
+    path.write_text(
+        "province,year,variable,value\n"
+        "Beijing,2016,gdp,1\nBeijing,2016,pop,2\nTianjin,2016,gdp,3\nTianjin,2016,pop,4\n"
+    )
+    err = error(path)
+    hint = err.problems[0]
+    assert hint.column == "variable" and "pivot" in hint.message
+    assert [p.row for p in err.problems[1:]] == [3, 5]
 
 
 def test_all_problems_reported_at_once() -> None:

@@ -33,6 +33,8 @@ def test_readme_has_exactly_two_commands() -> None:
     assert commands == ["make reproduce", "make test"]
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     ci_commands = [
-        line.strip() for line in ci.splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
     assert ci_commands == commands

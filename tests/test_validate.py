@@ -311,3 +311,10 @@ def test_balanced_panels_pass_and_injected_duplicates_are_found(
     found = problems(df, counts=["strikes"])
     assert len(found) == 1
     assert found[0].row == len(df) - 1 and "duplicate province-year" in found[0].message
+
+
+@pytest.mark.parametrize("spelling", ["全国", "全  国", "National", "China", "Total", "sum"])
+def test_national_total_spellings(spelling: str) -> None:
+    df = pd.DataFrame({"province": ["Beijing", spelling], "year": [2016, 2016], "v": [1, 2]})
+    found = problems(df)
+    assert len(found) == 1 and "national total" in found[0].message
