@@ -1,0 +1,174 @@
+"""The one result object every model returns.
+
+A :class:`Result` holds the estimates, their variance under one choice of the
+variance menu, the reference distribution for tests (t with ``df_inference``
+degrees of freedom for least squares, normal for likelihood models), and the
+row accounting of the fit. :meth:`Result.with_vcov` re-computes the variance
+under another choice without refitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+
+
+@dataclass
+class Result:
+    """Estimates and inference of a fitted model.
+
+    Attributes
+    ----------
+    model
+        The estimator (``"OLS"``, ``"Poisson PML"``, ``"NB2"``, ...).
+    formula
+        The formula as given.
+    params
+        Point estimates by term.
+    vcov
+        Their variance matrix under ``vcov_label``.
+    vcov_label
+        The variance choice, e.g. ``"CRV1 by province"``.
+    df_inference
+        Degrees of freedom of the t reference distribution; ``None`` means
+        the standard normal.
+    nobs
+        Observations used.
+    left_out
+        Rows of the input left out, by reason.
+    fixed_effects
+        Absorbed fixed effects as written in the formula.
+    link
+        ``"identity"``, ``"log"`` (count models: :meth:`irr` applies) or
+        ``"logit"``.
+    stats
+        Fit statistics (``r2``, ``r2_within``, ``loglik``, ``aic``,
+        ``deviance``, ``alpha``, ``theta``, ``n_clusters``...).
+    dropped
+        Terms dropped for collinearity, with the reason.
+    """
+
+    model: str
+    formula: str
+    params: pd.Series
+    vcov: pd.DataFrame
+    vcov_label: str
+    df_inference: float | None
+    nobs: int
+    left_out: dict[str, int] = field(default_factory=dict)
+    fixed_effects: tuple[str, ...] = ()
+    link: str = "identity"
+    stats: dict[str, float] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    _revcov: Callable[[object], tuple[np.ndarray, float | None, str]] | None = field(
+        default=None, repr=False
+    )
+
+    # -- inference ------------------------------------------------------------
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors."""
+        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Test statistics for :math:`H_0: \\beta = 0`."""
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from t(``df_inference``) or the normal."""
+        t = np.abs(self.tvalues.to_numpy())
+        if self.df_inference is None:
+            p = 2 * stats.norm.sf(t)
+        else:
+            p = 2 * stats.t.sf(t, self.df_inference)
+        return pd.Series(p, index=self.params.index)
+
+    def _critical(self, level: float) -> float:
+        q = 0.5 + level / 2
+        return float(stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference))
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals, columns ``lower`` and ``upper``."""
+        half = self._critical(level) * self.bse
+        return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+
+    @property
+    def rows(self) -> dict[str, object]:
+        """Rows used and rows left out, by reason."""
+        return {"used": self.nobs, "left_out": dict(self.left_out)}
+
+    def with_vcov(self, vcov: object) -> Result:
+        """The same estimates with the variance from another choice of the menu."""
+        if self._revcov is None:
+            raise NotImplementedError(f"{self.model} cannot recompute its variance")
+        matrix, df, label = self._revcov(vcov)
+        frame = pd.DataFrame(matrix, index=self.params.index, columns=self.params.index)
+        return replace(self, vcov=frame, df_inference=df, vcov_label=label)
+
+    # -- tables ---------------------------------------------------------------
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``."""
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "term": self.params.index,
+                "estimate": self.params.to_numpy(),
+                "std_error": self.bse.to_numpy(),
+                "statistic": self.tvalues.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "conf_low": ci["lower"].to_numpy(),
+                "conf_high": ci["upper"].to_numpy(),
+            },
+            columns=TIDY_COLUMNS,
+        )
+
+    def irr(self, level: float = 0.95) -> pd.DataFrame:
+        """Incidence-rate ratios :math:`e^{\\beta}` with confidence intervals (log-link models)."""
+        if self.link != "log":
+            raise ValueError(f"incidence-rate ratios need a log link; {self.model} has {self.link!r}")
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "irr": np.exp(self.params),
+                "conf_low": np.exp(ci["lower"]),
+                "conf_high": np.exp(ci["upper"]),
+                "p_value": self.pvalues,
+            }
+        )
+
+    def summary(self, level: float = 0.95) -> str:
+        """A plain-text summary: model, sample, variance, coefficient table."""
+        lines = [
+            f"{self.model}: {self.formula}",
+            f"Observations: {self.nobs}"
+            + (f"  (left out: {_fmt_left_out(self.left_out)})" if self.left_out else ""),
+            f"Fixed effects: {', '.join(self.fixed_effects) if self.fixed_effects else 'none'}",
+            f"Variance: {self.vcov_label}; "
+            + ("normal reference" if self.df_inference is None else f"t({self.df_inference:g})"),
+        ]
+        table = self.tidy(level).set_index("term")
+        lines.append(table.to_string(float_format=lambda v: f"{v:.6g}"))
+        if self.stats:
+            lines.append("  ".join(f"{k}: {v:.6g}" for k, v in self.stats.items()))
+        if self.dropped:
+            lines.append("Dropped: " + "; ".join(f"{k} ({v})" for k, v in self.dropped.items()))
+        lines += self.notes
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _fmt_left_out(left_out: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in left_out.items())

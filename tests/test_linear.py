@@ -1,0 +1,145 @@
+"""mi.linear against independent dummy-variable computations (statsmodels) and the truth."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+import massincidents as mi
+from massincidents.design import CollinearityWarning, SingletonWarning
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return mi.datasets.simulate_panel(n_provinces=31, n_years=12, seed=21)
+
+
+def _dummy_ols(panel: pd.DataFrame):
+    return smf.ols("y_linear ~ x1 + x2 + treated + C(province) + C(year)", data=panel).fit()
+
+
+def test_two_way_fe_equals_dummy_variable_ols(panel) -> None:
+    fit = mi.linear("y_linear ~ x1 + x2 + treated | province + year", panel, vcov="iid")
+    ref = _dummy_ols(panel)
+    terms = ["x1", "x2", "treated"]
+    np.testing.assert_allclose(fit.params[terms], ref.params[terms], rtol=1e-10)
+    np.testing.assert_allclose(fit.bse[terms], ref.bse[terms], rtol=1e-8)
+    assert fit.df_inference == ref.df_resid
+    assert fit.nobs == len(panel)
+
+
+def test_hetero_is_hc1_with_fe_counted(panel) -> None:
+    fit = mi.linear("y_linear ~ x1 + x2 + treated | province + year", panel, vcov="hetero")
+    ref = _dummy_ols(panel).get_robustcov_results("HC1")
+    idx = [list(ref.model.exog_names).index(t) for t in ["x1", "x2", "treated"]]
+    np.testing.assert_allclose(fit.bse.to_numpy(), ref.bse[idx], rtol=1e-8)
+
+
+def test_cluster_robust_matches_explicit_formula(panel) -> None:
+    """CRV1 = G/(G-1) (N-1)/(N-K) B M B, K without the province effects nested in the clusters."""
+    fit = mi.linear("y_linear ~ x1 + x2 + treated | province + year", panel, vcov={"CRV1": "province"})
+    ref = _dummy_ols(panel)
+    X = ref.model.exog
+    u = ref.resid.to_numpy()
+    bread = np.linalg.inv(X.T @ X)
+    g = pd.factorize(panel["province"])[0]
+    sums = np.zeros((g.max() + 1, X.shape[1]))
+    np.add.at(sums, g, X * u[:, None])
+    V = bread @ (sums.T @ sums) @ bread
+    n, G = len(panel), g.max() + 1
+    K = 3 + (panel["year"].nunique() - 1)  # slopes + year effects (province nested)
+    V *= G / (G - 1) * (n - 1) / (n - K)
+    idx = [list(ref.model.exog_names).index(t) for t in ["x1", "x2", "treated"]]
+    np.testing.assert_allclose(fit.bse.to_numpy(), np.sqrt(np.diag(V))[idx], rtol=1e-8)
+    assert fit.df_inference == G - 1
+
+
+def test_pooled_has_intercept_and_matches_statsmodels(panel) -> None:
+    fit = mi.linear("y_linear ~ x1 + x2", panel)
+    ref = smf.ols("y_linear ~ x1 + x2", data=panel).fit()
+    np.testing.assert_allclose(fit.params.to_numpy(), ref.params.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(fit.bse.to_numpy(), ref.bse.to_numpy(), rtol=1e-10)
+    assert fit.vcov_label == "iid"
+
+
+def test_recovers_truth_with_nominal_coverage() -> None:
+    hits = 0
+    for seed in range(60):
+        df = mi.datasets.simulate_panel(n_provinces=31, n_years=10, seed=500 + seed)
+        fit = mi.linear("y_linear ~ x1 + x2 + treated | province + year", df, vcov="iid")
+        lo, hi = fit.conf_int().loc["x1"]
+        hits += lo <= 0.3 <= hi
+    assert hits >= 52  # Binomial(60, 0.95): P(X < 52) < 1%
+
+
+def test_absorbed_regressor_is_dropped_with_warning(panel) -> None:
+    df = panel.assign(region_code=panel["province"] // 100000)
+    with pytest.warns(CollinearityWarning, match="absorbed by the fixed effects"):
+        fit = mi.linear("y_linear ~ x1 + region_code | province + year", df)
+    assert "region_code" in fit.dropped and list(fit.params.index) == ["x1"]
+
+
+def test_perfect_collinearity_is_dropped_with_warning(panel) -> None:
+    df = panel.assign(x3=2 * panel["x1"] - panel["x2"])
+    with pytest.warns(CollinearityWarning, match="collinear"):
+        fit = mi.linear("y_linear ~ x1 + x2 + x3", df)
+    assert fit.dropped == {"x3": "collinear"}
+
+
+def test_missing_rows_are_reported_by_reason(panel) -> None:
+    df = panel.copy()
+    df.loc[df.index[:5], "x1"] = np.nan
+    df.loc[df.index[5:7], "y_linear"] = np.nan
+    fit = mi.linear("y_linear ~ x1 + x2", df)
+    assert fit.nobs == len(df) - 7
+    assert fit.left_out == {"missing value in y_linear": 2, "missing value in x1": 5}
+
+
+def test_log_of_nonpositive_is_reported_not_silently_dropped(panel) -> None:
+    df = panel.assign(z=np.where(panel.index < 3, 0.0, 1.0 + panel["x1"] ** 2))
+    fit = mi.linear("y_linear ~ np.log(z)", df)
+    assert fit.left_out == {"non-finite value of np.log(z)": 3}
+
+
+def test_singletons_are_dropped_and_reported(panel) -> None:
+    df = pd.concat([panel, panel.iloc[[0]].assign(province=999, y_linear=5.0)], ignore_index=True)
+    with pytest.warns(SingletonWarning):
+        fit = mi.linear("y_linear ~ x1 | province + year", df)
+    assert fit.left_out == {"singleton fixed-effect group": 1}
+
+
+def test_missing_column_names_close_matches(panel) -> None:
+    with pytest.raises(mi.DataError, match="close column names: x1"):
+        mi.linear("y_linear ~ x11", panel)
+    with pytest.raises(mi.DataError, match="provnce"):
+        mi.linear("y_linear ~ x1 | provnce", panel)
+
+
+def test_with_vcov_changes_only_the_variance(panel) -> None:
+    fit = mi.linear("y_linear ~ x1 + x2 | province + year", panel)
+    other = fit.with_vcov("iid")
+    pd.testing.assert_series_equal(fit.params, other.params)
+    assert other.vcov_label == "iid" and fit.vcov_label == "CRV1 by province"
+    assert not np.allclose(fit.bse, other.bse)
+
+
+def test_tidy_and_summary(panel) -> None:
+    fit = mi.linear("y_linear ~ x1 + x2 | province + year", panel)
+    tidy = fit.tidy()
+    assert list(tidy.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+    text = fit.summary()
+    assert "CRV1 by province" in text and "x1" in text
+    with pytest.raises(ValueError, match="log link"):
+        fit.irr()
+
+
+def test_works_on_read_panel_index(panel) -> None:
+    indexed = panel.set_index(["province", "year"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = mi.linear("y_linear ~ x1 | province + year", indexed)
+    assert fit.nobs == len(panel)
