@@ -1,0 +1,206 @@
+"""Build the Jupyter Book and check its pages, figures, tables and captions.
+
+How the book is checked (a deliberate choice): the test copies the book's sources (``book/``
+without ``_build``) into a temporary folder and builds them there from scratch, with the
+``jupyter-book`` of the running environment (``Path(sys.executable).parent / "jupyter-book"``)
+and ``--warningiserror``. It does not reuse ``book/_build/html``, for two reasons:
+
+* a build made with ``--keep-going`` writes HTML even when it fails, so the existence of an old
+  ``_build/html`` proves nothing about warnings;
+* the execution cache is keyed on the code of the notebooks only, so an old build (or a copied
+  cache) can hold outputs computed from an older version of the bundled data or of the package.
+
+A cold build of the current chapters executes every notebook and takes about 15-20 seconds,
+which is why the test is marked ``slow`` (deselect it with ``pytest -m "not slow"``). The build
+runs once per module; the tests below then inspect its HTML: every page of ``_toc.yml`` exists,
+every chapter listed here is in the table of contents, every figure has an image file on disk,
+alt text and a numbered caption, and every table is an HTML ``<table>`` with a numbered caption
+and a note on its sample. Removing a chapter, a figure or a table, or breaking the code that
+makes one, makes the test fail.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BOOK = REPO_ROOT / "book"
+
+# Every chapter the book must have, in order.
+CHAPTERS = ["chapters/01_introduction", "chapters/02_overview"]
+
+# Figures (HTML id of the <figure>) and captioned tables (HTML id of the <table>) of each chapter.
+FIGURES = {
+    "chapters/01_introduction": [],
+    "chapters/02_overview": [
+        "fig-national",
+        "fig-clb-time",
+        "fig-cny",
+        "fig-provinces",
+        "fig-codes",
+        "fig-rates",
+    ],
+}
+TABLES = {
+    "chapters/01_introduction": ["tbl-coverage"],
+    "chapters/02_overview": [
+        "tbl-national",
+        "tbl-clb-year",
+        "tbl-provinces",
+        "tbl-composition",
+        "tbl-rates",
+    ],
+}
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SPHINX_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE):")
+
+pytestmark = pytest.mark.slow
+
+
+def _jupyter_book() -> Path:
+    script = Path(sys.executable).parent / "jupyter-book"
+    if not script.exists():
+        pytest.fail(
+            f"jupyter-book is not installed next to {sys.executable}; "
+            "install the book extra: pip install -e '.[book,dev]'"
+        )
+    return script
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Build a fresh copy of the book with warnings as errors; return its HTML folder and log."""
+    work = tmp_path_factory.mktemp("book_build")
+    book = work / "book"
+    shutil.copytree(
+        BOOK, book, ignore=shutil.ignore_patterns("_build", ".jupyter_cache", ".ipynb_checkpoints")
+    )
+    proc = subprocess.run(
+        [str(_jupyter_book()), "build", str(book), "--warningiserror", "--keep-going"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    log = ANSI.sub("", proc.stdout + proc.stderr)
+    return {
+        "returncode": proc.returncode,
+        "log": log,
+        "html": book / "_build" / "html",
+        "book": book,
+    }
+
+
+def _soup(path: Path):
+    from bs4 import BeautifulSoup  # installed with jupyter-book (pydata-sphinx-theme)
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _toc_files(book: Path) -> list[str]:
+    import yaml  # installed with jupyter-book
+
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+
+
+def test_build_succeeds_without_warnings(built):
+    tail = "\n".join(built["log"].splitlines()[-40:])
+    assert built["returncode"] == 0, f"jupyter-book build failed:\n{tail}"
+    problems = [line for line in built["log"].splitlines() if SPHINX_PROBLEM.search(line)]
+    assert not problems, "warnings in the build:\n" + "\n".join(problems)
+
+
+def test_every_chapter_is_in_the_toc_and_built(built):
+    toc = _toc_files(built["book"])
+    assert toc[0] == "intro"
+    assert [f for f in toc if f in CHAPTERS] == CHAPTERS, f"chapters missing from _toc.yml: {toc}"
+    html = built["html"]
+    assert (html / "index.html").is_file()
+    for page in toc:
+        assert (html / f"{page}.html").is_file(), f"no HTML for {page}"
+
+
+def test_landing_page_lists_the_chapters(built):
+    text = " ".join(_soup(built["html"] / "intro.html").get_text(" ").split())
+    assert "massincidents reproduce" in text
+    links = {a.get("href", "") for a in _soup(built["html"] / "intro.html").find_all("a")}
+    for chapter in CHAPTERS:
+        assert any(href.startswith(f"{chapter}.html") for href in links), (
+            f"intro does not link {chapter}"
+        )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figures_have_images_on_disk_and_captions(built, chapter):
+    page = built["html"] / f"{chapter}.html"
+    soup = _soup(page)
+    for fig_id in FIGURES[chapter]:
+        figure = soup.find("figure", id=fig_id)
+        assert figure is not None, f"{chapter}: figure {fig_id} is missing"
+        img = figure.find("img")
+        assert img is not None, f"{chapter}: figure {fig_id} has no image"
+        caption = figure.find("figcaption")
+        assert caption is not None and "Fig." in caption.get_text(), (
+            f"{fig_id} has no numbered caption"
+        )
+        assert len(caption.get_text(" ", strip=True)) > 60, f"{fig_id}: caption too short"
+        assert img.get("alt") and not img["alt"].endswith(".png"), f"{fig_id}: no alt text"
+    # every image the page shows (figures or not) must exist on disk and be a real PNG/SVG
+    for img in soup.find_all("img"):
+        src = img.get("src", "")
+        if src.startswith(("http:", "https:", "data:")):
+            continue
+        target = (page.parent / src).resolve()
+        assert target.is_file(), f"{chapter}: image {src} not found on disk"
+        assert target.stat().st_size > 1000, f"{chapter}: image {src} is empty"
+        if target.suffix == ".png":
+            assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{src} is not a PNG"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_tables_have_captions_and_rows(built, chapter):
+    soup = _soup(built["html"] / f"{chapter}.html")
+    for tbl_id in TABLES[chapter]:
+        table = soup.find("table", id=tbl_id)
+        assert table is not None, f"{chapter}: table {tbl_id} is missing"
+        caption = table.find("caption")
+        assert caption is not None and "Table" in caption.get_text(), (
+            f"{tbl_id} has no numbered caption"
+        )
+        rows = table.find("tbody").find_all("tr")
+        assert rows, f"{tbl_id} has no rows"
+        note = table.find_parent("div").find_next_sibling("p")
+        assert note is not None and note.get_text().startswith("Note."), (
+            f"{tbl_id}: no note on the sample"
+        )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_no_error_output_and_glued_numbers_present(built, chapter):
+    soup = _soup(built["html"] / f"{chapter}.html")
+    text = soup.get_text(" ")
+    assert "Traceback (most recent call last)" not in text
+    assert not soup.select(".output.traceback, .output.error, .output.stderr")
+    assert soup.select("span.pasted-text"), f"{chapter}: no computed numbers pasted into the text"
