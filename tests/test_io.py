@@ -8,7 +8,9 @@ exists (it is never copied into the repository).
 from __future__ import annotations
 
 import doctest
+import importlib
 import os
+import pkgutil
 import shutil
 import sys
 import warnings
@@ -64,8 +66,14 @@ def test_text_fixtures_match_their_generator(tmp_path: Path) -> None:
 
 
 def test_docstring_examples() -> None:
-    for name in ("massincidents.io", "massincidents.validate"):
-        result = doctest.testmod(sys.modules[name], optionflags=doctest.ELLIPSIS)
+    # io and validate are packages: run the examples of every module in them.
+    names = ["massincidents.cells"]
+    for package in ("massincidents.io", "massincidents.validate"):
+        names.append(package)
+        modules = pkgutil.iter_modules(sys.modules[package].__path__)
+        names += [f"{package}.{module.name}" for module in modules]
+    for name in names:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, name
 
 

@@ -41,7 +41,9 @@ def test_hetero_is_hc1_with_fe_counted(panel) -> None:
 
 def test_cluster_robust_matches_explicit_formula(panel) -> None:
     """CRV1 = G/(G-1) (N-1)/(N-K) B M B, K without the province effects nested in the clusters."""
-    fit = mi.linear("y_linear ~ x1 + x2 + treated | province + year", panel, vcov={"CRV1": "province"})
+    fit = mi.linear(
+        "y_linear ~ x1 + x2 + treated | province + year", panel, vcov={"CRV1": "province"}
+    )
     ref = _dummy_ols(panel)
     X = ref.model.exog
     u = ref.resid.to_numpy()
@@ -130,7 +132,15 @@ def test_with_vcov_changes_only_the_variance(panel) -> None:
 def test_tidy_and_summary(panel) -> None:
     fit = mi.linear("y_linear ~ x1 + x2 | province + year", panel)
     tidy = fit.tidy()
-    assert list(tidy.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+    assert list(tidy.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     text = fit.summary()
     assert "CRV1 by province" in text and "x1" in text
     with pytest.raises(ValueError, match="log link"):

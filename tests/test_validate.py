@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 import massincidents as mi
 from massincidents import DataError, DataQualityWarning, OutsideMainlandWarning
 from massincidents.provinces import MAINLAND_CODES
-from massincidents.validate import _is_missing, _parse_numbers, _parse_years
 
 DATA = Path(__file__).parent / "data"
 
@@ -263,29 +262,6 @@ def test_no_warnings_when_there_are_hard_problems() -> None:
         warnings.simplefilter("error")
         with pytest.raises(DataError):
             mi.validate(df)
-
-
-# ---------------------------------------------------------------------------
-# parsing helpers
-# ---------------------------------------------------------------------------
-
-
-def test_missing_tokens() -> None:
-    cells = pd.Series(["", " ", "—", "-", "…", "...", "NA", "n/a", None, np.nan, "0", 0, "abc"])
-    assert _is_missing(cells).tolist() == [True] * 10 + [False] * 3
-
-
-def test_number_parsing() -> None:
-    numbers, bad = _parse_numbers(pd.Series(["1,234.5", " 7 ", "１２", "-3", "1e3", "x", True]))
-    assert numbers.tolist()[:5] == [1234.5, 7.0, 12.0, -3.0, 1000.0]
-    assert bad.tolist() == [False] * 5 + [True, True]
-
-
-def test_year_parsing() -> None:
-    years, missing, bad = _parse_years(pd.Series(["2017年", "2016", 2015.0, "X2014", "17", ""]))
-    assert years.tolist()[:4] == [2017, 2016, 2015, 2014]
-    assert bad.tolist() == [False] * 4 + [True, False]
-    assert missing.tolist() == [False] * 5 + [True]
 
 
 # ---------------------------------------------------------------------------

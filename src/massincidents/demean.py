@@ -99,7 +99,8 @@ def demean(
                 break
         else:
             raise ConvergenceError(
-                f"demeaning did not converge in {maxiter} sweeps (largest change {change.max():.2e})"
+                f"demeaning did not converge in {maxiter} sweeps "
+                f"(largest change {change.max():.2e})"
             )
     return out.ravel() if one_d else out
 

@@ -96,7 +96,9 @@ def _check_columns(frame: pd.DataFrame, wanted: list[str], source: str | None) -
         if name not in frame.columns:
             close = difflib.get_close_matches(name, columns, n=3, cutoff=0.5)
             hint = f"; close column names: {', '.join(close)}" if close else ""
-            problems.append(Problem(f"column not found in the data{hint}", file=source, column=name))
+            problems.append(
+                Problem(f"column not found in the data{hint}", file=source, column=name)
+            )
     if problems:
         raise DataError(problems)
 

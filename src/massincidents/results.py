@@ -96,7 +96,9 @@ class Result:
 
     def _critical(self, level: float) -> float:
         q = 0.5 + level / 2
-        return float(stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference))
+        return float(
+            stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference)
+        )
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals, columns ``lower`` and ``upper``."""
@@ -118,7 +120,10 @@ class Result:
 
     # -- tables ---------------------------------------------------------------
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``."""
+        """One row per term.
+
+        Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
+        """
         ci = self.conf_int(level)
         return pd.DataFrame(
             {
@@ -136,7 +141,9 @@ class Result:
     def irr(self, level: float = 0.95) -> pd.DataFrame:
         """Incidence-rate ratios :math:`e^{\\beta}` with confidence intervals (log-link models)."""
         if self.link != "log":
-            raise ValueError(f"incidence-rate ratios need a log link; {self.model} has {self.link!r}")
+            raise ValueError(
+                f"incidence-rate ratios need a log link; {self.model} has {self.link!r}"
+            )
         ci = self.conf_int(level)
         return pd.DataFrame(
             {

@@ -1,0 +1,279 @@
+"""The hard checks of a province-year table, each problem with row and column.
+
+:func:`check_frame` runs them all on a frame with the keys as columns and
+collects every problem (keys, duplicates, values) in one :class:`Checked`,
+so that :func:`massincidents.validate` and :func:`massincidents.read_panel`
+report a whole file's problems at once. Cells are parsed with
+:mod:`massincidents.cells`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from massincidents.cells import is_missing, is_national, parse_numbers, parse_years
+from massincidents.errors import Problem
+from massincidents.provinces import normalise_provinces, province_code
+from massincidents.validate.messages import describe, show, year_span
+from massincidents.validate.soft import soft_problems
+
+__all__ = ["Checked", "check_frame"]
+
+
+@dataclass
+class Checked:
+    """What :func:`check_frame` found and parsed."""
+
+    problems: list[Problem] = field(default_factory=list)
+    soft: list[tuple[str, type[Warning]]] = field(default_factory=list)
+    codes: pd.Series | None = None
+    years: pd.Series | None = None
+    numeric: dict[str, pd.Series] = field(default_factory=dict)
+    text: list[str] = field(default_factory=list)
+
+
+def _column_label(columns: Mapping[str, object] | None, name: str, i: int) -> str:
+    """The column to name in a message for frame column ``name`` at row ``i``.
+
+    ``columns`` maps frame columns either to one original header label or to a
+    per-row sequence of labels (wide tables, where each cell came from its own
+    year column).
+    """
+    if columns is None or name not in columns:
+        return name
+    label = columns[name]
+    if isinstance(label, str):
+        return label
+    return str(label[i])  # type: ignore[index]
+
+
+def _check_keys(
+    frame: pd.DataFrame,
+    province: str,
+    year: str,
+    rows: Sequence[int | None],
+    columns: Mapping[str, object] | None,
+    year_range: tuple[int, int],
+    source: str | None,
+) -> tuple[list[Problem], pd.Series, pd.Series]:
+    """Check the province and year keys; return problems, codes and years."""
+    problems: list[Problem] = []
+    raw = frame[province]
+    codes, unknown = normalise_provinces(raw)
+    empty = is_missing(raw)
+    for i in np.flatnonzero((unknown | empty).to_numpy()):
+        value = raw.iloc[i]
+        col = _column_label(columns, province, i)
+        if empty.iloc[i]:
+            message = "province is missing"
+        elif is_national(value):
+            message = (
+                f"{show(value)} is a national total, not a province; remove the row "
+                "(read_panel drops such rows with a warning)"
+            )
+        else:
+            try:
+                province_code(value)
+                message = f"unknown province {show(value)}"
+            except ValueError as err:
+                message = str(err)[0].lower() + str(err)[1:]
+        problems.append(Problem(message, file=source, row=rows[i], column=col))
+
+    years, missing, bad = parse_years(frame[year])
+    low, high = year_range
+    for i in np.flatnonzero(missing.to_numpy()):
+        col = _column_label(columns, year, i)
+        problems.append(Problem("year is missing", file=source, row=rows[i], column=col))
+    for i in np.flatnonzero(bad.to_numpy()):
+        col = _column_label(columns, year, i)
+        value = frame[year].iloc[i]
+        message = f"year {show(value)} is not an integer year"
+        problems.append(Problem(message, file=source, row=rows[i], column=col))
+    outside = years.notna() & ((years < low) | (years > high))
+    for i in np.flatnonzero(outside.fillna(False).to_numpy()):
+        col = _column_label(columns, year, i)
+        message = f"year {years.iloc[i]} is outside the plausible range {low}-{high}"
+        problems.append(Problem(message, file=source, row=rows[i], column=col))
+    return problems, codes, years
+
+
+def _check_duplicates(
+    frame: pd.DataFrame,
+    province: str,
+    codes: pd.Series,
+    years: pd.Series,
+    rows: Sequence[int | None],
+    columns: Mapping[str, object] | None,
+    source: str | None,
+) -> list[Problem]:
+    """One problem for every row that repeats a (province, year) key.
+
+    A wide-table row that repeats another province row gives one problem
+    listing its years, not one per year.
+    """
+    keys = pd.DataFrame({"code": codes, "year": years}).reset_index(drop=True)
+    keys = keys[keys.notna().all(axis=1)]
+    dup = keys.duplicated(keep=False)
+    grouped: dict[tuple[object, ...], list[int]] = {}
+    for (code, year), group in keys[dup].groupby(["code", "year"], sort=False):
+        positions = list(group.index)
+        first = positions[0]
+        where = f"row {rows[first]}" if rows[first] is not None else f"position {first}"
+        for i in positions[1:]:
+            raw = frame[province].iloc[i]
+            col = _column_label(columns, province, i)
+            key = (rows[i] if rows[i] is not None else f"#{i}", col, where, show(raw), int(code))
+            grouped.setdefault(key, []).append(int(year))
+    problems: list[Problem] = []
+    for (row, col, where, raw, code), dup_years in grouped.items():
+        if len(dup_years) == 1:
+            what = f"duplicate province-year ({raw} = {describe(code)}, {dup_years[0]})"
+            same = "the same key is"
+        else:
+            what = (
+                f"duplicate province-years ({raw} = {describe(code)}, "
+                f"{len(dup_years)} years: {year_span(dup_years)})"
+            )
+            same = "the same keys are"
+        problems.append(
+            Problem(
+                f"{what}; {same} at {where}",
+                file=source,
+                row=row if isinstance(row, int) else None,
+                column=col,
+            )
+        )
+    return problems
+
+
+def _pivot_hint(
+    frame: pd.DataFrame,
+    codes: pd.Series,
+    years: pd.Series,
+    text_columns: Sequence[str],
+    columns: Mapping[str, object] | None,
+    source: str | None,
+) -> list[Problem]:
+    """Explain duplicates that a text column tells apart ("long-long" tables).
+
+    A table with one row per province, year *and variable* (columns such as
+    ``variable, value``) repeats every (province, year); it needs a pivot, not
+    a fix of its rows.
+    """
+    keys = pd.DataFrame({"code": codes, "year": years}).reset_index(drop=True)
+    for name in text_columns:
+        with_column = keys.assign(extra=frame[name].reset_index(drop=True))
+        if not with_column.dropna().duplicated().any():
+            spec = columns.get(name) if columns is not None else None
+            label = spec if isinstance(spec, str) else name
+            message = (
+                f"the duplicate province-years differ by column {label!r}: the table has one "
+                f"row per province, year and {label}; pivot it to one column per {label} "
+                f"first, e.g. df.pivot_table(index=['province', 'year'], columns={label!r}, "
+                "values='value')"
+            )
+            return [Problem(message, file=source, column=label)]
+    return []
+
+
+def _check_values(
+    frame: pd.DataFrame,
+    value_columns: Iterable[str],
+    counts: Sequence[str],
+    rows: Sequence[int | None],
+    columns: Mapping[str, object] | None,
+    source: str | None,
+    checked: Checked,
+) -> None:
+    """Check value columns: non-numeric cells, empty columns, bad counts."""
+    for name in value_columns:
+        values = frame[name]
+        numbers, bad = parse_numbers(values)
+        n_bad, n_ok = int(bad.sum()), int(numbers.notna().sum())
+        spec = columns.get(name) if columns is not None else None
+        label = spec if isinstance(spec, str) else name  # wide tables: the value name
+        if n_ok == 0 and n_bad == 0:
+            message = f"column is entirely missing (all {len(frame)} cells empty)"
+            checked.problems.append(Problem(message, file=source, column=label))
+            checked.numeric[name] = numbers
+            continue
+        if name not in counts and n_bad > n_ok:
+            checked.text.append(name)  # a text column (names, notes): not checked
+            continue
+        checked.numeric[name] = numbers
+        for i in np.flatnonzero(bad.to_numpy()):
+            message = f"non-numeric value {show(values.iloc[i])} in a numeric column"
+            col = _column_label(columns, name, i)
+            checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
+        if name in counts:
+            arr = numbers.to_numpy()
+            with np.errstate(invalid="ignore"):
+                negative = arr < 0
+                fractional = ~np.isnan(arr) & (arr != np.round(arr))
+            for i in np.flatnonzero(negative | fractional):
+                kind = "negative" if negative[i] else "fractional"
+                message = f"{kind} count {show(values.iloc[i])}; counts must be whole numbers >= 0"
+                col = _column_label(columns, name, i)
+                checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
+
+
+def check_frame(
+    frame: pd.DataFrame,
+    *,
+    province: str = "province",
+    year: str = "year",
+    rows: Sequence[int | None] | None = None,
+    columns: Mapping[str, object] | None = None,
+    counts: Sequence[str] | None = None,
+    year_range: tuple[int, int] = (1949, 2100),
+    source: str | None = None,
+) -> Checked:
+    """Run every check on a frame with ``province`` and ``year`` as columns.
+
+    Parameters
+    ----------
+    frame
+        The table, one row per observation, with a default (positional) index.
+    rows
+        For each row, the number to report (a file line number); defaults to
+        the 0-based position.
+    columns
+        Frame column -> original column label, or a per-row sequence of labels.
+    """
+    frame = frame.reset_index(drop=True)
+    if rows is None:
+        rows = list(range(len(frame)))
+    counts = list(counts or [])
+    checked = Checked()
+    for name in counts:
+        if name not in frame.columns:
+            known = ", ".join(repr(c) for c in frame.columns)
+            message = f"count column {name!r} not found; the columns are {known}"
+            checked.problems.append(Problem(message, file=source, column=name))
+    if len(frame) == 0:
+        checked.problems.append(Problem("the table has no rows", file=source))
+        return checked
+
+    key_problems, codes, years = _check_keys(
+        frame, province, year, rows, columns, year_range, source
+    )
+    cell_problems = key_problems + _check_duplicates(
+        frame, province, codes, years, rows, columns, source
+    )
+    value_columns = [c for c in frame.columns if c not in (province, year)]
+    _check_values(frame, value_columns, counts, rows, columns, source, checked)
+    if any(p.message.startswith("duplicate province-year") for p in cell_problems):
+        checked.problems += _pivot_hint(frame, codes, years, checked.text, columns, source)
+    structural = [p for p in checked.problems if p.row is None]
+    cell_problems += [p for p in checked.problems if p.row is not None]
+    cell_problems.sort(key=lambda p: p.row if p.row is not None else -1)
+    # A wide-table row with an unknown province gives one problem, not one per year.
+    checked.problems = list(dict.fromkeys(structural + cell_problems))
+    checked.codes, checked.years = codes, years
+    if not checked.problems:
+        checked.soft = soft_problems(codes, years, source)
+    return checked

@@ -1,0 +1,161 @@
+"""validate: check a province-year panel given as a DataFrame.
+
+Brings the keys from the index into columns, takes file line numbers from
+``df.attrs["source_rows"]`` when :func:`massincidents.read_panel` left them,
+and runs :func:`massincidents.validate.checks.check_frame`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+
+import pandas as pd
+
+from massincidents.errors import DataError, Problem
+from massincidents.validate.checks import check_frame
+
+__all__ = ["validate"]
+
+
+def _as_columns(df: pd.DataFrame, province: str, year: str, source: str | None) -> pd.DataFrame:
+    """Bring ``province`` and ``year`` from the index into columns if needed."""
+    names = [n for n in df.index.names if n is not None]
+    frame = df
+    if province in names or year in names:
+        overlap = [n for n in names if n in df.columns]
+        if overlap:
+            raise DataError(
+                [Problem(f"{overlap[0]!r} is both an index level and a column", file=source)]
+            )
+        frame = df.reset_index(level=[n for n in names if n in (province, year)])
+    missing = [n for n in (province, year) if n not in frame.columns]
+    if missing:
+        known = ", ".join(repr(c) for c in frame.columns)
+        problems = [
+            Problem(
+                f"no {name!r} column or index level (the columns are {known}); "
+                f"pass {'province' if name == province else 'year'}=... to name it",
+                file=source,
+            )
+            for name in missing
+        ]
+        raise DataError(problems)
+    return frame
+
+
+def _source_rows(df: pd.DataFrame) -> list[int | None] | None:
+    """Row numbers from ``df.attrs["source_rows"]`` when they match the frame.
+
+    ``read_panel`` stores a dict from (province, year) to file line; a list
+    aligned with the rows is accepted too. Anything that does not match the
+    current rows (for example after filtering) is ignored.
+    """
+    stored = df.attrs.get("source_rows")
+    if isinstance(stored, Mapping):
+        labels: list[Hashable] = list(df.index)
+        if labels and all(label in stored for label in labels):
+            return [stored[label] for label in labels]
+        return None
+    if isinstance(stored, list | tuple) and len(stored) == len(df):
+        return list(stored)
+    return None
+
+
+def validate(
+    df: pd.DataFrame,
+    *,
+    counts: Sequence[str] | None = None,
+    year_range: tuple[int, int] = (1949, 2100),
+    source: str | None = None,
+    province: str = "province",
+    year: str = "year",
+) -> pd.DataFrame:
+    """Check a province-year panel and report every problem at once.
+
+    Hard problems, each reported with file, row and column:
+
+    - duplicate (province, year) keys (after normalising province names, so
+      ``北京`` and ``北京市`` in the same year are duplicates);
+    - unknown provinces (with the closest known spellings), national-total
+      rows, missing provinces;
+    - missing years, non-integer years (``2017.5``, ``"2017-06"``) and years
+      outside ``year_range``;
+    - non-numeric cells (``"abc"``) in numeric columns; a column counts as
+      numeric when its dtype is numeric or when at most half of its filled
+      cells are not numbers (mostly-text columns, such as names, are left
+      alone);
+    - negative or fractional values in the columns named in ``counts``, and
+      count columns that do not exist;
+    - a value column that is entirely missing.
+
+    Soft problems, issued as one warning each with counts:
+    :class:`~massincidents.errors.DataQualityWarning` for gaps in the years of
+    a province and for years that lack provinces present in other years;
+    :class:`~massincidents.errors.OutsideMainlandWarning` for rows for Hong
+    Kong, Macao or Taiwan.
+
+    Parameters
+    ----------
+    df
+        The panel, with ``province`` and ``year`` either as index levels (as
+        returned by :func:`massincidents.read_panel`) or as columns. Provinces
+        may be codes or any spelling :func:`massincidents.province_code`
+        accepts.
+    counts
+        Names of count columns (incidents, strikes), which must hold whole
+        numbers >= 0. Nothing is treated as a count unless named here.
+    year_range
+        Inclusive range of plausible years.
+    source
+        File name to print in messages; defaults to ``df.attrs["source"]``.
+    province, year
+        Names of the key columns or index levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself, unchanged, when there are no hard problems.
+
+    Raises
+    ------
+    DataError
+        Listing every hard problem. Rows are file line numbers when
+        ``df.attrs["source_rows"]`` (set by ``read_panel``) matches the rows,
+        otherwise 0-based positions in ``df``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import massincidents as mi
+    >>> df = pd.DataFrame({"province": ["北京", "Beijing", "Gotham"],
+    ...                    "year": [2017, 2017, 2017], "strikes": [3, 2.5, "n/a"]})
+    >>> try:
+    ...     mi.validate(df, counts=["strikes"])
+    ... except mi.DataError as err:
+    ...     print(err)
+    3 problems found in the input data:
+      - row 1, column 'province': duplicate province-year ('Beijing' = 110000 (Beijing), 2017); the same key is at row 0
+      - row 1, column 'strikes': fractional count 2.5; counts must be whole numbers >= 0
+      - row 2, column 'province': unknown province 'Gotham'.
+    """  # noqa: E501
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"validate expects a pandas DataFrame, got {type(df).__name__}")
+    if source is None and isinstance(df.attrs.get("source"), str):
+        source = df.attrs["source"]
+    rows = _source_rows(df)
+    frame = _as_columns(df, province, year, source)
+    checked = check_frame(
+        frame,
+        province=province,
+        year=year,
+        rows=rows,
+        counts=counts,
+        year_range=year_range,
+        source=source,
+    )
+    if checked.problems:
+        raise DataError(checked.problems)
+    for message, category in checked.soft:
+        warnings.warn(message, category, stacklevel=2)
+    return df
