@@ -52,6 +52,20 @@ _SIZE_SHARES = np.array([0.70, 0.25, 0.045, 0.005])
 _MONTH_WEIGHTS = np.array([1.9, 1.3, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.9, 0.9, 1.0, 1.4])
 
 
+class Truth(dict):
+    """The true parameters of a simulated panel (a read-only dict).
+
+    pandas deep-copies ``DataFrame.attrs`` on every operation; the truth never
+    changes, so copying it returns the same object and costs nothing.
+    """
+
+    def __deepcopy__(self, memo: dict) -> Truth:
+        return self
+
+    def __setitem__(self, key: object, value: object) -> None:
+        raise TypeError("the true parameters of a simulation are read-only")
+
+
 def _policy_effect(effect: PolicyEffect, cohort: np.ndarray, event_time: np.ndarray) -> np.ndarray:
     treated = event_time >= 0
     out = np.zeros(cohort.shape, dtype=float)
@@ -193,15 +207,17 @@ def simulate_panel(
     never = df["cohort"] == 0
     df.loc[never, "cohort"] = pd.NA
     df.loc[never, "event_time"] = pd.NA
-    df.attrs["truth"] = {
-        "effects": effects,
-        "policy_effect": policy_effect if not callable(policy_effect) else "callable",
-        "alpha": alpha,
-        "rate": rate,
-        "province_effects": dict(zip(units.tolist(), unit_effect.tolist(), strict=True)),
-        "year_effects": dict(zip(years.tolist(), year_effect.tolist(), strict=True)),
-        "seed": seed,
-    }
+    df.attrs["truth"] = Truth(
+        {
+            "effects": effects,
+            "policy_effect": policy_effect if not callable(policy_effect) else "callable",
+            "alpha": alpha,
+            "rate": rate,
+            "province_effects": dict(zip(units.tolist(), unit_effect.tolist(), strict=True)),
+            "year_effects": dict(zip(years.tolist(), year_effect.tolist(), strict=True)),
+            "seed": seed,
+        }
+    )
     return df
 
 
