@@ -1,0 +1,75 @@
+"""Partialling out fixed effects: engines agree with each other and with dummy regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from massincidents.demean import (
+    ConvergenceError,
+    demean,
+    fe_degrees_of_freedom,
+    is_nested,
+)
+
+
+@pytest.fixture(scope="module")
+def unbalanced():
+    rng = np.random.default_rng(3)
+    a = np.repeat(np.arange(40), 15)
+    b = np.tile(np.arange(15), 40)
+    c = rng.integers(0, 7, a.size)
+    keep = rng.random(a.size) > 0.2
+    X = rng.normal(size=(a.size, 3)) + a[:, None] * 0.1 + b[:, None] * 0.05
+    w = rng.gamma(2.0, size=a.size)
+    return X[keep], a[keep], b[keep], c[keep], w[keep]
+
+
+def _dummy_residuals(X, fe, w):
+    D = np.column_stack([np.eye(int(f.max()) + 1)[f] for f in fe])
+    root = np.sqrt(w)[:, None]
+    coef, *_ = np.linalg.lstsq(root * D, root * X, rcond=None)
+    return X - D @ coef
+
+
+@pytest.mark.parametrize("engine", ["auto", "numpy"])
+@pytest.mark.parametrize("n_fe", [1, 2, 3])
+def test_matches_weighted_dummy_regression(unbalanced, engine, n_fe) -> None:
+    X, a, b, c, w = unbalanced
+    fe = [a, b, c][:n_fe]
+    expected = _dummy_residuals(X, fe, w)
+    np.testing.assert_allclose(demean(X, fe, w, engine=engine), expected, atol=1e-9)
+
+
+def test_engines_agree_without_weights(unbalanced) -> None:
+    X, a, b, *_ = unbalanced
+    np.testing.assert_allclose(
+        demean(X, [a, b], engine="numpy"), demean(X, [a, b], engine="auto"), atol=1e-10
+    )
+
+
+def test_one_dimensional_input_keeps_its_shape(unbalanced) -> None:
+    X, a, b, *_ = unbalanced
+    assert demean(X[:, 0], [a, b]).shape == (X.shape[0],)
+
+
+def test_non_convergence_is_an_error(unbalanced) -> None:
+    X, a, b, *_ = unbalanced
+    for engine in ("numpy", "auto"):
+        with pytest.raises(ConvergenceError):
+            demean(X, [a, b], maxiter=1, tol=1e-16, engine=engine)
+
+
+def test_degrees_of_freedom_of_fixed_effects() -> None:
+    a = np.array([0, 0, 1, 1, 2, 2])
+    b = np.array([0, 1, 0, 1, 2, 3])  # two connected components: {a0,a1,b0,b1}, {a2,b2,b3}
+    assert fe_degrees_of_freedom([a]) == 3
+    assert fe_degrees_of_freedom([a, b]) == 3 + 4 - 2
+    assert fe_degrees_of_freedom([]) == 0
+
+
+def test_nesting() -> None:
+    province = np.array([0, 0, 1, 1])
+    region = np.array([0, 0, 0, 0])
+    assert is_nested(province, region)
+    assert not is_nested(region, province)
