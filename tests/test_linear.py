@@ -153,3 +153,12 @@ def test_works_on_read_panel_index(panel) -> None:
         warnings.simplefilter("error")
         fit = mi.linear("y_linear ~ x1 | province + year", indexed)
     assert fit.nobs == len(panel)
+
+
+def test_public_functions_are_not_shadowed_by_modules() -> None:
+    import importlib
+
+    for module in ("massincidents.linear_models", "massincidents.hausman_test"):
+        importlib.import_module(module)
+    for name in ("linear", "hausman", "random_effects", "between", "first_difference"):
+        assert callable(getattr(mi, name)), name

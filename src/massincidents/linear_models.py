@@ -21,7 +21,16 @@ import pandas as pd
 from massincidents.demean import demean, fe_degrees_of_freedom
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov
+from massincidents.panel import (
+    differenced,
+    intercept_position,
+    panel_design,
+    quasi_demeaned,
+    swamy_arora,
+    unit_means,
+)
 from massincidents.results import Result
 
 
@@ -36,14 +45,21 @@ def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[
     """The cluster or time columns a variance choice needs, on the rows used."""
     missing = [c for c in spec.columns if c not in frame.columns]
     if missing:
-        raise DataError([Problem("variance column not found in the data", column=c) for c in missing])
+        raise DataError(
+            [Problem("variance column not found in the data", column=c) for c in missing]
+        )
     rows = frame.iloc[np.flatnonzero(used)]
     out = {}
     for column in spec.columns:
         values = rows[column]
         if values.isna().any():
             raise DataError(
-                [Problem(f"{int(values.isna().sum())} missing value(s) in a variance column", column=column)]
+                [
+                    Problem(
+                        f"{int(values.isna().sum())} missing value(s) in a variance column",
+                        column=column,
+                    )
+                ]
             )
         out[column] = values.to_numpy()
     return out
@@ -89,7 +105,9 @@ def fit_least_squares(
     rss = float(resid @ resid)
     df_resid = n - k - fe_dof
     if df_resid <= 0:
-        raise DataError([Problem(f"no residual degrees of freedom ({n} rows, {k + fe_dof} parameters)")])
+        raise DataError(
+            [Problem(f"no residual degrees of freedom ({n} rows, {k + fe_dof} parameters)")]
+        )
     sigma2 = rss / df_resid
 
     def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
@@ -111,7 +129,11 @@ def fit_least_squares(
     matrix, df, label = revcov(vcov)
     y_raw = design.y
     tss = float(((y_raw - y_raw.mean()) ** 2).sum())
-    fit_stats = {"r2": 1 - rss / tss if tss > 0 else float("nan"), "rss": rss, "sigma": float(np.sqrt(sigma2))}
+    fit_stats = {
+        "r2": 1 - rss / tss if tss > 0 else float("nan"),
+        "rss": rss,
+        "sigma": float(np.sqrt(sigma2)),
+    }
     if design.fe:
         tss_within = float((y**2).sum())
         fit_stats["r2_within"] = 1 - rss / tss_within if tss_within > 0 else float("nan")
@@ -129,7 +151,17 @@ def fit_least_squares(
         link="identity",
         stats=fit_stats,
         dropped={name: "collinear" for name in dropped},
-        extra=dict(extra or {}),
+        extra={
+            BOOTSTRAP_KEY: LeastSquaresData(  # what mi.wild_bootstrap needs
+                y=y,
+                X=X,
+                names=names,
+                fe=design.fe,
+                fe_dof=fe_dof,
+                cluster=lambda c: vcov_columns(parse_vcov({"CRV1": c}), frame, design.used)[c],
+            ),
+            **(extra or {}),
+        },
         _revcov=revcov,
     )
 
@@ -179,8 +211,8 @@ def linear(
     >>> import massincidents as mi
     >>> df = mi.datasets.simulate_panel(seed=1)
     >>> fit = mi.linear("y_linear ~ x1 + x2 | province + year", df)
-    >>> round(float(fit.params["x1"]), 2), fit.vcov_label
-    (0.3, 'CRV1 by province')
+    >>> bool(abs(fit.params["x1"] - 0.3) < 3 * fit.bse["x1"]), fit.vcov_label  # truth: 0.3
+    (True, 'CRV1 by province')
     """
     frame = as_frame(data)
     parsed_fe = build_design(formula, frame, drop_singletons=drop_singletons)
@@ -192,3 +224,198 @@ def linear(
         model="OLS" if not parsed_fe.fe else "OLS, fixed effects absorbed",
         formula=formula,
     )
+
+
+# -- panel estimators: random effects, between, first differences (transformations in panel.py)
+
+
+def random_effects(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    entity: str = "province",
+    time: str = "year",
+    vcov: object = "iid",
+) -> Result:
+    r"""Random-effects (Swamy-Arora feasible GLS) regression, as R ``plm(model="random")``.
+
+    .. math::
+
+        y_{it} = z_{it}'\beta + u_i + \varepsilon_{it}, \qquad
+        \operatorname{E}[u_i \mid z_{i1}, \dots, z_{iT_i}] = 0,
+
+        y_{it} - \theta_i \bar y_i = (z_{it} - \theta_i \bar z_i)'\beta + \text{error},
+        \qquad \theta_i = 1 - \sqrt{\hat\sigma^2_\varepsilon /
+        (\hat\sigma^2_\varepsilon + T_i \hat\sigma^2_u)},
+
+    by OLS on the quasi-demeaned data (the intercept column becomes
+    :math:`1 - \theta_i`), with the Swamy-Arora :math:`\hat\sigma^2_\varepsilon`,
+    :math:`\hat\sigma^2_u` of :func:`massincidents.panel.swamy_arora` (plm's
+    ``random.method="swar"``, its unbalanced formulas when the :math:`T_i` differ).
+
+    Parameters
+    ----------
+    formula, data
+        ``"y ~ x1 + x2"`` (intercept unless ``- 1``; no ``|`` part) and a long
+        panel (``entity`` and ``time`` may be index levels).
+    entity, time
+        Unit and period columns; each (unit, period) must occur once.
+    vcov
+        ``"iid"`` (:math:`\hat\sigma^2 (Z^{*\prime}Z^*)^{-1}`,
+        :math:`\hat\sigma^2 = RSS^*/(n - p)`, as ``vcov()`` of the plm model),
+        ``"hetero"``, ``{"CRV1": ...}``, ``{"CRV0": ...}``, ``{"DK": lags}``,
+        from the transformed regressors and residuals, as plm's
+        ``vcovHC``/``vcovSCC`` on the fit (``type="sss"`` is CRV1,
+        ``type="HC0"`` CRV0).
+
+    Returns
+    -------
+    Result
+        ``stats``: ``sigma2_idios`` (:math:`\hat\sigma^2_\varepsilon`),
+        ``sigma2_id`` (:math:`\hat\sigma^2_u`), ``theta`` when every unit has the
+        same :math:`T_i` (else ``theta_min``, ``theta_median``, ``theta_mean``,
+        ``theta_max`` over units), ``n_units``, and ``r2``, the squared
+        correlation of the transformed response and its fit (plm's
+        ``r.squared``). ``extra["theta"]``: :math:`\theta_i` by unit.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1, rho=0.0, sigma_year=0.0)
+    >>> re = mi.random_effects("y_linear ~ x1 + x2 + treated", df)
+    >>> round(float(re.params["x1"]), 2), round(re.stats["theta"], 3)
+    (0.3, 0.481)
+    """
+    frame, design, panel = panel_design("random_effects", formula, data, entity, time)
+    comp = swamy_arora(design.y, design.X, intercept_position(design), panel)
+    star = quasi_demeaned(design, panel, comp.theta)
+    theta = pd.Series(comp.theta, index=panel.labels, name="theta")
+    stash = {"design": design, "index": panel, "entity": entity, "theta": comp.theta}
+    stash["rows"] = frame.iloc[np.flatnonzero(design.used)]
+    result = fit_least_squares(
+        star,
+        frame,
+        vcov=vcov,
+        model="Random effects (Swamy-Arora GLS)",
+        formula=formula,
+        extra_stats=comp.stats(panel),
+        extra={"theta": theta, "panel": stash},
+    )
+    fitted = star.X[:, [star.names.index(n) for n in result.params.index]] @ result.params
+    result.stats["r2"] = float(np.corrcoef(star.y, fitted)[0, 1] ** 2)  # plm: type = "cor"
+    if comp.truncated:
+        result.notes.append("sigma2_id was estimated negative and set to 0: theta = 0, pooled OLS")
+    return result
+
+
+def between(
+    formula: str, data: pd.DataFrame, *, entity: str = "province", vcov: object = "iid"
+) -> Result:
+    r"""Between estimator: OLS on unit means, as R ``plm(model="between")``.
+
+    .. math::
+
+        \bar y_i = \bar z_i'\beta + \bar u_i, \qquad i = 1, \dots, N,
+
+    unweighted (each unit counts once, whatever its :math:`T_i`), with an
+    intercept unless the formula has ``- 1``.
+
+    Parameters
+    ----------
+    formula, data
+        ``"y ~ x1 + x2"`` (no ``|`` part) and a long panel (``entity`` may be an
+        index level).
+    entity
+        Unit column.
+    vcov
+        ``"iid"`` (:math:`\hat\sigma^2 (\bar Z'\bar Z)^{-1}`,
+        :math:`\hat\sigma^2 = RSS/(N - p)`, as plm), ``"hetero"`` (HC1 over
+        units), or ``CRV0``/``CRV1`` by a column constant within units.
+        Driscoll-Kraay does not apply (one row per unit).
+
+    Returns
+    -------
+    Result
+        ``nobs`` is the number of units :math:`N`; ``stats`` has ``n_units`` and
+        ``n_rows`` (rows averaged); ``left_out`` the rows not averaged, by reason.
+
+    Raises
+    ------
+    DataError
+        When there are no more units than coefficients.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1)
+    >>> fit = mi.between("y_linear ~ x1 + x2", df)
+    >>> fit.nobs, int(fit.stats["n_rows"])
+    (31, 620)
+    """
+    frame, design, panel = panel_design("between", formula, data, entity, None)
+    spec = parse_vcov(vcov)
+    unit_design, unit_frame = unit_means(design, frame, panel, spec, entity=entity)
+    return fit_least_squares(
+        unit_design,
+        unit_frame,
+        vcov=spec,
+        model="Between (OLS on unit means)",
+        formula=formula,
+        extra_stats={"n_units": float(panel.n_units), "n_rows": float(design.nobs)},
+    )
+
+
+def first_difference(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    entity: str = "province",
+    time: str = "year",
+    vcov: object = "iid",
+) -> Result:
+    r"""First-difference estimator, as R ``plm(model="fd")``.
+
+    .. math::
+
+        \Delta y_{it} = \delta + \Delta x_{it}'\beta + \Delta\varepsilon_{it}, \qquad
+        \Delta z_{it} = z_{it} - z_{i,t-1},
+
+    by OLS with an intercept :math:`\delta` (a linear trend in levels) unless
+    the formula has ``- 1``. Regressors constant within units difference to
+    zero and are dropped (with a warning).
+
+    Differences are taken only between consecutive periods (whole-number
+    times one apart, e.g. years; otherwise adjacent among all periods in the
+    data). The first period of each unit, and each row whose preceding period
+    is absent or incomplete, are lost to differencing and counted in
+    ``left_out``. (plm differences consecutive *rows*, across gaps.)
+
+    Parameters
+    ----------
+    formula, data
+        ``"y ~ x1 + x2"`` (no ``|`` part) and a long panel (``entity`` and
+        ``time`` may be index levels).
+    entity, time
+        Unit and period columns; each (unit, period) must occur once.
+    vcov
+        As :func:`random_effects`, on the differenced data: ``"iid"``
+        (:math:`RSS/(n_\Delta - p)`, as plm), ``"hetero"``, CRV1/CRV0
+        (plm ``vcovHC`` ``type="sss"``/``"HC0"``), ``{"DK": lags}``.
+
+    Raises
+    ------
+    DataError
+        When no unit has two consecutive periods, or there are no more
+        differences than coefficients.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1)
+    >>> fd = mi.first_difference("y_linear ~ x1 + x2", df, vcov={"CRV1": "province"})
+    >>> fd.nobs, fd.left_out
+    (589, {'first period of a unit (lost to differencing)': 31})
+    """
+    frame, design, panel = panel_design("first_difference", formula, data, entity, time)
+    fd = differenced(design, panel, entity=entity, time=time)
+    return fit_least_squares(fd, frame, vcov=vcov, model="First differences", formula=formula)
