@@ -53,6 +53,15 @@ class Result:
         ``deviance``, ``alpha``, ``theta``, ``n_clusters``...).
     dropped
         Terms dropped for collinearity, with the reason.
+    notes
+        Remarks printed under the summary.
+    extra
+        Model-specific payloads. ``extra["bootstrap"]`` holds what
+        :func:`~massincidents.inference.bootstrap.wild_bootstrap` needs: a
+        :class:`~massincidents.inference.bootstrap.LeastSquaresData` (every
+        least-squares model, set by ``fit_least_squares``) or a
+        :class:`~massincidents.inference.bootstrap.ScoreData` (likelihood
+        models; ``poisson_score_data`` builds it for log-link Poisson).
     """
 
     model: str

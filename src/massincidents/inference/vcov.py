@@ -33,16 +33,51 @@ vcov           least squares                   maximum likelihood / GLM
 =============  ==============================  ================================
 
 These follow Stata (``regress``/``reghdfe``, ``poisson``/``nbreg`` with
-``vce(robust)`` and ``vce(cluster)``) and R ``sandwich`` (``vcovHC`` HC1,
-``vcovCL`` with ``type="HC1"``, ``cadjust=TRUE``), against which they are tested.
-For two-way clustering each of the three terms uses its own :math:`G`, as
-``sandwich::vcovCL``.
+``vce(robust)`` and ``vce(cluster)``) and R ``sandwich``/``plm``, against which
+they are tested to machine precision on Petersen's panel
+(``tests/reference/sandwich_petersen.R``). For an ``lm`` fit ``fm``:
+
+==================================  ==================================================
+ours                                R
+==================================  ==================================================
+``"iid"``                           ``vcov(fm)``
+``"hetero"``                        ``sandwich::vcovHC(fm, type = "HC1")``
+``{"CRV1": "firm"}``                ``sandwich::vcovCL(fm, cluster = ~firm)`` (defaults
+                                    ``type = "HC1"``, ``cadjust = TRUE``), and
+                                    ``plm::vcovHC(.., type = "sss", cluster = "group")``
+``{"CRV0": "firm"}``                ``sandwich::vcovCL(fm, cluster = ~firm,
+                                    type = "HC0", cadjust = FALSE)``
+``{"CRV1": "firm+year"}``           ``sandwich::vcovCL(fm, cluster = ~firm + year)``
+``{"CRV0": "firm+year"}``           ``sandwich::vcovCL(fm, cluster = ~firm + year,
+                                    type = "HC0", cadjust = FALSE)``
+``{"DK": m}``                       ``plm::vcovSCC(pooled_or_within_plm, type = "HC0",
+                                    maxlag = m)`` and ``sandwich::vcovPL(fm,
+                                    cluster = ~firm + year, lag = m, adjust = FALSE)``
+==================================  ==================================================
+
+Two-way clustering. ``sandwich::vcovCL`` forms
+:math:`\hat V = \frac{N-1}{N-K}\sum_{j \in \{a, b, a\cap b\}} \pm
+\frac{G_j}{G_j-1} B M_j B`, each term with its own number of clusters
+:math:`G_j` (the intersection counted as clusters, ``multi0 = FALSE``); that is
+the default here (``cluster_df="each"``). fixest, pyfixest and reghdfe use the
+smallest :math:`G` for all three terms, :math:`\frac{G_{min}}{G_{min}-1}
+\frac{N-1}{N-K}\,(V_a + V_b - V_{a\cap b})` with :math:`V` unadjusted:
+``{"CRV1": "firm+year", "cluster_df": "min"}``. Neither fixes a non-positive
+definite result (``sandwich``'s ``fix = FALSE``).
+
+Driscoll-Kraay. With :math:`h_t = \sum_{i} s_{it}` the score sums of period
+:math:`t` (periods in sorted order, lags by position),
+:math:`\hat V = B\big(\Gamma_0 + \sum_{l=1}^{m} (1 - \frac{l}{m+1})
+(\Gamma_l + \Gamma_l')\big)B` with :math:`\Gamma_l = \sum_t h_t h_{t-l}'`,
+no small-sample factor. ``sandwich::vcovPL(fm, cluster = ~year, ...)`` with the
+time variable as the *only* cluster variable is not this estimator: ``vcovPL``
+then takes the running count within each year as the time order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -53,7 +88,13 @@ from massincidents.demean import is_nested
 Kind = Literal["iid", "hetero", "CRV1", "CRV0", "DK"]
 Family = Literal["ls", "ml"]
 
-_ALIASES = {"iid": "iid", "classical": "iid", "hetero": "hetero", "hc1": "hetero", "robust": "hetero"}
+_ALIASES = {
+    "iid": "iid",
+    "classical": "iid",
+    "hetero": "hetero",
+    "hc1": "hetero",
+    "robust": "hetero",
+}
 
 
 @dataclass(frozen=True)
@@ -70,18 +111,24 @@ class VcovSpec:
         Driscoll-Kraay bandwidth (Bartlett kernel).
     time
         Column holding the time period for Driscoll-Kraay.
+    cluster_df
+        Two-way clustering: ``"each"`` (each term with its own :math:`G`, as
+        ``sandwich::vcovCL``) or ``"min"`` (the smallest :math:`G` for all
+        terms, as fixest and reghdfe).
     """
 
     kind: Kind
     clusters: tuple[str, ...] = ()
     lags: int | None = None
     time: str = "year"
+    cluster_df: Literal["each", "min"] = "each"
 
     @property
     def label(self) -> str:
         """How the variance is described in tables (``"CRV1 by province"``)."""
         if self.kind in {"CRV1", "CRV0"}:
-            return f"{self.kind} by {' & '.join(self.clusters)}"
+            suffix = " (G = min)" if self.cluster_df == "min" and len(self.clusters) > 1 else ""
+            return f"{self.kind} by {' & '.join(self.clusters)}{suffix}"
         if self.kind == "DK":
             return f"Driscoll-Kraay ({self.lags} lags)"
         return {"iid": "iid", "hetero": "heteroskedasticity-robust (HC1)"}[self.kind]
@@ -102,7 +149,9 @@ def parse_vcov(spec: object) -> VcovSpec:
     spec
         ``"iid"``, ``"hetero"``, ``{"CRV1": "province"}``,
         ``{"CRV1": "province+year"}`` (two-way), ``{"CRV0": "province"}``,
-        ``{"DK": 2}`` or ``{"DK": {"lags": 2, "time": "year"}}``.
+        ``{"DK": 2}`` or ``{"DK": {"lags": 2, "time": "year"}}``. Two-way
+        clustering takes ``"cluster_df": "min"`` as a second key for fixest's
+        convention (``{"CRV1": "province+year", "cluster_df": "min"}``).
 
     Returns
     -------
@@ -114,6 +163,8 @@ def parse_vcov(spec: object) -> VcovSpec:
     ('province', 'year')
     >>> parse_vcov("hetero").label
     'heteroskedasticity-robust (HC1)'
+    >>> parse_vcov({"CRV1": "province+year", "cluster_df": "min"}).label
+    'CRV1 by province & year (G = min)'
     """
     if isinstance(spec, VcovSpec):
         return spec
@@ -125,8 +176,16 @@ def parse_vcov(spec: object) -> VcovSpec:
                 "{'CRV1': 'province+year'}, {'CRV0': ...} or {'DK': lags}"
             )
         return VcovSpec(kind)  # type: ignore[arg-type]
+    if isinstance(spec, Mapping) and len(spec) == 2 and "cluster_df" in spec:
+        cluster_df = spec["cluster_df"]
+        if cluster_df not in {"each", "min"}:
+            raise ValueError(f"cluster_df is 'each' or 'min', got {cluster_df!r}")
+        base = parse_vcov({k: v for k, v in spec.items() if k != "cluster_df"})
+        if base.kind not in {"CRV1", "CRV0"}:
+            raise ValueError("cluster_df applies to clustered variances only")
+        return replace(base, cluster_df=cluster_df)
     if isinstance(spec, Mapping) and len(spec) == 1:
-        (key, value), = spec.items()
+        ((key, value),) = spec.items()
         if key in {"CRV1", "CRV0"}:
             names = value.split("+") if isinstance(value, str) else list(value)
             names = [n.strip() for n in names if n.strip()]
@@ -230,32 +289,88 @@ def compute_vcov(
         meat, _T = _dk_meat(scores, np.asarray(columns[spec.time]), int(spec.lags or 0))
         return bread @ meat @ bread, (df_resid if family == "ls" else None)
 
-    cluster_codes = [np.unique(np.asarray(columns[c]), return_inverse=True)[1] for c in spec.clusters]
+    cluster_codes = [
+        np.unique(np.asarray(columns[c]), return_inverse=True)[1] for c in spec.clusters
+    ]
     if len(cluster_codes) == 2:
         a, b = cluster_codes
         both = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1]
         terms = [(a, 1.0), (b, 1.0), (both, -1.0)]
     else:
         terms = [(cluster_codes[0], 1.0)]
-    # Levels of fixed effects nested in a cluster dimension do not count in K
-    # (reghdfe, fixest): with province and year effects clustered by province,
-    # K = k + (G_year - 1).
-    nested_dof = 0
-    if spec.kind == "CRV1" and family == "ls":
-        for f in fe:
-            if any(is_nested(f, c) for c in cluster_codes):
-                nested_dof += int(f.max()) + 1
-    K_adj = max(K - nested_dof, n_params)
+    sizes = [int(codes.max()) + 1 for codes, _sign in terms]
+    g_min = min(sizes[: len(cluster_codes)])
     total = np.zeros_like(bread)
-    min_groups = None
-    for codes, sign in terms:
-        meat, groups = _cluster_meat(scores, codes)
-        min_groups = groups if min_groups is None else min(min_groups, groups)
-        c = 1.0
-        if spec.kind == "CRV1":
-            c = groups / (groups - 1.0) if groups > 1 else 1.0
-            if family == "ls":
-                c *= (n - 1.0) / (n - K_adj)
+    for (codes, sign), groups in zip(terms, sizes, strict=True):
+        meat, _ = _cluster_meat(scores, codes)
+        c = cluster_factor(
+            spec.kind,
+            family,
+            n=n,
+            n_params=n_params,
+            groups=g_min if spec.cluster_df == "min" else groups,
+            fe=fe,
+            fe_dof=fe_dof,
+            cluster_codes=cluster_codes,
+        )
         total += sign * c * (bread @ meat @ bread)
-    df = float(min_groups - 1) if family == "ls" and min_groups is not None else None
+    df = float(g_min - 1) if family == "ls" else None
     return total, df
+
+
+def cluster_factor(
+    kind: str,
+    family: Family,
+    *,
+    n: int,
+    n_params: int,
+    groups: int,
+    fe: list[np.ndarray] | None = None,
+    fe_dof: int = 0,
+    cluster_codes: list[np.ndarray] | None = None,
+) -> float:
+    r"""Small-sample factor :math:`c` of a clustered variance term.
+
+    ``CRV0`` is 1. ``CRV1`` is :math:`G/(G-1)` for likelihood models and
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K}` for least squares, where :math:`K`
+    counts the slopes and the fixed-effect degrees of freedom except those of
+    fixed effects nested in a cluster dimension (reghdfe, fixest).
+
+    Parameters
+    ----------
+    kind
+        ``"CRV1"`` or ``"CRV0"``.
+    family
+        ``"ls"`` or ``"ml"``.
+    n, n_params, groups
+        Observations :math:`N`, slopes, clusters :math:`G` of this term.
+    fe, fe_dof
+        Fixed-effect codes and their degrees of freedom (least squares).
+    cluster_codes
+        Codes of every cluster dimension (to find nested fixed effects).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> cluster_factor("CRV1", "ml", n=100, n_params=3, groups=10)  # 10/9
+    1.1111111111111112
+    >>> round(cluster_factor("CRV1", "ls", n=100, n_params=3, groups=10), 6)  # 10/9 * 99/97
+    1.134021
+    """
+    if kind != "CRV1":
+        return 1.0
+    c = groups / (groups - 1.0) if groups > 1 else 1.0
+    if family == "ls":
+        # Levels of fixed effects nested in a cluster dimension do not count in K
+        # (reghdfe, fixest): with province and year effects clustered by province,
+        # K = k + (G_year - 1).
+        nested_dof = 0
+        for f in fe or []:
+            if any(is_nested(f, codes) for codes in cluster_codes or []):
+                nested_dof += int(f.max()) + 1
+        K_adj = max(n_params + fe_dof - nested_dof, n_params)
+        c *= (n - 1.0) / (n - K_adj)
+    return c
