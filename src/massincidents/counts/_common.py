@@ -1,0 +1,245 @@
+"""Plumbing shared by the count models: offsets, sample trimming, variance closures.
+
+Nothing here is a model; each function does one small job that
+:mod:`~massincidents.counts.poisson`, :mod:`~massincidents.counts.negbin`,
+:mod:`~massincidents.counts.conditional_negbin` and
+:mod:`~massincidents.counts.zero_inflated` would otherwise repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from massincidents.design import Design
+from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import compute_vcov, parse_vcov
+from massincidents.linear_models import vcov_columns
+
+
+def offset_roles(offset: str | None, exposure: str | None) -> dict[str, str]:
+    """The ``extra`` columns :func:`~massincidents.design.build_design` must carry."""
+    roles: dict[str, str] = {}
+    for role, column in (("offset", offset), ("exposure", exposure)):
+        if column is None:
+            continue
+        if not isinstance(column, str):
+            raise TypeError(f"{role}= takes a column name, got {type(column).__name__}")
+        roles[role] = column
+    return roles
+
+
+def offset_vector(design: Design, offset: str | None, exposure: str | None) -> np.ndarray:
+    """The offset on the rows used: ``offset`` plus ``log(exposure)`` (zero if neither).
+
+    Raises
+    ------
+    DataError
+        When the exposure is zero or negative (its log is undefined), naming
+        the rows (0-based positions in the input).
+    """
+    n = design.nobs
+    out = np.zeros(n)
+    if offset is not None:
+        out = out + np.asarray(design.extra["offset"], dtype=float)
+    if exposure is not None:
+        values = np.asarray(design.extra["exposure"], dtype=float)
+        bad = ~(values > 0)
+        if bad.any():
+            rows = np.flatnonzero(design.used)[bad]
+            raise DataError(
+                [
+                    Problem(
+                        "exposure must be positive (its log is the offset)",
+                        row=int(r),
+                        column=exposure,
+                    )
+                    for r in rows
+                ]
+            )
+        out = out + np.log(values)
+    if not np.isfinite(out).all():
+        raise DataError([Problem("the offset has non-finite values", column=offset or exposure)])
+    return out
+
+
+def check_counts(y: np.ndarray, design: Design, *, integer: bool) -> None:
+    """Outcomes must be non-negative (and whole numbers for likelihood count models)."""
+    positions = np.flatnonzero(design.used)
+    problems = [
+        Problem(
+            "a count outcome must be non-negative", row=int(positions[i]), column=design.formula.lhs
+        )
+        for i in np.flatnonzero(y < 0)
+    ]
+    if integer:
+        problems += [
+            Problem(
+                "this likelihood needs whole-number counts "
+                "(mi.poisson accepts non-integer outcomes)",
+                row=int(positions[i]),
+                column=design.formula.lhs,
+            )
+            for i in np.flatnonzero((y >= 0) & (y != np.round(y)))
+        ]
+    if problems:
+        raise DataError(problems)
+    if not (y > 0).any():
+        raise DataError(
+            [Problem("the outcome is zero in every row used", column=design.formula.lhs)]
+        )
+
+
+def singleton_mask(fe: list[np.ndarray], keep: np.ndarray) -> np.ndarray:
+    """``keep`` without observations alone in a fixed-effect group, iterated to a fixed point."""
+    keep = keep.copy()
+    changed = True
+    while changed:
+        changed = False
+        for codes in fe:
+            counts = np.bincount(codes[keep], minlength=int(codes.max()) + 1)
+            single = keep & (counts[codes] == 1)
+            if single.any():
+                keep &= ~single
+                changed = True
+    return keep
+
+
+def subset_design(design: Design, keep: np.ndarray, reason: str) -> Design:
+    """The design on the rows where ``keep`` is True; the others counted under ``reason``."""
+    keep = np.asarray(keep, dtype=bool)
+    dropped = int((~keep).sum())
+    if dropped == 0:
+        return design
+    used = design.used.copy()
+    used[np.flatnonzero(design.used)[~keep]] = False
+    left_out = dict(design.left_out)
+    left_out[reason] = left_out.get(reason, 0) + dropped
+    fe = [pd.factorize(codes[keep], sort=True)[0].astype(np.int64) for codes in design.fe]
+    return replace(
+        design,
+        y=design.y[keep],
+        X=design.X[keep],
+        fe=fe,
+        extra={role: values[keep] for role, values in design.extra.items()},
+        used=used,
+        left_out=left_out,
+        index=design.index[keep],
+    )
+
+
+def make_revcov(
+    *,
+    frame: pd.DataFrame,
+    used: np.ndarray,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    n_params: int,
+    fe: list[np.ndarray],
+    fe_dof: int,
+    keep: np.ndarray | None = None,
+    check: Callable[[object], None] | None = None,
+) -> Callable[[object], tuple[np.ndarray, float | None, str]]:
+    """A ``Result._revcov`` closure for a likelihood model (``family="ml"``).
+
+    ``bread`` and ``scores`` may cover more parameters than are reported (the
+    log dispersion of ZINB): ``keep`` selects the reported block of the full
+    sandwich (integer positions).
+    """
+
+    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
+        spec = parse_vcov(choice)
+        if check is not None:
+            check(spec)
+        columns = vcov_columns(spec, frame, used)
+        matrix, df = compute_vcov(
+            spec,
+            bread=bread,
+            scores=scores,
+            family="ml",
+            n_params=n_params,
+            fe=fe,
+            fe_dof=fe_dof,
+            columns=columns,
+        )
+        if keep is not None:
+            matrix = matrix[np.ix_(keep, keep)]
+        return matrix, df, spec.label
+
+    return revcov
+
+
+def newton_maximize(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
+    start: np.ndarray,
+    *,
+    tol: float = 1e-10,
+    maxiter: int = 200,
+    what: str = "the likelihood",
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int]:
+    """Maximise a smooth function by damped Newton steps.
+
+    ``fun(x)`` returns the value, gradient and Hessian. Each step solves
+    :math:`(-H + \\lambda I) d = g` with :math:`\\lambda` raised until the
+    step increases the function (Levenberg-Marquardt damping), so the search
+    also makes progress where the function is not concave.
+
+    Returns
+    -------
+    x, value, gradient, hessian, iterations
+
+    Raises
+    ------
+    ConvergenceError
+        When ``maxiter`` steps do not bring the Newton decrement
+        :math:`g'(-H)^{-1}g` below ``tol``.
+    """
+    from massincidents.demean import ConvergenceError
+
+    x = np.asarray(start, dtype=float).copy()
+    value, grad, hess = fun(x)
+    if not np.isfinite(value):
+        raise ConvergenceError(f"{what} is not finite at the starting values")
+    damping = 0.0
+    for iteration in range(1, maxiter + 1):
+        neg = -hess
+        scale = np.sqrt(np.maximum(np.abs(np.diag(neg)), 1e-12))
+        step = None
+        lam = damping
+        for _ in range(60):
+            system = neg / np.outer(scale, scale) + lam * np.eye(len(x))
+            try:
+                chol = np.linalg.cholesky(system)
+            except np.linalg.LinAlgError:
+                lam = max(10 * lam, 1e-6)
+                continue
+            candidate = np.linalg.solve(chol.T, np.linalg.solve(chol, grad / scale)) / scale
+            new_value, new_grad, new_hess = fun(x + candidate)
+            if np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value):
+                step = candidate
+                break
+            lam = max(10 * lam, 1e-6)
+        if step is None:
+            raise ConvergenceError(f"{what}: no step increases it (stuck after {iteration} steps)")
+        decrement = float(step @ grad)
+        x = x + step
+        value, grad, hess = new_value, new_grad, new_hess
+        damping = lam / 10 if lam > 1e-6 else 0.0
+        if abs(decrement) < tol * (1.0 + abs(value)) and lam == 0.0:
+            # One more full Newton step settles the last digits cheaply.
+            try:
+                final = np.linalg.solve(-hess, grad)
+            except np.linalg.LinAlgError:
+                final = np.zeros_like(x)
+            if np.all(np.isfinite(final)):
+                f2, g2, h2 = fun(x + final)
+                if np.isfinite(f2) and f2 >= value - 1e-12 * abs(value):
+                    x, value, grad, hess = x + final, f2, g2, h2
+            return x, value, grad, hess, iteration
+    raise ConvergenceError(
+        f"{what} did not converge in {maxiter} Newton steps "
+        f"(gradient norm {np.linalg.norm(grad):.2e})"
+    )
