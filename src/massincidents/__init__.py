@@ -23,6 +23,12 @@ from massincidents.inference.bootstrap import BootstrapResult, wild_bootstrap
 from massincidents.io import read_panel
 from massincidents.linear_models import between, first_difference, linear, random_effects
 from massincidents.provinces import is_mainland, province_code, province_name, provinces
+from massincidents.survival import cox, cox_zph
+from massincidents.survival.discrete import discrete_hazard, person_period
+from massincidents.survival.nonparametric import cumulative_incidence, kaplan_meier, nelson_aalen
+from massincidents.survival.parametric import weibull, weibull_ph
+from massincidents.survival.recurrent import check_counting_process, recurrent_data
+from massincidents.survival.spells import leader_spells_to_first_event
 from massincidents.tables import etable
 from massincidents.validate import validate
 
@@ -41,22 +47,34 @@ __all__ = [
     "UnknownProvinceError",
     "__version__",
     "between",
+    "check_counting_process",
+    "cox",
+    "cox_zph",
+    "cumulative_incidence",
     "datasets",
+    "discrete_hazard",
     "etable",
     "events_to_panel",
     "first_difference",
     "hausman",
     "is_mainland",
+    "kaplan_meier",
+    "leader_spells_to_first_event",
     "linear",
     "marginal_effects",
     "negbin",
+    "nelson_aalen",
+    "person_period",
     "poisson",
     "province_code",
     "province_name",
     "provinces",
     "random_effects",
     "read_panel",
+    "recurrent_data",
     "validate",
+    "weibull",
+    "weibull_ph",
     "wild_bootstrap",
     "zero_inflated",
 ]
