@@ -27,8 +27,8 @@ constraints:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade "pip>=24"
 	.venv-lock/bin/pip install --quiet -e ".[book,dev]"
-	{ echo "# Exact versions of every dependency (direct and transitive), resolved on Python 3.11."; \
-	  echo "# Regenerate: make constraints (fresh venv, pip install -e '.[book,dev]', pip freeze)."; \
+	{ echo "# Exact versions of every dependency (direct and transitive). Resolved on Python 3.11.2 so that"; \
+	  echo "# every 3.11.x (Debian's 3.11.2 and newer) can install them. Regenerate: make constraints PYTHON=python3.11"; \
 	  .venv-lock/bin/pip freeze --exclude-editable | grep -v '^massincidents'; } > constraints.txt
 	rm -rf .venv-lock
 
