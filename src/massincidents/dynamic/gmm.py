@@ -1,0 +1,196 @@
+r"""The linear GMM estimator of dynamic panels and its tests, on stacked entity blocks.
+
+Each entity :math:`i` contributes a block: outcome :math:`y_i` (``R`` rows),
+regressors :math:`X_i` (``R x K``), instruments :math:`W_i` (``R x L``); rows
+not used are zero. With :math:`H` the one-step weight (plm's ``A1``),
+
+.. math::
+
+    A_1 = N \Big(\sum_i W_i' H W_i\Big)^{-1}, \qquad
+    \hat\beta_1 = (X'W A_1 W'X)^{-1} X'W A_1 W'y,
+
+    A_2 = \Big(\sum_i W_i'\hat e_{1i}\hat e_{1i}'W_i\Big)^{-1}, \qquad
+    \hat\beta_2 = (X'W A_2 W'X)^{-1} X'W A_2 W'y,
+
+with :math:`X'W = \sum_i X_i'W_i`. Robust variances: one-step
+:math:`B_1 X'W A_1 A_2^{-1} A_1 W'X B_1` with :math:`B_1 = (X'WA_1W'X)^{-1}`;
+two-step with the finite-sample correction of Windmeijer (2005), as plm's
+``vcovHC.pgmm``. A singular matrix to invert (smallest eigenvalue below
+1e-9) is replaced by its Moore-Penrose inverse, as plm (``MASS::ginv``) and
+Stata, with a :class:`SingularWeightingWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+EIGEN_TOL = 1e-9
+
+
+class SingularWeightingWarning(UserWarning):
+    """A GMM weighting matrix is singular; its Moore-Penrose inverse is used."""
+
+
+class TooManyInstrumentsWarning(UserWarning):
+    """More instruments than groups: the Hansen test is weak and two-step SEs are biased."""
+
+
+def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
+    """Inverse, or the Moore-Penrose inverse (with a warning) when singular."""
+    sym = (matrix + matrix.T) / 2
+    smallest = float(np.linalg.eigvalsh(sym)[0]) if sym.size else 0.0
+    if smallest < EIGEN_TOL:
+        warnings.warn(
+            f"the {what} is singular (smallest eigenvalue {smallest:.3g}); its Moore-Penrose "
+            "generalised inverse is used, as plm and Stata do. Usually too many instruments "
+            "for the number of groups, or an instrument that is zero or collinear: "
+            "consider collapse=True or fewer lags.",
+            SingularWeightingWarning,
+            stacklevel=4,
+        )
+        return np.linalg.pinv(sym), True
+    return np.linalg.inv(sym), False
+
+
+@dataclass
+class GMMFit:
+    """Estimates and everything the variance and the tests need."""
+
+    params: np.ndarray
+    vcov: np.ndarray
+    plain_vcov: np.ndarray  # plm's vcov(m): B1 (one-step) or B2 (two-step)
+    residuals: np.ndarray  # (N, R)
+    residuals1: np.ndarray
+    a_used: np.ndarray  # A1 (one-step) or A2 (two-step), for the AR tests
+    a2: np.ndarray
+    a1_inner: np.ndarray  # sum_i W_i' H W_i
+    sigma2: float
+    sargan: float
+    hansen: float
+    n_instruments: int
+    singular: list[str]
+
+
+def fit_gmm(
+    y: np.ndarray,
+    X: np.ndarray,
+    W: np.ndarray,
+    H: np.ndarray,
+    used: np.ndarray,
+    *,
+    steps: int,
+    robust: bool,
+) -> GMMFit:
+    """One- or two-step GMM on blocks ``y (N, R)``, ``X (N, R, K)``, ``W (N, R, L)``."""
+    n = y.shape[0]
+    singular: list[str] = []
+    n_, r_, l_ = W.shape
+    hw = np.matmul(H, W)  # H W_i for every i
+    inner1 = W.reshape(n_ * r_, l_).T @ hw.reshape(n_ * r_, l_)
+    a1, sing = safe_inverse(inner1, "one-step weighting matrix (sum of W'HW)")
+    if sing:
+        singular.append("one-step")
+    a1 = a1 * n
+    flat_w = W.reshape(n_ * r_, l_)
+    wx = flat_w.T @ X.reshape(n_ * r_, -1)
+    wy = flat_w.T @ y.reshape(-1)
+    b1 = np.linalg.inv(wx.T @ a1 @ wx)
+    beta1 = b1 @ (wx.T @ a1 @ wy)
+    e1 = y - np.einsum("nrk,k->nr", X, beta1)
+    g1 = np.einsum("nrl,nr->nl", W, e1)
+    inner2 = g1.T @ g1
+    a2, sing = safe_inverse(inner2, "two-step weighting matrix (sum of W'ee'W)")
+    if sing:
+        singular.append("two-step")
+    trace = float((np.diag(H)[None, :] * used).sum())
+    sigma2 = float((e1**2).sum() / trace)
+    vcov1_robust = b1 @ (wx.T @ a1 @ inner2 @ a1 @ wx) @ b1
+    if steps == 1:
+        beta, e, plain, a_used = beta1, e1, b1, a1
+        vcov = vcov1_robust if robust else sigma2 * n * b1
+    else:
+        b2 = np.linalg.inv(wx.T @ a2 @ wx)
+        beta = b2 @ (wx.T @ a2 @ wy)
+        e = y - np.einsum("nrk,k->nr", X, beta)
+        plain, a_used = b2, a2
+        vcov = windmeijer(W, X, e1, e, wx, a2, b2, vcov1_robust) if robust else b2
+    z1 = g1.sum(axis=0)
+    inner1_inv = a1 / n
+    sargan = float(z1 @ inner1_inv @ z1) / sigma2
+    z = np.einsum("nrl,nr->l", W, e)
+    hansen = float(z @ a2 @ z)
+    return GMMFit(
+        params=beta,
+        vcov=(vcov + vcov.T) / 2,
+        plain_vcov=plain,
+        residuals=e,
+        residuals1=e1,
+        a_used=a_used,
+        a2=a2,
+        a1_inner=inner1,
+        sigma2=sigma2,
+        sargan=sargan,
+        hansen=hansen,
+        n_instruments=W.shape[2],
+        singular=singular,
+    )
+
+
+def windmeijer(
+    W: np.ndarray,
+    X: np.ndarray,
+    e1: np.ndarray,
+    e2: np.ndarray,
+    wx: np.ndarray,
+    a2: np.ndarray,
+    b2: np.ndarray,
+    vcov1_robust: np.ndarray,
+) -> np.ndarray:
+    r"""Windmeijer's (2005) corrected variance of the two-step estimator.
+
+    :math:`V_c = B_2 + D B_2 + B_2 D' + D V_1 D'`, column ``k`` of ``D`` the
+    derivative of :math:`\hat\beta_2` with respect to the one-step estimate
+    through the weighting matrix (plm ``vcovHC.pgmm``).
+    """
+    a = np.einsum("nrl,nrk->nlk", W, X)  # W_i' x_ik
+    b = np.einsum("nrl,nr->nl", W, e1)  # W_i' e1_i
+    c = a2 @ np.einsum("nrl,nr->l", W, e2)  # A2 W'e2
+    u = b @ c
+    v = np.einsum("nlk,l->nk", a, c)
+    inner = np.einsum("nlk,n->lk", a, u) + b.T @ v  # (S_k + S_k') c, by column k
+    d = b2 @ wx.T @ a2 @ inner
+    return b2 + d @ b2 + b2 @ d.T + d @ vcov1_robust @ d.T
+
+
+def ar_test(
+    fit: GMMFit,
+    X: np.ndarray,
+    W: np.ndarray,
+    diff_rows: int,
+    order: int,
+) -> tuple[float, float]:
+    r"""Arellano-Bond test of no autocorrelation of order ``order`` in the differenced errors.
+
+    As plm's ``mtest``: :math:`m = \sum_i \hat e_i'\hat e_{i,-j} / \sqrt{\hat v}`,
+    standard normal under the null, with the variance under the model's
+    variance choice (the same as the coefficients').
+    """
+    if order >= diff_rows:
+        return float("nan"), float("nan")
+    n, rows = fit.residuals.shape
+    resid = np.zeros((n, rows))
+    resid[:, :diff_rows] = fit.residuals[:, :diff_rows]
+    lagged = np.zeros((n, rows))
+    lagged[:, order:diff_rows] = fit.residuals[:, : diff_rows - order]
+    prod = (resid * lagged).sum(axis=1)  # e_i' e_{i,-j}
+    eve = float(prod @ prod)
+    ex = np.einsum("nr,nrk->k", lagged, X)
+    xz = np.einsum("nrl,nrk->lk", W, X)
+    zve = np.einsum("nrl,nr,n->l", W, resid, prod)
+    denom = eve - 2 * ex @ fit.plain_vcov @ xz.T @ fit.a_used @ zve + ex @ fit.vcov @ ex
+    stat = float(prod.sum() / np.sqrt(denom))
+    return stat, float(2 * stats.norm.sf(abs(stat)))

@@ -1,0 +1,122 @@
+"""mi.arellano_bond: consistency against Nickell bias, bad input, formula grammar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import massincidents as mi
+from massincidents.dynamic import (
+    SingularWeightingWarning,
+    TooManyInstrumentsWarning,
+    parse_dynamic_formula,
+)
+
+
+def ar1_panel(n: int = 500, t: int = 8, rho: float = 0.5, seed: int = 42) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    burn = 50
+    y = np.zeros((n, t + burn))
+    y[:, 0] = a / (1 - rho) + rng.normal(size=n)
+    for s in range(1, t + burn):
+        y[:, s] = rho * y[:, s - 1] + a + rng.normal(size=n)
+    y = y[:, burn:]
+    lag = np.full_like(y, np.nan)
+    lag[:, 1:] = y[:, :-1]
+    return pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(n), t),
+            "year": np.tile(np.arange(2000, 2000 + t), n),
+            "y": y.ravel(),
+            "y_lag": lag.ravel(),
+        }
+    )
+
+
+def test_gmm_consistent_where_within_has_nickell_bias() -> None:
+    df = ar1_panel()
+    gmm = mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year")
+    rho, se = gmm.params["lag(y, 1)"], gmm.bse["lag(y, 1)"]
+    assert abs(rho - 0.5) < 3 * se
+    fe = mi.linear("y ~ y_lag | unit", df.dropna())
+    # Nickell bias: about -(1 + rho) / (T - 1) = -0.2 with T = 7 usable periods
+    assert fe.params["y_lag"] < 0.5 - 0.1
+    assert fe.params["y_lag"] < rho - 5 * se
+    two = mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year", steps=2)
+    assert abs(two.params["lag(y, 1)"] - 0.5) < 3 * two.bse["lag(y, 1)"]
+    sys_ = mi.arellano_bond(
+        "y ~ lag(y, 1) | lag(y, 2:99)",
+        df,
+        entity="unit",
+        time="year",
+        system=True,
+        effects="twoways",
+    )
+    assert abs(sys_.params["lag(y, 1)"] - 0.5) < 3 * sys_.bse["lag(y, 1)"]
+    # no serial correlation in e: AR(1) of the differences rejects, AR(2) does not
+    assert gmm.stats["ar1_p"] < 0.01
+    assert gmm.stats["ar2_p"] > 0.01
+
+
+def test_too_few_periods_is_a_data_error() -> None:
+    df = ar1_panel(n=20, t=3)
+    with pytest.raises(mi.DataError, match="need at least 4 periods"):
+        mi.arellano_bond("y ~ lag(y, 1:2) | lag(y, 2:99)", df, entity="unit", time="year")
+
+
+def test_missing_column_and_duplicates_are_data_errors() -> None:
+    df = ar1_panel(n=20, t=5)
+    with pytest.raises(mi.DataError, match="column 'x'"):
+        mi.arellano_bond("y ~ lag(y, 1) + x | lag(y, 2:99)", df, entity="unit", time="year")
+    with pytest.raises(mi.DataError, match="duplicate"):
+        mi.arellano_bond(
+            "y ~ lag(y, 1) | lag(y, 2:99)",
+            pd.concat([df, df.head(2)]),
+            entity="unit",
+            time="year",
+        )
+
+
+def test_more_instruments_than_groups_warns_and_singular_weight_is_reported() -> None:
+    df = ar1_panel(n=15, t=8)
+    with pytest.warns(TooManyInstrumentsWarning), pytest.warns(SingularWeightingWarning):
+        r = mi.arellano_bond(
+            "y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year", steps=2
+        )
+    assert r.stats["n_instruments"] == 21
+    assert any("generalised inverse" in note for note in r.notes)
+    collapsed = mi.arellano_bond(
+        "y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year", collapse=True
+    )
+    assert collapsed.stats["n_instruments"] == 6
+
+
+def test_gaps_lag_by_time_not_by_row() -> None:
+    df = ar1_panel(n=200, t=8)
+    gappy = df[~((df.unit < 50) & (df.year == 2004))]
+    r = mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", gappy, entity="unit", time="year")
+    full = mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year")
+    # a missing 2004 removes the differenced rows of 2004, 2005 (y_2004 - ...) and
+    # 2006 (its lag, y_2005 - y_2004); a row-based lag would keep 2005 and 2006
+    assert full.nobs - r.nobs == 50 * 3
+    assert r.left_out
+
+
+def test_formula_grammar() -> None:
+    f = parse_dynamic_formula(
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)"
+    )
+    assert f.names == [
+        "lag(log_emp, 1)",
+        "lag(log_emp, 2)",
+        "log_wage",
+        "lag(log_wage, 1)",
+        "log_capital",
+    ]
+    assert [t.variable for t in f.standard] == ["log_wage", "log_capital"]
+    with pytest.raises(ValueError, match="instruments after"):
+        parse_dynamic_formula("y ~ lag(y, 1)")
+    with pytest.raises(ValueError, match="cannot read"):
+        parse_dynamic_formula("y ~ log(x) | lag(y, 2:99)")
