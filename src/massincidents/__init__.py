@@ -10,6 +10,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from massincidents import datasets
 from massincidents.counts import marginal_effects, negbin, poisson, zero_inflated
+from massincidents.did.bacon import bacon_decomposition
+from massincidents.did.callaway_santanna import staggered_did
+from massincidents.did.event_study import event_study, pretrend_test
+from massincidents.did.sun_abraham import sun_abraham
+from massincidents.dynamic import arellano_bond
 from massincidents.errors import (
     DataError,
     DataQualityWarning,
@@ -46,6 +51,8 @@ __all__ = [
     "TestResult",
     "UnknownProvinceError",
     "__version__",
+    "arellano_bond",
+    "bacon_decomposition",
     "between",
     "check_counting_process",
     "cox",
@@ -54,6 +61,7 @@ __all__ = [
     "datasets",
     "discrete_hazard",
     "etable",
+    "event_study",
     "events_to_panel",
     "first_difference",
     "hausman",
@@ -66,12 +74,15 @@ __all__ = [
     "nelson_aalen",
     "person_period",
     "poisson",
+    "pretrend_test",
     "province_code",
     "province_name",
     "provinces",
     "random_effects",
     "read_panel",
     "recurrent_data",
+    "staggered_did",
+    "sun_abraham",
     "validate",
     "weibull",
     "weibull_ph",

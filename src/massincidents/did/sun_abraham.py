@@ -1,0 +1,255 @@
+r"""Sun and Abraham (2021): the interaction-weighted (IW) event-study estimator.
+
+Step 1, the saturated regression: cohort-by-relative-time interactions in a
+two-way fixed-effects regression, with a control cohort :math:`C` (never
+treated, or the last-treated cohort) that gets no interaction,
+
+.. math::
+
+    y_{it} = \alpha_i + \gamma_t
+        + \sum_{g \notin C} \sum_{e \ne -1} \delta_{g,e}\,
+          \mathbf{1}\{g_i = g\}\,\mathbf{1}\{t - g_i = e\}
+        + x_{it}'\theta + \varepsilon_{it}.
+
+:math:`\hat\delta_{g,e}` is the cohort-specific average treatment effect
+:math:`CATT_{g,e}` (relative to :math:`e = -1`).
+
+Step 2, aggregation to relative time with cohort-share weights,
+
+.. math::
+
+    \hat\nu_e = \sum_g \hat w_{g,e}\,\hat\delta_{g,e}, \qquad
+    \hat w_{g,e} = \frac{n_{g,e}}{\sum_{g'} n_{g',e}},
+
+where :math:`n_{g,e}` is the number of observations of cohort :math:`g` at
+relative time :math:`e` in the estimation sample (in a balanced panel, the
+share of cohort :math:`g` among the cohorts observed at :math:`e`). The
+variance is the delta method with the shares **held fixed**,
+
+.. math::
+
+    \widehat{\operatorname{Var}}(\hat\nu) = W \hat V_\delta W',
+
+which is the convention of fixest's ``sunab()``/``aggregate()`` and of
+pyfixest's ``SaturatedEventStudy.aggregate()``. Sun and Abraham's own
+variance adds a term for the estimated shares; it is *not* included here (in
+a balanced panel the shares are fixed by design up to cohort sizes, and the
+term is small when cohorts are large).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from massincidents.did.event_study import (
+    EventStudyResult,
+    drop_singletons,
+    fit_with_dummies,
+    prepare_panel,
+    term_name,
+)
+from massincidents.errors import DataError, Problem
+
+
+def _cell_name(g: float, e: int) -> str:
+    return f"cohort::{g:g}:rel_time::{e}"
+
+
+def sun_abraham(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    control: str = "never",
+    vcov: object | None = None,
+    covariates: list[str] | None = None,
+    treated: str | None = None,
+) -> EventStudyResult:
+    r"""Sun-Abraham interaction-weighted event-study estimates.
+
+    .. math::
+
+        \hat\nu_e = \sum_g \frac{n_{g,e}}{\sum_{g'} n_{g',e}}\,\hat\delta_{g,e},
+        \qquad
+        y_{it} = \alpha_i + \gamma_t
+            + \sum_{g \notin C}\sum_{e \ne -1}\delta_{g,e} D^{g,e}_{it}
+            + x_{it}'\theta + \varepsilon_{it},
+
+    with the saturated regression fitted by :func:`massincidents.linear`
+    (``unit`` and ``time`` absorbed) and the variance
+    :math:`W\hat V_\delta W'` with the cohort shares treated as fixed
+    (fixest's ``sunab()`` convention; see the module docstring).
+
+    Parameters
+    ----------
+    data
+        A long panel.
+    outcome, unit, time, cohort
+        Column names; ``cohort`` is the first treated period (missing, ``0``
+        or later than the last period: never treated).
+    control
+        ``"never"`` (default): never-treated units are the control cohort.
+        ``"last"``: the last-treated cohort is the control, periods from its
+        adoption on are left out, and never-treated units (if any) are left out
+        as well (Sun and Abraham's last-treated design).
+    vcov
+        The variance menu (default: CRV1 by ``unit``).
+    covariates
+        Time-varying controls.
+    treated
+        Optional 0/1 treatment column, checked to be absorbing.
+
+    Returns
+    -------
+    EventStudyResult
+        ``params`` are :math:`\hat\nu_e` named ``rel_time::e`` with their joint
+        variance (so :func:`massincidents.pretrend_test` applies);
+        ``extra["cohort_fit"]`` is the saturated regression (terms
+        ``cohort::g:rel_time::e``), ``extra["weights"]`` the table of
+        :math:`n_{g,e}` and :math:`w_{g,e}`. Units treated in the first period
+        (no pre-period) are left out, as in R ``did``.
+
+    Raises
+    ------
+    DataError
+        No never-treated unit with ``control="never"``, fewer than two
+        treated cohorts with ``control="last"``, and the panel problems of
+        :func:`massincidents.event_study`.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=3, policy_effect=lambda g, e: 0.1 * (e + 1))
+    >>> sa = mi.sun_abraham(df, outcome="y_linear", unit="province", time="year",
+    ...                     cohort="cohort")
+    >>> "rel_time::0" in sa.params.index, "rel_time::-1" in sa.params.index
+    (True, False)
+    """
+    if control not in {"never", "last"}:
+        raise ValueError(f"control must be 'never' or 'last', got {control!r}")
+    covariates = list(covariates or [])
+    panel = prepare_panel(
+        data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        covariates=covariates,
+        treated=treated,
+    )
+    frame, left_out = panel.frame, dict(panel.left_out)
+    always = (frame["_cohort"] <= panel.first).to_numpy()
+    if always.any():
+        left_out["treated in the first period (no pre-period)"] = int(always.sum())
+        frame = frame.loc[~always]
+    never = frame["_cohort"].isna().to_numpy()
+    cohorts = sorted(frame.loc[~never, "_cohort"].unique())
+    if not cohorts:
+        raise DataError([Problem("no unit is ever treated (after the first period)")])
+    if control == "never":
+        if not never.any():
+            raise DataError(
+                [
+                    Problem(
+                        "sun_abraham(control='never') needs never-treated units and there are "
+                        "none; use control='last' (the last-treated cohort as control)",
+                        column=cohort,
+                    )
+                ]
+            )
+        treated_cohorts = cohorts
+    else:
+        if len(cohorts) < 2:
+            raise DataError(
+                [Problem("control='last' needs at least two treated cohorts", column=cohort)]
+            )
+        last_g = cohorts[-1]
+        if never.any():
+            left_out["never treated (control='last' uses the last-treated cohort)"] = int(
+                never.sum()
+            )
+            frame = frame.loc[~never]
+        late = (frame["_time"] >= last_g).to_numpy()
+        if late.any():
+            left_out["period at or after the last cohort's adoption"] = int(late.sum())
+            frame = frame.loc[~late]
+        treated_cohorts = cohorts[:-1]
+
+    frame, left_out = drop_singletons(frame, left_out, unit=unit, time=time)
+    g_col = frame["_cohort"].to_numpy()
+    rel = frame["_rel"].to_numpy()
+    cells: list[tuple[float, int]] = []
+    dummies: dict[str, np.ndarray] = {}
+    for g in treated_cohorts:
+        in_g = g_col == g
+        for e in sorted({int(v) for v in rel[in_g]}):
+            if e == -1:
+                continue
+            cells.append((g, e))
+            dummies[_cell_name(g, e)] = (in_g & (rel == e)).astype(float)
+    fit = fit_with_dummies(
+        frame, dummies, outcome=outcome, unit=unit, time=time, covariates=covariates, vcov=vcov
+    )
+    # Cell counts on the estimation sample: the dummies' column sums over the
+    # rows the regression used (fixest: colSums(sign(model.matrix))). Singletons
+    # were removed above, so the regression uses every row of ``frame``.
+    counts = {name: float(col.sum()) for name, col in dummies.items() if name in fit.params.index}
+    weights = pd.DataFrame(
+        [
+            (g, e, _cell_name(g, e), counts[_cell_name(g, e)])
+            for g, e in cells
+            if _cell_name(g, e) in counts
+        ],
+        columns=["cohort", "event_time", "term", "n"],
+    )
+    weights["weight"] = weights["n"] / weights.groupby("event_time")["n"].transform("sum")
+    event_times = sorted(weights["event_time"].unique())
+    names = [term_name(e) for e in event_times]
+    W = np.zeros((len(event_times), len(fit.params)))
+    position = {t: j for j, t in enumerate(fit.params.index)}
+    for row in weights.itertuples():
+        W[event_times.index(row.event_time), position[row.term]] = row.weight
+    nu = W @ fit.params.to_numpy()
+    V = W @ fit.vcov.to_numpy() @ W.T
+    base_revcov = fit._revcov
+
+    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
+        matrix, df, label = base_revcov(choice)  # type: ignore[misc]
+        return W @ matrix @ W.T, df, label
+
+    notes = [
+        *fit.notes,
+        f"Control cohort: {'never treated' if control == 'never' else 'last treated'}; "
+        "reference period e = -1",
+        "Cohort-share weights treated as fixed in the variance (fixest sunab/aggregate convention)",
+    ]
+    if fit.dropped:
+        notes.append("Interactions dropped as collinear: " + ", ".join(fit.dropped))
+    return EventStudyResult(
+        model="Sun-Abraham interaction-weighted event study",
+        formula=f"{outcome} ~ sunab({cohort}, {time}) | {unit} + {time}",
+        params=pd.Series(nu, index=names),
+        vcov=pd.DataFrame(V, index=names, columns=names),
+        vcov_label=fit.vcov_label,
+        df_inference=fit.df_inference,
+        nobs=fit.nobs,
+        left_out={**left_out, **fit.left_out},
+        fixed_effects=fit.fixed_effects,
+        link=fit.link,
+        stats=dict(fit.stats),
+        dropped=dict(fit.dropped),
+        notes=notes,
+        extra={
+            "cohort_fit": fit,
+            "weights": weights,
+            "aggregation": pd.DataFrame(W, index=names, columns=fit.params.index),
+            "event": {"reference": -1, "binned": []},
+        },
+        _revcov=revcov,
+    )
+
+
+__all__ = ["sun_abraham"]

@@ -1,0 +1,254 @@
+"""Callaway-Sant'Anna ATT(g,t): agreement with csdid (R did's port), truth recovery, bad input."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import massincidents as mi
+
+csdid_att_gt = pytest.importorskip("csdid.att_gt")
+
+
+def _panel(seed: int = 5, n: int = 300, t: int = 10, never: float = 0.3) -> pd.DataFrame:
+    df = mi.datasets.simulate_panel(
+        n,
+        t,
+        seed=seed,
+        never_treated_share=never,
+        policy_effect=lambda g, e: 0.1 * e + 0.01 * (g - 2000),
+    )
+    df["cohort0"] = df["cohort"].fillna(0).astype(float)
+    df["id"] = df["province"].astype(int)
+    return df
+
+
+def _csdid(df, cg, meth, covs, bp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = csdid_att_gt.ATTgt(
+            yname="y_linear",
+            tname="year",
+            idname="id",
+            gname="cohort0",
+            data=df.copy(),
+            control_group="notyettreated" if cg == "notyet" else "nevertreated",
+            xformla=("y_linear~" + "+".join(covs)) if covs else None,
+        ).fit(est_method=meth, base_period=bp, bstrap=False)
+    return fit
+
+
+CASES = [
+    ("notyet", "dr", ["x1", "x2"], "varying"),
+    ("never", "dr", ["x1", "x2"], "universal"),
+    ("never", "ipw", ["x1"], "universal"),
+    ("notyet", "ipw", ["x2"], "varying"),
+    ("notyet", "reg", None, "varying"),
+    ("never", "reg", ["x1", "x2"], "varying"),
+    ("never", "dr", None, "varying"),
+]
+
+
+@pytest.mark.parametrize(("cg", "meth", "covs", "bp"), CASES)
+def test_matches_csdid(cg, meth, covs, bp):
+    df = _panel()
+    ours = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        control_group=cg,
+        method=meth,
+        covariates=covs,
+        base_period=bp,
+        bootstrap=False,
+    )
+    fit = _csdid(df, cg, meth, covs, bp)
+    res = fit.results
+    theirs = pd.DataFrame(
+        {"group": res["group"], "time": res["year"], "att_c": res["att"], "se_c": res["se"]}
+    )
+    m = ours.att_gt.merge(theirs, on=["group", "time"], how="outer", validate="1:1")
+    assert len(m) == len(ours.att_gt) == len(theirs)
+    np.testing.assert_allclose(m["att"], m["att_c"], atol=1e-8)
+    np.testing.assert_allclose(m["se"], m["se_c"], atol=1e-8)
+    for kind in ["simple", "group", "dynamic", "calendar"]:
+        agg = ours.aggregate(kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit.aggte(typec=kind, bstrap=False)
+        at = fit.atte
+        assert agg.overall_att == pytest.approx(at["overall_att"], abs=1e-8)
+        assert agg.overall_se == pytest.approx(at["overall_se"], abs=1e-8)
+        if kind != "simple":
+            np.testing.assert_allclose(agg.estimates["att"], np.asarray(at["att_egt"]), atol=1e-8)
+            np.testing.assert_allclose(agg.estimates["se"], np.asarray(at["se_egt"]), atol=1e-8)
+
+
+def test_all_eventually_treated_matches_csdid_and_reports_drop():
+    df = _panel(seed=7, never=0.0)
+    ours = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        covariates=["x1"],
+        bootstrap=False,
+    )
+    assert "periods from the last adoption on (no comparison units)" in ours.left_out
+    assert any("serves only as a comparison" in note for note in ours.notes)
+    fit = _csdid(df, "notyet", "dr", ["x1"], "varying")
+    theirs = np.asarray(fit.results["att"])
+    np.testing.assert_allclose(ours.att_gt["att"], theirs, atol=1e-8)
+    with pytest.raises(mi.DataError, match="never treated"):
+        mi.staggered_did(
+            df,
+            outcome="y_linear",
+            unit="id",
+            time="year",
+            cohort="cohort",
+            control_group="never",
+            bootstrap=False,
+        )
+
+
+def test_unbalanced_panel_is_balanced_and_reported():
+    df = _panel(seed=3)
+    rng = np.random.default_rng(0)
+    holes = df.drop(index=rng.choice(df.index, 40, replace=False))
+    ours = mi.staggered_did(
+        holes, outcome="y_linear", unit="id", time="year", cohort="cohort", bootstrap=False
+    )
+    key = "units not observed in every period (unbalanced panel)"
+    assert ours.left_out[key] > 0
+    kept = holes[holes.groupby("id")["year"].transform("size") == 10]
+    fit = _csdid(kept, "notyet", "dr", None, "varying")
+    np.testing.assert_allclose(ours.att_gt["att"], np.asarray(fit.results["att"]), atol=1e-8)
+
+
+def test_count_outcome_runs():
+    df = _panel()
+    res = mi.staggered_did(
+        df, outcome="y", unit="id", time="year", cohort="cohort", covariates=["x1"], bootstrap=False
+    )
+    assert np.isfinite(res.aggregate("simple").overall_att)
+
+
+def test_bootstrap_reproducible_and_close_to_analytic():
+    df = _panel()
+    kw = dict(outcome="y_linear", unit="id", time="year", cohort="cohort", reps=999)
+    a = mi.staggered_did(df, seed=11, **kw)
+    b = mi.staggered_did(df, seed=11, **kw)
+    pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
+    ratio = a.att_gt["se_boot"] / a.att_gt["se"]
+    assert ratio.between(0.8, 1.2).all()
+    assert a.crit_value > 1.96
+    assert (
+        a.att_gt["band_high"] - a.att_gt["band_low"] > a.att_gt["conf_high"] - a.att_gt["conf_low"]
+    ).all()
+    dyn = a.aggregate("dynamic")
+    assert (dyn.estimates["se_boot"] / dyn.estimates["se"]).between(0.8, 1.2).all()
+    mam = mi.staggered_did(df, seed=11, boot_weights="mammen", **kw)
+    assert (mam.att_gt["se_boot"] / mam.att_gt["se"]).between(0.8, 1.2).all()
+
+
+def test_recovers_truth_where_twfe_is_biased():
+    df = mi.datasets.simulate_panel(
+        600,
+        12,
+        seed=21,
+        never_treated_share=0.2,
+        sigma_noise=0.3,
+        policy_effect=lambda g, e: (0.2 + 0.15 * e) * (1 + (g - 2003) / 4),
+    )
+    res = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="province",
+        time="year",
+        cohort="cohort",
+        covariates=["x1", "x2"],
+        bootstrap=False,
+    )
+    tr = df[df["treated"] == 1]
+    truth = tr.groupby(["cohort", "year"])["tau"].mean()
+    post = res.att_gt[res.att_gt["post"]].set_index(["group", "time"])
+    true_cells = truth.reindex(
+        pd.MultiIndex.from_arrays(
+            [post.index.get_level_values(0).astype(int), post.index.get_level_values(1).astype(int)]
+        )
+    )
+    z = (post["att"].to_numpy() - true_cells.to_numpy()) / post["se"].to_numpy()
+    assert np.mean(np.abs(z) < 1.96) > 0.85
+    simple = res.aggregate("simple")
+    true_simple = tr["tau"].mean()
+    assert abs(simple.overall_att - true_simple) < 2.5 * simple.overall_se
+    twfe = mi.linear("y_linear ~ treated + x1 + x2 | province + year", df)
+    bias = twfe.params["treated"] - true_simple
+    assert abs(bias) > 4 * twfe.bse["treated"]
+    assert abs(bias) > 3 * abs(simple.overall_att - true_simple)
+
+
+def test_bad_input():
+    df = _panel()
+    bad = df.copy()
+    bad.loc[bad.index[3], "cohort"] = 2001
+    with pytest.raises(mi.DataError, match="cohort varies within unit"):
+        mi.staggered_did(bad, outcome="y", unit="id", time="year", cohort="cohort")
+    off = df.copy()
+    unit = off.loc[off["treated"] == 1, "id"].iloc[0]
+    last = off.index[(off["id"] == unit)][-1]
+    off.loc[last, "treated"] = 0
+    with pytest.raises(mi.DataError, match="switches off"):
+        mi.staggered_did(
+            off, outcome="y", unit="id", time="year", cohort="cohort", treated="treated"
+        )
+    dup = pd.concat([df, df.iloc[[0]]])
+    with pytest.raises(mi.DataError, match="duplicate"):
+        mi.staggered_did(dup, outcome="y", unit="id", time="year", cohort="cohort")
+    with pytest.raises(mi.DataError, match="column not found"):
+        mi.staggered_did(df, outcome="nope", unit="id", time="year", cohort="cohort")
+
+
+def test_singular_design_is_a_clear_error():
+    df = _panel(seed=9)
+    with pytest.raises(mi.DataError, match="singular or ill-conditioned covariate design"):
+        mi.staggered_did(
+            df,
+            outcome="y_linear",
+            unit="id",
+            time="year",
+            cohort="cohort",
+            covariates=["x1", "x2", "x1"],
+            bootstrap=False,
+        )
+
+
+def test_tidy_columns():
+    res = mi.staggered_did(
+        _panel(), outcome="y_linear", unit="id", time="year", cohort="cohort", bootstrap=False
+    )
+    assert list(res.tidy().columns)[:7] == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
+    assert res.aggregate("dynamic").tidy()["term"].iloc[0] == "ATT"
+
+
+@pytest.mark.parametrize("name", ["massincidents.did.callaway_santanna"])
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
