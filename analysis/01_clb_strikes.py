@@ -25,11 +25,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    CODEBOOK_DIR,
     SOURCES_DIR,
-    RawDataMissing,
     record_sources,
-    require_raw,
+    render_codebook,
+    run_step,
+    write_codebook,
     write_table,
 )
 from massincidents.provinces import normalise_provinces
@@ -413,16 +413,10 @@ def codebook_md() -> str:
                 YEARS_COVERED,
             )
         )
-    lines = [f"## {TABLE}", "", CODEBOOK_INTRO, ""]
-    lines += [
-        "| column | meaning | unit/values | source | years covered |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [f"| `{c}` | {m} | {u} | {s} | {y} |" for c, m, u, s, y in rows]
-    lines += ["", CODEBOOK_FOOTER, ""]
     if [r[0] for r in rows] != output_columns():
         raise AssertionError("codebook and table columns differ")
-    return "\n".join(lines)
+    quoted = [(f"`{c}`", *rest) for c, *rest in rows]
+    return render_codebook(TABLE, CODEBOOK_INTRO, quoted, CODEBOOK_FOOTER)
 
 
 def main() -> int:
@@ -433,12 +427,12 @@ def main() -> int:
     int
         0 on success, also when the raw files are absent (the committed table is kept).
     """
-    try:
-        paths = require_raw(*RAW_FILES)
-    except RawDataMissing as exc:
-        print(f"{TABLE}: {exc}")
-        return 0
-    table, accounting = build(paths)
+    return run_step(TABLE, RAW_FILES, build_and_write)
+
+
+def build_and_write(*paths: Path) -> None:
+    """Build the table from the raw exports and write it with its records."""
+    table, accounting = build(list(paths))
     path = write_table(table, TABLE)
     record_sources(
         TABLE,
@@ -447,11 +441,9 @@ def main() -> int:
     SOURCES_DIR.mkdir(parents=True, exist_ok=True)
     text = json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (SOURCES_DIR / f"{TABLE}_accounting.json").write_text(text, encoding="utf-8")
-    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
-    (CODEBOOK_DIR / f"{TABLE}.md").write_text(codebook_md(), encoding="utf-8")
+    write_codebook(TABLE, codebook_md())
     print(f"{TABLE}: wrote {path} ({len(table)} rows)")
     print(json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True))
-    return 0
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    CODEBOOK_DIR,
-    RawDataMissing,
     record_sources,
-    require_raw,
+    render_codebook,
+    run_step,
+    write_codebook,
     write_table,
 )
 
@@ -266,18 +266,6 @@ CODEBOOK_FOOTER = (
 )
 
 
-def render_codebook(intro: str, rows: tuple[tuple[str, ...], ...], footer: str) -> str:
-    """Markdown codebook fragment: heading, one-sentence intro, column table, footer."""
-    lines = [f"## {TABLE}", "", intro, ""]
-    lines += [
-        "| column | meaning | unit/values | source | years covered |",
-        "|---|---|---|---|---|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += ["", footer, ""]
-    return "\n".join(lines)
-
-
 def main() -> int:
     """Build the table, its source record and codebook fragment.
 
@@ -286,23 +274,19 @@ def main() -> int:
     int
         0 on success, also when the raw file is absent (the committed table is kept).
     """
-    try:
-        (path,) = require_raw(RAW_FILE)
-    except RawDataMissing as exc:
-        print(f"{TABLE}: {exc}")
-        return 0
+    return run_step(TABLE, [RAW_FILE], build_and_write)
+
+
+def build_and_write(path: Path) -> None:
+    """Build the table from the raw file and write it with its records."""
     table = build(path)
     out = write_table(table, TABLE)
     record_sources(TABLE, [(path, ORIGIN, "all rows and columns (citations shortened)")])
-    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
-    (CODEBOOK_DIR / f"{TABLE}.md").write_text(
-        render_codebook(CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER), encoding="utf-8"
-    )
+    write_codebook(TABLE, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
     counts = table.groupby(["series", "status"]).size()
     print(f"{TABLE}: read {len(table)} raw rows, wrote {out} ({len(table)} rows)")
     for (series, status), n in counts.items():
         print(f"  {series:32s} {status:10s} {n}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -32,10 +32,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    CODEBOOK_DIR,
-    RawDataMissing,
     record_sources,
-    require_raw,
+    render_codebook,
+    run_step,
+    write_codebook,
     write_table,
 )
 from massincidents.provinces import MAINLAND_CODES, normalise_provinces
@@ -452,18 +452,6 @@ CODEBOOK_FOOTER = (
 )
 
 
-def render_codebook(intro: str, rows: tuple[tuple[str, ...], ...], footer: str) -> str:
-    """Markdown codebook fragment: heading, one-sentence intro, column table, footer."""
-    lines = [f"## {TABLE}", "", intro, ""]
-    lines += [
-        "| column | meaning | unit/values | source | years covered |",
-        "|---|---|---|---|---|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += ["", footer, ""]
-    return "\n".join(lines)
-
-
 def main() -> int:
     """Build the table, its source record and codebook fragment.
 
@@ -472,11 +460,11 @@ def main() -> int:
     int
         0 on success, also when the raw files are absent (the committed table is kept).
     """
-    try:
-        provleader, municipal, derived = require_raw(PROVLEADER, MUNICIPAL, MUNICIPAL_DERIVED)
-    except RawDataMissing as exc:
-        print(f"{TABLE}: {exc}")
-        return 0
+    return run_step(TABLE, [PROVLEADER, MUNICIPAL, MUNICIPAL_DERIVED], build_and_write)
+
+
+def build_and_write(provleader: Path, municipal: Path, derived: Path) -> None:
+    """Build the table from the raw files and write it with its records."""
     table, accounting = build(provleader, municipal, derived)
     out = write_table(table, TABLE)
     record_sources(
@@ -487,10 +475,7 @@ def main() -> int:
             (derived, ORIGIN_MUNICIPAL, "cross-check of the municipal tenures only"),
         ],
     )
-    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
-    (CODEBOOK_DIR / f"{TABLE}.md").write_text(
-        render_codebook(CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER), encoding="utf-8"
-    )
+    write_codebook(TABLE, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
     print(f"{TABLE}: wrote {out} ({len(table)} rows)")
     for part, counts in accounting.items():
         print(f"  {part}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
@@ -501,7 +486,6 @@ def main() -> int:
         )
     )
     report_irregularities(table)
-    return 0
 
 
 if __name__ == "__main__":

@@ -40,11 +40,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    CODEBOOK_DIR,
     DATA_DIR,
-    RawDataMissing,
     record_sources,
-    require_raw,
+    run_step,
+    write_codebook,
     write_table,
 )
 from massincidents.provinces import (
@@ -1412,22 +1411,20 @@ def summary(panel: pd.DataFrame) -> list[str]:
 
 def main() -> int:
     """Build the table, its codebook fragment and its source record."""
-    try:
-        paths = require_raw(*RAW.values())
-    except RawDataMissing as exc:
-        print(f"{TABLE}: {exc}")
-        return 0
+    return run_step(TABLE, list(RAW.values()), build_and_write)
+
+
+def build_and_write(*paths: Path) -> None:
+    """Build the panel from the raw files and write it with its records."""
     raw = dict(zip(RAW, paths, strict=True))
     report = Report()
     panel = build(raw, report)
     path = write_table(panel, TABLE)
-    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
-    (CODEBOOK_DIR / f"{TABLE}.md").write_text(codebook_text(panel, report), encoding="utf-8")
+    write_codebook(TABLE, codebook_text(panel, report))
     record_sources(TABLE, [(raw[key], *ORIGINS[key]) for key in RAW])
     print(f"{TABLE}: wrote {path}")
     for line in [*report.lines, *summary(panel)]:
         print(line)
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +45,32 @@ def require_raw(*relative: str) -> list[Path]:
             "raw input(s) not found: " + ", ".join(missing) + "; keeping the committed table"
         )
     return paths
+
+
+def run_step(table: str, relative: Sequence[str], step: Callable[..., object]) -> int:
+    """Run ``step(*paths)`` on the named raw files; without them keep the committed table.
+
+    Parameters
+    ----------
+    table
+        Name of the processed table, used in the message printed when raw files are absent.
+    relative
+        Raw file names (relative to the raw folder), passed to ``step`` as paths in this order.
+    step
+        Builds and writes the table.
+
+    Returns
+    -------
+    int
+        0 on success, also when the raw files are absent (the committed table is kept).
+    """
+    try:
+        paths = require_raw(*relative)
+    except RawDataMissing as exc:
+        print(f"{table}: {exc}")
+        return 0
+    step(*paths)
+    return 0
 
 
 def sha256(path: Path) -> str:
@@ -146,3 +173,23 @@ def write_codebook_md() -> Path:
     out = DATA_DIR / "CODEBOOK.md"
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+def render_codebook(table: str, intro: str, rows: Sequence[Sequence[str]], footer: str) -> str:
+    """Markdown codebook fragment: heading, one-sentence intro, column table, footer."""
+    lines = [f"## {table}", "", intro, ""]
+    lines += [
+        "| column | meaning | unit/values | source | years covered |",
+        "|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", footer, ""]
+    return "\n".join(lines)
+
+
+def write_codebook(table: str, text: str) -> Path:
+    """Write the codebook fragment ``data/codebook/<table>.md``."""
+    CODEBOOK_DIR.mkdir(parents=True, exist_ok=True)
+    path = CODEBOOK_DIR / f"{table}.md"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -6,9 +6,8 @@ where the raw folder is present.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -55,16 +54,6 @@ OWNERSHIP = {
     "Unknown",
 }
 PREFIXES = ("action", "demand", "response")
-
-
-def load_step(filename: str) -> ModuleType:
-    """Import a numbered build step from ``analysis/`` (its name is not an identifier)."""
-    path = ROOT / "analysis" / filename
-    spec = importlib.util.spec_from_file_location(f"step_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +125,7 @@ def test_accounting_record(table: pd.DataFrame) -> None:
     assert {int(k): v for k, v in record["rows_written_per_year"].items()} == EVENTS_PER_YEAR
 
 
-def test_split_cell_maps_free_text_to_other() -> None:
+def test_split_cell_maps_free_text_to_other(load_step: Callable[..., ModuleType]) -> None:
     step = load_step("01_clb_strikes.py")
     found, n_other = step.split_cell(
         "Strike, sit-in,  threaten to jump off building,", step.ACTIONS
@@ -146,14 +135,14 @@ def test_split_cell_maps_free_text_to_other() -> None:
     assert step.split_cell(float("nan"), step.ACTIONS) == (set(), 0)
 
 
-def test_rebuild_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuild_is_byte_identical(
+    load_step: Callable[..., ModuleType], rebuild_table: Callable[..., Path]
+) -> None:
     step = load_step("01_clb_strikes.py")
-    common = sys.modules["_common"]
-    try:
-        paths = common.require_raw(*step.RAW_FILES)
-    except common.RawDataMissing:
-        pytest.skip("raw CLB exports not available")
-    rebuilt, _ = step.build(paths)
-    monkeypatch.setattr(common, "DATA_DIR", tmp_path)
-    out = common.write_table(rebuilt, "clb_strikes")
+    out = rebuild_table(
+        step.RAW_FILES,
+        lambda paths: step.build(paths)[0],
+        "clb_strikes",
+        "raw CLB exports not available",
+    )
     assert out.read_bytes() == TABLE.read_bytes()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -15,16 +14,6 @@ from massincidents.provinces import MAINLAND_CODES
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "data" / "leader_spells.csv"
 MUNICIPALITIES = {110000, 120000, 310000, 500000}
-
-
-def load_step(filename: str) -> ModuleType:
-    """Import a numbered build step from ``analysis/`` (its name is not an identifier)."""
-    path = ROOT / "analysis" / filename
-    spec = importlib.util.spec_from_file_location(f"step_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +95,14 @@ def test_gap_months(table: pd.DataFrame) -> None:
     assert table["gap_months"].dropna().between(0, 1).mean() > 0.8
 
 
-def test_rebuild_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuild_is_byte_identical(
+    load_step: Callable[..., ModuleType], rebuild_table: Callable[..., Path]
+) -> None:
     step = load_step("03_leader_spells.py")
-    common = sys.modules["_common"]
-    try:
-        paths = common.require_raw(step.PROVLEADER, step.MUNICIPAL, step.MUNICIPAL_DERIVED)
-    except common.RawDataMissing:
-        pytest.skip("raw leader files not available")
-    rebuilt, _ = step.build(*paths)
-    monkeypatch.setattr(common, "DATA_DIR", tmp_path)
-    out = common.write_table(rebuilt, "leader_spells")
+    out = rebuild_table(
+        (step.PROVLEADER, step.MUNICIPAL, step.MUNICIPAL_DERIVED),
+        lambda paths: step.build(*paths)[0],
+        "leader_spells",
+        "raw leader files not available",
+    )
     assert out.read_bytes() == TABLE.read_bytes()

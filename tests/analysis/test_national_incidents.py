@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -13,16 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "data" / "national_incidents.csv"
 COMPARABLE = {"mass_incidents_1993_2004", "participants_1993_2004"}
-
-
-def load_step(filename: str) -> ModuleType:
-    """Import a numbered build step from ``analysis/`` (its name is not an identifier)."""
-    path = ROOT / "analysis" / filename
-    spec = importlib.util.spec_from_file_location(f"step_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +64,14 @@ def test_sources_resolved_and_short(table: pd.DataFrame) -> None:
     assert (table["source"].str.len() <= 90).all()
 
 
-def test_rebuild_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuild_is_byte_identical(
+    load_step: Callable[..., ModuleType], rebuild_table: Callable[..., Path]
+) -> None:
     step = load_step("02_national_incidents.py")
-    common = sys.modules["_common"]
-    try:
-        (path,) = common.require_raw(step.RAW_FILE)
-    except common.RawDataMissing:
-        pytest.skip("raw national counts not available")
-    monkeypatch.setattr(common, "DATA_DIR", tmp_path)
-    out = common.write_table(step.build(path), "national_incidents")
+    out = rebuild_table(
+        (step.RAW_FILE,),
+        lambda paths: step.build(*paths),
+        "national_incidents",
+        "raw national counts not available",
+    )
     assert out.read_bytes() == TABLE.read_bytes()

@@ -9,15 +9,18 @@ Nothing here is a model; each function does one small job that
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from massincidents.counts._irls import IrlsFit
+from massincidents.demean import fe_degrees_of_freedom
 from massincidents.design import Design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.vcov import compute_vcov, parse_vcov
-from massincidents.linear_models import vcov_columns
+from massincidents.linear_models import default_vcov, vcov_columns
+from massincidents.results import Result
 
 
 def offset_roles(offset: str | None, exposure: str | None) -> dict[str, str]:
@@ -170,6 +173,106 @@ def make_revcov(
         return matrix, df, spec.label
 
     return revcov
+
+
+@dataclass(frozen=True)
+class Sandwich:
+    """A variance closure and its value at the requested choice."""
+
+    revcov: Callable[[object], tuple[np.ndarray, float | None, str]]
+    matrix: np.ndarray
+    df: float | None
+    label: str
+
+
+def fit_vcov(vcov: object | None, default: object, **kwargs: object) -> Sandwich:
+    """:func:`make_revcov` (keyword arguments) evaluated at ``vcov``, or ``default`` if None."""
+    revcov = make_revcov(**kwargs)  # type: ignore[arg-type]
+    matrix, df, label = revcov(vcov if vcov is not None else default)
+    return Sandwich(revcov=revcov, matrix=matrix, df=df, label=label)
+
+
+def ml_sandwich(
+    vcov: object | None,
+    design: Design,
+    frame: pd.DataFrame,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    n_params: int,
+    **kwargs: object,
+) -> Sandwich:
+    """Variance of a likelihood model without absorbed fixed effects (default ``"iid"``).
+
+    ``kwargs`` go on to :func:`make_revcov` (``keep``, ``check``).
+    """
+    return fit_vcov(
+        vcov,
+        "iid",
+        frame=frame,
+        used=design.used,
+        bread=bread,
+        scores=scores,
+        n_params=n_params,
+        fe=[],
+        fe_dof=0,
+        **kwargs,
+    )
+
+
+def irls_sandwich(
+    fit: IrlsFit,
+    design: Design,
+    frame: pd.DataFrame,
+    residual: np.ndarray,
+    vcov: object | None,
+) -> tuple[Sandwich, np.ndarray, np.ndarray, int]:
+    """Variance of an IRLS fit with fixed effects absorbed (fixest's default clustering).
+
+    ``residual`` is the score of the linear index per row (``y - mu`` for Poisson).
+
+    Returns
+    -------
+    sandwich, bread, scores, fe_dof
+    """
+    fe_dof = fe_degrees_of_freedom(design.fe)
+    bread = np.linalg.inv(fit.Xt.T @ (fit.weights[:, None] * fit.Xt))
+    scores = fit.Xt * residual[:, None]
+    sandwich = fit_vcov(
+        vcov,
+        default_vcov(design.fe_names),
+        frame=frame,
+        used=design.used,
+        bread=bread,
+        scores=scores,
+        n_params=len(fit.names),
+        fe=design.fe,
+        fe_dof=fe_dof,
+    )
+    return sandwich, bread, scores, fe_dof
+
+
+def count_result(
+    design: Design,
+    names: list[str],
+    params: np.ndarray,
+    sandwich: Sandwich,
+    **fields: object,
+) -> Result:
+    """A log-link :class:`~massincidents.results.Result` on ``design``'s sample.
+
+    ``fields`` are the remaining ``Result`` fields (model, formula, stats, ...).
+    """
+    return Result(
+        params=pd.Series(params, index=names),
+        vcov=pd.DataFrame(sandwich.matrix, index=names, columns=names),
+        vcov_label=sandwich.label,
+        df_inference=sandwich.df,
+        nobs=design.nobs,
+        left_out=dict(design.left_out),
+        link="log",
+        _revcov=sandwich.revcov,
+        **fields,  # type: ignore[arg-type]
+    )
 
 
 def newton_maximize(

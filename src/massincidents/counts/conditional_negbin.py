@@ -35,7 +35,8 @@ from scipy.special import digamma, gammaln, polygamma
 
 from massincidents.counts._common import (
     check_counts,
-    make_revcov,
+    count_result,
+    ml_sandwich,
     newton_maximize,
     offset_roles,
     offset_vector,
@@ -205,29 +206,16 @@ def conditional_negbin(
                         f"{column!r} splits some units"
                     )
 
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=len(names),
-        fe=[],
-        fe_dof=0,
-        check=check,
-    )
-    matrix, df, label = revcov(vcov if vcov is not None else "iid")
+    sandwich = ml_sandwich(vcov, design, frame, bread, scores, len(names), check=check)
     n_groups = int(unit.max()) + 1
-    return Result(
+    return count_result(
+        design,
+        names,
+        beta,
+        sandwich,
         model="Conditional FE negative binomial (HHG)",
         formula=formula,
-        params=pd.Series(beta, index=names),
-        vcov=pd.DataFrame(matrix, index=names, columns=names),
-        vcov_label=label,
-        df_inference=df,
-        nobs=design.nobs,
-        left_out=dict(design.left_out),
         fixed_effects=design.fe_names,
-        link="log",
         stats={
             "loglik": loglik,
             "n_groups": float(n_groups),
@@ -237,5 +225,4 @@ def conditional_negbin(
         dropped={name: "collinear" for name in dropped},
         notes=notes,
         extra={"index": design.index},
-        _revcov=revcov,
     )

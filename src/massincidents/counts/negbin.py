@@ -28,16 +28,16 @@ from scipy.special import digamma, gammaln, polygamma, xlogy
 
 from massincidents.counts._common import (
     check_counts,
-    make_revcov,
+    count_result,
+    irls_sandwich,
     offset_roles,
     offset_vector,
 )
-from massincidents.counts._irls import irls
+from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
-from massincidents.demean import ConvergenceError, fe_degrees_of_freedom
+from massincidents.demean import ConvergenceError
 from massincidents.design import as_frame, build_design
-from massincidents.linear_models import default_vcov
 from massincidents.results import Result
 
 
@@ -226,9 +226,10 @@ def negbin(
     start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
     theta, _ = theta_ml(y, start.mu)
     eta, keep = start.eta, start.keep
-    loglik_old = -np.inf
-    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
-        fit = irls(
+
+    def fit_at(theta: float, eta: np.ndarray) -> IrlsFit:
+        """The IRLS fit at fixed ``theta``, warm-started at ``eta``."""
+        return irls(
             y,
             design.X,
             design.names,
@@ -240,6 +241,10 @@ def negbin(
             tol=tol,
             maxiter=maxiter,
         )
+
+    loglik_old = -np.inf
+    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
+        fit = fit_at(theta, eta)
         eta = fit.eta
         theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
         loglik = nb2_loglik(y, fit.mu, theta_new)
@@ -252,33 +257,10 @@ def negbin(
         raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
     # Final means at the final theta (glm.nb reports the fit at the previous theta;
     # at convergence the two agree to tol).
-    fit = irls(
-        y,
-        design.X,
-        design.names,
-        design.fe,
-        off,
-        theta=theta,
-        eta_start=eta,
-        keep=keep,
-        tol=tol,
-        maxiter=maxiter,
-    )
+    fit = fit_at(theta, eta)
     mu = fit.mu
     k = len(fit.names)
-    fe_dof = fe_degrees_of_freedom(design.fe)
-    bread = np.linalg.inv(fit.Xt.T @ (fit.weights[:, None] * fit.Xt))
-    scores = fit.Xt * ((y - mu) / (1.0 + mu / theta))[:, None]
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=k,
-        fe=design.fe,
-        fe_dof=fe_dof,
-    )
-    matrix, df, label = revcov(vcov if vcov is not None else default_vcov(design.fe_names))
+    sandwich, _, _, fe_dof = irls_sandwich(fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov)
     loglik = nb2_loglik(y, mu, theta)
     stats = {
         "theta": theta,
@@ -290,17 +272,14 @@ def negbin(
         "aic": -2.0 * loglik + 2.0 * (k + fe_dof + 1),
         "iterations": float(alternation),
     }
-    return Result(
+    return count_result(
+        design,
+        fit.names,
+        fit.beta,
+        sandwich,
         model="Negative binomial (NB2)" + (", fixed effects" if design.fe else ""),
         formula=formula,
-        params=pd.Series(fit.beta, index=fit.names),
-        vcov=pd.DataFrame(matrix, index=fit.names, columns=fit.names),
-        vcov_label=label,
-        df_inference=df,
-        nobs=design.nobs,
-        left_out=dict(design.left_out),
         fixed_effects=design.fe_names,
-        link="log",
         stats=stats,
         dropped={name: "collinear" for name in (start.dropped)},
         notes=notes,
@@ -309,5 +288,4 @@ def negbin(
             "mu": mu,
             "index": design.index,
         },
-        _revcov=revcov,
     )

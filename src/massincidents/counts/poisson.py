@@ -24,7 +24,8 @@ from scipy.special import gammaln, xlogy
 
 from massincidents.counts._common import (
     check_counts,
-    make_revcov,
+    count_result,
+    irls_sandwich,
     offset_roles,
     offset_vector,
     singleton_mask,
@@ -38,10 +39,9 @@ from massincidents.counts.separation import (
     warn_separation,
     zero_outcome_groups,
 )
-from massincidents.demean import demean, fe_degrees_of_freedom
+from massincidents.demean import demean
 from massincidents.design import Design, as_frame, build_design
 from massincidents.inference.bootstrap import ScoreData
-from massincidents.linear_models import default_vcov
 from massincidents.results import Result
 
 ZERO_GROUP = "outcome zero in every row of its fixed-effect group"
@@ -230,20 +230,7 @@ def _result(
 ) -> Result:
     y, mu = design.y, fit.mu
     k = len(fit.names)
-    fe_dof = fe_degrees_of_freedom(design.fe)
-    bread = np.linalg.inv(fit.Xt.T @ (fit.weights[:, None] * fit.Xt))
-    scores = fit.Xt * (y - mu)[:, None]
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=k,
-        fe=design.fe,
-        fe_dof=fe_dof,
-    )
-    choice = vcov if vcov is not None else default_vcov(design.fe_names)
-    matrix, df, label = revcov(choice)
+    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov)
 
     loglik = poisson_loglik(y, mu)
     mu_null = np.exp(off) * (y.sum() / np.exp(off).sum())
@@ -262,22 +249,18 @@ def _result(
     }
     info = MarginsInfo.for_count_model(design, fit)
     bootstrap = _score_data(fit, design, frame, off, bread, scores)
-    return Result(
+    return count_result(
+        design,
+        fit.names,
+        fit.beta,
+        sandwich,
         model="Poisson PML" + (", fixed effects absorbed" if design.fe else ""),
         formula=formula,
-        params=pd.Series(fit.beta, index=fit.names),
-        vcov=pd.DataFrame(matrix, index=fit.names, columns=fit.names),
-        vcov_label=label,
-        df_inference=df,
-        nobs=design.nobs,
-        left_out=dict(design.left_out),
         fixed_effects=design.fe_names,
-        link="log",
         stats=stats,
         dropped={name: "collinear" for name in fit.dropped},
         notes=notes,
         extra={"margins": info, "bootstrap": bootstrap, "mu": mu, "index": design.index},
-        _revcov=revcov,
     )
 
 

@@ -29,7 +29,8 @@ from scipy.special import digamma, expit, gammaln, log_expit, polygamma
 
 from massincidents.counts._common import (
     check_counts,
-    make_revcov,
+    count_result,
+    ml_sandwich,
     newton_maximize,
     offset_roles,
     offset_vector,
@@ -298,17 +299,7 @@ def zero_inflated(
     kx, kz = X.shape[1], Z.shape[1]
     reported = np.arange(kx + kz)
     names = [f"count_{n}" for n in count_names] + [f"zero_{n}" for n in zero_names]
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=len(params),
-        fe=[],
-        fe_dof=0,
-        keep=reported,
-    )
-    matrix, df, label = revcov(vcov if vcov is not None else "iid")
+    sandwich = ml_sandwich(vcov, design, frame, bread, scores, len(params), keep=reported)
     stats = {
         "loglik": loglik,
         "aic": -2.0 * loglik + 2.0 * len(params),
@@ -351,19 +342,15 @@ def zero_inflated(
     dropped = {f"count_{n}": "collinear" for n in count_dropped} | {
         f"zero_{n}": "collinear" for n in zero_dropped
     }
-    return Result(
+    return count_result(
+        design,
+        names,
+        params[reported],
+        sandwich,
         model="Zero-inflated " + ("negative binomial (ZINB)" if negbin else "Poisson (ZIP)"),
         formula=f"{formula} | inflate: {zero_rhs}",
-        params=pd.Series(params[reported], index=names),
-        vcov=pd.DataFrame(matrix, index=names, columns=names),
-        vcov_label=label,
-        df_inference=df,
-        nobs=design.nobs,
-        left_out=dict(design.left_out),
-        link="log",
         stats=stats,
         dropped=dropped,
         notes=notes,
         extra={"margins": info, "index": design.index},
-        _revcov=revcov,
     )

@@ -333,6 +333,24 @@ def _by_group(sample: pd.DataFrame, by: str | Sequence[str] | None, one: object)
     return pd.concat(pieces, ignore_index=True)
 
 
+def _curves(
+    sample: pd.DataFrame,
+    by: str | Sequence[str] | None,
+    one: object,
+    *,
+    left_out: dict[str, int],
+    conf_type: ConfType,
+    level: float,
+    **attrs: object,
+) -> pd.DataFrame:
+    """``one`` applied to each group of ``by``, the call's settings recorded in ``attrs``."""
+    out = _by_group(sample, by, one)
+    out.attrs.update(
+        {"conf_type": conf_type, "level": level, "left_out": left_out, **attrs, "by": _by_name(by)}
+    )
+    return out
+
+
 def kaplan_meier(
     data: pd.DataFrame,
     *,
@@ -402,11 +420,14 @@ def kaplan_meier(
       4.0       1        0       0.3
     """
     sample, left_out = survival_sample(data, duration=duration, event=event, entry=entry, by=by)
-    out = _by_group(sample, by, lambda part: _curve_one(part, conf_type, level))
-    out.attrs.update(
-        {"conf_type": conf_type, "level": level, "left_out": left_out, "by": _by_name(by)}
+    return _curves(
+        sample,
+        by,
+        lambda part: _curve_one(part, conf_type, level),
+        left_out=left_out,
+        conf_type=conf_type,
+        level=level,
     )
-    return out
 
 
 def nelson_aalen(
@@ -482,11 +503,7 @@ def nelson_aalen(
             }
         )
 
-    out = _by_group(sample, by, one)
-    out.attrs.update(
-        {"conf_type": conf_type, "level": level, "left_out": left_out, "by": _by_name(by)}
-    )
-    return out
+    return _curves(sample, by, one, left_out=left_out, conf_type=conf_type, level=level)
 
 
 # -- competing events ----------------------------------------------------------------------
@@ -629,14 +646,12 @@ def cumulative_incidence(
     causes = [c for c in _group_order(codes) if c != censored]
     if not causes:
         raise DataError([Problem("no event: every row is censored", column=event)])
-    out = _by_group(sample, by, lambda part: _aalen_johansen_one(part, causes, conf_type, level))
-    out.attrs.update(
-        {
-            "conf_type": conf_type,
-            "level": level,
-            "left_out": left_out,
-            "states": [EVENT_FREE, *causes],
-            "by": _by_name(by),
-        }
+    return _curves(
+        sample,
+        by,
+        lambda part: _aalen_johansen_one(part, causes, conf_type, level),
+        left_out=left_out,
+        conf_type=conf_type,
+        level=level,
+        states=[EVENT_FREE, *causes],
     )
-    return out
