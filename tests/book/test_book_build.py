@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK = REPO_ROOT / "book"
 
 # Every chapter the book must have, in order.
-CHAPTERS = ["chapters/01_introduction", "chapters/02_overview"]
+CHAPTERS = ["chapters/01_introduction", "chapters/02_overview", "chapters/m1_staggered_adoption"]
 
 # Figures (HTML id of the <figure>) and captioned tables (HTML id of the <table>) of each chapter.
 FIGURES = {
@@ -46,6 +46,7 @@ FIGURES = {
         "fig-codes",
         "fig-rates",
     ],
+    "chapters/m1_staggered_adoption": ["fig-staggered"],
 }
 TABLES = {
     "chapters/01_introduction": ["tbl-coverage"],
@@ -56,6 +57,7 @@ TABLES = {
         "tbl-composition",
         "tbl-rates",
     ],
+    "chapters/m1_staggered_adoption": ["tbl-staggered"],
 }
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

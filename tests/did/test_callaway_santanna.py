@@ -28,7 +28,7 @@ def _panel(seed: int = 5, n: int = 300, t: int = 10, never: float = 0.3) -> pd.D
     return df
 
 
-def _csdid(df, cg, meth, covs, bp):
+def _csdid(df, cg, meth, covs, bp, unbalanced=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = csdid_att_gt.ATTgt(
@@ -39,6 +39,7 @@ def _csdid(df, cg, meth, covs, bp):
             data=df.copy(),
             control_group="notyettreated" if cg == "notyet" else "nevertreated",
             xformla=("y_linear~" + "+".join(covs)) if covs else None,
+            allow_unbalanced_panel=unbalanced,
         ).fit(est_method=meth, base_period=bp, bstrap=False)
     return fit
 
@@ -52,6 +53,42 @@ CASES = [
     ("never", "reg", ["x1", "x2"], "varying"),
     ("never", "dr", None, "varying"),
 ]
+
+
+def _compare(ours, fit, tol):
+    """Largest absolute differences of ATT(g,t), SEs and all aggregations vs csdid."""
+    res = fit.results
+    theirs = pd.DataFrame(
+        {"group": res["group"], "time": res["year"], "att_c": res["att"], "se_c": res["se"]}
+    )
+    m = ours.att_gt.merge(theirs, on=["group", "time"], how="outer", validate="1:1")
+    assert len(m) == len(ours.att_gt) == len(theirs)
+    np.testing.assert_allclose(m["att"], m["att_c"], atol=tol, rtol=0)
+    np.testing.assert_allclose(m["se"], m["se_c"], atol=tol, rtol=0)
+    worst = max(np.max(np.abs(m["att"] - m["att_c"])), np.max(np.abs(m["se"] - m["se_c"])))
+    for kind in ["simple", "group", "dynamic", "calendar"]:
+        agg = ours.aggregate(kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit.aggte(typec=kind, bstrap=False)
+        at = fit.atte
+        assert agg.overall_att == pytest.approx(at["overall_att"], abs=tol, rel=0)
+        assert agg.overall_se == pytest.approx(at["overall_se"], abs=tol, rel=0)
+        worst = max(
+            worst,
+            abs(agg.overall_att - at["overall_att"]),
+            abs(agg.overall_se - at["overall_se"]),
+        )
+        if kind != "simple":
+            e_att, e_se = np.asarray(at["att_egt"]), np.asarray(at["se_egt"])
+            np.testing.assert_allclose(agg.estimates["att"], e_att, atol=tol, rtol=0)
+            np.testing.assert_allclose(agg.estimates["se"], e_se, atol=tol, rtol=0)
+            worst = max(
+                worst,
+                np.max(np.abs(agg.estimates["att"] - e_att)),
+                np.max(np.abs(agg.estimates["se"] - e_se)),
+            )
+    return worst
 
 
 @pytest.mark.parametrize(("cg", "meth", "covs", "bp"), CASES)
@@ -69,26 +106,93 @@ def test_matches_csdid(cg, meth, covs, bp):
         base_period=bp,
         bootstrap=False,
     )
-    fit = _csdid(df, cg, meth, covs, bp)
-    res = fit.results
-    theirs = pd.DataFrame(
-        {"group": res["group"], "time": res["year"], "att_c": res["att"], "se_c": res["se"]}
+    _compare(ours, _csdid(df, cg, meth, covs, bp), 1e-8)
+
+
+def _holes(seed: int, share: float = 0.1) -> pd.DataFrame:
+    """A simulated panel with ~``share`` of unit-periods missing at random."""
+    df = _panel(seed=seed)
+    rng = np.random.default_rng(seed)
+    return df.loc[rng.random(len(df)) >= share].reset_index(drop=True)
+
+
+UNBALANCED_CASES = [
+    ("notyet", "dr", ["x1", "x2"], "varying"),
+    ("never", "dr", ["x1", "x2"], "varying"),
+    ("notyet", "dr", None, "varying"),
+    ("never", "dr", None, "universal"),
+    ("never", "ipw", ["x1"], "universal"),
+    ("notyet", "ipw", ["x2"], "varying"),
+    ("notyet", "reg", None, "varying"),
+    ("never", "reg", ["x1", "x2"], "varying"),
+]
+
+
+@pytest.mark.parametrize(("cg", "meth", "covs", "bp"), UNBALANCED_CASES)
+def test_unbalanced_panel_matches_csdid(cg, meth, covs, bp):
+    df = _holes(seed=4)
+    assert df.groupby("id").size().lt(10).mean() > 0.4  # many units have holes
+    ours = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        control_group=cg,
+        method=meth,
+        covariates=covs,
+        base_period=bp,
+        bootstrap=False,
+        allow_unbalanced_panel=True,
     )
-    m = ours.att_gt.merge(theirs, on=["group", "time"], how="outer", validate="1:1")
-    assert len(m) == len(ours.att_gt) == len(theirs)
-    np.testing.assert_allclose(m["att"], m["att_c"], atol=1e-8)
-    np.testing.assert_allclose(m["se"], m["se_c"], atol=1e-8)
-    for kind in ["simple", "group", "dynamic", "calendar"]:
-        agg = ours.aggregate(kind)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit.aggte(typec=kind, bstrap=False)
-        at = fit.atte
-        assert agg.overall_att == pytest.approx(at["overall_att"], abs=1e-8)
-        assert agg.overall_se == pytest.approx(at["overall_se"], abs=1e-8)
-        if kind != "simple":
-            np.testing.assert_allclose(agg.estimates["att"], np.asarray(at["att_egt"]), atol=1e-8)
-            np.testing.assert_allclose(agg.estimates["se"], np.asarray(at["se_egt"]), atol=1e-8)
+    assert ours.n_units == df["id"].nunique()
+    assert ours.nobs == len(df)
+    assert not ours.left_out
+    assert any("repeated cross sections" in note for note in ours.notes)
+    _compare(ours, _csdid(df, cg, meth, covs, bp, unbalanced=True), 1e-8)
+
+
+def test_unbalanced_time_varying_covariate_matches_csdid():
+    df = _holes(seed=6)
+    rng = np.random.default_rng(1)
+    df["x1"] = df["x1"] + rng.normal(size=len(df))  # varies within unit
+    ours = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        covariates=["x1", "x2"],
+        bootstrap=False,
+        allow_unbalanced_panel=True,
+    )
+    _compare(ours, _csdid(df, "notyet", "dr", ["x1", "x2"], "varying", unbalanced=True), 1e-8)
+
+
+def test_allow_unbalanced_on_balanced_panel_is_the_panel_estimator():
+    df = _panel()
+    kw = dict(outcome="y_linear", unit="id", time="year", cohort="cohort", bootstrap=False)
+    a = mi.staggered_did(df, covariates=["x1"], **kw)
+    b = mi.staggered_did(df, covariates=["x1"], allow_unbalanced_panel=True, **kw)
+    pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
+
+
+def test_unbalanced_bootstrap_and_clusters_run():
+    df = _holes(seed=8)
+    df["region"] = df["id"] % 7
+    res = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        clustervar="region",
+        reps=199,
+        seed=3,
+        allow_unbalanced_panel=True,
+    )
+    assert np.isfinite(res.att_gt["se_boot"]).all()
+    assert np.isfinite(res.aggregate("dynamic").overall_se)
 
 
 def test_all_eventually_treated_matches_csdid_and_reports_drop():

@@ -10,10 +10,14 @@ Python ports ``csdid`` and ``differences``.
 Sample rules, all reported in ``left_out`` and ``notes`` (never silent):
 
 * rows with a missing outcome or covariate are dropped;
-* the estimator needs a balanced panel (R ``did``'s ``panel=TRUE,
+* by default the estimator needs a balanced panel (R ``did``'s ``panel=TRUE,
   allow_unbalanced_panel=FALSE``): units not observed in every period are
-  dropped. (R's ``allow_unbalanced_panel=TRUE``, which switches to the
-  repeated-cross-section estimators, is not implemented.)
+  dropped. With ``allow_unbalanced_panel=True`` (R's option of that name) all
+  observations are kept and, if the panel is unbalanced, each 2x2 cell is
+  estimated with the repeated-cross-section estimators (R ``DRDID::drdid_rc``,
+  ``std_ipw_did_rc``, ``reg_did_rc``) with influence functions summed within
+  units, so standard errors stay clustered by unit; a balanced panel is
+  estimated as usual.
 * cohorts after the last period (net of anticipation) count as never treated;
 * units treated in or before the first period (net of anticipation) are
   dropped: they have no pre-treatment period;
@@ -37,7 +41,7 @@ from scipy import stats
 
 from massincidents.did.aggregate import aggregate_cells
 from massincidents.did.bootstrap import BootstrapSpec, analytic_se, multiplier_bootstrap
-from massincidents.did.group_time import group_time_effects
+from massincidents.did.group_time import group_time_effects, group_time_effects_rc
 from massincidents.errors import DataError, Problem
 from massincidents.results import TIDY_COLUMNS
 
@@ -234,10 +238,27 @@ class GroupTimeResult:
         return self.summary()
 
 
-def _problems_varying(df: pd.DataFrame, unit: str, col: str, what: str) -> list[Problem]:
-    counts = df.groupby(unit, sort=False)[col].nunique(dropna=False)
-    bad = counts.index[counts > 1]
-    return [Problem(f"{what} varies within unit {u!r}", column=col) for u in bad]
+def _problems_varying(
+    codes: np.ndarray, labels: list, values: np.ndarray, col: str, what: str
+) -> list[Problem]:
+    """Units (``codes`` into ``labels``, in order of appearance) whose ``values`` vary."""
+    v = pd.factorize(values)[0]  # missing values get one code, -1
+    first = np.empty(len(labels), dtype=v.dtype)
+    first[codes[::-1]] = v[::-1]  # each unit's first value
+    bad = np.unique(codes[v != first[codes]])
+    return [Problem(f"{what} varies within unit {labels[b]!r}", column=col) for b in bad]
+
+
+def _unit_codes(df: pd.DataFrame, unit: str) -> tuple[np.ndarray, list]:
+    codes, uniques = pd.factorize(df[unit].to_numpy(), use_na_sentinel=False)
+    return codes, list(np.asarray(uniques).tolist())
+
+
+def _is_sorted(u: np.ndarray, t: np.ndarray) -> bool:
+    """Whether rows are sorted by unit then strictly by time (numeric units only)."""
+    if not np.issubdtype(u.dtype, np.number):
+        return False
+    return bool(np.all((u[1:] > u[:-1]) | ((u[1:] == u[:-1]) & (t[1:] > t[:-1]))))
 
 
 def staggered_did(
@@ -259,6 +280,7 @@ def staggered_did(
     clustervar: str | None = None,
     treated: str | None = None,
     boot_weights: str = "rademacher",
+    allow_unbalanced_panel: bool = False,
 ) -> GroupTimeResult:
     r"""Callaway and Sant'Anna (2021) group-time ATT(g,t) for staggered adoption.
 
@@ -300,6 +322,10 @@ def staggered_did(
     clustervar
         Cluster (time-invariant, coarser than units) for SEs and bootstrap;
         default: the unit.
+    allow_unbalanced_panel
+        Keep units not observed in every period and, on an unbalanced panel, use
+        the repeated-cross-section 2x2 estimators (R ``did``'s
+        ``allow_unbalanced_panel=TRUE``); default: drop such units.
     treated
         Optional 0/1 treatment column checked for consistency: treatment that
         switches off, or disagrees with ``cohort``, is a
@@ -334,7 +360,12 @@ def staggered_did(
     missing_cols = [c for c in dict.fromkeys(needed) if c not in data.columns]
     if missing_cols:
         raise DataError([Problem("column not found", column=c) for c in missing_cols])
-    df = data[list(dict.fromkeys(needed))].copy()
+    # a column-wise copy: much cheaper than DataFrame.copy on mixed dtypes
+    df = pd.DataFrame(
+        {c: data[c].to_numpy(copy=True) for c in dict.fromkeys(needed)},
+        index=data.index,
+        copy=False,
+    )
     problems: list[Problem] = []
     for col in [time, cohort, outcome, *covs]:
         if not pd.api.types.is_numeric_dtype(df[col]):
@@ -343,14 +374,21 @@ def staggered_did(
         raise DataError(problems)
     df[cohort] = df[cohort].astype("float64").fillna(0.0)
     df[time] = df[time].astype("float64")
-    problems += _problems_varying(df, unit, cohort, "cohort")
+    codes, labels = _unit_codes(df, unit)
+    problems += _problems_varying(codes, labels, df[cohort].to_numpy(), cohort, "cohort")
     if clustervar is not None:
-        problems += _problems_varying(df, unit, clustervar, "cluster variable")
-    dup = df.duplicated([unit, time], keep="first")
-    problems += [
-        Problem(f"duplicate unit and time ({u!r}, {t:g})", row=int(i))
-        for i, u, t in zip(np.flatnonzero(dup), df.loc[dup, unit], df.loc[dup, time], strict=True)
-    ]
+        problems += _problems_varying(
+            codes, labels, df[clustervar].to_numpy(), clustervar, "cluster variable"
+        )
+    t_codes, t_uniq = pd.factorize(df[time].to_numpy())
+    if np.bincount(codes.astype(np.int64) * (len(t_uniq) + 1) + t_codes + 1).max() > 1:
+        dup = df.duplicated([unit, time], keep="first")
+        problems += [
+            Problem(f"duplicate unit and time ({u!r}, {t:g})", row=int(i))
+            for i, u, t in zip(
+                np.flatnonzero(dup), df.loc[dup, unit], df.loc[dup, time], strict=True
+            )
+        ]
     if treated is not None:
         s = df.sort_values([unit, time])
         d = s[treated].astype(float)
@@ -372,9 +410,10 @@ def staggered_did(
 
     left_out: dict[str, int] = {}
     notes: list[str] = []
-    miss = df[[outcome, *covs]].isna().any(axis=1) | ~np.isfinite(
-        df[[outcome, *covs]].astype(float)
-    ).all(axis=1)
+    values = np.column_stack(
+        [df[c].to_numpy(dtype=float, na_value=np.nan) for c in [outcome, *covs]]
+    )
+    miss = pd.Series(~np.isfinite(values).all(axis=1), index=df.index)
     if miss.any():
         left_out["missing outcome or covariate"] = int(miss.sum())
         df = df.loc[~miss]
@@ -410,24 +449,28 @@ def staggered_did(
                 df[time] >= gmax - anticipation,
                 "periods from the last adoption on (no comparison units)",
             )
-        counts = df.groupby(unit, sort=False)[time].transform("size")
-        n_periods = df[time].nunique()
-        if (counts == n_periods).all():
+        codes = _unit_codes(df, unit)[0]
+        counts = np.bincount(codes)[codes]
+        n_periods = len(np.unique(df[time].to_numpy()))
+        if allow_unbalanced_panel or (counts == n_periods).all():
             break
-        drop(counts != n_periods, "units not observed in every period (unbalanced panel)")
+        drop(
+            pd.Series(counts != n_periods, index=df.index),
+            "units not observed in every period (unbalanced panel)",
+        )
     if df.empty:
         raise DataError("no observations remain")
 
-    df = df.sort_values([unit, time], kind="stable")
+    if not _is_sorted(df[unit].to_numpy(), df[time].to_numpy()):
+        df = df.sort_values([unit, time], kind="stable")
     tlist = np.sort(df[time].unique())
     n_t = len(tlist)
-    units = df[unit].to_numpy()[::n_t]
+    unit_idx, units = pd.factorize(df[unit].to_numpy(), sort=False)
+    units = np.asarray(units)
     n = len(units)
-    y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
-    x = np.ones((n, n_t, 1 + len(covs)))
-    if covs:
-        x[:, :, 1:] = df[covs].to_numpy(dtype=float).reshape(n, n_t, len(covs))
-    unit_cohort = df[cohort].to_numpy()[::n_t]
+    balanced = len(df) == n * n_t
+    first_row = np.flatnonzero(np.r_[True, unit_idx[1:] != unit_idx[:-1]])
+    unit_cohort = df[cohort].to_numpy()[first_row]
     glist = np.unique(unit_cohort[unit_cohort > 0])
     if not (unit_cohort == 0).any():
         notes.append(
@@ -438,17 +481,37 @@ def staggered_did(
     if glist.size == 0:
         raise DataError("no treated cohort with a pre-treatment period and a comparison group")
 
-    cells = group_time_effects(
-        y,
-        x,
-        unit_cohort,
-        tlist,
-        glist,
+    kw = dict(
         method=method,
         control_group=control,
         anticipation=anticipation,
         base_period=base_period,
     )
+    if balanced:
+        y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
+        x = np.ones((n, n_t, 1 + len(covs)))
+        if covs:
+            x[:, :, 1:] = df[covs].to_numpy(dtype=float).reshape(n, n_t, len(covs))
+        cells = group_time_effects(y, x, unit_cohort, tlist, glist, **kw)
+    else:
+        notes.append(
+            "unbalanced panel: cells estimated as repeated cross sections "
+            "(allow_unbalanced_panel=True), influence functions summed by unit"
+        )
+        x = np.ones((len(df), 1 + len(covs)))
+        if covs:
+            x[:, 1:] = df[covs].to_numpy(dtype=float)
+        row_time = np.searchsorted(tlist, df[time].to_numpy())
+        cells = group_time_effects_rc(
+            df[outcome].to_numpy(dtype=float),
+            x,
+            unit_idx,
+            row_time,
+            unit_cohort,
+            tlist,
+            glist,
+            **kw,
+        )
     if cells.att.size == 0:
         raise DataError(
             "no ATT(g,t) cell could be estimated: "
@@ -456,7 +519,7 @@ def staggered_did(
         )
     clusters = None
     if clustervar is not None:
-        clusters = pd.factorize(df[clustervar].to_numpy()[::n_t])[0]
+        clusters = pd.factorize(df[clustervar].to_numpy()[first_row])[0]
     se = analytic_se(cells.influence, clusters)
     z = stats.norm.ppf(1 - alpha / 2)
     spec = None
@@ -500,7 +563,7 @@ def staggered_did(
         alpha=alpha,
         crit_value=crit,
         n_units=n,
-        nobs=n * n_t,
+        nobs=len(df),
         left_out=left_out,
         dropped=dropped,
         notes=notes,
