@@ -162,3 +162,12 @@ def test_public_functions_are_not_shadowed_by_modules() -> None:
         importlib.import_module(module)
     for name in ("linear", "hausman", "random_effects", "between", "first_difference"):
         assert callable(getattr(mi, name)), name
+
+
+def test_quoted_column_names_with_dots(panel) -> None:
+    df = panel.rename(columns={"x1": "ph.ecog"})
+    fit = mi.linear("y_linear ~ `ph.ecog` + x2", df)
+    ref = mi.linear("y_linear ~ x1 + x2", panel)
+    np.testing.assert_allclose(fit.params.to_numpy(), ref.params.to_numpy())
+    with pytest.raises(mi.DataError, match=r"ph\.ecg"):
+        mi.linear("y_linear ~ `ph.ecg` + x2", df)

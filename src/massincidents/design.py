@@ -10,6 +10,7 @@ column that does not exist.
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -86,7 +87,13 @@ def as_frame(data: pd.DataFrame) -> pd.DataFrame:
 def _required_variables(parsed: ParsedFormula) -> list[str]:
     formula = Formula(f"{parsed.lhs} ~ {parsed.rhs}")
     names = [*sorted(formula.lhs.required_variables), *sorted(formula.rhs.required_variables)]
-    return [n for n in names if n not in {"np", "C", "log", "exp", "sqrt", "center", "scale"}]
+    # formulaic reports `ph.ecog` (a quoted column name with a dot) as the variable `ph`:
+    # use the quoted names as written, and drop the prefixes it derived from them.
+    quoted = re.findall(r"`([^`]+)`", f"{parsed.lhs} ~ {parsed.rhs}")
+    prefixes = {q.split(".")[0] for q in quoted if "." in q}
+    names = [n for n in names if n not in prefixes or n in quoted] + quoted
+    skip = {"np", "C", "log", "exp", "sqrt", "center", "scale"}
+    return [n for n in dict.fromkeys(names) if n not in skip]
 
 
 def _check_columns(frame: pd.DataFrame, wanted: list[str], source: str | None) -> None:
