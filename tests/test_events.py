@@ -151,3 +151,12 @@ def test_no_valid_event_is_an_error() -> None:
 def test_bad_freq() -> None:
     with pytest.raises(ValueError, match="freq"):
         mi.events_to_panel(pd.DataFrame({"province": [], "date": []}), freq="week")  # type: ignore[arg-type]
+
+
+def test_month_precision_dates_count_except_for_daily_panels() -> None:
+    events = pd.DataFrame({"province": ["广东", "广东"], "date": ["2015年3月", "2015-03-02"]})
+    panel = mi.events_to_panel(events, freq="month")
+    assert panel.loc[(440000, 201503), "count"] == 2
+    with pytest.warns(mi.DataQualityWarning, match="1 unparseable date"):
+        daily = mi.events_to_panel(events, freq="day")
+    assert daily["count"].sum() == 1

@@ -279,6 +279,8 @@ def test_no_warnings_when_there_are_hard_problems() -> None:
 def test_balanced_panels_pass_and_injected_duplicates_are_found(
     codes: list[int], first: int, n_years: int, duplicate: bool
 ) -> None:
+    if first < 1997:  # Chongqing before 1997 warns (it was part of Sichuan)
+        codes = [c for c in codes if c != 500000] or [510000]
     df = balanced(tuple(codes), range(first, first + n_years))
     if not duplicate:
         assert quiet_validate(df, counts=["strikes"]) is df
@@ -294,3 +296,11 @@ def test_national_total_spellings(spelling: str) -> None:
     df = pd.DataFrame({"province": ["Beijing", spelling], "year": [2016, 2016], "v": [1, 2]})
     found = problems(df)
     assert len(found) == 1 and "national total" in found[0].message
+
+
+def test_chongqing_before_1997_is_reported() -> None:
+    df = balanced((500000, 510000), range(1995, 1999))
+    with pytest.warns(DataQualityWarning, match=r"2 row\(s\) for 500000 \(Chongqing\) before 1997"):
+        assert mi.validate(df) is df
+    later = balanced((500000, 510000), range(1997, 1999))
+    assert quiet_validate(later) is later

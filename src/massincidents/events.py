@@ -51,16 +51,20 @@ _DATE_FORMATS: tuple[str, ...] = (
     "%Y年%m月%d日",
     "%d/%m/%Y",
 )
+# Month-precision formats (2015年3月, 2015-03): used for every freq but "day",
+# where a month cannot be placed on a day (such events count as unparseable).
+_MONTH_FORMATS: tuple[str, ...] = ("%Y年%m月", "%Y-%m", "%Y/%m")
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _date_sql(column: str) -> str:
+def _date_sql(column: str, freq: str = "day") -> str:
     text = f"CAST({_quote(column)} AS VARCHAR)"
+    formats = _DATE_FORMATS if freq == "day" else _DATE_FORMATS + _MONTH_FORMATS
     tries = [f"TRY_CAST({_quote(column)} AS DATE)"]
-    tries += [f"CAST(TRY_STRPTIME(trim({text}), '{fmt}') AS DATE)" for fmt in _DATE_FORMATS]
+    tries += [f"CAST(TRY_STRPTIME(trim({text}), '{fmt}') AS DATE)" for fmt in formats]
     return "COALESCE(" + ", ".join(tries) + ")"
 
 
@@ -74,6 +78,10 @@ def _source_relation(
     path = Path(events)
     if not path.exists():
         raise DataError([Problem("file not found", file=str(path))])
+    if path.is_file() and path.stat().st_size < 4096 and not path.read_bytes().strip():
+        raise DataError(
+            [Problem("the file is empty (0 bytes or only blank lines)", file=str(path))]
+        )
     suffix = path.suffix.lower()
     literal = "'" + str(path).replace("'", "''") + "'"
     if suffix == ".parquet":
@@ -138,7 +146,9 @@ def events_to_panel(
         accepts, or a GB/T code).
     date
         Column holding the event date (a date, a timestamp, or text such as
-        ``2015-03-02``, ``2015/3/2`` or ``2015年3月2日``).
+        ``2015-03-02``, ``2015/3/2`` or ``2015年3月2日``). Month-precision
+        text (``2015年3月``, ``2015-03``) is accepted for every ``freq`` but
+        ``"day"``, where it counts as an unparseable date.
     freq
         ``"year"``, ``"quarter"`` (coded ``YYYYQ``, e.g. 20151), ``"month"``
         (coded ``YYYYMM``) or ``"day"`` (a date).
@@ -198,7 +208,7 @@ def events_to_panel(
         query = f"""
             WITH parsed AS (
                 SELECT CAST({_quote(province)} AS VARCHAR) AS prov,
-                       {_date_sql(date)} AS d,
+                       {_date_sql(date, freq)} AS d,
                        {category_sql} AS cat
                 FROM {relation}
             )
@@ -214,7 +224,9 @@ def events_to_panel(
     finally:
         con.close()
 
-    return _assemble(grouped, freq=freq, by=by, start=start, end=end, panel_codes=panel_codes)
+    return _assemble(
+        grouped, freq=freq, by=by, start=start, end=end, panel_codes=panel_codes, label=label
+    )
 
 
 def _assemble(
@@ -225,6 +237,7 @@ def _assemble(
     start: str | pd.Timestamp | None,
     end: str | pd.Timestamp | None,
     panel_codes: tuple[int, ...],
+    label: str | None = None,
 ) -> pd.DataFrame:
     """Turn DuckDB's grouped counts into the zero-filled panel with row accounting."""
     n = grouped["n"].astype("int64")
@@ -240,7 +253,9 @@ def _assemble(
     first = pd.Timestamp(start) if start is not None else valid_dates.min()
     last = pd.Timestamp(end) if end is not None else valid_dates.max()
     if pd.isna(first) or pd.isna(last):
-        raise DataError([Problem("no event has both a known province and a valid date")])
+        raise DataError(
+            [Problem("no event has both a known province and a valid date", file=label)]
+        )
     periods = _period_index(freq, first, last)
     keys = grouped["period"]
     if freq == "day":

@@ -100,4 +100,9 @@ def decode(raw: bytes, label: str, encoding: str | None) -> tuple[str, str]:
         "The file may be in another encoding: pass encoding=... "
         "(for example 'latin-1', 'cp1252', 'shift_jis' or 'big5')"
     )
+    if raw.count(b"\x00") * 4 >= len(raw):
+        message += (
+            "; the file is full of NUL bytes, as UTF-16 without a byte-order mark is: "
+            "try encoding='utf-16-le' (or 'utf-16-be')"
+        )
     raise DataError([Problem(message, label)])

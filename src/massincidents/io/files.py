@@ -98,6 +98,10 @@ def read_csv_grid(
             last = reader.line_num
     except csv.Error as err:
         raise DataError([Problem(f"malformed CSV: {err}", label, last + 1)]) from err
+    if rows and text.count('"') % 2 and any("\n" in str(cell) for cell in rows[-1]):
+        # The csv module reads an unclosed quote to the end of the file.
+        message = "malformed CSV: a quoted field opened on this line is never closed"
+        raise DataError([Problem(message, label, lines[-1])])
     return rows, lines, used
 
 

@@ -129,8 +129,11 @@ def finalise(
     for name in long.value_columns:
         if name in numeric:
             numbers = numeric[name]
-            if not numbers.isna().any() and (
-                name in counts or _written_as_integers(long.frame[name])
+            exact = bool((numbers.abs() <= 2**53).all())  # int64 and float64 agree
+            if (
+                not numbers.isna().any()
+                and exact
+                and (name in counts or _written_as_integers(long.frame[name]))
             ):
                 numbers = numbers.astype("int64")
             data[name] = numbers.to_numpy()

@@ -15,13 +15,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import is_missing, is_national, parse_numbers, parse_years
+from massincidents.cells import cell_token, is_missing, is_national, parse_numbers, parse_years
 from massincidents.errors import Problem
 from massincidents.provinces import normalise_provinces, province_code
 from massincidents.validate.messages import describe, show, year_span
 from massincidents.validate.soft import soft_problems
 
 __all__ = ["Checked", "check_frame"]
+
+#: Excel error values (a formula that failed). ``#N/A`` is a missing-value
+#: token (see :data:`massincidents.cells.MISSING_TOKENS`), not an error.
+EXCEL_ERRORS: frozenset[str] = frozenset(
+    {"#div/0!", "#ref!", "#value!", "#name?", "#num!", "#null!", "#spill!", "#calc!", "#error"}
+)
+#: Largest count that a float64 holds exactly (2**53); larger counts are refused.
+MAX_EXACT_COUNT = 2**53
+
+
+def _excel_errors(values: pd.Series) -> np.ndarray:
+    return np.array(
+        [isinstance(v, str) and cell_token(v) in EXCEL_ERRORS for v in values.to_numpy()],
+        dtype=bool,
+    )
 
 
 @dataclass
@@ -201,12 +216,22 @@ def _check_values(
             checked.problems.append(Problem(message, file=source, column=label))
             checked.numeric[name] = numbers
             continue
-        if name not in counts and n_bad > n_ok:
+        excel = _excel_errors(values) if n_bad else np.zeros(len(values), dtype=bool)
+        if name not in counts and n_bad - int(excel.sum()) > n_ok:
             checked.text.append(name)  # a text column (names, notes): not checked
+            for i in np.flatnonzero(excel):
+                message = f"Excel error value {show(values.iloc[i])} (a formula that failed)"
+                col = _column_label(columns, name, i)
+                checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
             continue
         checked.numeric[name] = numbers
         for i in np.flatnonzero(bad.to_numpy()):
             message = f"non-numeric value {show(values.iloc[i])} in a numeric column"
+            if excel[i]:
+                message = (
+                    f"Excel error value {show(values.iloc[i])} (a formula that failed) "
+                    "in a numeric column"
+                )
             col = _column_label(columns, name, i)
             checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
         if name in counts:
@@ -214,9 +239,15 @@ def _check_values(
             with np.errstate(invalid="ignore"):
                 negative = arr < 0
                 fractional = ~np.isnan(arr) & (arr != np.round(arr))
-            for i in np.flatnonzero(negative | fractional):
-                kind = "negative" if negative[i] else "fractional"
+                huge = arr > MAX_EXACT_COUNT
+            for i in np.flatnonzero(negative | fractional | huge):
+                kind = "negative" if negative[i] else "fractional" if fractional[i] else "huge"
                 message = f"{kind} count {show(values.iloc[i])}; counts must be whole numbers >= 0"
+                if kind == "huge":
+                    message = (
+                        f"huge count {show(values.iloc[i])}; counts above 2**53 "
+                        f"({MAX_EXACT_COUNT}) cannot be held exactly"
+                    )
                 col = _column_label(columns, name, i)
                 checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
 

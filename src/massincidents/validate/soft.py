@@ -1,8 +1,10 @@
 """Soft problems of a panel, issued as warnings rather than errors.
 
 Gaps in the years of a province, years that lack provinces other years have,
-and rows for Hong Kong, Macao or Taiwan do not make a panel unusable; each
-kind becomes one warning with counts and a few examples.
+rows for Hong Kong, Macao or Taiwan, and rows for Chongqing before 1997 (when
+it was still part of Sichuan; a back-cast series is usable, but may double
+count with Sichuan) do not make a panel unusable; each kind becomes one
+warning with counts and a few examples.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from massincidents.errors import DataQualityWarning, OutsideMainlandWarning
 from massincidents.provinces import MAINLAND_CODES
 from massincidents.validate.messages import describe, examples
 
-__all__ = ["soft_problems"]
+__all__ = ["CHONGQING", "CHONGQING_FROM", "soft_problems"]
+
+#: Chongqing's code, and the first year it is a province-level unit.
+CHONGQING = 500000
+CHONGQING_FROM = 1997
 
 
 def _missing(
@@ -29,7 +35,7 @@ def _missing(
 def soft_problems(
     codes: pd.Series, years: pd.Series, source: str | None
 ) -> list[tuple[str, type[Warning]]]:
-    """Gaps in years within provinces, provinces missing from some years, HK/MO/TW rows."""
+    """Gaps in years, provinces missing from some years, HK/MO/TW rows, Chongqing before 1997."""
     prefix = f"{source}: " if source else ""
     keys = pd.DataFrame({"code": codes, "year": years}).dropna().astype("int64")
     keys = keys.drop_duplicates()
@@ -43,6 +49,19 @@ def soft_problems(
                 f"{prefix}{len(outside)} row(s) are for Hong Kong, Macao or Taiwan ({names}), "
                 "outside the mainland panel; drop them before fitting a mainland model",
                 OutsideMainlandWarning,
+            )
+        )
+
+    # Chongqing became a province-level municipality in 1997; before, it was part of Sichuan.
+    early = sorted(keys.loc[(keys["code"] == CHONGQING) & (keys["year"] < CHONGQING_FROM), "year"])
+    if early:
+        out.append(
+            (
+                f"{prefix}{len(early)} row(s) for {describe(CHONGQING)} before {CHONGQING_FROM} "
+                f"({', '.join(map(str, early))}): Chongqing was part of Sichuan until "
+                f"{CHONGQING_FROM}; check that the Sichuan figures of those years do not "
+                "also include it (back-cast series) before using them",
+                DataQualityWarning,
             )
         )
 
