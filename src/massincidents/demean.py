@@ -49,6 +49,12 @@ class _Groups:
         return out * self.inverse_totals[:, None]
 
 
+def _column_scale(x: np.ndarray) -> np.ndarray:
+    """Largest absolute value of each column (1 for an all-zero column)."""
+    scale = np.abs(x).max(axis=0) if x.shape[0] else np.ones(x.shape[1])
+    return np.where(scale > 0, scale, 1.0)
+
+
 def _two_way(
     x: np.ndarray, w: np.ndarray, first: _Groups, second: _Groups, tol: float, maxiter: int
 ) -> np.ndarray:
@@ -71,7 +77,7 @@ def _two_way(
     def step(gamma: np.ndarray) -> np.ndarray:
         return base2 - second.means(w[:, None] * alpha_of(gamma)[first.codes])
 
-    scale = np.maximum(np.abs(x).max(axis=0), 1.0)
+    scale = _column_scale(x)
     gamma = np.zeros((second.size, x.shape[1]))
     change = np.inf
     for _ in range(maxiter):
@@ -100,7 +106,7 @@ def _many_way(
     """Any number of fixed effects: alternating projections on the coefficients."""
     coefs = [np.zeros((g.size, x.shape[1])) for g in groups]
     fitted = np.zeros_like(x)
-    scale = np.maximum(np.abs(x).max(axis=0), 1.0)
+    scale = _column_scale(x)
     change = np.inf
     for _ in range(maxiter):
         change = 0.0
@@ -168,10 +174,16 @@ def demean(
     w = np.ones(out.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     if len(fe) >= 2 and engine in {"auto", "rust"} and _rust_demean is not None:
         flist = np.column_stack([np.asarray(c) for c in fe]).astype(np.uint64)
-        result, converged = _rust_demean(np.ascontiguousarray(out), flist, w, tol, maxiter)
+        # The compiled core's tolerance is absolute: scale each column to a largest
+        # absolute value of 1 (demeaning is linear), so that tol is relative as in
+        # the numpy path and the result does not depend on the units of a column.
+        col_scale = _column_scale(out)
+        result, converged = _rust_demean(
+            np.ascontiguousarray(out / col_scale), flist, w, tol, maxiter
+        )
         if not converged:
             raise ConvergenceError(f"demeaning did not converge in {maxiter} sweeps (tol {tol:g})")
-        out = np.asarray(result)
+        out = np.asarray(result) * col_scale
         return out.ravel() if one_d else out
     groups = [_Groups(np.asarray(codes), w) for codes in fe]
     if len(groups) == 1:

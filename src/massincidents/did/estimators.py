@@ -71,10 +71,17 @@ def _solve_pd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if not a[0, 0] > 0:
             raise CellError("singular design")
         return b / a[0, 0]
-    rcond = 1.0 / np.linalg.cond(a, 1)
+    # Condition judged and solved on the matrix scaled to a unit diagonal, so that
+    # the units of a covariate (1e-8 or 1e8) do not make a design "ill-conditioned".
+    diag = np.sqrt(np.diag(a))
+    if not (np.isfinite(diag).all() and (diag > 0).all()):
+        raise CellError("singular design")
+    scaled = a / np.outer(diag, diag)
+    rcond = 1.0 / np.linalg.cond(scaled, 1)
     if not np.isfinite(rcond) or rcond < np.finfo(float).eps:
         raise CellError("singular or ill-conditioned covariate design")
-    return np.linalg.solve(a, b)
+    unscale = diag if b.ndim == 1 else diag.reshape(-1, *([1] * (b.ndim - 1)))
+    return np.linalg.solve(scaled, b / unscale) / unscale
 
 
 def logit_fit(

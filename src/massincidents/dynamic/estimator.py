@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.design import drop_collinear
 from massincidents.dynamic.formula import DynamicFormula, parse_dynamic_formula
 from massincidents.dynamic.gmm import TooManyInstrumentsWarning, ar_test, fit_gmm
 from massincidents.dynamic.grid import Grid, build_grid
@@ -278,6 +279,15 @@ def arellano_bond(
     n_groups = int(used.any(axis=1).sum())
     keep = used.any(axis=1)
     y, X, W, used = y[keep], X[keep], W[keep], used[keep]
+    # regressors that are collinear (or all zero after differencing, such as a
+    # variable constant within entities) are not identified: drop them, as plm does.
+    flat = X.reshape(-1, X.shape[2])[used.reshape(-1)]
+    _, kept_names, dropped_names = drop_collinear(flat, names)
+    if dropped_names:
+        if not kept_names:
+            raise DataError([Problem("no regressor is left to estimate")])
+        cols = [names.index(nm) for nm in kept_names]
+        X, names = X[:, :, cols], kept_names
     # instrument columns that are zero for every entity carry no information (plm keeps them)
     nobs = int(used[:, :diff_rows].sum())
     if nobs == 0:
@@ -345,6 +355,7 @@ def arellano_bond(
         ),
         fixed_effects=(entity, time) if effects == "twoways" else (entity,),
         stats=stats_,
+        dropped={nm: "collinear" for nm in dropped_names},
         notes=notes,
         extra={"instruments": W.shape[2], "first_period_lost": int(d["t1"])},
     )

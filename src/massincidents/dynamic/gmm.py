@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from massincidents.errors import DataError, Problem
+
 EIGEN_TOL = 1e-9
 
 
@@ -42,7 +44,11 @@ class TooManyInstrumentsWarning(UserWarning):
 def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
     """Inverse, or the Moore-Penrose inverse (with a warning) when singular."""
     sym = (matrix + matrix.T) / 2
-    smallest = float(np.linalg.eigvalsh(sym)[0]) if sym.size else 0.0
+    # Judge singularity on the matrix scaled to a unit diagonal, so that the
+    # decision does not depend on the units of an instrument (tiny or huge).
+    diag = np.sqrt(np.abs(np.diag(sym))) if sym.size else np.ones(0)
+    diag = np.where(diag > 0, diag, 1.0)
+    smallest = float(np.linalg.eigvalsh(sym / np.outer(diag, diag))[0]) if sym.size else 0.0
     if smallest < EIGEN_TOL:
         warnings.warn(
             f"the {what} is singular (smallest eigenvalue {smallest:.3g}); its Moore-Penrose "
@@ -98,7 +104,12 @@ def fit_gmm(
     flat_w = W.reshape(n_ * r_, l_)
     wx = flat_w.T @ X.reshape(n_ * r_, -1)
     wy = flat_w.T @ y.reshape(-1)
-    b1 = np.linalg.inv(wx.T @ a1 @ wx)
+    try:
+        b1 = np.linalg.inv(wx.T @ a1 @ wx)
+    except np.linalg.LinAlgError as err:
+        raise DataError(
+            [Problem("the regressors are not identified by the instruments (X'ZAZ'X is singular)")]
+        ) from err
     beta1 = b1 @ (wx.T @ a1 @ wy)
     e1 = y - np.einsum("nrk,k->nr", X, beta1)
     g1 = np.einsum("nrl,nr->nl", W, e1)
@@ -113,7 +124,12 @@ def fit_gmm(
         beta, e, plain, a_used = beta1, e1, b1, a1
         vcov = vcov1_robust if robust else sigma2 * n * b1
     else:
-        b2 = np.linalg.inv(wx.T @ a2 @ wx)
+        try:
+            b2 = np.linalg.inv(wx.T @ a2 @ wx)
+        except np.linalg.LinAlgError as err:
+            raise DataError(
+                [Problem("the regressors are not identified by the two-step instruments")]
+            ) from err
         beta = b2 @ (wx.T @ a2 @ wy)
         e = y - np.einsum("nrk,k->nr", X, beta)
         plain, a_used = b2, a2
