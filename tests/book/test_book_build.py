@@ -33,7 +33,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK = REPO_ROOT / "book"
 
 # Every chapter the book must have, in order.
-CHAPTERS = ["chapters/01_introduction", "chapters/02_overview", "chapters/m1_staggered_adoption"]
+CHAPTERS = [
+    "chapters/01_introduction",
+    "chapters/02_overview",
+    "chapters/03_causes",
+    "chapters/m1_staggered_adoption",
+]
 
 # Figures (HTML id of the <figure>) and captioned tables (HTML id of the <table>) of each chapter.
 FIGURES = {
@@ -46,6 +51,7 @@ FIGURES = {
         "fig-codes",
         "fig-rates",
     ],
+    "chapters/03_causes": ["fig-causes-coef", "fig-causes-response"],
     "chapters/m1_staggered_adoption": ["fig-staggered"],
 }
 TABLES = {
@@ -56,6 +62,12 @@ TABLES = {
         "tbl-provinces",
         "tbl-composition",
         "tbl-rates",
+    ],
+    "chapters/03_causes": [
+        "tbl-causes-indicators",
+        "tbl-causes-models",
+        "tbl-causes-bootstrap",
+        "tbl-causes-response",
     ],
     "chapters/m1_staggered_adoption": ["tbl-staggered"],
 }
