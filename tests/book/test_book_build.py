@@ -50,6 +50,8 @@ FIGURES = {
         "fig-provinces",
         "fig-codes",
         "fig-rates",
+        "fig-tiles",
+        "fig-legal",
     ],
     "chapters/03_causes": ["fig-causes-coef", "fig-causes-response"],
     "chapters/m1_staggered_adoption": ["fig-staggered"],

@@ -12,7 +12,13 @@ import pytest
 import massincidents as mi
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = {"clb_strikes", "province_year", "national_incidents", "leader_spells"}
+EXPECTED = {
+    "clb_strikes",
+    "province_year",
+    "national_incidents",
+    "national_legal",
+    "leader_spells",
+}
 
 
 def test_list_names_all_processed_tables() -> None:

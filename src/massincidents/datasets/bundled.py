@@ -58,6 +58,15 @@ _CATALOG: dict[str, DatasetInfo] = {
             ("year", "unit"),
         ),
         DatasetInfo(
+            "national_legal",
+            "National court, mediation and labour-dispute caseloads, 1996-2014",
+            "Annual national counts (NBS) of first-instance court cases accepted, civil "
+            "disputes mediated by people's mediation committees, and labour disputes "
+            "accepted by arbitration committees (with workers involved, from 2000); "
+            "context for the dispute-resolution causes, with known breaks in 2006-2008 and 2010.",
+            ("year",),
+        ),
+        DatasetInfo(
             "leader_spells",
             "Provincial party secretaries and governors, tenure spells",
             "One row per tenure of a provincial party secretary or governor: province, "
