@@ -26,11 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     SOURCES_DIR,
-    record_sources,
+    publish,
     render_codebook,
     run_step,
-    write_codebook,
-    write_table,
 )
 from massincidents.provinces import normalise_provinces
 
@@ -433,15 +431,10 @@ def main() -> int:
 def build_and_write(*paths: Path) -> None:
     """Build the table from the raw exports and write it with its records."""
     table, accounting = build(list(paths))
-    path = write_table(table, TABLE)
-    record_sources(
-        TABLE,
-        [(p, ORIGIN, USED_FOR) for p in paths],
-    )
+    path = publish(TABLE, table, [(p, ORIGIN, USED_FOR) for p in paths], codebook_md())
     SOURCES_DIR.mkdir(parents=True, exist_ok=True)
     text = json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (SOURCES_DIR / f"{TABLE}_accounting.json").write_text(text, encoding="utf-8")
-    write_codebook(TABLE, codebook_md())
     print(f"{TABLE}: wrote {path} ({len(table)} rows)")
     print(json.dumps(accounting, ensure_ascii=False, indent=2, sort_keys=True))
 

@@ -28,11 +28,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    record_sources,
+    publish,
     render_codebook,
     run_step,
-    write_codebook,
-    write_table,
 )
 
 TABLE = "national_incidents"
@@ -280,9 +278,12 @@ def main() -> int:
 def build_and_write(path: Path) -> None:
     """Build the table from the raw file and write it with its records."""
     table = build(path)
-    out = write_table(table, TABLE)
-    record_sources(TABLE, [(path, ORIGIN, "all rows and columns (citations shortened)")])
-    write_codebook(TABLE, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
+    out = publish(
+        TABLE,
+        table,
+        [(path, ORIGIN, "all rows and columns (citations shortened)")],
+        render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER),
+    )
     counts = table.groupby(["series", "status"]).size()
     print(f"{TABLE}: read {len(table)} raw rows, wrote {out} ({len(table)} rows)")
     for (series, status), n in counts.items():

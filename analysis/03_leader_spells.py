@@ -32,11 +32,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    record_sources,
+    publish,
     render_codebook,
     run_step,
-    write_codebook,
-    write_table,
 )
 from massincidents.provinces import MAINLAND_CODES, normalise_provinces
 
@@ -466,16 +464,16 @@ def main() -> int:
 def build_and_write(provleader: Path, municipal: Path, derived: Path) -> None:
     """Build the table from the raw files and write it with its records."""
     table, accounting = build(provleader, municipal, derived)
-    out = write_table(table, TABLE)
-    record_sources(
+    out = publish(
         TABLE,
+        table,
         [
             (provleader, ORIGIN_PROVLEADER, "27 provinces: tenures, names, native provinces"),
             (municipal, ORIGIN_MUNICIPAL, "4 municipalities: tenures, names, verification"),
             (derived, ORIGIN_MUNICIPAL, "cross-check of the municipal tenures only"),
         ],
+        render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER),
     )
-    write_codebook(TABLE, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
     print(f"{TABLE}: wrote {out} ({len(table)} rows)")
     for part, counts in accounting.items():
         print(f"  {part}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

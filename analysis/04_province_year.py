@@ -41,10 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     DATA_DIR,
-    record_sources,
+    publish,
     run_step,
-    write_codebook,
-    write_table,
 )
 from massincidents.provinces import (
     MAINLAND_CODES,
@@ -1419,9 +1417,12 @@ def build_and_write(*paths: Path) -> None:
     raw = dict(zip(RAW, paths, strict=True))
     report = Report()
     panel = build(raw, report)
-    path = write_table(panel, TABLE)
-    write_codebook(TABLE, codebook_text(panel, report))
-    record_sources(TABLE, [(raw[key], *ORIGINS[key]) for key in RAW])
+    path = publish(
+        TABLE,
+        panel,
+        [(raw[key], *ORIGINS[key]) for key in RAW],
+        codebook_text(panel, report),
+    )
     print(f"{TABLE}: wrote {path}")
     for line in [*report.lines, *summary(panel)]:
         print(line)

@@ -29,11 +29,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
-    record_sources,
+    publish,
     render_codebook,
     run_step,
-    write_codebook,
-    write_table,
 )
 
 TABLE = "national_legal"
@@ -158,16 +156,16 @@ CODEBOOK_FOOTER = (
 def build_and_write(courts: Path, mediation: Path, labour: Path) -> None:
     """Build the table from the raw files and write it with its records."""
     table = build(courts, mediation, labour)
-    out = write_table(table, TABLE)
-    record_sources(
+    out = publish(
         TABLE,
+        table,
         [
             (courts, ORIGIN, "`court_first_instance_cases` (column 人民法院审理一审案件收案数)"),
             (mediation, ORIGIN, "`mediated_civil_disputes` (column 调解纠纷数合计)"),
             (labour, ORIGIN, "`labour_disputes_accepted`, `labour_dispute_workers`"),
         ],
+        render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER),
     )
-    write_codebook(TABLE, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
     print(f"{TABLE}: wrote {out} ({len(table)} rows, {table['year'].min()}-{table['year'].max()})")
 
 

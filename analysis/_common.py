@@ -193,3 +193,17 @@ def write_codebook(table: str, text: str) -> Path:
     path = CODEBOOK_DIR / f"{table}.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def publish(
+    table: str, frame: pd.DataFrame, inputs: list[tuple[Path, str, str]], codebook: str
+) -> Path:
+    """Write a processed table with its two records: source list and codebook fragment.
+
+    Every build step ends with these three writes; doing them in one call keeps
+    a table from landing in ``data/`` without its provenance.
+    """
+    path = write_table(frame, table)
+    record_sources(table, inputs)
+    write_codebook(table, codebook)
+    return path

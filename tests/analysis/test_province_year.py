@@ -337,7 +337,7 @@ def test_rebuild_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     report = step.Report()
     built = step.build(raw, report)
     monkeypatch.setattr(common, "DATA_DIR", tmp_path)
-    out = step.write_table(built, step.TABLE)
+    out = common.write_table(built, step.TABLE)
     assert out.read_bytes() == TABLE.read_bytes()
     codebook = DATA / "codebook" / "province_year.md"
     assert step.codebook_text(built, report) == codebook.read_text(encoding="utf-8")
