@@ -29,8 +29,6 @@ or Poisson FE with robust standard errors (:func:`~massincidents.poisson`).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
@@ -44,7 +42,7 @@ from massincidents.counts._common import (
     offset_vector,
     subset_design,
 )
-from massincidents.counts.separation import SeparationWarning, simple_separation
+from massincidents.counts.separation import warn_if_separated
 from massincidents.demean import is_nested
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
@@ -176,15 +174,7 @@ def conditional_negbin(
     X, names, dropped = drop_collinear(X_full, names_full)
     if not names:
         raise DataError([Problem("no regressor is left to estimate")])
-    _separated = simple_separation(y, X, names)[1]
-    if _separated:
-        warnings.warn(
-            f"separation: {', '.join(_separated)} non-zero only where the outcome is zero, so "
-            "its coefficient is infinite; the estimate shown is where the optimiser stopped. "
-            "Drop those rows or the regressor (mi.poisson removes them itself).",
-            SeparationWarning,
-            stacklevel=2,
-        )
+    warn_if_separated(y, X, names)
 
     start = np.zeros(len(names))
     if names[0] == "Intercept":  # lambda at the scale of the counts: fewer Newton steps

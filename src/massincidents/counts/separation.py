@@ -96,6 +96,24 @@ def simple_separation(
     return drop, culprits
 
 
+def warn_if_separated(y: np.ndarray, X: np.ndarray, names: list[str]) -> None:
+    """Warn when a regressor is non-zero only where the outcome is zero.
+
+    For models that do not remove separated rows themselves (conditional FE
+    negative binomial, zero-inflated models): their coefficient would otherwise
+    be an optimiser's stopping point shown as if it were an estimate.
+    """
+    separated = simple_separation(y, X, names)[1]
+    if separated:
+        warnings.warn(
+            f"separation: {', '.join(separated)} non-zero only where the outcome is zero, so "
+            "its coefficient is infinite; the estimate shown is where the optimiser stopped. "
+            "Drop those rows or the regressor (mi.poisson removes them itself).",
+            SeparationWarning,
+            stacklevel=3,
+        )
+
+
 def relu_separation(
     y: np.ndarray,
     X: np.ndarray,

@@ -38,7 +38,7 @@ from massincidents.counts._common import (
 )
 from massincidents.counts._irls import irls
 from massincidents.counts.margins import MarginsInfo
-from massincidents.counts.separation import SeparationWarning, simple_separation
+from massincidents.counts.separation import warn_if_separated
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.formula import parse_formula
@@ -280,15 +280,7 @@ def zero_inflated(
     y = design.y
     off = offset_vector(design, offset, exposure)
     X, count_names, count_dropped = drop_collinear(design.X, design.names)
-    _separated = simple_separation(y, X, [f"count_{n}" for n in count_names])[1]
-    if _separated:
-        warnings.warn(
-            f"separation: {', '.join(_separated)} non-zero only where the outcome is zero, so "
-            "its coefficient is infinite; the estimate shown is where the optimiser stopped. "
-            "Drop those rows or the regressor (mi.poisson removes them itself).",
-            SeparationWarning,
-            stacklevel=2,
-        )
+    warn_if_separated(y, X, [f"count_{n}" for n in count_names])
     Z, zero_names, zero_dropped = drop_collinear(Z_all, zero_names_all)
 
     start_count = irls(
