@@ -18,8 +18,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from massincidents.inference.vcov import compute_vcov, parse_vcov
-from massincidents.linear_models import vcov_columns
+from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.panel import quasi_demeaned
 from massincidents.results import Result
 

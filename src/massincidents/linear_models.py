@@ -22,7 +22,7 @@ from massincidents.demean import demean, fe_degrees_of_freedom
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
-from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov
+from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.panel import (
     differenced,
     intercept_position,
@@ -39,30 +39,6 @@ def default_vcov(fixed_effects: tuple[str, ...]) -> object:
     if fixed_effects and "^" not in fixed_effects[0]:
         return {"CRV1": fixed_effects[0]}
     return "iid"
-
-
-def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[str, np.ndarray]:
-    """The cluster or time columns a variance choice needs, on the rows used."""
-    missing = [c for c in spec.columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            [Problem("variance column not found in the data", column=c) for c in missing]
-        )
-    rows = frame.iloc[np.flatnonzero(used)]
-    out = {}
-    for column in spec.columns:
-        values = rows[column]
-        if values.isna().any():
-            raise DataError(
-                [
-                    Problem(
-                        f"{int(values.isna().sum())} missing value(s) in a variance column",
-                        column=column,
-                    )
-                ]
-            )
-        out[column] = values.to_numpy()
-    return out
 
 
 def fit_least_squares(

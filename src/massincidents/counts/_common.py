@@ -18,8 +18,8 @@ from massincidents.counts._irls import IrlsFit
 from massincidents.demean import fe_degrees_of_freedom
 from massincidents.design import Design
 from massincidents.errors import DataError, Problem
-from massincidents.inference.vcov import compute_vcov, parse_vcov
-from massincidents.linear_models import default_vcov, vcov_columns
+from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.linear_models import default_vcov
 from massincidents.results import Result
 
 

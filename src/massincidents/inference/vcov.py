@@ -81,9 +81,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from massincidents.demean import is_nested
+from massincidents.errors import DataError, Problem
 
 Kind = Literal["iid", "hetero", "CRV1", "CRV0", "DK"]
 Family = Literal["ls", "ml"]
@@ -374,3 +376,27 @@ def cluster_factor(
         K_adj = max(n_params + fe_dof - nested_dof, n_params)
         c *= (n - 1.0) / (n - K_adj)
     return c
+
+
+def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[str, np.ndarray]:
+    """The cluster or time columns a variance choice needs, on the rows used."""
+    missing = [c for c in spec.columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            [Problem("variance column not found in the data", column=c) for c in missing]
+        )
+    rows = frame.iloc[np.flatnonzero(used)]
+    out = {}
+    for column in spec.columns:
+        values = rows[column]
+        if values.isna().any():
+            raise DataError(
+                [
+                    Problem(
+                        f"{int(values.isna().sum())} missing value(s) in a variance column",
+                        column=column,
+                    )
+                ]
+            )
+        out[column] = values.to_numpy()
+    return out

@@ -75,8 +75,7 @@ import pandas as pd
 
 from massincidents.design import as_frame, build_design
 from massincidents.errors import DataError, Problem
-from massincidents.inference.vcov import compute_vcov, parse_vcov
-from massincidents.linear_models import vcov_columns
+from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.results import Result
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import concordance
