@@ -106,3 +106,14 @@ def test_events_add_up_to_the_panel_and_peak_before_new_year() -> None:
 def test_rejects_degenerate_sizes(bad) -> None:
     with pytest.raises(ValueError):
         mi.datasets.simulate_panel(**bad)
+
+
+def test_simulated_panel_pickles_with_its_truth() -> None:
+    # joblib and Dask send data to workers by pickling; the read-only truth must survive it.
+    import pickle
+
+    df = mi.datasets.simulate_panel(seed=3)
+    back = pickle.loads(pickle.dumps(df))
+    assert back.attrs["truth"] == df.attrs["truth"]
+    with pytest.raises(TypeError, match="read-only"):
+        back.attrs["truth"]["effects"] = None

@@ -122,3 +122,17 @@ def test_bad_input(panel) -> None:
     never = panel.assign(cohort=pd.NA)
     with pytest.raises(DataError, match="no unit is ever treated"):
         mi.event_study(never, **KW)
+
+
+def test_pretrend_test_refuses_a_singular_variance(panel) -> None:
+    # A rank-deficient pre-period variance (as with a one-unit control cohort) used to give
+    # a huge negative statistic with p = 1; it must be an error that says why.
+    import dataclasses
+
+    es = mi.event_study(panel, leads=4, lags=3, **KW)
+    pre = ["rel_time::-4", "rel_time::-3", "rel_time::-2"]
+    V = es.vcov.copy()
+    V.loc[pre, pre] = np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) * 1e-3  # rank one
+    singular = dataclasses.replace(es, vcov=V)
+    with pytest.raises(ValueError, match="rank 1"):
+        mi.pretrend_test(singular)

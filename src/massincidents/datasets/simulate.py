@@ -65,6 +65,11 @@ class Truth(dict):
     def __setitem__(self, key: object, value: object) -> None:
         raise TypeError("the true parameters of a simulation are read-only")
 
+    def __reduce__(self) -> tuple[type[Truth], tuple[dict]]:
+        # Rebuild from a plain dict: pickle's default restores a dict subclass
+        # item by item through __setitem__, which is refused above.
+        return (Truth, (dict(self),))
+
 
 def _policy_effect(effect: PolicyEffect, cohort: np.ndarray, event_time: np.ndarray) -> np.ndarray:
     treated = event_time >= 0
@@ -104,6 +109,8 @@ def simulate_panel(
         beyond 31 they are numbered 1..N (e.g. prefectures).
     n_years
         Number of years, starting at ``start_year``.
+    start_year
+        The first year.
     effects
         True coefficients :math:`\beta_k` of the regressors, by name; default
         ``{"x1": 0.3, "x2": -0.2}``. Names other than ``x1`` and ``x2`` get

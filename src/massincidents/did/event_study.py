@@ -299,7 +299,11 @@ def event_study(
     reference
         The omitted relative time, :math:`r = -1` by default.
     vcov
-        The variance menu (default: CRV1 clustered by ``unit``, as fixest).
+        The variance menu (default: CRV1 clustered by ``unit``, as fixest),
+        with the least-squares factors of :func:`massincidents.linear`:
+        :math:`\frac{G}{G-1}\frac{N-1}{N-K}`, the unit effects nested in the
+        clusters not counted in :math:`K`, and a t reference distribution
+        with :math:`G-1` degrees of freedom.
     covariates
         Time-varying controls :math:`x_{it}`, column names.
     treated
@@ -458,6 +462,15 @@ def pretrend_test(result: Result, *, terms: list[str] | None = None) -> TestResu
         raise ValueError("the result has no pre-period (rel_time::e with e < 0) coefficient")
     b = result.params.loc[terms].to_numpy()
     V = result.vcov.loc[terms, terms].to_numpy()
+    # A singular pre-period variance (e.g. a control cohort of one unit) has no
+    # Wald statistic of full rank; solving it anyway returns numerical noise.
+    rank = int(np.linalg.matrix_rank(V))
+    if rank < len(terms):
+        raise ValueError(
+            f"the variance of the {len(terms)} pre-period coefficients has rank {rank}: "
+            "the joint test is not identified (too few clusters or a control cohort of "
+            "one unit); test fewer leads with terms=[...]"
+        )
     stat = float(b @ np.linalg.solve(V, b))
     df = len(terms)
     return TestResult(
