@@ -42,6 +42,18 @@ class TestResult:
         :math:`P(\chi^2_{df} > \text{statistic})`.
     method
         What was computed, e.g. ``"Hausman (classic)"``.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1, rho=1.0, sigma_year=0.0)
+    >>> fe = mi.linear("y_linear ~ x1 + x2 | province", df)
+    >>> re = mi.random_effects("y_linear ~ x1 + x2", df)
+    >>> test = mi.hausman(fe, re, method="robust")
+    >>> print(test)
+    Hausman (robust, auxiliary regression; CRV1 by province): chi2(2) = 83.2771, p = 8.253e-19
+    >>> test.df, round(test.statistic, 2)
+    (2, 83.28)
     """
 
     __test__ = False  # not a pytest test class

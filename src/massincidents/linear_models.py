@@ -237,12 +237,15 @@ def random_effects(
     entity, time
         Unit and period columns; each (unit, period) must occur once.
     vcov
-        ``"iid"`` (:math:`\hat\sigma^2 (Z^{*\prime}Z^*)^{-1}`,
-        :math:`\hat\sigma^2 = RSS^*/(n - p)`, as ``vcov()`` of the plm model),
-        ``"hetero"``, ``{"CRV1": ...}``, ``{"CRV0": ...}``, ``{"DK": lags}``,
-        from the transformed regressors and residuals, as plm's
+        A choice from the variance menu, default ``"iid"``
+        (:math:`\hat\sigma^2 (Z^{*\prime}Z^*)^{-1}`,
+        :math:`\hat\sigma^2 = RSS^*/(n - p)`, as ``vcov()`` of the plm model);
+        ``"hetero"``, ``{"CRV1": ...}``, ``{"CRV0": ...}``, ``{"DK": lags}``
+        are computed from the transformed regressors and residuals, as plm's
         ``vcovHC``/``vcovSCC`` on the fit (``type="sss"`` is CRV1,
-        ``type="HC0"`` CRV0).
+        ``type="HC0"`` CRV0), with the least-squares factors of the menu
+        (HC1 :math:`n/(n-p)`, CRV1 :math:`\frac{G}{G-1}\frac{n-1}{n-p}`,
+        t reference distribution).
 
     Returns
     -------
@@ -304,8 +307,8 @@ def between(
     entity
         Unit column.
     vcov
-        ``"iid"`` (:math:`\hat\sigma^2 (\bar Z'\bar Z)^{-1}`,
-        :math:`\hat\sigma^2 = RSS/(N - p)`, as plm), ``"hetero"`` (HC1 over
+        Default ``"iid"`` (:math:`\hat\sigma^2 (\bar Z'\bar Z)^{-1}`,
+        :math:`\hat\sigma^2 = RSS/(N - p)`, as plm); ``"hetero"`` (HC1 over
         units), or ``CRV0``/``CRV1`` by a column constant within units.
         Driscoll-Kraay does not apply (one row per unit).
 
@@ -374,9 +377,16 @@ def first_difference(
     entity, time
         Unit and period columns; each (unit, period) must occur once.
     vcov
-        As :func:`random_effects`, on the differenced data: ``"iid"``
-        (:math:`RSS/(n_\Delta - p)`, as plm), ``"hetero"``, CRV1/CRV0
-        (plm ``vcovHC`` ``type="sss"``/``"HC0"``), ``{"DK": lags}``.
+        As :func:`random_effects`, on the differenced data: default
+        ``"iid"`` (:math:`\hat\sigma^2 = RSS/(n_\Delta - p)`, as plm),
+        ``"hetero"``, CRV1/CRV0 (plm ``vcovHC`` ``type="sss"``/``"HC0"``),
+        ``{"DK": lags}``.
+
+    Returns
+    -------
+    Result
+        ``nobs`` is the number of differences :math:`n_\Delta` used;
+        ``left_out`` counts the rows lost to differencing, by reason.
 
     Raises
     ------

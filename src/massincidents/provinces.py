@@ -278,12 +278,52 @@ def _suggest(text: str, n: int = 3) -> list[str]:
 
 
 def is_mainland(code: int) -> bool:
-    """True for the 31 mainland provinces, False for Taiwan, Hong Kong, Macao."""
+    """True for the 31 mainland provinces, False for Taiwan, Hong Kong, Macao.
+
+    Parameters
+    ----------
+    code
+        A GB/T 2260 province code (as :func:`province_code` returns).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> mi.is_mainland(440000), mi.is_mainland(mi.province_code("Hong Kong"))
+    (True, False)
+    """
     return int(code) in MAINLAND_CODES
 
 
 def province_name(code: int, *, lang: str = "en") -> str:
-    """Name of a province from its code: ``lang="en"``, ``"zh"`` (full) or ``"zh_short"``."""
+    """Name of a province from its code.
+
+    Parameters
+    ----------
+    code
+        A GB/T 2260 province code.
+    lang
+        ``"en"`` (English), ``"zh"`` (full Chinese name), ``"zh_short"``
+        (short Chinese name) or ``"pinyin"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UnknownProvinceError
+        When the code is not in the registry.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> [mi.province_name(150000, lang=lang) for lang in ("en", "zh", "zh_short", "pinyin")]
+    ['Inner Mongolia', '内蒙古自治区', '内蒙古', 'Nei Menggu']
+    """
     column = {"en": "name_en", "zh": "name_zh", "zh_short": "name_zh_short", "pinyin": "pinyin"}
     if lang not in column:
         raise ValueError(f"lang must be one of {sorted(column)}, got {lang!r}")

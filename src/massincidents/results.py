@@ -62,6 +62,21 @@ class Result:
         least-squares model, set by ``fit_least_squares``) or a
         :class:`~massincidents.inference.bootstrap.ScoreData` (likelihood
         models; ``poisson_score_data`` builds it for log-link Poisson).
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1)
+    >>> fit = mi.linear("y_linear ~ x1 + x2 | province + year", df)
+    >>> fit.nobs, fit.vcov_label, fit.df_inference
+    (620, 'CRV1 by province', 30.0)
+    >>> print(fit.tidy().round(3).to_string(index=False))
+    term  estimate  std_error  statistic  p_value  conf_low  conf_high
+      x1     0.235      0.037      6.354    0.000     0.159      0.310
+      x2    -0.183      0.049     -3.743    0.001    -0.283     -0.083
+    >>> hc1 = fit.with_vcov("hetero")  # same estimates, another variance
+    >>> hc1.vcov_label, hc1.df_inference, bool((hc1.params == fit.params).all())
+    ('heteroskedasticity-robust (HC1)', 568.0, True)
     """
 
     model: str
@@ -85,7 +100,7 @@ class Result:
     # -- inference ------------------------------------------------------------
     @property
     def bse(self) -> pd.Series:
-        """Standard errors."""
+        """Standard errors, the square roots of the diagonal of ``vcov``."""
         return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index)
 
     @property
@@ -110,7 +125,18 @@ class Result:
         )
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals, columns ``lower`` and ``upper``."""
+        """Confidence intervals from the t(``df_inference``) or normal distribution.
+
+        Parameters
+        ----------
+        level
+            Coverage.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, one row per term.
+        """
         half = self._critical(level) * self.bse
         return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
 
@@ -120,7 +146,24 @@ class Result:
         return {"used": self.nobs, "left_out": dict(self.left_out)}
 
     def with_vcov(self, vcov: object) -> Result:
-        """The same estimates with the variance from another choice of the menu."""
+        """The same estimates with the variance from another choice of the menu.
+
+        Parameters
+        ----------
+        vcov
+            A choice from the variance menu (see
+            :mod:`massincidents.inference.vcov`), on the rows of the fit.
+
+        Returns
+        -------
+        Result
+            A copy with ``vcov``, ``vcov_label`` and ``df_inference`` replaced.
+
+        Raises
+        ------
+        NotImplementedError
+            For models that cannot recompute their variance.
+        """
         if self._revcov is None:
             raise NotImplementedError(f"{self.model} cannot recompute its variance")
         matrix, df, label = self._revcov(vcov)
@@ -131,7 +174,15 @@ class Result:
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """One row per term.
 
-        Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
+        Parameters
+        ----------
+        level
+            Coverage of ``conf_low``, ``conf_high``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
         """
         ci = self.conf_int(level)
         return pd.DataFrame(
@@ -148,7 +199,37 @@ class Result:
         )
 
     def irr(self, level: float = 0.95) -> pd.DataFrame:
-        """Incidence-rate ratios :math:`e^{\\beta}` with confidence intervals (log-link models)."""
+        r"""Incidence-rate ratios :math:`e^{\beta}` with confidence intervals (log-link models).
+
+        Hazard ratios for Cox models, odds ratios for the ``zero_`` terms of
+        zero-inflated models.
+
+        Parameters
+        ----------
+        level
+            Coverage of the intervals (the exponentiated limits of
+            :meth:`conf_int`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``irr``, ``conf_low``, ``conf_high``, ``p_value``.
+
+        Raises
+        ------
+        ValueError
+            When the model's link is not ``"log"``.
+
+        Examples
+        --------
+        >>> import massincidents as mi
+        >>> df = mi.datasets.simulate_panel(seed=1)
+        >>> fit = mi.poisson("y ~ x1 + x2 | province + year", df, exposure="population")
+        >>> print(fit.irr().round(3))
+              irr  conf_low  conf_high  p_value
+        x1  1.355     1.277      1.439      0.0
+        x2  0.775     0.717      0.838      0.0
+        """
         if self.link != "log":
             raise ValueError(
                 f"incidence-rate ratios need a log link; {self.model} has {self.link!r}"
@@ -164,7 +245,17 @@ class Result:
         )
 
     def summary(self, level: float = 0.95) -> str:
-        """A plain-text summary: model, sample, variance, coefficient table."""
+        """A plain-text summary: model, sample, variance, coefficient table.
+
+        Parameters
+        ----------
+        level
+            Coverage of the confidence intervals in the table.
+
+        Returns
+        -------
+        str
+        """
         lines = [
             f"{self.model}: {self.formula}",
             f"Observations: {self.nobs}"

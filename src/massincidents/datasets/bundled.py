@@ -92,7 +92,21 @@ def _data_root() -> Path:
 
 
 def list() -> builtins.list[str]:
-    """Names of the bundled datasets that are present."""
+    """Names of the bundled datasets that are present.
+
+    Returns
+    -------
+    list of str
+        Names to pass to :func:`load`, :func:`describe` and :func:`export`
+        (a dataset whose table has not been built is not listed).
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> names = mi.datasets.list()
+    >>> {"clb_strikes", "province_year", "national_incidents", "leader_spells"} <= set(names)
+    True
+    """
     root = _data_root()
     return [name for name in _CATALOG if (root / f"{name}.csv").exists()]
 
@@ -145,7 +159,30 @@ def load(name: str) -> pd.DataFrame:
 
 
 def describe(name: str) -> str:
-    """A short description of a dataset and its columns from the codebook."""
+    """A short description of a dataset and its columns from the codebook.
+
+    Parameters
+    ----------
+    name
+        A dataset name (see :func:`list`).
+
+    Returns
+    -------
+    str
+        Title, description, and the dataset's section of ``CODEBOOK.md``
+        (columns, units, sources) when the codebook is present.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> print(mi.datasets.describe("national_incidents").splitlines()[0])
+    national_incidents: National counts of mass incidents, 1993-2010
+    """
     info = _info(name)
     text = [f"{info.name}: {info.title}", "", info.description]
     codebook = _data_root() / "CODEBOOK.md"
@@ -170,7 +207,32 @@ def _codebook_section(markdown: str, name: str) -> str:
 
 
 def export(name: str, path: str | Path) -> Path:
-    """Write a bundled dataset to ``path``: CSV, Parquet or Excel, by extension."""
+    """Write a bundled dataset to ``path``: CSV, Parquet or Excel, by extension.
+
+    Parameters
+    ----------
+    name
+        A dataset name (see :func:`list`).
+    path
+        Target file ending in ``.csv``, ``.parquet`` or ``.xlsx``. Tables
+        indexed by (``province``, ``year``) are written with the keys as
+        columns.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> import massincidents as mi
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = mi.datasets.export("national_incidents", pathlib.Path(tmp) / "ni.csv")
+    ...     copy = pd.read_csv(path)
+    >>> path.name, copy.shape == mi.datasets.load("national_incidents").shape
+    ('ni.csv', True)
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in {".csv", ".parquet", ".xlsx"}:
         raise ValueError(f"unsupported export format {suffix!r}; use .csv, .parquet or .xlsx")

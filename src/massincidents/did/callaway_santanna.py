@@ -294,6 +294,14 @@ def staggered_did(
     estimators conditional on covariates; :math:`C_{g,t}` are the never-treated
     units or (``"notyet"``) also those not yet treated by :math:`t+\delta`.
 
+    Variance: the standard errors are those of the influence functions
+    :math:`\psi_i` of the unit-level estimators,
+    :math:`\widehat{\mathrm{se}} = \sqrt{\sum_c \big(\sum_{i \in c} \psi_i\big)^2}/n`
+    over clusters :math:`c` (the units, or ``clustervar``), with no
+    small-sample factor, as R ``did``; intervals are normal (pointwise) or
+    from the multiplier bootstrap (simultaneous). The variance menu
+    (``vcov=``) does not apply.
+
     Parameters
     ----------
     data

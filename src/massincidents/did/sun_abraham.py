@@ -96,7 +96,10 @@ def sun_abraham(
         adoption on are left out, and never-treated units (if any) are left out
         as well (Sun and Abraham's last-treated design).
     vcov
-        The variance menu (default: CRV1 by ``unit``).
+        The variance menu (default: CRV1 by ``unit``), with the least-squares
+        factors of :func:`massincidents.linear` for the saturated regression
+        (:math:`\frac{G}{G-1}\frac{N-1}{N-K}`, t with :math:`G-1` degrees
+        of freedom).
     covariates
         Time-varying controls.
     treated
@@ -122,11 +125,14 @@ def sun_abraham(
     Examples
     --------
     >>> import massincidents as mi
-    >>> df = mi.datasets.simulate_panel(seed=3, policy_effect=lambda g, e: 0.1 * (e + 1))
+    >>> df = mi.datasets.simulate_panel(n_years=10, seed=3, sigma_noise=0.1,
+    ...                                 policy_effect=lambda g, e: 0.1 * (e + 1))
     >>> sa = mi.sun_abraham(df, outcome="y_linear", unit="province", time="year",
-    ...                     cohort="cohort")
-    >>> "rel_time::0" in sa.params.index, "rel_time::-1" in sa.params.index
-    (True, False)
+    ...                     cohort="cohort", covariates=["x1", "x2"])
+    >>> "rel_time::-1" in sa.params.index, sa.vcov_label  # -1 is the reference
+    (False, 'CRV1 by province')
+    >>> sa.params[["rel_time::0", "rel_time::1"]].round(1).tolist()  # truth: 0.1, 0.2
+    [0.1, 0.2]
     """
     if control not in {"never", "last"}:
         raise ValueError(f"control must be 'never' or 'last', got {control!r}")

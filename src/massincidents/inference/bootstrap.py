@@ -183,6 +183,20 @@ class BootstrapResult:
         The bootstrap statistics :math:`t^*_b` under the null.
     notes
         Warnings about the result (a confidence set that is not an interval).
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(n_provinces=8, n_years=10, seed=5)
+    >>> fit = mi.linear("y_linear ~ x1 + x2 | province + year", df)
+    >>> boot = mi.wild_bootstrap(fit, "x1", weights="webb", seed=1)
+    >>> print(boot.summary())
+    WCR bootstrap-t, 8 clusters by province, 999 webb draws (seed 1)
+    H0: x1 = 0   estimate 0.341812
+    statistic 3.2076   bootstrap p-value 0.0130
+    95% confidence interval: [0.106366, 0.656577]
+    >>> boot.enumerated, len(boot.distribution)
+    (False, 999)
     """
 
     param: str

@@ -19,18 +19,18 @@ Gelbach and Miller (2011): :math:`V_a + V_b - V_{a \cap b}`.
 Small-sample factors :math:`c` (``N`` observations, ``K`` estimated
 parameters including identified fixed effects, ``G`` clusters):
 
-=============  ==============================  ================================
-vcov           least squares                   maximum likelihood / GLM
-=============  ==============================  ================================
-``"iid"``      :math:`\hat\sigma^2 B`,          :math:`B` (inverse information)
+=============  ==========================================  ================================
+vcov           least squares                               maximum likelihood / GLM
+=============  ==========================================  ================================
+``"iid"``      :math:`\hat\sigma^2 B`,                      :math:`B` (inverse information)
                :math:`\hat\sigma^2 = RSS/(N-K)`
-``"hetero"``   :math:`N/(N-K)` (HC1)           :math:`N/(N-1)`
-``CRV1``       :math:`\frac{G}{G-1}\frac{N-1}{N-K}`, :math:`G/(G-1)`
+``"hetero"``   :math:`N/(N-K)` (HC1)                       :math:`N/(N-1)`
+``CRV1``       :math:`\frac{G}{G-1}\frac{N-1}{N-K}`,       :math:`G/(G-1)`
                fixed effects nested in the
                clusters not counted in K
-``CRV0``       1                               1
-``DK``         1 (as ``plm::vcovSCC``, HC0)    1
-=============  ==============================  ================================
+``CRV0``       1                                           1
+``DK``         1 (as ``plm::vcovSCC``, HC0)                1
+=============  ==========================================  ================================
 
 These follow Stata (``regress``/``reghdfe``, ``poisson``/``nbreg`` with
 ``vce(robust)`` and ``vce(cluster)``) and R ``sandwich``/``plm``, against which

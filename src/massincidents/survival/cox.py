@@ -208,8 +208,15 @@ def cox(
         fix it, ``"sparse": bool`` for how the variance treats the frailty
         block (default as R: sparse above 5 groups).
     vcov
-        A choice from the variance menu (``"iid"``, ``"hetero"``,
-        ``{"CRV0": col}``, ``{"CRV1": col}``) overriding the default.
+        A choice from the variance menu overriding the default. Default:
+        ``"iid"``, the inverse information :math:`\mathcal I^{-1}` (R
+        ``vcov(coxph(...))``), or with ``cluster`` ``{"CRV0": cluster}``, the
+        sandwich :math:`\mathcal I^{-1}(\sum_g L_g L_g')\mathcal I^{-1}` of
+        the score residuals summed by cluster (Lin and Wei 1989) with no
+        small-sample factor, as R ``coxph(..., cluster = id)``.
+        ``{"CRV1": col}`` multiplies it by :math:`G/(G-1)`; ``"hetero"`` is
+        R's ``robust = TRUE`` times :math:`n/(n-1)`. Normal reference
+        distribution.
     id
         Unit identifier: checks that a unit's intervals within a stratum do not
         overlap (and names the unit in error messages).

@@ -97,6 +97,11 @@ def check_counting_process(
         End of observation: a number, or a mapping unit -> number; an interval
         whose ``stop`` is after it is an error.
 
+    Returns
+    -------
+    None
+        Nothing, when the rows are valid counting-process data.
+
     Raises
     ------
     DataError
@@ -107,6 +112,8 @@ def check_counting_process(
     Examples
     --------
     >>> import pandas as pd
+    >>> rows = pd.DataFrame({"u": [1, 1], "a": [0, 10], "b": [10, 20], "d": [1, 0]})
+    >>> check_counting_process(rows, unit="u", start="a", stop="b", event="d")  # valid
     >>> rows = pd.DataFrame({"u": [1, 1], "a": [0, 5], "b": [10, 20], "d": [1, 0]})
     >>> check_counting_process(rows, unit="u", start="a", stop="b", event="d")
     Traceback (most recent call last):

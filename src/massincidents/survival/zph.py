@@ -119,7 +119,13 @@ def _expanded_information(fit: CoxFitData, g_time: np.ndarray) -> tuple[np.ndarr
 
 
 def cox_zph(result: Result, transform: str = "km", *, terms: bool = True) -> CoxZph:
-    """Test proportional hazards, as R ``cox.zph(fit, transform)`` (survival >= 3.0).
+    r"""Test proportional hazards, as R ``cox.zph(fit, transform)`` (survival >= 3.0).
+
+    Against the alternative of a time-varying effect
+    :math:`\beta_j(t) = \beta_j + \gamma_j\, g(t)`, with :math:`g` the
+    transformed time, the score test of :math:`H_0: \gamma = 0` at
+    :math:`(\hat\beta, 0)` is :math:`\chi^2` with as many degrees of freedom
+    as the term has columns (module docstring for the details).
 
     Parameters
     ----------
