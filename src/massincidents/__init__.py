@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from massincidents import datasets
+from massincidents import datasets, spec
+from massincidents.counterfactual_prediction import counterfactual
 from massincidents.counts import marginal_effects, negbin, poisson, zero_inflated
 from massincidents.did.bacon import bacon_decomposition
 from massincidents.did.callaway_santanna import staggered_did
@@ -27,6 +28,7 @@ from massincidents.hausman_test import TestResult, hausman
 from massincidents.inference.bootstrap import BootstrapResult, wild_bootstrap
 from massincidents.io import read_panel
 from massincidents.linear_models import between, first_difference, linear, random_effects
+from massincidents.multiverse import specification_curve
 from massincidents.provinces import is_mainland, province_code, province_name, provinces
 from massincidents.survival import cox, cox_zph
 from massincidents.survival.discrete import discrete_hazard, person_period
@@ -55,6 +57,7 @@ __all__ = [
     "bacon_decomposition",
     "between",
     "check_counting_process",
+    "counterfactual",
     "cox",
     "cox_zph",
     "cumulative_incidence",
@@ -81,6 +84,8 @@ __all__ = [
     "random_effects",
     "read_panel",
     "recurrent_data",
+    "spec",
+    "specification_curve",
     "staggered_did",
     "sun_abraham",
     "validate",

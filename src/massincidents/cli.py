@@ -179,6 +179,174 @@ def validate(
     )
 
 
+def _parse_map(entries: list[str] | None) -> dict[str, str]:
+    """``["old=new", ...]`` -> ``{"old": "new"}``; a BadParameter for anything else."""
+    mapping: dict[str, str] = {}
+    for entry in entries or []:
+        old, sep, new = entry.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise typer.BadParameter(f"--map takes old=new, got {entry!r}", param_hint="--map")
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+@app.command()
+def rerun(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="Panel file: CSV (UTF-8 or GBK), Excel or Parquet, any layout read_panel reads.",
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables, figures and report.")],
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Analysis specification (YAML); default: the book's analysis."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="Rename a column of the data, old=new (repeatable); wins over the spec."
+        ),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write the HTML report.")
+    ] = True,
+) -> None:
+    """Fit every model of a specification on your data and write the results to --out.
+
+    Writes tables (CSV, LaTeX, Markdown), figures (PNG, SVG), a self-contained
+    report.html mirroring chapters 3-5 of the book, and run.json (package
+    version, SHA-256 of the inputs, the specification and the seed).
+    """
+    from massincidents.errors import DataError
+    from massincidents.spec import SpecError
+    from massincidents.spec import rerun as run_spec
+
+    mapping = _parse_map(map_)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("rerun", total=None)
+
+        def report_progress(description: str, completed: int, total: int) -> None:
+            progress.update(task, description=description, completed=completed, total=total)
+
+        try:
+            result = run_spec(
+                data,
+                spec,
+                out_dir,
+                mapping=mapping,
+                sheet=sheet,
+                progress=report_progress,
+                report=report,
+            )
+        except SpecError as err:
+            progress.stop()
+            console.print(f"[red]specification error[/red]\n{err}", markup=False)
+            raise typer.Exit(2) from None
+        except DataError as err:
+            progress.stop()
+            console.print(f"data error\n{err}", markup=False, style="red")
+            raise typer.Exit(1) from None
+
+    acc = result.prepared.accounting
+    summary = Table(title="rows used and left out")
+    summary.add_column("")
+    summary.add_column("rows", justify="right")
+    summary.add_row("in the source", str(acc.get("rows_in_source")))
+    for reason, count in (acc.get("removed_by_reader") or {}).items():
+        summary.add_row(f"removed by the reader: {reason}", str(count))
+    summary.add_row("outside the window", str(acc.get("outside_window")))
+    summary.add_row("analysed", str(acc.get("rows_in_window")))
+    console.print(summary)
+    models = Table(title="models")
+    for column in ("model", "used", "left out", "reasons"):
+        models.add_column(column, justify="right" if column in ("used", "left out") else "left")
+    for row in result.rows.itertuples(index=False):
+        models.add_row(str(row.model), str(row.used), str(row.left_out), str(row.reasons))
+    console.print(models)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, style="yellow")
+    out.print(f"wrote {len(result.files)} files to {out_dir}", markup=False)
+
+
+@app.command()
+def multiverse(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Panel file (any format and layout read_panel reads)."),
+    ],
+    spec: Annotated[
+        Path,
+        typer.Option("--spec", help="Analysis specification (YAML) with a multiverse section."),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the curve's tables and plots.")
+    ],
+    n_jobs: Annotated[
+        int, typer.Option("--n-jobs", help="Parallel jobs on this machine (joblib; -1: all cores).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786): fit on that cluster."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Rename a column of the data, old=new (repeatable)."),
+    ] = None,
+) -> None:
+    """Fit every combination of the specification's multiverse and plot the specification curve.
+
+    Writes specifications.csv (one row per specification and cause),
+    choices.csv, summary.csv, summary.md and curve_<cause>.png/.svg
+    (Simonsohn, Simmons and Nelson 2020). Results are the same serially, with
+    --n-jobs and on a Dask cluster.
+    """
+    from massincidents.errors import DataError
+    from massincidents.multiverse.choices import ChoicesError
+    from massincidents.multiverse.command import run_multiverse_command
+    from massincidents.spec import SpecError, load_spec
+
+    mapping = _parse_map(map_)
+    try:
+        parsed = load_spec(spec)
+        if parsed.multiverse is None:
+            console.print(f"{spec}: the specification has no multiverse section", style="red")
+            raise typer.Exit(2)
+        parsed = parsed.with_mapping(mapping)
+        run = run_multiverse_command(
+            data, parsed, out_dir, n_jobs=n_jobs, scheduler=scheduler, progress=True
+        )
+    except (SpecError, ChoicesError) as err:
+        console.print(f"specification error\n{err}", markup=False, style="red")
+        raise typer.Exit(2) from None
+    except DataError as err:
+        console.print(f"data error\n{err}", markup=False, style="red")
+        raise typer.Exit(1) from None
+    summary = run.curve.summary()
+    if "term" in summary.columns:
+        summary = summary.set_index("term")
+    n_specs = run.curve.table["spec_number"].nunique()
+    table = Table(title=f"specification curve: {n_specs} specifications")
+    table.add_column("")
+    for term in summary.index:
+        table.add_column(str(term), justify="right")
+    for stat, values in summary.T.iterrows():
+        table.add_row(str(stat), *(f"{v:.3g}" if isinstance(v, float) else str(v) for v in values))
+    console.print(table)
+    out.print(f"wrote {len(run.files)} files to {out_dir}", markup=False)
+
+
 @datasets_app.command("list")
 def datasets_list() -> None:
     """List the bundled datasets."""

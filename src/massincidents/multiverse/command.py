@@ -1,0 +1,193 @@
+"""The body of ``massincidents multiverse``: fit the multiverse and write its outputs.
+
+The command line (``cli.py``) parses arguments and the analysis
+specification; :func:`run_multiverse_command` does the work on a Spec-like
+object, so it is testable without YAML or a shell.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from massincidents.multiverse.curve import SpecificationCurve
+from massincidents.multiverse.engine import specification_curve
+
+
+@dataclass
+class MultiverseRun:
+    """What :func:`run_multiverse_command` produced.
+
+    Attributes
+    ----------
+    curve
+        The fitted specification curve.
+    files
+        Written files by role: ``table``, ``choices``, ``summary_csv``,
+        ``summary_md``, and ``png: <term>`` / ``svg: <term>`` per cause or
+        measure.
+    """
+
+    curve: SpecificationCurve
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"\W+", "_", text).strip("_") or "term"
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (numbers to 4 significant digits).
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"term": ["a"], "median": [0.123456]})))
+    | term | median |
+    | --- | --- |
+    | a | 0.1235 |
+    """
+    lines = [
+        "| " + " | ".join(map(str, frame.columns)) + " |",
+        "| " + " | ".join("---" for _ in frame.columns) + " |",
+    ]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines)
+
+
+def _read(data_path: str | os.PathLike[str] | pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
+    if isinstance(data_path, pd.DataFrame):
+        return data_path
+    from massincidents.io import read_panel
+
+    panel = read_panel(data_path, province=unit, year=time)
+    return panel.rename_axis(index={"province": unit, "year": time})
+
+
+def summary_markdown(curve: SpecificationCurve, alpha: float = 0.05) -> str:
+    """The summary of a specification curve as a Markdown document."""
+    summary = curve.summary(alpha)
+    vcov = sorted({v for v in curve.table["vcov"] if v})
+    lines = [
+        f"# Specification curve: {curve.outcome}",
+        "",
+        f"- specifications: {len(curve.specifications)} "
+        f"({curve.n_failed} failed to fit; see the `error` column of the table)",
+        f"- causes and measures: {', '.join(curve.terms)}",
+        f"- variance: {', '.join(vcov) if vcov else 'none estimated'}; "
+        f"intervals at {100 * curve.level:g}%, significance at {100 * alpha:g}%",
+        f"- fitted with {curve.backend} in {curve.elapsed:.1f} s",
+        "",
+        markdown_table(summary),
+        "",
+        "Estimates are log rate ratios of each cause's chosen indicator. Shares are over "
+        "the specifications with an estimate; they describe the multiverse and are not a "
+        "joint test (the specifications share their data).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_multiverse_command(
+    data_path: str | os.PathLike[str] | pd.DataFrame,
+    spec: object,
+    out_dir: str | os.PathLike[str],
+    n_jobs: int = 1,
+    scheduler: object | None = None,
+    *,
+    progress: bool = False,
+    dpi: int = 150,
+) -> MultiverseRun:
+    """Fit the multiverse of ``spec`` on a data file and write the table, summary and plots.
+
+    Parameters
+    ----------
+    data_path
+        A panel file read with :func:`massincidents.read_panel` (its
+        province and year columns are ``spec.unit`` and ``spec.time``), or a
+        DataFrame.
+    spec
+        A Spec-like object with ``outcome_column``, ``unit``, ``time`` and
+        ``multiverse`` (see :func:`~massincidents.multiverse.specification_curve`).
+    out_dir
+        Folder for the outputs (created if needed).
+    n_jobs
+        Local parallel jobs (joblib).
+    scheduler
+        A Dask scheduler address or client; overrides ``n_jobs``.
+    progress
+        Report progress on standard error.
+    dpi
+        Resolution of the PNG files.
+
+    Returns
+    -------
+    MultiverseRun
+        The curve and the files written: ``specifications.csv`` (one row per
+        specification and cause), ``choices.csv`` (one row per
+        specification), ``summary.csv``, ``summary.md``, and
+        ``curve_<term>.png`` and ``.svg`` per cause or measure that has an
+        estimate.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from types import SimpleNamespace
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1)
+    >>> spec = SimpleNamespace(outcome_column="y", unit="province", time="year",
+    ...                        multiverse={"indicators": {"social": ["x1"]}})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     run = run_multiverse_command(df, spec, out)
+    ...     print(*sorted(p.name for p in run.files.values()))
+    choices.csv curve_social.png curve_social.svg specifications.csv summary.csv summary.md
+    """
+    import matplotlib
+
+    from massincidents.spec import Spec
+
+    unit, time = spec.unit, spec.time  # type: ignore[attr-defined]
+    # A YAML specification reads its data itself (any unit level, its mapping
+    # and transforms); a Spec-like object gets a province-year panel.
+    data = data_path if isinstance(spec, Spec) else _read(data_path, unit, time)
+    curve = specification_curve(data, spec, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {
+        "table": out / "specifications.csv",
+        "choices": out / "choices.csv",
+        "summary_csv": out / "summary.csv",
+        "summary_md": out / "summary.md",
+    }
+    curve.to_csv(files["table"])
+    curve.choice_table().to_csv(files["choices"], index=False, encoding="utf-8")
+    curve.summary().to_csv(files["summary_csv"], index=False, encoding="utf-8")
+    files["summary_md"].write_text(summary_markdown(curve), encoding="utf-8")
+    used: set[str] = set()
+    for term in curve.terms:
+        if not (curve.table.loc[curve.table["term"] == term, "status"] == "ok").any():
+            continue  # nothing to plot; the summary says why
+        slug = base = _slug(term)
+        k = 2
+        while slug in used:
+            slug, k = f"{base}_{k}", k + 1
+        used.add(slug)
+        fig = curve.plot(term)
+        with matplotlib.rc_context({"svg.hashsalt": "massincidents", "svg.fonttype": "none"}):
+            files[f"png: {term}"] = out / f"curve_{slug}.png"
+            files[f"svg: {term}"] = out / f"curve_{slug}.svg"
+            fig.savefig(files[f"png: {term}"], dpi=dpi, metadata={"Software": None})
+            fig.savefig(files[f"svg: {term}"], metadata={"Date": None, "Creator": None})
+    return MultiverseRun(curve=curve, files=files)

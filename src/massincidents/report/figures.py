@@ -1,0 +1,193 @@
+"""The figures of a rerun: coefficient plot, measures plot, event-study plot.
+
+Drawn on :class:`matplotlib.figure.Figure` objects (no pyplot state, no GUI
+backend) and saved as PNG and SVG with the date and random ids left out, so
+the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["coefficient_figure", "did_figure", "measures_figure", "png_base64", "save_figure"]
+
+_COLOURS = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#949494")
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
+
+
+def _finite_exp(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        out = np.exp(values)
+    return np.clip(np.where(np.isfinite(out), out, np.where(values > 0, hi, lo)), lo, hi)
+
+
+def coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
+    """Incidence-rate ratios with CRV and (where present) wild-bootstrap intervals.
+
+    Parameters
+    ----------
+    coefs
+        One row per model and term with columns ``model``, ``term``,
+        ``estimate``, ``conf_low``, ``conf_high`` and optionally
+        ``boot_low``, ``boot_high`` (log scale, as estimated).
+    title
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"model": ["m"], "term": ["x"], "estimate": [0.1],
+    ...                    "conf_low": [0.0], "conf_high": [0.2]})
+    >>> fig = coefficient_figure(df, title="t")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['x']
+    """
+    terms = list(dict.fromkeys(coefs["term"]))
+    models = list(dict.fromkeys(coefs["model"]))
+    fig = Figure(figsize=(8.5, max(2.5, 0.5 * len(terms) + 1.8)))
+    ax = fig.add_subplot()
+    width = 0.6 / max(1, len(models))
+    all_vals = coefs[["conf_low", "conf_high"]].to_numpy(dtype=float)
+    finite = all_vals[np.isfinite(all_vals)]
+    lo = float(np.exp(finite.min())) / 1.5 if finite.size else 0.5
+    hi = float(np.exp(finite.max())) * 1.5 if finite.size else 2.0
+    lo, hi = min(lo, 0.9), max(hi, 1.1)
+    for m, model in enumerate(models):
+        sub = coefs[coefs["model"] == model]
+        colour = _COLOURS[m % len(_COLOURS)]
+        for row in sub.itertuples(index=False):
+            y = terms.index(row.term) + (m - (len(models) - 1) / 2) * width
+            if "boot_low" in sub.columns and np.isfinite(
+                getattr(row, "boot_low", np.nan)
+            ) | np.isfinite(getattr(row, "boot_high", np.nan)):
+                b = _finite_exp(np.array([row.boot_low, row.boot_high], dtype=float), lo, hi)
+                ax.plot(b, [y, y], color=colour, lw=1.2, alpha=0.55)
+            c = _finite_exp(np.array([row.conf_low, row.conf_high], dtype=float), lo, hi)
+            ax.plot(c, [y, y], color=colour, lw=3.2, solid_capstyle="butt")
+            ax.plot(
+                np.exp(row.estimate),
+                y,
+                marker=_MARKERS[m % len(_MARKERS)],
+                color="white",
+                mec=colour,
+                mew=1.6,
+                ms=7,
+                ls="none",
+                zorder=3,
+            )
+        ax.plot([], [], marker=_MARKERS[m % len(_MARKERS)], color=colour, lw=3.2, label=str(model))
+    if "boot_low" in coefs.columns and coefs["boot_low"].notna().any():
+        ax.plot([], [], color="0.3", lw=3.2, label="thick: clustered 95% CI")
+        ax.plot([], [], color="0.3", lw=1.2, alpha=0.55, label="thin: wild bootstrap 95% CI")
+    ax.axvline(1, color="0.3", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_yticks(range(len(terms)))
+    ax.set_yticklabels(terms)
+    ax.invert_yaxis()
+    ax.set_xlabel("Incidence-rate ratio per unit of the indicator (log scale; 1 = no association)")
+    ax.set_title(title, fontweight="bold")
+    ax.legend(loc="best", fontsize=8, frameon=True)
+    ax.grid(axis="x", color="0.9")
+    fig.tight_layout()
+    return fig
+
+
+def measures_figure(table: pd.DataFrame, *, title: str) -> Figure:
+    """Percent change of expected incidents under each measure's counterfactual shift.
+
+    Parameters
+    ----------
+    table
+        Columns ``label``, ``percent_change``, ``percent_low``, ``percent_high``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(8.0, max(2.2, 0.55 * len(table) + 1.6)))
+    ax = fig.add_subplot()
+    y = np.arange(len(table))
+    ax.hlines(y, table["percent_low"], table["percent_high"], color=_COLOURS[0], lw=3)
+    ax.plot(table["percent_change"], y, "o", color="white", mec=_COLOURS[0], mew=1.6, ms=7)
+    ax.axvline(0, color="0.3", lw=1, ls="--")
+    ax.set_yticks(y)
+    ax.set_yticklabels(table["label"])
+    ax.invert_yaxis()
+    ax.set_xlabel("Change of expected incidents in the sample (%), with interval")
+    ax.set_title(title, fontweight="bold")
+    ax.grid(axis="x", color="0.9")
+    fig.tight_layout()
+    return fig
+
+
+def did_figure(dynamic: pd.DataFrame, *, title: str) -> Figure:
+    """ATT by event time with pointwise intervals (and simultaneous bands if present).
+
+    Parameters
+    ----------
+    dynamic
+        Columns ``event_time``, ``att``, ``conf_low``, ``conf_high`` and
+        optionally ``band_low``, ``band_high``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(8.0, 4.2))
+    ax = fig.add_subplot()
+    e = dynamic["event_time"].to_numpy(dtype=float)
+    if "band_low" in dynamic.columns and dynamic["band_low"].notna().any():
+        ax.fill_between(
+            e,
+            dynamic["band_low"],
+            dynamic["band_high"],
+            color=_COLOURS[0],
+            alpha=0.15,
+            label="simultaneous band",
+        )
+    ax.vlines(
+        e,
+        dynamic["conf_low"],
+        dynamic["conf_high"],
+        color=_COLOURS[0],
+        lw=2.4,
+        label="pointwise 95% CI",
+    )
+    ax.plot(e, dynamic["att"], "o", color="white", mec=_COLOURS[0], mew=1.6, ms=7)
+    ax.axhline(0, color="0.3", lw=1, ls="--")
+    ax.axvline(-0.5, color="0.6", lw=1, ls=":")
+    ax.set_xlabel("Periods since adoption")
+    ax.set_ylabel("ATT")
+    ax.set_title(title, fontweight="bold")
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, folder: Path, stem: str) -> list[Path]:
+    """Save ``stem.png`` (150 dpi) and ``stem.svg``, reproducibly (no date, fixed ids)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+    with mpl.rc_context({"svg.hashsalt": "massincidents", "svg.fonttype": "path"}):
+        fig.savefig(png, dpi=150, metadata={"Software": None})
+        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    return [png, svg]
+
+
+def png_base64(fig: Figure) -> str:
+    """The figure as base64-encoded PNG (for embedding in HTML)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

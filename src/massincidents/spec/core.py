@@ -1,0 +1,784 @@
+"""The analysis specification: load, check and normalise it.
+
+A specification is a YAML document (see :data:`massincidents.spec.schema.SCHEMA`
+and the book's chapter on rerunning) naming the unit and time columns, the
+outcome and its exposure, the columns that stand for each of the thesis's four
+groups of causes and six measures, derived columns from a closed vocabulary of
+transforms, the model families, fixed effects and variance, the bootstrap and
+an optional staggered-adoption design. :func:`load_spec` reads one from a
+file, a YAML string or a dict; every problem is collected and raised together
+as a :class:`~massincidents.spec.errors.SpecError` naming the line and column.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from massincidents.spec._yaml import LoadProblem, Located, load_located
+from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
+from massincidents.spec.schema import CAUSES, COLUMN_PATTERN, MEASURES, RESERVED, schema_problems
+
+_COLUMN = re.compile(COLUMN_PATTERN)
+
+#: File name of the default specification inside the package.
+DEFAULT_SPEC_FILE = "default.yaml"
+
+
+@dataclass(frozen=True)
+class Specification:
+    """One model specification: a name, its regressors and the families to fit.
+
+    Attributes
+    ----------
+    name
+        Display name, e.g. ``"(1) Social"``.
+    terms
+        Regressor columns, groups expanded, in order and without repeats.
+    families
+        Model families fitted for this specification.
+
+    Examples
+    --------
+    >>> spec = default_spec()
+    >>> second = spec.specifications[1]
+    >>> second.name, second.terms[-3:], second.families
+    ('(2) + system', ('gdp_growth_target', 'tenure_years', 'secretary_turnover'), ('poisson',))
+    """
+
+    name: str
+    terms: tuple[str, ...]
+    families: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    r"""A checked analysis specification.
+
+    The count models it describes are, for unit :math:`i`, period :math:`t`,
+    count :math:`y_{it}`, exposure :math:`N_{it}` and the regressors
+    :math:`x_{it}` of one specification,
+
+    .. math::
+
+        \mathrm{E}[y_{it} \mid x_{it}] = N_{it}\,\exp(x_{it}'\beta + \alpha_i + \gamma_t),
+
+    fitted by Poisson PML (``poisson``) or NB2 (``negbin``), with the fixed
+    effects listed in ``fixed_effects``.
+
+    Attributes
+    ----------
+    unit, time, level
+        Unit and time columns; ``level`` is ``"province"`` (names normalised to
+        GB/T codes by :func:`massincidents.read_panel`), ``"prefecture"``,
+        ``"county"`` or ``"other"`` (unit labels kept as they are).
+    count, exposure, window
+        Outcome count column, exposure column (``None``: none) and inclusive
+        ``(start, end)`` of the periods analysed (``None``: all).
+    causes, measures
+        Group name -> columns (possibly empty).
+    missing_reasons
+        Group name -> why it has no columns (as given).
+    shifts
+        Measure -> column -> shift of the counterfactual: a number of units,
+        or ``{"within_sd": k}`` for :math:`k` within-unit standard deviations
+        (net of the fixed effects, on the model's sample, rounded to two
+        significant digits as in the book); default 1 unit.
+    transforms
+        New column -> (kind, arguments), applied in order.
+    specifications
+        The models to fit (:class:`Specification`).
+    models
+        Every family fitted.
+    fixed_effects
+        Fixed-effect columns.
+    vcov
+        The variance choice in the form the models take
+        (``{"CRV1": "province"}``).
+    level_ci
+        Confidence level of intervals (the key ``level`` of the document).
+    bootstrap
+        ``{"reps", "seed", "weights"}`` or ``None``.
+    timing
+        ``{"cohort", "outcome", "control_group", "method"}`` or ``None``.
+    mapping
+        Old column name -> new name, applied when the data are read.
+    multiverse
+        The optional ``multiverse`` section as a plain dict (``None`` if absent).
+    document
+        The document as loaded (a plain dict).
+    source
+        Where it came from (a file name, ``"<text>"``, ``"<dict>"``).
+    title
+        Title of the report (``None``: a generic one).
+    located
+        Line and column of every key and value of the YAML text (``None`` for
+        a dict), for messages.
+
+    Examples
+    --------
+    >>> spec = default_spec()
+    >>> spec.unit, spec.count, spec.exposure, spec.fixed_effects
+    ('province', 'strikes', 'population', ('province', 'year'))
+    >>> spec.causes["legal"], spec.measures["livelihood"]
+    ([], ['edu_share', 'livelihood_share'])
+    """
+
+    unit: str
+    time: str
+    level: str
+    count: str
+    exposure: str | None
+    window: tuple[int, int] | None
+    causes: dict[str, list[str]]
+    measures: dict[str, list[str]]
+    missing_reasons: dict[str, str]
+    shifts: dict[str, dict[str, float | dict[str, float]]]
+    transforms: dict[str, tuple[str, list[Any]]]
+    specifications: tuple[Specification, ...]
+    models: tuple[str, ...]
+    fixed_effects: tuple[str, ...]
+    vcov: object
+    level_ci: float
+    bootstrap: dict[str, Any] | None
+    timing: dict[str, Any] | None
+    mapping: dict[str, str]
+    multiverse: dict[str, Any] | None
+    document: dict[str, Any] = field(repr=False)
+    source: str = "<spec>"
+    title: str | None = None
+    located: Located | None = field(default=None, repr=False, compare=False)
+
+    # -- derived -------------------------------------------------------------
+    @property
+    def outcome_column(self) -> str:
+        """The count column (the name the multiverse engine reads)."""
+        return self.count
+
+    @property
+    def seed(self) -> int | None:
+        """Seed of the bootstrap and of every random draw of a run."""
+        return None if self.bootstrap is None else int(self.bootstrap["seed"])
+
+    @property
+    def cluster_columns(self) -> tuple[str, ...]:
+        """Columns the variance clusters by (empty unless ``vcov`` is CRV1 or CRV0)."""
+        if isinstance(self.vcov, dict):
+            ((kind, value),) = self.vcov.items()
+            if kind in ("CRV1", "CRV0"):
+                return tuple(c for c in str(value).split("+") if c)
+        return ()
+
+    @property
+    def bootstrap_cluster(self) -> str:
+        """Column the wild bootstrap draws by: the first cluster column, else the unit."""
+        return self.cluster_columns[0] if self.cluster_columns else self.unit
+
+    @property
+    def group_names(self) -> tuple[str, ...]:
+        """The four causes and six measures, in the thesis's order."""
+        return CAUSES + MEASURES
+
+    def columns_for(self, name: str) -> list[str]:
+        """Columns of a cause or measure group."""
+        if name in self.causes:
+            return list(self.causes[name])
+        if name in self.measures:
+            return list(self.measures[name])
+        raise KeyError(
+            f"{name!r} is neither a cause nor a measure{did_you_mean(name, self.group_names)}"
+        )
+
+    def needed_columns(self) -> list[str]:
+        """Every data column the run reads (before transforms), in order of first use."""
+        made = set(self.transforms)
+        wanted: dict[str, None] = {self.unit: None, self.time: None, self.count: None}
+        if self.exposure:
+            wanted[self.exposure] = None
+        for kind, args in self.transforms.values():
+            for arg in _column_args(kind, args):
+                wanted[arg] = None
+        for spec in self.specifications:
+            wanted.update(dict.fromkeys(spec.terms))
+        for cols in self.measures.values():
+            wanted.update(dict.fromkeys(cols))
+        wanted.update(dict.fromkeys(self.fixed_effects))
+        if self.timing:
+            wanted[self.timing["cohort"]] = None
+            wanted[self.timing["outcome"]] = None
+        return [c for c in wanted if c not in made]
+
+    def formula(self, terms: tuple[str, ...] | list[str]) -> str:
+        """The fixest-style formula of a specification.
+
+        Built only from checked column names (never from free text), so that
+        the formula interpreter sees names and ``+`` signs and nothing else.
+        """
+        rhs = " + ".join(terms) if terms else "1"
+        fe = f" | {' + '.join(self.fixed_effects)}" if self.fixed_effects else ""
+        return f"{self.count} ~ {rhs}{fe}"
+
+    def where(self, *path: str | int) -> str:
+        """``"spec.yaml, line 12, column 5"`` for a path in the document, if known."""
+        pos = self.located.where(tuple(path)) if self.located is not None else None
+        if pos is None:
+            return f"{self.source}, at {'.'.join(map(str, path))}"
+        return f"{self.source}, line {pos[0]}, column {pos[1]}"
+
+    def problem(self, message: str, *path: str | int) -> SpecProblem:
+        """A :class:`SpecProblem` at ``path`` of this specification."""
+        pos = self.located.where(tuple(path)) if self.located is not None else None
+        line, column = pos if pos is not None else (None, None)
+        return SpecProblem(message, self.source, line, column, ".".join(map(str, path)))
+
+    def find(self, column: str) -> tuple[str | int, ...]:
+        """The first path of the document that names ``column`` (for messages)."""
+        return _find_value(self.document, column) or ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The specification in normal form (JSON-serialisable), as recorded in run.json.
+
+        Examples
+        --------
+        >>> d = default_spec().to_dict()
+        >>> d["data"], d["models"]
+        ({'unit': 'province', 'time': 'year', 'level': 'province'}, ['poisson', 'negbin'])
+        """
+        out: dict[str, Any] = {"version": 1}
+        if self.title:
+            out["title"] = self.title
+        out["data"] = {"unit": self.unit, "time": self.time, "level": self.level}
+        out["outcome"] = {
+            "count": self.count,
+            "exposure": self.exposure,
+            "window": list(self.window) if self.window else None,
+        }
+        for section, names in (("causes", CAUSES), ("measures", MEASURES)):
+            groups: dict[str, Any] = {}
+            for name in names:
+                entry: dict[str, Any] = {"columns": self.columns_for(name)}
+                if name in self.missing_reasons:
+                    entry["missing_reason"] = self.missing_reasons[name]
+                if self.shifts.get(name):
+                    entry["shift"] = dict(self.shifts[name])
+                groups[name] = entry
+            out[section] = groups
+        out["transforms"] = {
+            k: {kind: list(args) if kind not in ("log", "first") else args[0]}
+            for k, (kind, args) in self.transforms.items()
+        }
+        out["specifications"] = [
+            {"name": s.name, "terms": list(s.terms), "families": list(s.families)}
+            for s in self.specifications
+        ]
+        out["models"] = list(self.models)
+        out["fixed_effects"] = list(self.fixed_effects)
+        out["vcov"] = copy.deepcopy(self.vcov)
+        out["level"] = self.level_ci
+        out["bootstrap"] = copy.deepcopy(self.bootstrap)
+        out["timing"] = copy.deepcopy(self.timing)
+        out["mapping"] = dict(self.mapping)
+        out["multiverse"] = copy.deepcopy(self.multiverse)
+        return json.loads(json.dumps(out))
+
+    def with_mapping(self, extra: Mapping[str, str] | None, source: str = "--map") -> Spec:
+        """A copy with more column renames (``old -> new``); ``extra`` wins on conflicts.
+
+        Raises
+        ------
+        SpecError
+            When a new name is not a plain column name, or two old names map
+            to the same new one.
+
+        Examples
+        --------
+        >>> s = default_spec().with_mapping({"人口": "population"})
+        >>> s.mapping
+        {'人口': 'population'}
+        """
+        if not extra:
+            return self
+        problems = [
+            SpecProblem(f"{new!r} (for {old!r}) {why}", source)
+            for old, new in extra.items()
+            if (why := column_name_problem(new))
+        ]
+        merged = {**self.mapping, **dict(extra)}
+        problems += _mapping_clashes(merged, source)
+        if problems:
+            raise SpecError(problems)
+        return replace(self, mapping=merged)
+
+
+def column_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a column name in a specification, or ``None``.
+
+    Parameters
+    ----------
+    name
+        A proposed column name.
+
+    Returns
+    -------
+    str or None
+        The reason, or ``None`` when the name is a plain identifier (letters,
+        digits, underscores, Chinese characters; not starting with a digit or
+        ``__``; not a Python keyword or formula helper).
+
+    Examples
+    --------
+    >>> column_name_problem("log_gdppc") is None
+    True
+    >>> column_name_problem("__import__('os')")
+    'is not a plain column name (letters, digits, underscores; not starting with a digit or __)'
+    """
+    if not isinstance(name, str) or not _COLUMN.match(name):
+        return (
+            "is not a plain column name (letters, digits, underscores; not starting with a "
+            "digit or __)"
+        )
+    if name in RESERVED:
+        return "is a reserved word (a Python keyword or formula helper)"
+    return None
+
+
+def _mapping_clashes(mapping: Mapping[str, str], source: str) -> list[SpecProblem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for old, new in mapping.items():
+        if new in seen and seen[new] != old:
+            problems.append(
+                SpecProblem(f"{seen[new]!r} and {old!r} are both mapped to {new!r}", source)
+            )
+        seen[new] = old
+    return problems
+
+
+def _find_value(doc: object, value: str, path: tuple[str | int, ...] = ()) -> tuple | None:
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            found = _find_value(v, value, (*path, k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(doc, list):
+        for i, v in enumerate(doc):
+            found = _find_value(v, value, (*path, i))
+            if found is not None:
+                return found
+        return None
+    return path if doc == value else None
+
+
+def _column_args(kind: str, args: list[Any]) -> list[str]:
+    if kind in ("log", "first"):
+        return [args[0]]
+    if kind == "sum":
+        return list(args)
+    if kind in ("ratio", "share"):
+        return [a for a in args if isinstance(a, str)]
+    if kind == "per_million":
+        return [args[0], args[1]]
+    return [args[0]]  # lag, scale
+
+
+# -- loading ------------------------------------------------------------------
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL byte is not a file
+        return False
+
+
+def _read_source(source: object) -> tuple[object, Located | None, str]:
+    """The document, its positions and a label, from a path, text or dict."""
+    if isinstance(source, Mapping):
+        return copy.deepcopy(dict(source)), None, "<dict>"
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and (Path(source).suffix.lower() in (".yaml", ".yml", ".json") or _is_file(source))
+    ):
+        path = Path(source)  # type: ignore[arg-type]
+        label = str(source)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise SpecError([SpecProblem("no such specification file", label)]) from None
+        except UnicodeDecodeError:
+            raise SpecError([SpecProblem("the specification is not UTF-8 text", label)]) from None
+        except OSError as err:
+            raise SpecError([SpecProblem(f"cannot read: {err.strerror}", label)]) from None
+    elif isinstance(source, str):
+        text, label = source, "<text>"
+    else:
+        raise TypeError(
+            f"load_spec takes a path, YAML text, a dict or a Spec; got {type(source).__name__}"
+        )
+    try:
+        located = load_located(text)
+    except LoadProblem as err:
+        raise SpecError([SpecProblem(err.message, label, err.line, err.column)]) from None
+    return located.data, located, label
+
+
+def load_spec(source: object) -> Spec:
+    """Read and check an analysis specification.
+
+    Parameters
+    ----------
+    source
+        A path to a YAML file (``str`` ending in ``.yaml``/``.yml`` or a
+        :class:`os.PathLike`), YAML text, a dict, or a :class:`Spec`
+        (returned unchanged). YAML is read with PyYAML's safe loader: no tags
+        beyond plain mappings, lists and scalars, and no Python objects.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        Listing every problem -- unknown keys (with the closest known key),
+        wrong types, unknown families or transforms, column names that are
+        not plain identifiers, references to undefined groups or transforms
+        -- each with file, line and column.
+
+    Examples
+    --------
+    >>> spec = load_spec('''
+    ... version: 1
+    ... data: {unit: prefecture, time: year, level: prefecture}
+    ... outcome: {count: protests, exposure: population, window: null}
+    ... causes: {social: [unemployment], solving: [], legal: [], system: []}
+    ... measures: {rule_of_law: [], government_functions: [], system_construction: [],
+    ...            cadre_quality: [], responsibility_system: [], livelihood: []}
+    ... models: [poisson]
+    ... ''')
+    >>> spec.formula(spec.specifications[0].terms)
+    'protests ~ unemployment | prefecture + year'
+    >>> try:
+    ...     load_spec("version: 1\\nmodels: [poison]\\n")
+    ... except SpecError as err:
+    ...     last = err.problems[-1]
+    ...     print(last.line, last.column, last.message)
+    2 10 'poison' is not allowed at models[0]: use 'poisson', 'negbin' (did you mean 'poisson'?)
+    """
+    if isinstance(source, Spec):
+        return source
+    doc, located, label = _read_source(source)
+    if not isinstance(doc, dict):
+        raise SpecError(
+            [
+                SpecProblem(
+                    "a specification is a mapping of keys (version: 1, data: ...)", label, 1, 1
+                )
+            ]
+        )
+    problems = schema_problems(doc, located, label)
+    if problems:
+        raise SpecError(problems)
+    return _build(doc, located, label)
+
+
+def default_spec() -> Spec:
+    """The book's own analysis (chapters 3, causes; 4, timing; 5, measures) as a specification.
+
+    Strikes recorded by China Labour Bulletin per province and year,
+    2011-2017, with population as exposure, province and year fixed effects,
+    CRV1 standard errors by province and a wild cluster bootstrap (999 draws,
+    seed 20110101); the three Poisson specifications of chapter 3 and the
+    negative binomial check of the first; chapter 4's staggered adoption (the
+    first new party secretary of 2011-2017, strikes per million residents,
+    not-yet-treated controls); chapter 5's measure indicators, each shifted by
+    one within-province standard deviation in the measure's direction.
+
+    Returns
+    -------
+    Spec
+
+    Examples
+    --------
+    >>> spec = default_spec()
+    >>> [s.name for s in spec.specifications]
+    ['(1) Social', '(2) + system', '(3) + public security']
+    >>> spec.formula(spec.specifications[0].terms)
+    'strikes ~ log_gdppc + unemployment_rate + urbanisation_rate + aged65_share | province + year'
+    >>> spec.vcov, spec.seed, spec.window
+    ({'CRV1': 'province'}, 20110101, (2011, 2017))
+    """
+    ref = resources.files("massincidents.spec").joinpath(DEFAULT_SPEC_FILE)
+    doc, located, _ = _read_source(ref.read_text(encoding="utf-8"))
+    label = f"<default spec {DEFAULT_SPEC_FILE}>"
+    assert isinstance(doc, dict)
+    problems = schema_problems(doc, located, label)
+    if problems:  # pragma: no cover - the shipped file is tested
+        raise SpecError(problems)
+    return _build(doc, located, label)
+
+
+def default_spec_text() -> str:
+    """The YAML text of :func:`default_spec` (a starting point for your own).
+
+    Returns
+    -------
+    str
+        The commented YAML file shipped with the package.
+
+    Examples
+    --------
+    >>> default_spec_text().startswith("# The book's analysis")
+    True
+    """
+    return resources.files("massincidents.spec").joinpath(DEFAULT_SPEC_FILE).read_text("utf-8")
+
+
+def _group_entry(value: Any) -> tuple[list[str], str | None, dict[str, Any]]:
+    if isinstance(value, list):
+        return list(value), None, {}
+    return list(value["columns"]), value.get("missing_reason"), dict(value.get("shift") or {})
+
+
+def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
+    """Check what the schema cannot and normalise the document into a :class:`Spec`."""
+    problems: list[SpecProblem] = []
+
+    def problem(message: str, *path: str | int, key: bool = False) -> None:
+        pos = located.where(tuple(path), key=key) if located is not None else None
+        line, column = pos if pos is not None else (None, None)
+        problems.append(SpecProblem(message, label, line, column, ".".join(map(str, path))))
+
+    data = doc["data"]
+    unit, time, level = data["unit"], data["time"], data.get("level", "province")
+    outcome = doc["outcome"]
+    count, exposure = outcome["count"], outcome.get("exposure")
+    window = outcome.get("window")
+    if window is not None and window[0] > window[1]:
+        problem(f"the window starts after it ends: {window}", "outcome", "window")
+    if unit == time:
+        problem("unit and time must be different columns", "data", "time")
+
+    groups = set(CAUSES + MEASURES)
+    causes: dict[str, list[str]] = {}
+    measures: dict[str, list[str]] = {}
+    reasons: dict[str, str] = {}
+    shifts: dict[str, dict[str, float | dict[str, float]]] = {}
+    for section, names, target in (("causes", CAUSES, causes), ("measures", MEASURES, measures)):
+        for name in names:
+            cols, reason, shift = _group_entry(doc[section][name])
+            target[name] = cols
+            if reason:
+                reasons[name] = reason
+            for col in cols:
+                if col in groups:
+                    problem(
+                        f"column {col!r} has the name of a group; rename it (mapping:)",
+                        section,
+                        name,
+                    )
+            for col in shift:
+                if col not in cols:
+                    problem(
+                        f"shift names {col!r}, which is not a column of {section}.{name} "
+                        f"({', '.join(cols) or 'none'})",
+                        section,
+                        name,
+                        "shift",
+                        col,
+                        key=True,
+                    )
+            if shift:
+                shifts[name] = {
+                    k: {"within_sd": float(v["within_sd"])} if isinstance(v, dict) else float(v)
+                    for k, v in shift.items()
+                }
+
+    keys = {unit, time, count}
+    transforms: dict[str, tuple[str, list[Any]]] = {}
+    order = list(doc.get("transforms") or {})
+    for new, entry in (doc.get("transforms") or {}).items():
+        ((kind, args),) = entry.items()
+        args = [args] if kind in ("log", "first") else list(args)
+        if new in keys or new == exposure:
+            problem(
+                f"transform {new!r} would overwrite a key, outcome or exposure column",
+                "transforms",
+                new,
+                key=True,
+            )
+        if new in groups:
+            problem(f"transform {new!r} has the name of a group", "transforms", new, key=True)
+        for arg in _column_args(kind, args):
+            if arg == new:
+                problem(f"transform {new!r} uses itself", "transforms", new)
+            elif arg in order and order.index(arg) > order.index(new):
+                problem(
+                    f"transform {new!r} uses {arg!r}, which is defined below it; "
+                    "transforms run in the order written",
+                    "transforms",
+                    new,
+                )
+        transforms[new] = (kind, args)
+
+    models = tuple(doc["models"])
+
+    def expand(terms: list[str], path: tuple[str | int, ...]) -> tuple[str, ...]:
+        out: dict[str, None] = {}
+        for i, term in enumerate(terms):
+            if term in groups:
+                cols = causes.get(term, measures.get(term, []))
+                if not cols:
+                    reason = reasons.get(term)
+                    problem(
+                        f"group {term!r} has no columns"
+                        + (f" ({reason})" if reason else "")
+                        + "; list its columns or leave it out of the specification",
+                        *path,
+                        i,
+                    )
+                out.update(dict.fromkeys(cols))
+            else:
+                out[term] = None
+        return tuple(out)
+
+    specs: list[Specification] = []
+    if doc.get("specifications"):
+        names_seen: set[str] = set()
+        for i, entry in enumerate(doc["specifications"]):
+            if entry["name"] in names_seen:
+                problem(
+                    f"two specifications are called {entry['name']!r}", "specifications", i, "name"
+                )
+            names_seen.add(entry["name"])
+            fams = tuple(entry.get("families") or models)
+            for j, fam in enumerate(fams):
+                if fam not in models:
+                    problem(
+                        f"family {fam!r} is not in models ({', '.join(models)})",
+                        "specifications",
+                        i,
+                        "families",
+                        j,
+                    )
+            terms = expand(entry["terms"], ("specifications", i, "terms"))
+            specs.append(Specification(entry["name"], terms, fams))
+    else:
+        terms = tuple(dict.fromkeys(c for name in CAUSES for c in causes[name]))
+        if not terms:
+            problem(
+                "no cause has any column and no specifications are given: nothing to fit",
+                "causes",
+                key=True,
+            )
+        specs.append(Specification("All causes", terms, models))
+    for spec in specs:
+        for bad in {unit, time, count, exposure} & set(spec.terms):
+            problem(
+                f"{bad!r} is a key, outcome or exposure column and cannot be a regressor",
+                "specifications" if doc.get("specifications") else "causes",
+                key=True,
+            )
+
+    fe_raw = list(doc.get("fixed_effects", ["unit", "time"]))
+    fixed_effects = tuple({"unit": unit, "time": time}.get(f, f) for f in fe_raw)
+    if len(set(fixed_effects)) != len(fixed_effects):
+        problem("fixed_effects lists the same column twice", "fixed_effects")
+
+    vcov_raw = doc.get("vcov", {"CRV1": "unit"})
+    vcov: object
+    if isinstance(vcov_raw, str):
+        vcov = vcov_raw
+    else:
+        ((kind, value),) = vcov_raw.items()
+        if kind == "DK":
+            vcov = {"DK": {"lags": int(value), "time": time}}
+        else:
+            parts = [p.strip() for p in str(value).split("+")]
+            resolved = [{"unit": unit, "time": time}.get(p, p) for p in parts]
+            for p in resolved:
+                if why := column_name_problem(p):
+                    problem(f"cluster {p!r} {why}", "vcov", kind)
+            if not 1 <= len(resolved) <= 2:
+                problem("cluster by one column or two joined by '+'", "vcov", kind)
+            vcov = {kind: "+".join(resolved)}
+
+    boot = doc.get("bootstrap")
+    bootstrap = None
+    if boot is not None:
+        bootstrap = {
+            "reps": int(boot["reps"]),
+            "seed": int(boot["seed"]),
+            "weights": boot.get("weights", "rademacher"),
+        }
+    timing_raw = doc.get("timing")
+    timing = None
+    if timing_raw is not None:
+        timing = {
+            "cohort": timing_raw["cohort"],
+            "outcome": timing_raw.get("outcome", count),
+            "control_group": timing_raw.get("control_group", "notyet"),
+            "method": timing_raw.get("method", "dr"),
+        }
+
+    mapping = dict(doc.get("mapping") or {})
+    for p in _mapping_clashes(mapping, label):
+        problem(p.message, "mapping")
+
+    multiverse = doc.get("multiverse")
+    if multiverse is not None:
+        multiverse = copy.deepcopy(multiverse)
+        known = groups | {c for cols in (*causes.values(), *measures.values()) for c in cols}
+        for name in multiverse.get("indicators") or {}:
+            if name not in known:
+                problem(
+                    f"multiverse indicator {name!r} is neither a cause, a measure nor one of "
+                    f"their columns{did_you_mean(name, known)}",
+                    "multiverse",
+                    "indicators",
+                    name,
+                    key=True,
+                )
+        for i, fam in enumerate(multiverse.get("families") or []):
+            if fam not in ("poisson", "negbin"):  # pragma: no cover - the schema checks it
+                problem(f"unknown family {fam!r}", "multiverse", "families", i)
+        for i, w in enumerate(multiverse.get("windows") or []):
+            if w is not None and w[0] > w[1]:
+                problem(f"the window starts after it ends: {w}", "multiverse", "windows", i)
+
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.message))
+        raise SpecError(problems)
+    return Spec(
+        unit=unit,
+        time=time,
+        level=level,
+        count=count,
+        exposure=exposure,
+        window=(int(window[0]), int(window[1])) if window is not None else None,
+        causes=causes,
+        measures=measures,
+        missing_reasons=reasons,
+        shifts=shifts,
+        transforms=transforms,
+        specifications=tuple(specs),
+        models=models,
+        fixed_effects=fixed_effects,
+        vcov=vcov,
+        level_ci=float(doc.get("level", 0.95)),
+        bootstrap=bootstrap,
+        timing=timing,
+        mapping=mapping,
+        multiverse=multiverse,
+        document=copy.deepcopy(doc),
+        source=label,
+        title=doc.get("title"),
+        located=located,
+    )

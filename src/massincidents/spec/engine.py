@@ -1,0 +1,670 @@
+r"""Run a specification: fit every model, write tables, figures, a report and a record.
+
+:func:`rerun` is the engine behind ``massincidents rerun``. For every
+specification and family it fits the count model
+
+.. math::
+
+    \mathrm{E}[y_{it} \mid x_{it}] = N_{it}\,\exp(x_{it}'\beta + \alpha_i + \gamma_t)
+
+by Poisson PML (:func:`massincidents.poisson`) or NB2
+(:func:`massincidents.negbin`), with the exposure :math:`N_{it}`, fixed
+effects and variance of the specification; tests every Poisson coefficient
+with the wild cluster (score) bootstrap (:func:`massincidents.wild_bootstrap`);
+fits, for each indicator of the six measures, the first specification plus
+the indicator and predicts the counterfactual change of expected incidents
+when the indicator shifts (:func:`massincidents.counterfactual`); and, when
+the specification gives an adoption cohort, estimates the staggered-adoption
+effect of Callaway and Sant'Anna (:func:`massincidents.staggered_did`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
+from massincidents.spec.data import Prepared, prepare_data, sha256_of
+
+__all__ = ["RerunResult", "rerun"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FitRecord:
+    """One fitted model (or its failure).
+
+    Attributes
+    ----------
+    spec_name, family
+        Which specification and family.
+    formula
+        The formula fitted.
+    result
+        The :class:`~massincidents.results.Result`, or ``None`` if the fit failed.
+    error
+        Why it failed (``None`` if it did not).
+    warnings
+        Warnings raised while fitting (separation, collinearity, ...).
+    """
+
+    spec_name: str
+    family: str
+    formula: str
+    result: Any = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """Column heading: the specification, with the family when not Poisson."""
+        return self.spec_name if self.family == "poisson" else f"{self.spec_name}, NB2"
+
+
+@dataclass
+class RerunResult:
+    """Everything a rerun produced.
+
+    Attributes
+    ----------
+    spec
+        The specification run.
+    prepared
+        The data as analysed, with the row accounting
+        (:class:`~massincidents.spec.data.Prepared`).
+    fits
+        One :class:`FitRecord` per specification and family, in order.
+    coefficients
+        One row per fitted model and term: ``model``, ``family``, ``term``,
+        ``estimate``, ``std_error``, ``p_value``, ``conf_low``, ``conf_high``,
+        ``irr``, ``boot_p``, ``boot_low``, ``boot_high`` (log scale).
+    rows
+        Rows used and left out (by reason), per model.
+    measures
+        One row per measure and indicator: IRR with its interval and the
+        counterfactual change (empty when no measure has a column).
+    measure_fits
+        Measure indicator -> the :class:`FitRecord` of its model (the first
+        specification plus that indicator).
+    did
+        ``{"simple": AggregateResult, "dynamic": AggregateResult, ...}`` or ``None``.
+    notes
+        Things the reader of the report must know (failures, omissions).
+    files
+        Every file written, relative to the output folder.
+    record
+        The contents of ``run.json``.
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(31, 6, seed=2)
+    >>> spec = {"version": 1, "data": {"unit": "province", "time": "year"},
+    ...         "outcome": {"count": "y", "exposure": "population"},
+    ...         "causes": {"social": ["x1"], "solving": [], "legal": [], "system": ["x2"]},
+    ...         "measures": {m: [] for m in mi.spec.MEASURES}, "models": ["poisson"]}
+    >>> result = rerun(df, spec)
+    >>> [f.label for f in result.fits], result.fit("All causes").nobs
+    (['All causes'], 186)
+    >>> result.record["seed"] is None, result.files
+    (True, [])
+    """
+
+    spec: Spec
+    prepared: Prepared
+    fits: list[FitRecord]
+    coefficients: pd.DataFrame
+    rows: pd.DataFrame
+    measures: pd.DataFrame
+    measure_fits: dict[str, FitRecord]
+    did: dict[str, Any] | None
+    notes: list[str]
+    files: list[str]
+    record: dict[str, Any]
+
+    def fit(self, spec_name: str, family: str = "poisson") -> Any:
+        """The fitted result of one specification and family."""
+        for f in self.fits:
+            if f.spec_name == spec_name and f.family == family:
+                if f.result is None:
+                    raise LookupError(f"{spec_name} ({family}) failed: {f.error}")
+                return f.result
+        raise KeyError(f"no fit {spec_name!r} ({family})")
+
+
+def _version() -> str:
+    from massincidents import __version__
+
+    return __version__
+
+
+def _fit(
+    spec: Spec, frame: pd.DataFrame, name: str, family: str, terms: tuple[str, ...]
+) -> FitRecord:
+    from massincidents.counts import negbin, poisson
+
+    formula = spec.formula(terms)
+    record = FitRecord(name, family, formula)
+    columns = list(
+        dict.fromkeys(
+            [spec.unit, spec.time, spec.count, *terms, *spec.fixed_effects]
+            + ([spec.exposure] if spec.exposure else [])
+            + list(spec.cluster_columns)
+        )
+    )
+    data = frame[columns]
+    model = poisson if family == "poisson" else negbin
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            record.result = model(formula, data, exposure=spec.exposure, vcov=spec.vcov)
+        except Exception as err:  # a failed fit is reported, not hidden, and the run goes on
+            record.error = f"{type(err).__name__}: {err}"
+    record.warnings = [f"{type(w.message).__name__}: {w.message}" for w in caught]
+    return record
+
+
+def _coef_rows(rec: FitRecord, spec: Spec) -> pd.DataFrame:
+    res = rec.result
+    tidy = res.tidy(spec.level_ci)
+    tidy.insert(0, "family", rec.family)
+    tidy.insert(0, "model", rec.label)
+    tidy["irr"] = np.exp(tidy["estimate"])
+    return tidy
+
+
+def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd.DataFrame:
+    from massincidents.inference.bootstrap import wild_bootstrap
+
+    assert spec.bootstrap is not None
+    out = []
+    for term in terms or list(rec.result.params.index):
+        try:
+            b = wild_bootstrap(
+                rec.result,
+                term,
+                cluster=spec.bootstrap_cluster,
+                reps=spec.bootstrap["reps"],
+                weights=spec.bootstrap["weights"],
+                seed=spec.bootstrap["seed"],
+                level=spec.level_ci,
+            )
+            lo, hi = b.conf_int if b.conf_int is not None else (np.nan, np.nan)
+            out.append(
+                {
+                    "model": rec.label,
+                    "term": term,
+                    "boot_p": b.pvalue,
+                    "boot_low": lo,
+                    "boot_high": hi,
+                    "boot_reps": b.reps,
+                    "boot_method": b.method,
+                }
+            )
+        except NotImplementedError:
+            break
+        except Exception as err:  # reported in the table, never hidden
+            out.append(
+                {
+                    "model": rec.label,
+                    "term": term,
+                    "boot_p": np.nan,
+                    "boot_low": np.nan,
+                    "boot_high": np.nan,
+                    "boot_reps": 0,
+                    "boot_method": f"failed: {type(err).__name__}: {err}",
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def _rows_table(prepared: Prepared, fits: list[FitRecord]) -> pd.DataFrame:
+    acc = prepared.accounting
+    n = acc["rows_in_window"]
+    rows = []
+    for rec in fits:
+        if rec.result is None:
+            rows.append(
+                {
+                    "model": rec.label,
+                    "rows_in_window": n,
+                    "used": 0,
+                    "left_out": n,
+                    "reasons": f"fit failed: {rec.error}",
+                }
+            )
+            continue
+        left = rec.result.rows["left_out"]
+        rows.append(
+            {
+                "model": rec.label,
+                "rows_in_window": n,
+                "used": int(rec.result.nobs),
+                "left_out": int(sum(left.values())),
+                "reasons": "; ".join(f"{v} {k}" for k, v in left.items()) or "none",
+            }
+        )
+    return pd.DataFrame(rows, columns=["model", "rows_in_window", "used", "left_out", "reasons"])
+
+
+def within_sd(frame: pd.DataFrame, column: str, fixed_effects: tuple[str, ...]) -> float:
+    r"""Standard deviation of ``column`` net of the fixed effects (within-unit variation).
+
+    The residual :math:`\tilde x` of a least-squares fit of :math:`x` on the
+    fixed-effect dummies and a constant, with
+    :math:`s = \sqrt{\tilde x'\tilde x / (n - r)}`, :math:`r` the rank of the
+    dummies (levels of both effects less the number of connected components).
+
+    Parameters
+    ----------
+    frame
+        The rows to use (the model's estimation sample).
+    column
+        The indicator.
+    fixed_effects
+        Fixed-effect columns (none: the plain standard deviation).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "x": [0.0, 2.0, 1.0, 5.0]})
+    >>> round(within_sd(df, "x", ("u", "t")), 12)  # residuals +-0.5, 4 - 3 = 1 df
+    1.0
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from massincidents.demean import demean
+
+    x = frame[column].to_numpy(dtype=float)
+    n = len(x)
+    if not fixed_effects:
+        return float(np.std(x, ddof=1))
+    codes = [pd.factorize(frame[c])[0] for c in fixed_effects]
+    resid = demean(x, codes)
+    rank = sum(int(c.max()) + 1 for c in codes)
+    if len(codes) >= 2:
+        offsets = np.cumsum([0] + [int(c.max()) + 1 for c in codes])
+        nodes = int(offsets[-1])
+        rows = np.concatenate([codes[0] + offsets[0]] * (len(codes) - 1))
+        cols = np.concatenate([codes[k] + offsets[k] for k in range(1, len(codes))])
+        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(nodes, nodes))
+        rank -= connected_components(graph, directed=False)[0]
+    return float(np.sqrt(resid @ resid / (n - rank)))
+
+
+def _shift_value(spec: Spec, measure: str, column: str, fit: Any, frame: pd.DataFrame) -> float:
+    shift = spec.shifts.get(measure, {}).get(column, 1.0)
+    if isinstance(shift, dict):
+        rows = frame.loc[fit.extra["index"]] if "index" in fit.extra else frame
+        sd = within_sd(rows, column, spec.fixed_effects)
+        return float(shift["within_sd"]) * float(f"{sd:.2g}")
+    return float(shift)
+
+
+_CF_KEYS = (
+    "fitted_total",
+    "counterfactual_total",
+    "change",
+    "change_low",
+    "change_high",
+    "percent_change",
+    "percent_low",
+    "percent_high",
+)
+
+
+def _measures(
+    spec: Spec, frame: pd.DataFrame, notes: list[str], boot: bool
+) -> tuple[pd.DataFrame, dict[str, FitRecord]]:
+    """One Poisson model per measure indicator: the first specification plus the indicator."""
+    from massincidents.counterfactual_prediction import counterfactual
+
+    base = spec.specifications[0]
+    rows: list[dict[str, Any]] = []
+    fits: dict[str, FitRecord] = {}
+    for name in spec.group_names[4:]:
+        for col in spec.measures[name]:
+            terms = tuple(dict.fromkeys([*base.terms, col]))
+            rec = _fit(spec, frame, f"{name}: {col}", "poisson", terms)
+            fits[col] = rec
+            row: dict[str, Any] = {"measure": name, "indicator": col}
+            if rec.result is None:
+                notes.append(f"The model for measure {name} ({col}) failed: {rec.error}")
+                rows.append({**row, "note": f"fit failed: {rec.error}"})
+                continue
+            res = rec.result
+            row["used"] = int(res.nobs)
+            if col not in res.params.index:
+                rows.append({**row, "note": res.dropped.get(col, "dropped from the model")})
+                continue
+            ci = res.conf_int(spec.level_ci)
+            b, lo, hi = res.params[col], ci.loc[col, "lower"], ci.loc[col, "upper"]
+            shift = _shift_value(spec, name, col, res, frame)
+            row.update(
+                {
+                    "shift": shift,
+                    "estimate": b,
+                    "irr": np.exp(b),
+                    "irr_low": np.exp(lo),
+                    "irr_high": np.exp(hi),
+                    "p_value": res.pvalues[col],
+                }
+            )
+            boot_result = None
+            if boot:
+                boot_result = _wild(rec, spec, col)
+                if boot_result is not None:
+                    blo, bhi = (
+                        boot_result.conf_int if boot_result.conf_int is not None else (np.nan,) * 2
+                    )
+                    row.update(
+                        {
+                            "boot_p": boot_result.pvalue,
+                            "boot_irr_low": np.exp(blo),
+                            "boot_irr_high": np.exp(bhi),
+                        }
+                    )
+            try:
+                first = counterfactual(res, {col: shift}, level=spec.level_ci).iloc[0]
+                row.update({key: first[key] for key in _CF_KEYS})
+                if boot_result is not None:
+                    cb = counterfactual(
+                        res, {col: shift}, level=spec.level_ci, bootstrap=boot_result
+                    ).iloc[0]
+                    row.update(
+                        {
+                            "boot_change_low": cb["change_low"],
+                            "boot_change_high": cb["change_high"],
+                            "boot_percent_low": cb["percent_low"],
+                            "boot_percent_high": cb["percent_high"],
+                        }
+                    )
+            except Exception as err:  # reported, not hidden
+                row["note"] = f"counterfactual failed: {type(err).__name__}: {err}"
+            rows.append(row)
+    return pd.DataFrame(rows), fits
+
+
+def _wild(rec: FitRecord, spec: Spec, term: str) -> Any:
+    """The wild bootstrap of one coefficient, or None when the model has none."""
+    from massincidents.inference.bootstrap import wild_bootstrap
+
+    assert spec.bootstrap is not None
+    try:
+        return wild_bootstrap(
+            rec.result,
+            term,
+            cluster=spec.bootstrap_cluster,
+            reps=spec.bootstrap["reps"],
+            weights=spec.bootstrap["weights"],
+            seed=spec.bootstrap["seed"],
+            level=spec.level_ci,
+        )
+    except NotImplementedError:
+        return None
+
+
+def _did(spec: Spec, frame: pd.DataFrame, notes: list[str]) -> dict[str, Any] | None:
+    if spec.timing is None:
+        return None
+    from massincidents.did.callaway_santanna import staggered_did
+
+    t = spec.timing
+    data = frame[list(dict.fromkeys([spec.unit, spec.time, t["outcome"], t["cohort"]]))].copy()
+    data[t["cohort"]] = pd.to_numeric(data[t["cohort"]], errors="coerce").fillna(0)
+    before = len(data)
+    data = data[data[t["outcome"]].notna()]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = staggered_did(
+                data,
+                outcome=t["outcome"],
+                unit=spec.unit,
+                time=spec.time,
+                cohort=t["cohort"],
+                control_group=t["control_group"],
+                method=t["method"],
+                bootstrap=spec.bootstrap is not None,
+                reps=spec.bootstrap["reps"] if spec.bootstrap else 999,
+                seed=spec.seed,
+                alpha=1 - spec.level_ci,
+            )
+            out = {
+                "result": res,
+                "simple": res.aggregate("simple"),
+                "dynamic": res.aggregate("dynamic"),
+                "group": res.aggregate("group"),
+                "left_out_missing_outcome": before - len(data),
+                "warnings": [str(w.message) for w in caught],
+            }
+    except Exception as err:
+        notes.append(f"The staggered-adoption design failed: {type(err).__name__}: {err}")
+        return {"error": f"{type(err).__name__}: {err}"}
+    return out
+
+
+def _spec_checksum(spec_source: object, spec: Spec) -> dict[str, Any]:
+    is_path = isinstance(spec_source, os.PathLike) or (
+        isinstance(spec_source, str) and "\n" not in spec_source and _is_file(spec_source)
+    )
+    if is_path and Path(spec_source).is_file():  # type: ignore[arg-type]
+        return {"path": str(spec_source), "sha256": sha256_of(spec_source)}
+    text = json.dumps(spec.to_dict(), sort_keys=True, ensure_ascii=False)
+    origin = "default" if spec_source is None else spec.source
+    return {"path": origin, "sha256_of_normal_form": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def rerun(
+    data: str | os.PathLike[str] | pd.DataFrame,
+    spec: object = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    mapping: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    progress: Progress | None = None,
+    report: bool = True,
+) -> RerunResult:
+    """Fit every model of a specification on a data file and write the results.
+
+    Parameters
+    ----------
+    data
+        A panel file (anything :func:`massincidents.read_panel` reads) or a DataFrame.
+    spec
+        A specification (path, YAML text, dict or :class:`Spec`); default:
+        :func:`default_spec`, the book's analysis.
+    out_dir
+        Folder to write to (created if needed); ``None`` writes nothing.
+    mapping
+        More column renames ``{old: new}`` (they win over the spec's ``mapping``).
+    sheet
+        Excel sheet of ``data``.
+    progress
+        Called as ``progress(description, completed, total)`` as steps finish.
+    report
+        Also write ``report.html``.
+
+    Returns
+    -------
+    RerunResult
+
+    Raises
+    ------
+    SpecError
+        A bad specification, or columns it names that the data lack.
+    DataError
+        Bad data (with file, row and column).
+
+    Notes
+    -----
+    ``out_dir`` receives ``tables/`` (``coefficients``, ``models`` (etable),
+    ``bootstrap``, ``rows``, ``measures``, ``did_*``; each as ``.csv``,
+    ``.tex`` and ``.md``), ``figures/`` (``coefficients``, ``measures``,
+    ``did_dynamic``; each ``.png`` and ``.svg``), ``report.html`` and
+    ``run.json`` (package version, SHA-256 of the inputs, the specification
+    in normal form, the seed, software versions, rows used).
+
+    Examples
+    --------
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(n_provinces=31, n_years=8, seed=3)
+    >>> spec = '''
+    ... version: 1
+    ... data: {unit: province, time: year}
+    ... outcome: {count: y, exposure: population}
+    ... causes: {social: [x1], solving: [], legal: [], system: [x2]}
+    ... measures: {rule_of_law: [], government_functions: [], system_construction: [],
+    ...            cadre_quality: [], responsibility_system: [], livelihood: []}
+    ... models: [poisson]
+    ... '''
+    >>> res = rerun(df, spec)
+    >>> res.fit("All causes").formula
+    'y ~ x1 + x2 | province + year'
+    >>> res.rows[["used", "left_out"]].iloc[0].tolist()
+    [248, 0]
+    """
+    spec_source = spec
+    the_spec = default_spec() if spec is None else load_spec(spec)
+    the_spec = the_spec.with_mapping(mapping)
+    notes: list[str] = []
+
+    n_fits = sum(len(s.families) for s in the_spec.specifications)
+    n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
+    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if out_dir else 0)
+    done = 0
+
+    def step(description: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(description, done, total)
+
+    if progress is not None:
+        progress("reading the data", 0, total)
+    prepared = prepare_data(data, the_spec, sheet=sheet)
+    step("data read")
+    frame = prepared.frame
+    for column in prepared.accounting.get("replaced_by_transform", []):
+        notes.append(
+            f"The data have a column {column!r}; the transform of the same name replaced it."
+        )
+
+    fits: list[FitRecord] = []
+    coef_parts: list[pd.DataFrame] = []
+    boot_parts: list[pd.DataFrame] = []
+    for s in the_spec.specifications:
+        for family in s.families:
+            if progress is not None:
+                progress(f"fitting {s.name} ({family})", done, total)
+            rec = _fit(the_spec, frame, s.name, family, s.terms)
+            fits.append(rec)
+            if rec.result is None:
+                notes.append(f"{rec.label} failed: {rec.error}")
+            else:
+                coef_parts.append(_coef_rows(rec, the_spec))
+                if the_spec.bootstrap is not None and family == "poisson":
+                    if progress is not None:
+                        progress(f"wild bootstrap, {s.name}", done, total)
+                    boot_parts.append(_bootstrap(rec, the_spec))
+            step(f"fitted {rec.label}")
+    coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else pd.DataFrame()
+    boot_cols = ["model", "term", "boot_p", "boot_low", "boot_high", "boot_reps", "boot_method"]
+    boots = (
+        pd.concat(boot_parts, ignore_index=True) if boot_parts else pd.DataFrame(columns=boot_cols)
+    )
+    if not coefficients.empty:
+        coefficients = coefficients.merge(boots, on=["model", "term"], how="left")
+    if the_spec.bootstrap is not None and any(f.family == "negbin" for f in fits):
+        notes.append(
+            "The negative binomial models have no wild bootstrap: the package's score "
+            "bootstrap covers the Poisson model only."
+        )
+
+    if progress is not None and n_measures:
+        progress("measures and counterfactuals", done, total)
+    measures, measure_fits = _measures(the_spec, frame, notes, the_spec.bootstrap is not None)
+    for _ in range(n_measures):
+        step("measures")
+    did = None
+    if the_spec.timing:
+        if progress is not None:
+            progress("staggered adoption (Callaway-Sant'Anna)", done, total)
+        did = _did(the_spec, frame, notes)
+        step("staggered adoption")
+    rows = _rows_table(prepared, fits)
+
+    record: dict[str, Any] = {
+        "massincidents_version": _version(),
+        "command": "rerun",
+        "inputs": {
+            "data": {"path": prepared.source, "sha256": prepared.sha256},
+            "spec": _spec_checksum(spec_source, the_spec),
+        },
+        "seed": the_spec.seed,
+        "spec": the_spec.to_dict(),
+        "rows": {
+            **{k: v for k, v in prepared.accounting.items() if k != "warnings"},
+            "models": rows.to_dict(orient="records"),
+        },
+        "software": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "notes": list(notes),
+    }
+    result = RerunResult(
+        spec=the_spec,
+        prepared=prepared,
+        fits=fits,
+        coefficients=coefficients,
+        rows=rows,
+        measures=measures,
+        measure_fits=measure_fits,
+        did=did,
+        notes=notes,
+        files=[],
+        record=record,
+    )
+    if out_dir is not None:
+        if progress is not None:
+            progress("writing tables, figures and the report", done, total)
+        from massincidents.report.write import write_outputs
+
+        result.files = write_outputs(result, Path(out_dir), html_report=report)
+        record["files"] = list(result.files)
+        out = Path(out_dir) / "run.json"
+        out.write_text(
+            json.dumps(record, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+            encoding="utf-8",
+        )
+        result.files.append("run.json")
+        step("written")
+    return result
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return str(value)
