@@ -288,3 +288,25 @@ def test_progress_is_reported_on_stderr(panel: pd.DataFrame, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "multiverse: 1/2 specifications fitted" in err
     assert "multiverse: 2/2 specifications fitted" in err
+
+
+def test_standardized_estimates_are_the_unscaled_ones_times_the_sd() -> None:
+    # Per-SD estimates: the same fit with the indicator divided by its SD in the window, so
+    # estimate and interval scale by the SD and the p-value does not move.
+    df = mi.datasets.simulate_panel(31, 10, seed=4)
+    choices = {
+        "indicators": {"social": ["x1"], "system": ["x2"]},
+        "windows": [None, [2003, 2009]],
+        "exposure": ["population"],
+    }
+    kw = {"outcome": "y", "unit": "province", "time": "year", "choices": choices}
+    raw = mi.specification_curve(df, **kw).table
+    std = mi.specification_curve(df, standardize=True, **kw).table
+    assert (raw["scale"] == "per unit").all() and (std["scale"] == "per SD").all()
+    for (_, r), (_, s) in zip(raw.iterrows(), std.iterrows(), strict=True):
+        window = df if r["window"] == "all" else df.query("2003 <= year <= 2009")
+        sd = window[r["indicator"]].std(ddof=1)
+        assert s["indicator_sd"] == pytest.approx(sd, rel=1e-12)
+        assert s["estimate"] == pytest.approx(r["estimate"] * sd, rel=1e-7)
+        assert s["conf_high"] == pytest.approx(r["conf_high"] * sd, rel=1e-7)
+        assert s["p_value"] == pytest.approx(r["p_value"], rel=1e-6)

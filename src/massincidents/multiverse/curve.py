@@ -32,6 +32,8 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "fixed_effects",
     "exposure",
     "window",
+    "scale",
+    "indicator_sd",
     "estimate",
     "std_error",
     "statistic",
@@ -305,7 +307,9 @@ class SpecificationCurve:
         median = float(np.median(est))
         top.axhline(median, color="0.4", linewidth=0.8, linestyle="--")
         pct = f"{100 * self.level:g}%"
-        top.set_ylabel(f"Estimate for {term}\n(log rate ratio, {pct} CI)")
+        per_sd = "scale" in ok.columns and (ok["scale"] == "per SD").all()
+        unit = "log rate ratio per SD" if per_sd else "log rate ratio"
+        top.set_ylabel(f"Estimate for {term}\n({unit}, {pct} CI)")
         handles = [
             Line2D([], [], marker="o", linestyle="", color=_COLOURS[k], label=label)
             for k, label in (

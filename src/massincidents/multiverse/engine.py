@@ -26,7 +26,7 @@ import sys
 import threading
 import time as _time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -134,6 +134,7 @@ def fit_specification(
     time: str,
     vcov: object,
     level: float = 0.95,
+    standardize: bool = False,
 ) -> list[dict[str, Any]]:
     r"""Fit one specification and return one table row per cause or measure.
 
@@ -161,6 +162,15 @@ def fit_specification(
         ``{"CRV1": unit}``.
     level
         Confidence level of ``conf_low`` and ``conf_high``.
+    standardize
+        Divide each indicator by its standard deviation over the rows of the
+        window where it is observed, so that the estimate is the change in the
+        log rate per standard deviation (``scale`` is ``"per SD"``, and
+        ``indicator_sd`` holds the divisor). Alternative indicators of one
+        cause are usually in different units; standardised, their estimates
+        can be compared by size. The fit is otherwise identical: the
+        estimate, interval and standard error are those of the unscaled fit
+        times ``indicator_sd``, and p-values do not change.
 
     Returns
     -------
@@ -184,6 +194,15 @@ def fit_specification(
     keep = _window_mask(frame[time], spec.window)
     data = frame.loc[keep] if not keep.all() else frame
     formula = spec.formula(outcome, unit, time)
+    sds: dict[str, float] = {}
+    if standardize:
+        data = data.copy()
+        for _, column in spec.indicators:
+            values = pd.to_numeric(data[column], errors="coerce")
+            sd = float(values.std(ddof=1)) if values.notna().sum() > 1 else math.nan
+            sds[column] = sd
+            if math.isfinite(sd) and sd > 0:
+                data[column] = values / sd
     base = {
         "spec_number": spec.number,
         "spec_id": spec.id,
@@ -211,6 +230,8 @@ def fit_specification(
             **base,
             "term": term,
             "indicator": column,
+            "scale": "per SD" if standardize else "per unit",
+            "indicator_sd": sds.get(column, math.nan),
             "estimate": math.nan,
             "std_error": math.nan,
             "statistic": math.nan,
@@ -343,6 +364,7 @@ def specification_curve(
     n_jobs: int = 1,
     scheduler: object | None = None,
     progress: bool = False,
+    standardize: bool | None = None,
 ) -> SpecificationCurve:
     r"""Fit every specification of a multiverse and collect the specification curve.
 
@@ -395,6 +417,11 @@ def specification_curve(
         left open; one opened from an address is closed at the end.
     progress
         Report progress on standard error.
+    standardize
+        Estimates per standard deviation of each indicator in the
+        specification's window (see :func:`fit_specification`), so that
+        alternative indicators of a cause are comparable by size. Default
+        ``False``, or the ``standardize`` entry of the spec's multiverse.
 
     Returns
     -------
@@ -449,6 +476,10 @@ def specification_curve(
         choices = spec.multiverse  # type: ignore[attr-defined]
         if choices is None:
             raise TypeError("the specification has no multiverse section")
+        if isinstance(choices, Mapping) and "standardize" in choices:
+            choices = dict(choices)
+            from_spec = bool(choices.pop("standardize"))
+            standardize = from_spec if standardize is None else standardize
         from massincidents.spec import Spec, prepare_data
 
         if isinstance(spec, Spec):
@@ -476,7 +507,14 @@ def specification_curve(
     if vcov is None:
         vcov = {"CRV1": unit}
     specs = enumerate_specifications(choices)
-    kw = {"outcome": outcome, "unit": unit, "time": time, "vcov": vcov, "level": level}
+    kw = {
+        "outcome": outcome,
+        "unit": unit,
+        "time": time,
+        "vcov": vcov,
+        "level": level,
+        "standardize": bool(standardize),
+    }
     tracker = _Progress(len(specs), progress)
     started = _time.perf_counter()
     if scheduler is not None:

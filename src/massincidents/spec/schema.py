@@ -304,6 +304,7 @@ SCHEMA: dict[str, Any] = {
                         "items": {"$ref": "#/$defs/nullable_column"},
                     },
                     "windows": {"type": "array", "minItems": 1, "items": _WINDOW},
+                    "standardize": {"type": "boolean"},
                 },
             },
         },
