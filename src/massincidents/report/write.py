@@ -53,6 +53,16 @@ def indicator_table(result: RerunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Event times and cohorts as integers (they arrive as floats): -4, not -4.000."""
+    for column in ("event_time", "group", "cohort", "time"):
+        if column in df.columns:
+            values = pd.to_numeric(df[column], errors="coerce")
+            if values.notna().all() and (values == values.round()).all():
+                df[column] = values.astype("int64")
+    return df
+
+
 def did_tables(did: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Overall, per-event-time and per-cohort tables of the staggered-adoption design.
 
@@ -93,8 +103,8 @@ def did_tables(did: dict[str, Any]) -> dict[str, pd.DataFrame]:
             }
         )
     out["did_overall"] = pd.DataFrame(overall)
-    out["did_dynamic"] = did["dynamic"].estimates.reset_index(drop=True)
-    out["did_group"] = did["group"].estimates.reset_index(drop=True)
+    out["did_dynamic"] = _whole_numbers(did["dynamic"].estimates.reset_index(drop=True))
+    out["did_group"] = _whole_numbers(did["group"].estimates.reset_index(drop=True))
     return out
 
 
