@@ -324,9 +324,23 @@ def multiverse(
             console.print(f"{spec}: the specification has no multiverse section", style="red")
             raise typer.Exit(2)
         parsed = parsed.with_mapping(mapping)
-        run = run_multiverse_command(
-            data, parsed, out_dir, n_jobs=n_jobs, scheduler=scheduler, progress=True
-        )
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("fitting specifications", total=None)
+
+            def report_progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            run = run_multiverse_command(
+                data, parsed, out_dir, n_jobs=n_jobs, scheduler=scheduler, progress=report_progress
+            )
     except (SpecError, ChoicesError) as err:
         console.print(f"specification error\n{err}", markup=False, style="red")
         raise typer.Exit(2) from None

@@ -310,3 +310,17 @@ def test_standardized_estimates_are_the_unscaled_ones_times_the_sd() -> None:
         assert s["estimate"] == pytest.approx(r["estimate"] * sd, rel=1e-7)
         assert s["conf_high"] == pytest.approx(r["conf_high"] * sd, rel=1e-7)
         assert s["p_value"] == pytest.approx(r["p_value"], rel=1e-6)
+
+
+def test_progress_callback_sees_every_specification() -> None:
+    df = mi.datasets.simulate_panel(31, 6, seed=5)
+    calls: list[tuple[int, int]] = []
+    mi.specification_curve(
+        df,
+        outcome="y",
+        unit="province",
+        time="year",
+        choices={"indicators": {"social": ["x1", "x2"]}, "families": ["poisson", "negbin"]},
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(k, 4) for k in range(1, 5)]

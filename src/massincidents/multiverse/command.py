@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def run_multiverse_command(
     n_jobs: int = 1,
     scheduler: object | None = None,
     *,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
     dpi: int = 150,
 ) -> MultiverseRun:
     """Fit the multiverse of ``spec`` on a data file and write the table, summary and plots.
@@ -128,7 +129,7 @@ def run_multiverse_command(
     scheduler
         A Dask scheduler address or client; overrides ``n_jobs``.
     progress
-        Report progress on standard error.
+        Report progress on standard error, or a callback ``(done, total)``.
     dpi
         Resolution of the PNG files.
 

@@ -287,7 +287,9 @@ def _client(scheduler: object) -> tuple[Any, bool]:
 
 
 class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
+    """Progress of the fits: lines on standard error, or a callback ``(done, total)``."""
+
+    def __init__(self, total: int, enabled: bool | Callable[[int, int], None]) -> None:
         self.total, self.enabled, self.done = total, enabled, 0
         self.started = _time.perf_counter()
         self.step = max(1, total // 20)
@@ -296,6 +298,9 @@ class _Progress:
         if not self.enabled:
             return
         self.done += n
+        if callable(self.enabled):
+            self.enabled(self.done, self.total)
+            return
         if self.done % self.step == 0 or self.done == self.total:
             elapsed = _time.perf_counter() - self.started
             print(
@@ -363,7 +368,7 @@ def specification_curve(
     level: float = 0.95,
     n_jobs: int = 1,
     scheduler: object | None = None,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
     standardize: bool | None = None,
 ) -> SpecificationCurve:
     r"""Fit every specification of a multiverse and collect the specification curve.
@@ -416,7 +421,8 @@ def specification_curve(
         :class:`distributed.Client`: fit on that cluster. A client given is
         left open; one opened from an address is closed at the end.
     progress
-        Report progress on standard error.
+        Report progress on standard error, or call ``progress(done, total)``
+        after each fitted specification (e.g. to drive a progress bar).
     standardize
         Estimates per standard deviation of each indicator in the
         specification's window (see :func:`fit_specification`), so that

@@ -30,7 +30,8 @@ body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; max-width: 62re
 h1 { font-size: 1.6rem; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.2rem; }
 h3 { font-size: 1.05rem; margin-top: 1.4rem; }
-table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem;
+        display: block; max-width: 100%; overflow-x: auto; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e3e3e3; text-align: left;
          vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
