@@ -68,6 +68,19 @@ def _jupyter_book() -> str:
     return str(script)
 
 
+def _progress_bar() -> Progress:
+    """The progress display of every long command: spinner, bar, count and time."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
 def _run(cmd: list[str], cwd: Path, log: Path) -> tuple[int, float]:
     started = time.perf_counter()
     with open(log, "a", encoding="utf-8") as handle:
@@ -110,15 +123,7 @@ def reproduce(
     timings.add_column("seconds", justify="right")
     timings.add_column("status")
     failed = None
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+    with _progress_bar() as progress:
         task = progress.add_task("reproducing", total=len(steps))
         for name, cmd in steps:
             progress.update(task, description=f"running {name}")
@@ -226,15 +231,7 @@ def rerun(
     from massincidents.spec import rerun as run_spec
 
     mapping = _parse_map(map_)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+    with _progress_bar() as progress:
         task = progress.add_task("rerun", total=None)
 
         def report_progress(description: str, completed: int, total: int) -> None:
@@ -324,15 +321,7 @@ def multiverse(
             console.print(f"{spec}: the specification has no multiverse section", style="red")
             raise typer.Exit(2)
         parsed = parsed.with_mapping(mapping)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
+        with _progress_bar() as bar:
             task = bar.add_task("fitting specifications", total=None)
 
             def report_progress(done: int, total: int) -> None:
