@@ -356,3 +356,62 @@ def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+@pytest.mark.parametrize("clustervar", [None, "region"])
+def test_dynamic_vcov_and_pretrend_test(clustervar):
+    # The joint variance of the event-time effects: its diagonal is the reported SE, and the
+    # pre-trend Wald test equals one computed by hand from the aggregation's influence functions.
+    from scipy import stats
+
+    from massincidents.did.aggregate import aggregate_cells
+    from massincidents.did.bootstrap import cluster_sums
+
+    df = _panel(seed=11, n=200)
+    df["region"] = df["id"] % 9
+    res = mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort0",
+        clustervar=clustervar,
+        bootstrap=False,
+    )
+    dyn = res.aggregate("dynamic")
+    np.testing.assert_allclose(np.sqrt(np.diag(dyn.vcov)), dyn.estimates["se"], rtol=1e-12)
+    cells = res.att_gt
+    index, est, infs, _, _ = aggregate_cells(
+        "dynamic",
+        cells["att"].to_numpy(),
+        res.influence,
+        cells["group"].to_numpy(),
+        cells["time"].to_numpy(),
+        res._pg(),
+        res.unit_cohort,
+    )
+    pre = index < 0
+    sums = infs[:, pre] if clustervar is None else cluster_sums(infs[:, pre], res.clusters)
+    V = sums.T @ sums / infs.shape[0] ** 2
+    stat = float(est[pre] @ np.linalg.solve(V, est[pre]))
+    test = mi.pretrend_test(dyn)
+    assert test.df == int(pre.sum())
+    assert test.statistic == pytest.approx(stat, rel=1e-10)
+    assert test.pvalue == pytest.approx(stats.chi2.sf(stat, pre.sum()), rel=1e-10)
+    with pytest.raises(ValueError, match="dynamic"):
+        mi.pretrend_test(res.aggregate("group"))
+
+
+def test_pretrend_test_rejects_a_violated_parallel_trend():
+    # Anticipation one and two years ahead is a pre-trend the test must see.
+    df = _panel(seed=12, n=300)
+    shift = np.where((df["cohort0"] > 0) & (df["year"] >= df["cohort0"] - 2), 1.0, 0.0)
+    df["y_bad"] = df["y_linear"] + shift * (df["year"] - df["cohort0"] + 3)
+    res = mi.staggered_did(
+        df, outcome="y_bad", unit="id", time="year", cohort="cohort0", bootstrap=False
+    )
+    assert mi.pretrend_test(res.aggregate("dynamic")).pvalue < 1e-6
+    clean = mi.staggered_did(
+        df, outcome="y_linear", unit="id", time="year", cohort="cohort0", bootstrap=False
+    )
+    assert mi.pretrend_test(clean.aggregate("dynamic")).pvalue > 0.001

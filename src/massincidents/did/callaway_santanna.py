@@ -40,7 +40,12 @@ import pandas as pd
 from scipy import stats
 
 from massincidents.did.aggregate import aggregate_cells
-from massincidents.did.bootstrap import BootstrapSpec, analytic_se, multiplier_bootstrap
+from massincidents.did.bootstrap import (
+    BootstrapSpec,
+    analytic_se,
+    cluster_sums,
+    multiplier_bootstrap,
+)
 from massincidents.did.group_time import group_time_effects, group_time_effects_rc
 from massincidents.errors import DataError, Problem
 from massincidents.results import TIDY_COLUMNS
@@ -75,7 +80,7 @@ def _tidy_frame(terms, est, se, alpha) -> pd.DataFrame:
 
 @dataclass
 class AggregateResult:
-    """An aggregation of ATT(g,t): the overall effect and per-index effects.
+    r"""An aggregation of ATT(g,t): the overall effect and per-index effects.
 
     Attributes
     ----------
@@ -93,6 +98,13 @@ class AggregateResult:
         Simultaneous critical value (NaN without bootstrap).
     influence
         Influence function of the overall effect (one value per unit).
+    vcov
+        Joint influence-function variance of the per-index effects (rows and
+        columns labelled by the index), clustered as the ``se`` column:
+        :math:`\hat V = S'S/n^2` with :math:`S` the influence functions
+        summed by cluster. Its square-rooted diagonal is ``estimates["se"]``.
+        :func:`massincidents.pretrend_test` uses it for the pre-periods of
+        the ``"dynamic"`` aggregation.
     """
 
     kind: str
@@ -103,6 +115,7 @@ class AggregateResult:
     alpha: float
     influence: np.ndarray = field(repr=False)
     overall_se_boot: float = np.nan
+    vcov: pd.DataFrame | None = field(default=None, repr=False)
 
     def tidy(self) -> pd.DataFrame:
         """Overall effect first, then per-index rows; columns as every ``tidy``."""
@@ -210,8 +223,21 @@ class GroupTimeResult:
                 "band_high": est + crit * se_boot,
             }
         )
+        vcov = None
+        if len(index):
+            sums = infs if self.clusters is None else cluster_sums(infs, self.clusters)
+            labels = pd.Index(index, name=key)
+            vcov = pd.DataFrame(sums.T @ sums / infs.shape[0] ** 2, index=labels, columns=labels)
         return AggregateResult(
-            kind, overall, float(se_all), frame, crit, self.alpha, inf_overall, float(se_boot_all)
+            kind,
+            overall,
+            float(se_all),
+            frame,
+            crit,
+            self.alpha,
+            inf_overall,
+            float(se_boot_all),
+            vcov,
         )
 
     def tidy(self) -> pd.DataFrame:

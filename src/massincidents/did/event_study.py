@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from massincidents.design import _drop_singletons, as_frame
+from massincidents.did.callaway_santanna import AggregateResult
 from massincidents.errors import DataError, Problem
 from massincidents.hausman_test import TestResult
 from massincidents.linear_models import linear
@@ -415,7 +416,9 @@ def event_study(
     )
 
 
-def pretrend_test(result: Result, *, terms: list[str] | None = None) -> TestResult:
+def pretrend_test(
+    result: Result | AggregateResult, *, terms: list[str] | None = None
+) -> TestResult:
     r"""Joint Wald test that every pre-period event-study coefficient is zero.
 
     .. math::
@@ -429,13 +432,22 @@ def pretrend_test(result: Result, *, terms: list[str] | None = None) -> TestResu
     :func:`massincidents.sun_abraham` these are the interaction-weighted
     aggregates, with their joint variance.
 
+    For the ``"dynamic"`` aggregation of :func:`massincidents.staggered_did`
+    the test is over the Callaway-Sant'Anna pre-period effects
+    :math:`\hat\theta(e)`, :math:`e < 0`, with their joint
+    influence-function variance (``AggregateResult.vcov``); event times
+    without a standard error (the base period of a universal base) are left
+    out.
+
     Parameters
     ----------
     result
         From :func:`event_study` or :func:`massincidents.sun_abraham` (any
-        Result with terms ``rel_time::e``).
+        Result with terms ``rel_time::e``), or the ``"dynamic"``
+        aggregation of :func:`massincidents.staggered_did`.
     terms
-        Test these terms instead of every ``rel_time::e`` with :math:`e < 0`.
+        Test these terms instead of every ``rel_time::e`` with :math:`e < 0`
+        (event-study results only).
 
     Returns
     -------
@@ -452,6 +464,8 @@ def pretrend_test(result: Result, *, terms: list[str] | None = None) -> TestResu
     >>> test.df, test.pvalue > 0.01
     (2, True)
     """
+    if isinstance(result, AggregateResult):
+        return _pretrend_aggregate(result, terms)
     if terms is None:
         terms = [
             t
@@ -462,20 +476,43 @@ def pretrend_test(result: Result, *, terms: list[str] | None = None) -> TestResu
         raise ValueError("the result has no pre-period (rel_time::e with e < 0) coefficient")
     b = result.params.loc[terms].to_numpy()
     V = result.vcov.loc[terms, terms].to_numpy()
+    return _wald(b, V, f"Pre-trend Wald test ({result.model}, {result.vcov_label})")
+
+
+def _wald(b: np.ndarray, V: np.ndarray, method: str) -> TestResult:
+    r""":math:`b'V^{-1}b` against :math:`\chi^2_p`, refusing a singular :math:`V`."""
     # A singular pre-period variance (e.g. a control cohort of one unit) has no
     # Wald statistic of full rank; solving it anyway returns numerical noise.
     rank = int(np.linalg.matrix_rank(V))
-    if rank < len(terms):
+    if rank < len(b):
         raise ValueError(
-            f"the variance of the {len(terms)} pre-period coefficients has rank {rank}: "
+            f"the variance of the {len(b)} pre-period coefficients has rank {rank}: "
             "the joint test is not identified (too few clusters or a control cohort of "
             "one unit); test fewer leads with terms=[...]"
         )
     stat = float(b @ np.linalg.solve(V, b))
-    df = len(terms)
     return TestResult(
-        statistic=stat,
-        df=df,
-        pvalue=float(stats.chi2.sf(stat, df)),
-        method=f"Pre-trend Wald test ({result.model}, {result.vcov_label})",
+        statistic=stat, df=len(b), pvalue=float(stats.chi2.sf(stat, len(b))), method=method
+    )
+
+
+def _pretrend_aggregate(result: AggregateResult, terms: list[str] | None) -> TestResult:
+    """The pre-trend test on a Callaway-Sant'Anna dynamic aggregation."""
+    if terms is not None:
+        raise ValueError("terms= applies to event-study results; the aggregation tests e < 0")
+    if result.kind != "dynamic" or result.vcov is None:
+        raise ValueError(
+            f"a pre-trend test needs the 'dynamic' aggregation, got {result.kind!r}: "
+            "use result.aggregate('dynamic')"
+        )
+    est = result.estimates
+    pre = est[(est["event_time"] < 0) & est["se"].notna()]
+    if pre.empty:
+        raise ValueError("the aggregation has no pre-period event time with a standard error")
+    e = pre["event_time"].to_numpy()
+    V = result.vcov.loc[e, e].to_numpy()
+    return _wald(
+        pre["att"].to_numpy(),
+        V,
+        "Pre-trend Wald test (Callaway-Sant'Anna dynamic aggregation, influence function)",
     )
