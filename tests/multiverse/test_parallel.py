@@ -113,3 +113,19 @@ def test_bad_scheduler(data: pd.DataFrame) -> None:
     pytest.importorskip("distributed")
     with pytest.raises(TypeError, match="scheduler must be a Dask scheduler address"):
         _fit(data, scheduler=8786)
+
+
+def test_repeated_runs_on_one_client(data: pd.DataFrame, serial: pd.DataFrame) -> None:
+    # Runs one after another on the same client and the same data: with content-hashed
+    # scatter keys, releasing one run's data could delete what the next run needed
+    # ("lost dependencies"); found by benchmarks/bench_multiverse.py.
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for _ in range(4):
+            curve = _fit(data, scheduler=client)
+            pd.testing.assert_frame_equal(curve.table, serial, check_exact=True)

@@ -345,7 +345,10 @@ def _run_dask(
 
     client, opened = _client(scheduler)
     try:
-        [data] = client.scatter([frame], broadcast=True)
+        # hash=False gives the data a fresh key in every run. With content-hashed keys a
+        # later run on the same data got the same key, and releasing the earlier run's
+        # future deleted what the later run needed ("lost dependencies").
+        [data] = client.scatter([frame], broadcast=True, hash=False)
         futures = client.map(fit_specification, [data] * len(specs), specs, pure=False, **kw)
         for future in as_completed(futures):
             rows = future.result()
