@@ -417,3 +417,19 @@ def test_a_yearbook_table_in_gbk_is_read_as_read_panel_reads_it(tmp_path: Path) 
     )
     assert result.rows.iloc[0][["used", "left_out"]].tolist() == [6, 3]
     assert result.rows.iloc[0]["reasons"] == "3 missing value in lagged"
+
+
+def test_files_of_an_earlier_run_are_called_stale(tmp_path: Path) -> None:
+    # A first run with the staggered design writes did_* tables; a second run without it
+    # into the same folder leaves them in place, but says they are not this run's.
+    df = mi.datasets.simulate_panel(31, 8, seed=6)
+    with_timing = SIM_SPEC + "timing: {cohort: cohort, outcome: y_linear}\n"
+    first = rerun(df, with_timing, tmp_path, report=False)
+    did_files = sorted(f for f in first.files if Path(f).name.startswith("did_"))
+    assert did_files
+    second = rerun(df, SIM_SPEC, tmp_path, report=False)
+    record = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert record["stale_files"] == did_files
+    assert any("earlier run" in note and did_files[0] in note for note in second.notes)
+    third = rerun(df, SIM_SPEC, tmp_path / "fresh", report=False)
+    assert not any("earlier run" in note for note in third.notes)

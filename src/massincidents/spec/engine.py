@@ -650,6 +650,20 @@ def rerun(
 
         result.files = write_outputs(result, Path(out_dir), html_report=report)
         record["files"] = list(result.files)
+        # Files of an earlier run into the same folder are left in place (they may be
+        # the user's), but said to be stale, so that nobody reads them as this run's.
+        stale = sorted(
+            path.relative_to(out_dir).as_posix()
+            for folder in ("tables", "figures")
+            for path in (Path(out_dir) / folder).glob("*")
+            if path.is_file() and path.relative_to(out_dir).as_posix() not in result.files
+        )
+        if stale:
+            record["stale_files"] = stale
+            notes.append(
+                f"{len(stale)} file(s) in {out_dir} are from an earlier run and were not "
+                f"rewritten by this one: {', '.join(stale)}"
+            )
         out = Path(out_dir) / "run.json"
         out.write_text(
             json.dumps(record, indent=2, ensure_ascii=False, default=_json_default) + "\n",
