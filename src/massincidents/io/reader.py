@@ -48,7 +48,7 @@ __all__ = ["LAYOUTS", "read_panel"]
 LAYOUTS: tuple[str, ...] = ("auto", "long", "wide", "wide_transposed")
 
 
-def _read_table(
+def read_table(
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
     sheet: str | int | None,
@@ -209,7 +209,7 @@ def read_panel(
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
     counts = list(counts or [])
-    table, origin = _read_table(source, sheet=sheet, encoding=encoding)
+    table, origin = read_table(source, sheet=sheet, encoding=encoding)
     label, file = origin["source"], origin["file"]
 
     meta = title_metadata(table.title)

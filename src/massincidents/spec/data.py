@@ -24,15 +24,8 @@ import pandas as pd
 from massincidents.cells import is_missing, number_or_none, parse_numbers
 from massincidents.errors import DataError, Problem
 from massincidents.io import read_panel
-from massincidents.io.files import (
-    SUPPORTED_EXTENSIONS,
-    read_csv_grid,
-    read_parquet,
-    read_xls_grid,
-    read_xlsx_grid,
-    resolve,
-)
-from massincidents.io.table import Table, column_name, table_from_frame, table_from_grid
+from massincidents.io.reader import read_table
+from massincidents.io.table import column_name
 from massincidents.spec.core import Spec
 from massincidents.spec.errors import SpecError, did_you_mean
 from massincidents.spec.transforms import apply_transforms
@@ -140,28 +133,10 @@ def _header_names(
     if isinstance(source, pd.DataFrame):
         return {str(c) for c in source.columns} | {str(n) for n in source.index.names if n}
     try:
-        table, _ = _generic_table(source, sheet)
+        table, _ = read_table(source, sheet=sheet, encoding=None)
     except DataError:
         return set()
     return set(table.header)
-
-
-def _generic_table(
-    source: str | os.PathLike[str] | pd.DataFrame, sheet: str | int | None
-) -> tuple[Table, str | None]:
-    """The Table of any supported source and the encoding used (None if not a CSV)."""
-    if isinstance(source, pd.DataFrame):
-        return table_from_frame(source), None
-    path, label = resolve(source)
-    kind = SUPPORTED_EXTENSIONS[path.suffix.lower()]
-    if kind == "parquet":
-        return table_from_frame(read_parquet(path, label)), None
-    if kind == "csv":
-        rows, lines, used = read_csv_grid(path, label, None)
-        return table_from_grid(rows, lines, label), used
-    reader = read_xlsx_grid if kind == "xlsx" else read_xls_grid
-    rows, lines, _, _ = reader(path, label, sheet)
-    return table_from_grid(rows, lines, label), None
 
 
 def _read_generic(
@@ -170,7 +145,8 @@ def _read_generic(
     """A long table of any units: keys parsed, numbers parsed, nothing normalised."""
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     file = None if isinstance(source, pd.DataFrame) else label
-    table, encoding = _generic_table(source, sheet)
+    table, origin = read_table(source, sheet=sheet, encoding=None)
+    encoding = origin["encoding"]
     header = [column_name(table.header, j) for j in range(len(table.header))]
     problems: list[Problem] = []
     unit_name, time_name = _original(spec, spec.unit), _original(spec, spec.time)

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from massincidents.counterfactual_prediction import COLUMNS as COUNTERFACTUAL_COLUMNS
+from massincidents.counterfactual_prediction import counterfactual
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
 
@@ -317,24 +319,14 @@ def _shift_value(spec: Spec, measure: str, column: str, fit: Any, frame: pd.Data
     return float(shift)
 
 
-_CF_KEYS = (
-    "fitted_total",
-    "counterfactual_total",
-    "change",
-    "change_low",
-    "change_high",
-    "percent_change",
-    "percent_low",
-    "percent_high",
-)
+# The counterfactual's own columns, after its term and shift.
+_CF_KEYS = tuple(COUNTERFACTUAL_COLUMNS[2:])
 
 
 def _measures(
     spec: Spec, frame: pd.DataFrame, notes: list[str], boot: bool
 ) -> tuple[pd.DataFrame, dict[str, FitRecord]]:
     """One Poisson model per measure indicator: the first specification plus the indicator."""
-    from massincidents.counterfactual_prediction import counterfactual
-
     base = spec.specifications[0]
     rows: list[dict[str, Any]] = []
     fits: dict[str, FitRecord] = {}
