@@ -55,6 +55,23 @@ CASES = [
 ]
 
 
+def _ours(df, cg, meth, covs, bp, **kw):
+    """Our estimator with the options of one csdid case (analytic SEs only)."""
+    return mi.staggered_did(
+        df,
+        outcome="y_linear",
+        unit="id",
+        time="year",
+        cohort="cohort",
+        control_group=cg,
+        method=meth,
+        covariates=covs,
+        base_period=bp,
+        bootstrap=False,
+        **kw,
+    )
+
+
 def _compare(ours, fit, tol):
     """Largest absolute differences of ATT(g,t), SEs and all aggregations vs csdid."""
     res = fit.results
@@ -94,19 +111,7 @@ def _compare(ours, fit, tol):
 @pytest.mark.parametrize(("cg", "meth", "covs", "bp"), CASES)
 def test_matches_csdid(cg, meth, covs, bp):
     df = _panel()
-    ours = mi.staggered_did(
-        df,
-        outcome="y_linear",
-        unit="id",
-        time="year",
-        cohort="cohort",
-        control_group=cg,
-        method=meth,
-        covariates=covs,
-        base_period=bp,
-        bootstrap=False,
-    )
-    _compare(ours, _csdid(df, cg, meth, covs, bp), 1e-8)
+    _compare(_ours(df, cg, meth, covs, bp), _csdid(df, cg, meth, covs, bp), 1e-8)
 
 
 def _holes(seed: int, share: float = 0.1) -> pd.DataFrame:
@@ -132,19 +137,7 @@ UNBALANCED_CASES = [
 def test_unbalanced_panel_matches_csdid(cg, meth, covs, bp):
     df = _holes(seed=4)
     assert df.groupby("id").size().lt(10).mean() > 0.4  # many units have holes
-    ours = mi.staggered_did(
-        df,
-        outcome="y_linear",
-        unit="id",
-        time="year",
-        cohort="cohort",
-        control_group=cg,
-        method=meth,
-        covariates=covs,
-        base_period=bp,
-        bootstrap=False,
-        allow_unbalanced_panel=True,
-    )
+    ours = _ours(df, cg, meth, covs, bp, allow_unbalanced_panel=True)
     assert ours.n_units == df["id"].nunique()
     assert ours.nobs == len(df)
     assert not ours.left_out
