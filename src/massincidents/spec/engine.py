@@ -187,35 +187,11 @@ def _coef_rows(rec: FitRecord, spec: Spec) -> pd.DataFrame:
 
 
 def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd.DataFrame:
-    from massincidents.inference.bootstrap import wild_bootstrap
-
-    assert spec.bootstrap is not None
+    """The wild bootstrap of each coefficient (of ``terms``) as table rows."""
     out = []
     for term in terms or list(rec.result.params.index):
         try:
-            b = wild_bootstrap(
-                rec.result,
-                term,
-                cluster=spec.bootstrap_cluster,
-                reps=spec.bootstrap["reps"],
-                weights=spec.bootstrap["weights"],
-                seed=spec.bootstrap["seed"],
-                level=spec.level_ci,
-            )
-            lo, hi = b.conf_int if b.conf_int is not None else (np.nan, np.nan)
-            out.append(
-                {
-                    "model": rec.label,
-                    "term": term,
-                    "boot_p": b.pvalue,
-                    "boot_low": lo,
-                    "boot_high": hi,
-                    "boot_reps": b.reps,
-                    "boot_method": b.method,
-                }
-            )
-        except NotImplementedError:
-            break
+            b = _wild(rec, spec, term)
         except Exception as err:  # reported in the table, never hidden
             out.append(
                 {
@@ -228,6 +204,21 @@ def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd
                     "boot_method": f"failed: {type(err).__name__}: {err}",
                 }
             )
+            continue
+        if b is None:  # the model has no wild bootstrap
+            break
+        lo, hi = b.conf_int if b.conf_int is not None else (np.nan, np.nan)
+        out.append(
+            {
+                "model": rec.label,
+                "term": term,
+                "boot_p": b.pvalue,
+                "boot_low": lo,
+                "boot_high": hi,
+                "boot_reps": b.reps,
+                "boot_method": b.method,
+            }
+        )
     return pd.DataFrame(out)
 
 
