@@ -25,7 +25,14 @@ from typing import Any
 
 FAMILIES: tuple[str, ...] = ("poisson", "negbin")
 ROLES: tuple[str, ...] = ("unit", "time")
-KEYS: tuple[str, ...] = ("indicators", "families", "fixed_effects", "exposure", "windows")
+KEYS: tuple[str, ...] = (
+    "indicators",
+    "families",
+    "fixed_effects",
+    "exposure",
+    "windows",
+    "standardize",
+)
 
 Window = tuple[Any, Any]
 
@@ -240,6 +247,11 @@ class Choices:
     windows
         Sample windows on the time column, each ``[start, end]`` (inclusive;
         either end ``None`` for open) or ``None`` for all rows.
+    standardize
+        Not a choice that varies but how every estimate is expressed: per
+        standard deviation of its indicator in the specification's window
+        (see :func:`~massincidents.multiverse.fit_specification`), so that
+        alternative indicators of a cause compare by size.
 
     Examples
     --------
@@ -258,9 +270,12 @@ class Choices:
     fixed_effects: Sequence[Sequence[str]] = (("unit", "time"),)
     exposure: Sequence[str | None] = (None,)
     windows: Sequence[Sequence[Any] | None] = field(default=(None,))
+    standardize: bool = False
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        if not isinstance(self.standardize, bool):
+            problems.append(f"standardize must be true or false, got {self.standardize!r}")
         values = {
             "indicators": _check_indicators(self.indicators, problems),
             "families": _check_families(self.families, problems),
@@ -281,7 +296,8 @@ class Choices:
         ----------
         d
             Keys ``indicators`` (required), ``families``, ``fixed_effects``,
-            ``exposure``, ``windows`` (optional; defaults as the class).
+            ``exposure``, ``windows``, ``standardize`` (optional; defaults as
+            the class).
             Unknown keys are an error, so that a misspelt key is not ignored.
 
         Returns

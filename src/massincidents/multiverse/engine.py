@@ -26,7 +26,7 @@ import sys
 import threading
 import time as _time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -429,8 +429,9 @@ def specification_curve(
     standardize
         Estimates per standard deviation of each indicator in the
         specification's window (see :func:`fit_specification`), so that
-        alternative indicators of a cause are comparable by size. Default
-        ``False``, or the ``standardize`` entry of the spec's multiverse.
+        alternative indicators of a cause are comparable by size. Default:
+        ``choices.standardize`` (the ``standardize`` entry of the
+        multiverse section, ``False`` if absent).
 
     Returns
     -------
@@ -485,10 +486,6 @@ def specification_curve(
         choices = spec.multiverse  # type: ignore[attr-defined]
         if choices is None:
             raise TypeError("the specification has no multiverse section")
-        if isinstance(choices, Mapping) and "standardize" in choices:
-            choices = dict(choices)
-            from_spec = bool(choices.pop("standardize"))
-            standardize = from_spec if standardize is None else standardize
         from massincidents.spec import Spec, prepare_data
 
         if isinstance(spec, Spec):
@@ -505,6 +502,8 @@ def specification_curve(
         raise TypeError("specification_curve needs choices (or a spec with a multiverse section)")
     if not isinstance(choices, Choices):
         choices = Choices.from_dict(choices)
+    if standardize is None:
+        standardize = choices.standardize
     assert outcome is not None and unit is not None and time is not None
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level}")
@@ -522,7 +521,7 @@ def specification_curve(
         "time": time,
         "vcov": vcov,
         "level": level,
-        "standardize": bool(standardize),
+        "standardize": standardize,
     }
     tracker = _Progress(len(specs), progress)
     started = _time.perf_counter()
