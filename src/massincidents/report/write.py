@@ -55,7 +55,7 @@ def indicator_table(result: RerunResult) -> pd.DataFrame:
 
 def _whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """Event times and cohorts as integers (they arrive as floats): -4, not -4.000."""
-    for column in ("event_time", "group", "cohort", "time"):
+    for column in ("event_time", "group"):
         if column in df.columns:
             values = pd.to_numeric(df[column], errors="coerce")
             if values.notna().all() and (values == values.round()).all():
