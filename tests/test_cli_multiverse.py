@@ -68,6 +68,7 @@ def test_multiverse_writes_the_curve_and_agrees_with_the_api(tmp_path: Path) -> 
         "curve_social.svg",
         "curve_system.png",
         "curve_system.svg",
+        "run.json",
         "specifications.csv",
         "summary.csv",
         "summary.md",

@@ -3,6 +3,14 @@
 ``massincidents reproduce`` rebuilds everything from a clone: the processed
 tables in ``data/`` (from the raw files, when present), the analysis steps in
 ``analysis/``, and the book into ``book/_build/html``.
+
+Exit codes (:data:`EXIT_CODES`): 0 done; 1 bad data; 2 a bad specification
+or command-line option; 3 nothing could be estimated (nothing written); 4 the
+output folder cannot be used or the outputs could not be written (the folder
+is left as it was); 130 interrupted. Every text that comes from the user --
+file, column and model names, cells, messages quoting them -- is wrapped by
+:func:`user_text` before Rich prints it, so that it is shown as written and
+never read as markup.
 """
 
 from __future__ import annotations
@@ -15,8 +23,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     help=(
@@ -33,8 +43,54 @@ datasets_app = typer.Typer(
 )
 app.add_typer(datasets_app, name="datasets")
 
-console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+console = Console(stderr=True, soft_wrap=True, emoji=False)
+out = Console(soft_wrap=True, emoji=False)
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_NOTHING_ESTIMATED = 3
+EXIT_OUTPUT = 4
+EXIT_INTERRUPTED = 130
+
+#: What each exit code of ``rerun``, ``multiverse`` and ``datasets export`` means.
+EXIT_CODES = {
+    0: "done",
+    EXIT_DATA: "the data cannot be used (every problem is listed with file, row and column)",
+    EXIT_USAGE: "a bad specification or command-line option",
+    EXIT_NOTHING_ESTIMATED: "no model could be estimated; nothing was written",
+    EXIT_OUTPUT: (
+        "the output folder or file cannot be used, or writing failed; it was left as it was"
+    ),
+    EXIT_INTERRUPTED: "interrupted; the output folder was left as it was",
+}
+
+
+def user_text(value: object, style: str = "") -> Text:
+    """Text from the user (names, cells, paths, messages quoting them), printed as written.
+
+    Rich reads ``[...]`` in strings as markup: a column called ``[/red]``
+    would crash the printing, ``[bold]Gotham[/bold]`` would lose its
+    brackets and ``[link=...]`` would become a hyperlink. Every user-supplied
+    string is wrapped here, once, in a :class:`rich.text.Text`, which Rich
+    never parses for markup or emoji codes.
+
+    Examples
+    --------
+    >>> user_text("[bold magenta]Gotham[/bold magenta]").plain
+    '[bold magenta]Gotham[/bold magenta]'
+    """
+    return Text(str(value), style=style)
+
+
+def message(*parts: str | Text | tuple[str, str]) -> Text:
+    """One line of output from our own words (``str``, ``(words, style)``) and user text."""
+    return Text.assemble(*parts)
+
+
+def _fail(text: Text, code: int) -> typer.Exit:
+    """Print an error and return the exit to raise."""
+    console.print(text)
+    return typer.Exit(code)
 
 
 def _find_root(start: Path) -> Path:
@@ -128,17 +184,19 @@ def reproduce(
         for name, cmd in steps:
             progress.update(task, description=f"running {name}")
             code, seconds = _run(cmd, root, log)
-            timings.add_row(name, f"{seconds:.1f}", "ok" if code == 0 else f"failed ({code})")
+            timings.add_row(
+                user_text(name), f"{seconds:.1f}", "ok" if code == 0 else f"failed ({code})"
+            )
             progress.advance(task)
             if code != 0:
                 failed = name
                 break
     console.print(timings)
     if failed:
-        console.print(f"[red]step {failed} failed[/red]; see {log}")
+        console.print(message((f"step {failed} failed", "red"), f"; see {log}"))
         raise typer.Exit(1)
     if book:
-        console.print(f"book built: {root / 'book' / '_build' / 'html' / 'index.html'}")
+        console.print(user_text(f"book built: {root / 'book' / '_build' / 'html' / 'index.html'}"))
 
 
 @app.command()
@@ -172,15 +230,17 @@ def validate(
             if counts:
                 validate_frame(df, counts=list(counts), source=str(file))
         except DataError as err:
-            console.print(f"[red]{err}[/red]")
-            raise typer.Exit(1) from None
+            raise _fail(user_text(err, "red"), EXIT_DATA) from None
     for w in caught:
-        console.print(f"[yellow]warning:[/yellow] {w.message}")
+        console.print(message(("warning:", "yellow"), " ", str(w.message)))
     provinces = df.index.get_level_values(0).nunique()
     years = df.index.get_level_values(1)
     out.print(
-        f"[green]OK[/green] {file}: {len(df)} province-years, {provinces} provinces, "
-        f"{years.min()}-{years.max()}, columns: {', '.join(map(str, df.columns))}"
+        message(
+            ("OK", "green"),
+            f" {file}: {len(df)} province-years, {provinces} provinces, "
+            f"{years.min()}-{years.max()}, columns: {', '.join(map(str, df.columns))}",
+        )
     )
 
 
@@ -204,7 +264,14 @@ def rerun(
             help="Panel file: CSV (UTF-8 or GBK), Excel or Parquet, any layout read_panel reads.",
         ),
     ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables, figures and report.")],
+    out_dir: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Folder for tables, figures and report: new, empty, or an earlier rerun's "
+            "(replaced as a whole).",
+        ),
+    ],
     spec: Annotated[
         Path | None,
         typer.Option("--spec", help="Analysis specification (YAML); default: the book's analysis."),
@@ -224,37 +291,53 @@ def rerun(
 
     Writes tables (CSV, LaTeX, Markdown), figures (PNG, SVG), a self-contained
     report.html mirroring chapters 3-5 of the book, and run.json (package
-    version, SHA-256 of the inputs, the specification and the seed).
+    version, SHA-256 of the inputs, the specification and the seed), all at
+    once: --out holds the previous complete run or the new one, never a mix.
+
+    Exit codes: 0 done; 1 bad data; 2 bad specification or option; 3 no
+    model could be estimated (nothing written); 4 --out cannot be used or
+    writing failed (--out left as it was); 130 interrupted.
     """
     from massincidents.errors import DataError
-    from massincidents.spec import SpecError
+    from massincidents.spec import NothingEstimatedError, OutputFolderError, SpecError
     from massincidents.spec import rerun as run_spec
 
     mapping = _parse_map(map_)
-    with _progress_bar() as progress:
-        task = progress.add_task("rerun", total=None)
+    try:
+        with _progress_bar() as progress:
+            task = progress.add_task("rerun", total=None)
 
-        def report_progress(description: str, completed: int, total: int) -> None:
-            progress.update(task, description=description, completed=completed, total=total)
+            def report_progress(description: str, completed: int, total: int) -> None:
+                progress.update(
+                    task, description=escape(description), completed=completed, total=total
+                )
 
-        try:
-            result = run_spec(
-                data,
-                spec,
-                out_dir,
-                mapping=mapping,
-                sheet=sheet,
-                progress=report_progress,
-                report=report,
-            )
-        except SpecError as err:
-            progress.stop()
-            console.print(f"[red]specification error[/red]\n{err}", markup=False)
-            raise typer.Exit(2) from None
-        except DataError as err:
-            progress.stop()
-            console.print(f"data error\n{err}", markup=False, style="red")
-            raise typer.Exit(1) from None
+            try:
+                result = run_spec(
+                    data,
+                    spec,
+                    out_dir,
+                    mapping=mapping,
+                    sheet=sheet,
+                    progress=report_progress,
+                    report=report,
+                )
+            finally:
+                progress.stop()
+    except SpecError as err:
+        raise _fail(message(("specification error", "red"), "\n", str(err)), EXIT_USAGE) from None
+    except DataError as err:
+        raise _fail(message(("data error", "red"), "\n", str(err)), EXIT_DATA) from None
+    except NothingEstimatedError as err:
+        raise _fail(
+            message(("nothing estimated", "red"), "\n", str(err)), EXIT_NOTHING_ESTIMATED
+        ) from None
+    except OutputFolderError as err:
+        raise _fail(message(("output folder", "red"), "\n", f"--out {err}"), EXIT_OUTPUT) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
 
     acc = result.prepared.accounting
     summary = Table(title="rows used and left out")
@@ -262,7 +345,7 @@ def rerun(
     summary.add_column("rows", justify="right")
     summary.add_row("in the source", str(acc.get("rows_in_source")))
     for reason, count in (acc.get("removed_by_reader") or {}).items():
-        summary.add_row(f"removed by the reader: {reason}", str(count))
+        summary.add_row(user_text(f"removed by the reader: {reason}"), str(count))
     summary.add_row("outside the window", str(acc.get("outside_window")))
     summary.add_row("analysed", str(acc.get("rows_in_window")))
     console.print(summary)
@@ -270,11 +353,13 @@ def rerun(
     for column in ("model", "used", "left out", "reasons"):
         models.add_column(column, justify="right" if column in ("used", "left out") else "left")
     for row in result.rows.itertuples(index=False):
-        models.add_row(str(row.model), str(row.used), str(row.left_out), str(row.reasons))
+        models.add_row(
+            user_text(row.model), str(row.used), str(row.left_out), user_text(row.reasons)
+        )
     console.print(models)
     for note in result.notes:
-        console.print(f"note: {note}", markup=False, style="yellow")
-    out.print(f"wrote {len(result.files)} files to {out_dir}", markup=False)
+        console.print(user_text(f"note: {note}", "yellow"))
+    out.print(user_text(f"wrote {len(result.files)} files to {out_dir}"))
 
 
 @app.command()
@@ -288,10 +373,19 @@ def multiverse(
         typer.Option("--spec", help="Analysis specification (YAML) with a multiverse section."),
     ],
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for the curve's tables and plots.")
+        str,
+        typer.Option(
+            "--out",
+            help="Folder for the curve's tables and plots: new, empty, or an earlier "
+            "multiverse's (replaced as a whole).",
+        ),
     ],
     n_jobs: Annotated[
-        int, typer.Option("--n-jobs", help="Parallel jobs on this machine (joblib; -1: all cores).")
+        int,
+        typer.Option(
+            "--n-jobs", help="Parallel jobs on this machine (joblib): 1 to the number of cores, "
+            "or -1 for all cores."
+        ),
     ] = 1,
     scheduler: Annotated[
         str | None,
@@ -305,21 +399,30 @@ def multiverse(
     """Fit every combination of the specification's multiverse and plot the specification curve.
 
     Writes specifications.csv (one row per specification and cause),
-    choices.csv, summary.csv, summary.md and curve_<cause>.png/.svg
-    (Simonsohn, Simmons and Nelson 2020). Results are the same serially, with
-    --n-jobs and on a Dask cluster.
+    choices.csv, summary.csv, summary.md, curve_<cause>.png/.svg
+    (Simonsohn, Simmons and Nelson 2020) and run.json, all at once. Results are
+    the same serially, with --n-jobs and on a Dask cluster. Exit codes as for
+    rerun.
     """
     from massincidents.errors import DataError
     from massincidents.multiverse.choices import ChoicesError
-    from massincidents.multiverse.command import run_multiverse_command
-    from massincidents.spec import SpecError, load_spec
+    from massincidents.multiverse.command import check_parallel, run_multiverse_command
+    from massincidents.spec import OutputFolderError, SpecError, load_spec
 
     mapping = _parse_map(map_)
     try:
+        check_parallel(n_jobs, scheduler)
+    except ValueError as err:
+        raise typer.BadParameter(
+            str(err), param_hint="--scheduler" if scheduler is not None else "--n-jobs"
+        ) from None
+    try:
         parsed = load_spec(spec)
         if parsed.multiverse is None:
-            console.print(f"{spec}: the specification has no multiverse section", style="red")
-            raise typer.Exit(2)
+            raise _fail(
+                user_text(f"{spec}: the specification has no multiverse section", "red"),
+                EXIT_USAGE,
+            )
         parsed = parsed.with_mapping(mapping)
         with _progress_bar() as bar:
             task = bar.add_task("fitting specifications", total=None)
@@ -327,15 +430,27 @@ def multiverse(
             def report_progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            run = run_multiverse_command(
-                data, parsed, out_dir, n_jobs=n_jobs, scheduler=scheduler, progress=report_progress
-            )
+            try:
+                run = run_multiverse_command(
+                    data,
+                    parsed,
+                    out_dir,
+                    n_jobs=n_jobs,
+                    scheduler=scheduler,
+                    progress=report_progress,
+                )
+            finally:
+                bar.stop()
     except (SpecError, ChoicesError) as err:
-        console.print(f"specification error\n{err}", markup=False, style="red")
-        raise typer.Exit(2) from None
+        raise _fail(message(("specification error", "red"), "\n", str(err)), EXIT_USAGE) from None
     except DataError as err:
-        console.print(f"data error\n{err}", markup=False, style="red")
-        raise typer.Exit(1) from None
+        raise _fail(message(("data error", "red"), "\n", str(err)), EXIT_DATA) from None
+    except OutputFolderError as err:
+        raise _fail(message(("output folder", "red"), "\n", f"--out {err}"), EXIT_OUTPUT) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
     summary = run.curve.summary()
     if "term" in summary.columns:
         summary = summary.set_index("term")
@@ -343,11 +458,14 @@ def multiverse(
     table = Table(title=f"specification curve: {n_specs} specifications")
     table.add_column("")
     for term in summary.index:
-        table.add_column(str(term), justify="right")
+        table.add_column(user_text(term), justify="right")
     for stat, values in summary.T.iterrows():
-        table.add_row(str(stat), *(f"{v:.3g}" if isinstance(v, float) else str(v) for v in values))
+        table.add_row(
+            user_text(stat),
+            *(user_text(f"{v:.3g}" if isinstance(v, float) else v) for v in values),
+        )
     console.print(table)
-    out.print(f"wrote {len(run.files)} files to {out_dir}", markup=False)
+    out.print(user_text(f"wrote {len(run.files)} files to {out_dir}"))
 
 
 @datasets_app.command("list")
@@ -359,7 +477,7 @@ def datasets_list() -> None:
     table.add_column("name")
     table.add_column("title")
     for name in bundled.list():
-        table.add_row(name, bundled._CATALOG[name].title)
+        table.add_row(user_text(name), user_text(bundled._CATALOG[name].title))
     out.print(table)
 
 
@@ -371,10 +489,9 @@ def datasets_describe(
     from massincidents.datasets import bundled
 
     try:
-        out.print(bundled.describe(name), markup=False)
+        out.print(user_text(bundled.describe(name)))
     except KeyError as err:
-        console.print(f"[red]{err.args[0]}[/red]")
-        raise typer.Exit(2) from None
+        raise _fail(user_text(err.args[0], "red"), EXIT_USAGE) from None
 
 
 @datasets_app.command("export")
@@ -382,15 +499,22 @@ def datasets_export(
     name: Annotated[str, typer.Argument(help="Dataset name, see `datasets list`.")],
     path: Annotated[Path, typer.Argument(help="Output file: .csv, .parquet or .xlsx.")],
 ) -> None:
-    """Write a dataset to a CSV, Parquet or Excel file."""
+    """Write a dataset to a CSV, Parquet or Excel file.
+
+    The file is written whole or not at all (a temporary file beside it,
+    renamed into place). Exit codes: 0 done; 2 an unknown dataset or format;
+    4 the file cannot be written (a missing folder, a folder in its place, a
+    full disk).
+    """
     from massincidents.datasets import bundled
 
     try:
         written = bundled.export(name, path)
     except (KeyError, ValueError) as err:
-        console.print(f"[red]{err.args[0]}[/red]")
-        raise typer.Exit(2) from None
-    out.print(f"wrote {written}")
+        raise _fail(user_text(err.args[0], "red"), EXIT_USAGE) from None
+    except OSError as err:
+        raise _fail(user_text(str(err), "red"), EXIT_OUTPUT) from None
+    out.print(user_text(f"wrote {written}"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,7 @@ def test_command_writes_table_summary_and_plots(panel: pd.DataFrame, tmp_path) -
         "curve_legal.svg",
         "curve_social.png",
         "curve_social.svg",
+        "run.json",
         "specifications.csv",
         "summary.csv",
         "summary.md",

@@ -419,17 +419,24 @@ def test_a_yearbook_table_in_gbk_is_read_as_read_panel_reads_it(tmp_path: Path) 
     assert result.rows.iloc[0]["reasons"] == "3 missing value in lagged"
 
 
-def test_files_of_an_earlier_run_are_called_stale(tmp_path: Path) -> None:
+def _files_under(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_second_run_replaces_the_first_as_a_whole(tmp_path: Path) -> None:
     # A first run with the staggered design writes did_* tables; a second run without it
-    # into the same folder leaves them in place, but says they are not this run's.
+    # into the same folder replaces the folder: no table of the first run is left beside
+    # the second run's run.json (on main they stayed, merely listed as "stale").
     df = mi.datasets.simulate_panel(31, 8, seed=6)
     with_timing = SIM_SPEC + "timing: {cohort: cohort, outcome: y_linear}\n"
-    first = rerun(df, with_timing, tmp_path, report=False)
-    did_files = sorted(f for f in first.files if Path(f).name.startswith("did_"))
-    assert did_files
-    second = rerun(df, SIM_SPEC, tmp_path, report=False)
-    record = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
-    assert record["stale_files"] == did_files
-    assert any("earlier run" in note and did_files[0] in note for note in second.notes)
-    third = rerun(df, SIM_SPEC, tmp_path / "fresh", report=False)
-    assert not any("earlier run" in note for note in third.notes)
+    out = tmp_path / "out"
+    first = rerun(df, with_timing, out, report=False)
+    assert any(Path(f).name.startswith("did_") for f in first.files)
+    assert _files_under(out) == sorted(first.files)
+    second = rerun(df, SIM_SPEC, out, report=False)
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert _files_under(out) == sorted([*record["files"], "run.json"]) == sorted(second.files)
+    assert not any(Path(f).name.startswith("did_") for f in _files_under(out))
+    assert "stale_files" not in record
+    # nothing is left beside the folder: no staging folder, no lock file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

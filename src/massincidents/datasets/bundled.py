@@ -9,6 +9,8 @@ installed wheel.
 from __future__ import annotations
 
 import builtins
+import os
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -223,6 +225,18 @@ def export(name: str, path: str | Path) -> Path:
     pathlib.Path
         The file written.
 
+    Raises
+    ------
+    KeyError
+        For an unknown dataset.
+    ValueError
+        For another suffix.
+    OSError
+        When ``path`` is a folder, its folder does not exist, or the file
+        cannot be written (a full disk); the message says which, and an
+        existing file at ``path`` is then left as it was (the table is
+        written beside it first and renamed into place).
+
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd
@@ -236,14 +250,41 @@ def export(name: str, path: str | Path) -> Path:
     suffix = Path(path).suffix.lower()
     if suffix not in {".csv", ".parquet", ".xlsx"}:
         raise ValueError(f"unsupported export format {suffix!r}; use .csv, .parquet or .xlsx")
+    path = Path(path)
+    _check_target(path)
     df = load(name)
     if _info(name).index == ("province", "year"):
         df = df.reset_index()
-    path = Path(path)
-    if suffix == ".csv":
-        df.to_csv(path, index=False)
-    elif suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    else:
-        df.to_excel(path, index=False)
+    # Written whole or not at all: into a hidden file beside the target, flushed,
+    # then renamed over it. A full disk leaves the target as it was.
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            df.to_csv(temp, index=False)
+        elif suffix == ".parquet":
+            df.to_parquet(temp, index=False)
+        else:
+            df.to_excel(temp, index=False, engine="openpyxl")
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, path)
+    except OSError as err:
+        Path(temp).unlink(missing_ok=True)
+        raise OSError(
+            f"{path}: could not be written ({err.strerror or err}); nothing was written"
+        ) from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def _check_target(path: Path) -> None:
+    """Refuse a target that cannot be a file: a folder, or in a missing folder."""
+    if path.is_dir():
+        raise OSError(f"{path} is a folder; give a file name ending in {path.suffix or '.csv'}")
+    parent = path.parent
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise OSError(f"{path}: the folder {parent} {what}; create it first")

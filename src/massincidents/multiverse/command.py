@@ -18,6 +18,7 @@ import pandas as pd
 
 from massincidents.multiverse.curve import SpecificationCurve
 from massincidents.multiverse.engine import specification_curve
+from massincidents.report.publish import RECORD, OutputFolder
 
 
 @dataclass
@@ -68,6 +69,74 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+#: Seconds to wait for a Dask scheduler to answer before refusing its address.
+SCHEDULER_TIMEOUT = 5.0
+
+
+def check_parallel(n_jobs: int, scheduler: str | None = None, *, cores: int | None = None) -> None:
+    """Refuse parallel options that cannot work, before anything is read or fitted.
+
+    Parameters
+    ----------
+    n_jobs
+        Local jobs: ``1`` to the number of cores, or ``-1`` for all cores.
+    scheduler
+        A Dask scheduler address ``tcp://host:port`` (or ``tls://``); it must
+        answer within :data:`SCHEDULER_TIMEOUT` seconds.
+    cores
+        The number of cores (default: this machine's).
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong and what is allowed.
+
+    Examples
+    --------
+    >>> check_parallel(1)
+    >>> check_parallel(0, cores=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: --n-jobs 0: use 1 to 2 (the cores of this machine), or -1 for all of them
+    >>> check_parallel(1, "8786")
+    Traceback (most recent call last):
+    ...
+    ValueError: --scheduler '8786' is not a Dask scheduler address; write tcp://host:port
+    """
+    cores = cores or os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (
+        n_jobs == -1 or 1 <= n_jobs <= cores
+    ):
+        raise ValueError(
+            f"--n-jobs {n_jobs}: use 1 to {cores} (the cores of this machine), "
+            "or -1 for all of them"
+        )
+    if scheduler is None:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler) if "://" in scheduler else None
+    try:
+        port = parts.port if parts is not None else None
+    except ValueError:
+        port = None
+    if parts is None or parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None:
+        raise ValueError(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address; write tcp://host:port"
+        )
+    import socket
+
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=SCHEDULER_TIMEOUT):
+            pass
+    except OSError as err:
+        why = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise ValueError(
+            f"--scheduler {scheduler}: cannot reach the scheduler ({why}); start it with "
+            "`dask scheduler` on that machine, or leave --scheduler out to fit here"
+        ) from None
+
+
 def _read(data_path: str | os.PathLike[str] | pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
     if isinstance(data_path, pd.DataFrame):
         return data_path
@@ -101,6 +170,45 @@ def summary_markdown(curve: SpecificationCurve, alpha: float = 0.05) -> str:
     return "\n".join(lines)
 
 
+def _version() -> str:
+    from massincidents import __version__
+
+    return __version__
+
+
+def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:
+    """Write the table, summary and plots into ``out``; return role -> file name."""
+    from massincidents.report.figures import save_figure_as
+
+    files: dict[str, str] = {
+        "table": "specifications.csv",
+        "choices": "choices.csv",
+        "summary_csv": "summary.csv",
+        "summary_md": "summary.md",
+    }
+    curve.to_csv(out / files["table"])
+    curve.choice_table().to_csv(out / files["choices"], index=False, encoding="utf-8")
+    curve.summary().to_csv(out / files["summary_csv"], index=False, encoding="utf-8")
+    (out / files["summary_md"]).write_text(summary_markdown(curve), encoding="utf-8")
+    used: set[str] = set()
+    for term in curve.terms:
+        if not (curve.table.loc[curve.table["term"] == term, "status"] == "ok").any():
+            continue  # nothing to plot; the summary says why
+        slug = base = _slug(term)
+        k = 2
+        while slug in used:
+            slug, k = f"{base}_{k}", k + 1
+        used.add(slug)
+        files[f"png: {term}"] = f"curve_{slug}.png"
+        files[f"svg: {term}"] = f"curve_{slug}.svg"
+        save_figure_as(
+            lambda term=term: curve.plot(term),
+            {out / files[f"png: {term}"]: dpi, out / files[f"svg: {term}"]: None},
+            svg_fonttype="none",
+        )
+    return files
+
+
 def run_multiverse_command(
     data_path: str | os.PathLike[str] | pd.DataFrame,
     spec: object,
@@ -123,7 +231,10 @@ def run_multiverse_command(
         A Spec-like object with ``outcome_column``, ``unit``, ``time`` and
         ``multiverse`` (see :func:`~massincidents.multiverse.specification_curve`).
     out_dir
-        Folder for the outputs (created if needed).
+        Folder for the outputs: new, empty, or the output of an earlier
+        multiverse, which is replaced as a whole. It is checked (and locked
+        against a concurrent run) before anything is fitted, and written all
+        at once, ``run.json`` last (see :mod:`massincidents.report.publish`).
     n_jobs
         Local parallel jobs (joblib).
     scheduler
@@ -140,7 +251,13 @@ def run_multiverse_command(
         specification and cause), ``choices.csv`` (one row per
         specification), ``summary.csv``, ``summary.md``, and
         ``curve_<term>.png`` and ``.svg`` per cause or measure that has an
-        estimate.
+        estimate, and ``run.json`` (the record, written last).
+
+    Raises
+    ------
+    OutputFolderError
+        ``out_dir`` cannot be used, or the outputs could not be written (the
+        folder is then left as it was).
 
     Examples
     --------
@@ -153,42 +270,34 @@ def run_multiverse_command(
     >>> with tempfile.TemporaryDirectory() as out:
     ...     run = run_multiverse_command(df, spec, out)
     ...     print(*sorted(p.name for p in run.files.values()))
-    choices.csv curve_social.png curve_social.svg specifications.csv summary.csv summary.md
+    choices.csv curve_social.png curve_social.svg run.json specifications.csv summary.csv summary.md
     """
-    import matplotlib
-
     from massincidents.spec import Spec
 
     unit, time = spec.unit, spec.time  # type: ignore[attr-defined]
-    # A YAML specification reads its data itself (any unit level, its mapping
-    # and transforms); a Spec-like object gets a province-year panel.
-    data = data_path if isinstance(spec, Spec) else _read(data_path, unit, time)
-    curve = specification_curve(data, spec, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
+    # The folder is checked and locked before anything is fitted; the outputs go to a
+    # staging folder beside it that replaces it, complete, in one step at the end.
+    with OutputFolder(out_dir, command="multiverse") as folder:
+        # A YAML specification reads its data itself (any unit level, its mapping
+        # and transforms); a Spec-like object gets a province-year panel.
+        data = data_path if isinstance(spec, Spec) else _read(data_path, unit, time)
+        curve = specification_curve(
+            data, spec, n_jobs=n_jobs, scheduler=scheduler, progress=progress
+        )
+        try:
+            names = _write(curve, folder.staging, dpi)
+        except OSError as err:
+            raise folder.fail_to_write(err) from None
+        record = {
+            "massincidents_version": _version(),
+            "command": "multiverse",
+            "specifications": int(curve.table["spec_number"].nunique()),
+            "failed": int(curve.n_failed),
+            "backend": str(curve.backend),
+            "files": sorted(names.values()),
+        }
+        folder.commit(record)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {
-        "table": out / "specifications.csv",
-        "choices": out / "choices.csv",
-        "summary_csv": out / "summary.csv",
-        "summary_md": out / "summary.md",
-    }
-    curve.to_csv(files["table"])
-    curve.choice_table().to_csv(files["choices"], index=False, encoding="utf-8")
-    curve.summary().to_csv(files["summary_csv"], index=False, encoding="utf-8")
-    files["summary_md"].write_text(summary_markdown(curve), encoding="utf-8")
-    used: set[str] = set()
-    for term in curve.terms:
-        if not (curve.table.loc[curve.table["term"] == term, "status"] == "ok").any():
-            continue  # nothing to plot; the summary says why
-        slug = base = _slug(term)
-        k = 2
-        while slug in used:
-            slug, k = f"{base}_{k}", k + 1
-        used.add(slug)
-        fig = curve.plot(term)
-        with matplotlib.rc_context({"svg.hashsalt": "massincidents", "svg.fonttype": "none"}):
-            files[f"png: {term}"] = out / f"curve_{slug}.png"
-            files[f"svg: {term}"] = out / f"curve_{slug}.svg"
-            fig.savefig(files[f"png: {term}"], dpi=dpi, metadata={"Software": None})
-            fig.savefig(files[f"svg: {term}"], metadata={"Date": None, "Creator": None})
+    files = {role: out / name for role, name in names.items()}
+    files["record"] = out / RECORD
     return MultiverseRun(curve=curve, files=files)

@@ -1,22 +1,56 @@
 """The figures of a rerun: coefficient plot, measures plot, event-study plot.
 
 Drawn on :class:`matplotlib.figure.Figure` objects (no pyplot state, no GUI
-backend) and saved as PNG and SVG with the date and random ids left out, so
-the same inputs give byte-identical files.
+backend) and saved as PNG and SVG with the date left out and fixed SVG ids
+(``svg.hashsalt``), so the same inputs give byte-identical files.
+
+Matplotlib is not thread-safe: its font cache, its mathtext parser and its
+``rcParams`` are shared by every thread. Every figure of the package is
+therefore drawn and saved under one lock (:data:`FIGURE_LOCK`), and no text
+is parsed as mathtext: names from the user (which may hold ``$``) are drawn
+with ``parse_math=False`` and the log axis is labelled in plain numbers. Two
+reruns in two threads give the same bytes as one after the other.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-__all__ = ["coefficient_figure", "did_figure", "measures_figure", "png_base64", "save_figure"]
+__all__ = [
+    "FIGURE_LOCK",
+    "coefficient_figure",
+    "did_figure",
+    "measures_figure",
+    "png_base64",
+    "save_figure",
+    "save_figure_as",
+]
+
+#: Held while any figure of the package is drawn or saved (matplotlib is not thread-safe).
+FIGURE_LOCK = threading.RLock()
+
+#: The settings every saved figure is written with: fixed SVG ids, text as paths.
+_SAVE_RC = {"svg.hashsalt": "massincidents", "svg.fonttype": "path"}
+
+_PLAIN = {"parse_math": False}
+
+
+def _plain_legend(ax: object) -> None:
+    """Legend entries drawn as written (no mathtext)."""
+    legend = ax.get_legend()  # type: ignore[attr-defined]
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_parse_math(False)
 
 _COLOURS = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#949494")
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X")
@@ -53,6 +87,11 @@ def coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['x']
     """
+    with FIGURE_LOCK:
+        return _coefficient_figure(coefs, title=title)
+
+
+def _coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
     terms = list(dict.fromkeys(coefs["term"]))
     models = list(dict.fromkeys(coefs["model"]))
     fig = Figure(figsize=(8.5, max(2.5, 0.5 * len(terms) + 1.8)))
@@ -93,12 +132,17 @@ def coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
     ax.axvline(1, color="0.3", lw=1, ls="--")
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
+    # plain numbers (0.5, 1, 2), not mathtext powers of ten: mathtext is not thread-safe
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(range(len(terms)))
-    ax.set_yticklabels(terms)
+    ax.set_yticklabels([str(t) for t in terms], **_PLAIN)
     ax.invert_yaxis()
     ax.set_xlabel("Incidence-rate ratio per unit of the indicator (log scale; 1 = no association)")
-    ax.set_title(title, fontweight="bold")
+    ax.set_title(title, fontweight="bold", **_PLAIN)
     ax.legend(loc="best", fontsize=8, frameon=True)
+    _plain_legend(ax)
     ax.grid(axis="x", color="0.9")
     fig.tight_layout()
     return fig
@@ -116,6 +160,11 @@ def measures_figure(table: pd.DataFrame, *, title: str) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    with FIGURE_LOCK:
+        return _measures_figure(table, title=title)
+
+
+def _measures_figure(table: pd.DataFrame, *, title: str) -> Figure:
     fig = Figure(figsize=(8.0, max(2.2, 0.55 * len(table) + 1.6)))
     ax = fig.add_subplot()
     y = np.arange(len(table))
@@ -123,10 +172,10 @@ def measures_figure(table: pd.DataFrame, *, title: str) -> Figure:
     ax.plot(table["percent_change"], y, "o", color="white", mec=_COLOURS[0], mew=1.6, ms=7)
     ax.axvline(0, color="0.3", lw=1, ls="--")
     ax.set_yticks(y)
-    ax.set_yticklabels(table["label"])
+    ax.set_yticklabels([str(t) for t in table["label"]], **_PLAIN)
     ax.invert_yaxis()
     ax.set_xlabel("Change of expected incidents in the sample (%), with interval")
-    ax.set_title(title, fontweight="bold")
+    ax.set_title(title, fontweight="bold", **_PLAIN)
     ax.grid(axis="x", color="0.9")
     fig.tight_layout()
     return fig
@@ -145,6 +194,11 @@ def did_figure(dynamic: pd.DataFrame, *, title: str) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    with FIGURE_LOCK:
+        return _did_figure(dynamic, title=title)
+
+
+def _did_figure(dynamic: pd.DataFrame, *, title: str) -> Figure:
     fig = Figure(figsize=(8.0, 4.2))
     ax = fig.add_subplot()
     e = dynamic["event_time"].to_numpy(dtype=float)
@@ -170,8 +224,9 @@ def did_figure(dynamic: pd.DataFrame, *, title: str) -> Figure:
     ax.axvline(-0.5, color="0.6", lw=1, ls=":")
     ax.set_xlabel("Periods since adoption")
     ax.set_ylabel("ATT")
-    ax.set_title(title, fontweight="bold")
+    ax.set_title(title, fontweight="bold", **_PLAIN)
     ax.legend(loc="best", fontsize=8)
+    _plain_legend(ax)
     fig.tight_layout()
     return fig
 
@@ -180,14 +235,45 @@ def save_figure(fig: Figure, folder: Path, stem: str) -> list[Path]:
     """Save ``stem.png`` (150 dpi) and ``stem.svg``, reproducibly (no date, fixed ids)."""
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
-    with mpl.rc_context({"svg.hashsalt": "massincidents", "svg.fonttype": "path"}):
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    save_figure_as(fig, {png: 150, svg: None})
     return [png, svg]
+
+
+def save_figure_as(
+    figure: Figure | Callable[[], Figure],
+    targets: dict[Path, int | None],
+    *,
+    svg_fonttype: str = "path",
+) -> Figure:
+    """Draw (when given a function) and save a figure under :data:`FIGURE_LOCK`.
+
+    Parameters
+    ----------
+    figure
+        A figure, or a function that draws one (it is then called under the lock).
+    targets
+        File -> resolution in dpi (``None`` for SVG); the format is the suffix.
+    svg_fonttype
+        ``"path"`` (text drawn as outlines) or ``"none"`` (text kept as text).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure saved.
+    """
+    with FIGURE_LOCK, mpl.rc_context({**_SAVE_RC, "svg.fonttype": svg_fonttype}):
+        fig = figure() if callable(figure) else figure
+        for path, dpi in targets.items():
+            if path.suffix.lower() == ".svg":
+                fig.savefig(path, metadata={"Date": None, "Creator": None})
+            else:
+                fig.savefig(path, dpi=dpi or 150, metadata={"Software": None})
+    return fig
 
 
 def png_base64(fig: Figure) -> str:
     """The figure as base64-encoded PNG (for embedding in HTML)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    with FIGURE_LOCK:
+        fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     return base64.b64encode(buffer.getvalue()).decode("ascii")

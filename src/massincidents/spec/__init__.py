@@ -12,6 +12,7 @@ derived columns come from a closed vocabulary of transforms.
 
 from __future__ import annotations
 
+from massincidents.report.publish import OutputFolderError
 from massincidents.spec.core import (
     Spec,
     Specification,
@@ -22,13 +23,15 @@ from massincidents.spec.core import (
 )
 from massincidents.spec.data import Prepared, prepare_data
 from massincidents.spec.engine import RerunResult, rerun
-from massincidents.spec.errors import SpecError, SpecProblem
+from massincidents.spec.errors import NothingEstimatedError, SpecError, SpecProblem
 from massincidents.spec.schema import CAUSES, MEASURES, SCHEMA, json_schema
 
 __all__ = [
     "CAUSES",
     "MEASURES",
     "SCHEMA",
+    "NothingEstimatedError",
+    "OutputFolderError",
     "Prepared",
     "RerunResult",
     "Spec",

@@ -37,6 +37,7 @@ from massincidents.counterfactual_prediction import COLUMNS as COUNTERFACTUAL_CO
 from massincidents.counterfactual_prediction import counterfactual
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
+from massincidents.spec.errors import NothingEstimatedError
 
 __all__ = ["RerunResult", "rerun"]
 
@@ -474,7 +475,8 @@ def rerun(
         A specification (path, YAML text, dict or :class:`Spec`); default:
         :func:`default_spec`, the book's analysis.
     out_dir
-        Folder to write to (created if needed); ``None`` writes nothing.
+        Folder to write to (created if needed, replaced as a whole by the new
+        run); ``None`` writes nothing.
     mapping
         More column renames ``{old: new}`` (they win over the spec's ``mapping``).
     sheet
@@ -494,9 +496,23 @@ def rerun(
         A bad specification, or columns it names that the data lack.
     DataError
         Bad data (with file, row and column).
+    NothingEstimatedError
+        No model could be estimated (every fit failed; the reason of each is
+        listed). Nothing is written.
+    OutputFolderError
+        ``out_dir`` cannot be used (raised before anything is fitted) or the
+        outputs could not be written; the folder is then left as it was.
 
     Notes
     -----
+    The outputs are written all at once (:mod:`massincidents.report.publish`):
+    into a staging folder beside ``out_dir`` that replaces ``out_dir``, with
+    ``run.json`` written last, so that ``out_dir`` holds either the previous
+    complete run or the new complete one, even when the run is killed. An
+    existing ``out_dir`` must be empty or the complete output of an earlier
+    rerun; symbolic links inside it are refused. A second run into the same
+    folder while one is running is refused.
+
     ``out_dir`` receives ``tables/`` (``coefficients``, ``models`` (etable),
     ``bootstrap``, ``rows``, ``measures``, ``did_*``; each as ``.csv``,
     ``.tex`` and ``.md``), ``figures/`` (``coefficients``, ``measures``,
@@ -526,11 +542,37 @@ def rerun(
     spec_source = spec
     the_spec = default_spec() if spec is None else load_spec(spec)
     the_spec = the_spec.with_mapping(mapping)
+    if out_dir is None:
+        return _run(data, the_spec, spec_source, None, sheet, progress, report)
+    from massincidents.report.publish import OutputFolder
+
+    # The folder is checked and locked before anything is fitted; the outputs go to a
+    # staging folder beside it that replaces it, complete, in one step at the end.
+    with OutputFolder(out_dir, command="rerun") as folder:
+        return _run(data, the_spec, spec_source, folder, sheet, progress, report)
+
+
+def _estimated_nothing(result: RerunResult) -> bool:
+    """Whether no model of the run has an estimate."""
+    fits = [*result.fits, *result.measure_fits.values()]
+    did_ok = result.did is not None and "error" not in result.did
+    return not did_ok and all(f.result is None for f in fits)
+
+
+def _run(
+    data: str | os.PathLike[str] | pd.DataFrame,
+    the_spec: Spec,
+    spec_source: object,
+    folder: Any,
+    sheet: str | int | None,
+    progress: Progress | None,
+    report: bool,
+) -> RerunResult:
     notes: list[str] = []
 
     n_fits = sum(len(s.families) for s in the_spec.specifications)
     n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
-    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if out_dir else 0)
+    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if folder else 0)
     done = 0
 
     def step(description: str) -> None:
@@ -626,32 +668,23 @@ def rerun(
         files=[],
         record=record,
     )
-    if out_dir is not None:
+    if _estimated_nothing(result):
+        raise NothingEstimatedError(
+            [(f.label, str(f.error)) for f in fits]
+            + [(f"measure {rec.spec_name}", str(rec.error)) for rec in measure_fits.values()]
+            + ([("staggered adoption", str(did["error"]))] if did else [])
+        )
+    if folder is not None:
         if progress is not None:
             progress("writing tables, figures and the report", done, total)
         from massincidents.report.write import write_outputs
 
-        result.files = write_outputs(result, Path(out_dir), html_report=report)
+        try:
+            result.files = write_outputs(result, folder.staging, html_report=report)
+        except OSError as err:
+            raise folder.fail_to_write(err) from None
         record["files"] = list(result.files)
-        # Files of an earlier run into the same folder are left in place (they may be
-        # the user's), but said to be stale, so that nobody reads them as this run's.
-        stale = sorted(
-            path.relative_to(out_dir).as_posix()
-            for folder in ("tables", "figures")
-            for path in (Path(out_dir) / folder).glob("*")
-            if path.is_file() and path.relative_to(out_dir).as_posix() not in result.files
-        )
-        if stale:
-            record["stale_files"] = stale
-            notes.append(
-                f"{len(stale)} file(s) in {out_dir} are from an earlier run and were not "
-                f"rewritten by this one: {', '.join(stale)}"
-            )
-        out = Path(out_dir) / "run.json"
-        out.write_text(
-            json.dumps(record, indent=2, ensure_ascii=False, default=_json_default) + "\n",
-            encoding="utf-8",
-        )
+        folder.commit(record, default=_json_default)
         result.files.append("run.json")
         step("written")
     return result

@@ -74,6 +74,33 @@ class SpecError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class NothingEstimatedError(ValueError):
+    """No model of a specification could be estimated; nothing was written.
+
+    A ``ValueError``. ``failures`` holds ``(model, reason)`` pairs, one per
+    model tried; the message lists them one per line.
+
+    Parameters
+    ----------
+    failures
+        ``(model, reason)`` for every model of the run.
+
+    Examples
+    --------
+    >>> err = NothingEstimatedError([("All causes", "DataError: no row is left")])
+    >>> print(err)
+    no model could be estimated, so nothing was written:
+      - All causes: DataError: no row is left
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
+        self.failures = list(failures)
+        lines = [f"  - {model}: {' '.join(reason.split())}" for model, reason in self.failures]
+        super().__init__(
+            "\n".join(["no model could be estimated, so nothing was written:", *lines])
+        )
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string.
 
