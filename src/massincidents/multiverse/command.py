@@ -19,6 +19,7 @@ import pandas as pd
 from massincidents.multiverse.curve import SpecificationCurve
 from massincidents.multiverse.engine import specification_curve
 from massincidents.report.publish import RECORD, OutputFolder
+from massincidents.report.tables import markdown_escape
 
 
 @dataclass
@@ -48,7 +49,7 @@ def _cell(value: object) -> str:
         if math.isnan(value):
             return ""
         return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    return markdown_escape(value)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -62,7 +63,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     | a | 0.1235 |
     """
     lines = [
-        "| " + " | ".join(map(str, frame.columns)) + " |",
+        "| " + " | ".join(map(markdown_escape, frame.columns)) + " |",
         "| " + " | ".join("---" for _ in frame.columns) + " |",
     ]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]

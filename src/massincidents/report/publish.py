@@ -29,9 +29,9 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from types import TracebackType
 
@@ -109,6 +109,22 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):  # pragma: no cover
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+def _make_folder(parent: Path, prefix: str) -> Path:
+    """A new folder ``prefix`` + random letters, with the permissions of the user's umask.
+
+    (``tempfile.mkdtemp`` makes folders only the owner may read, which the
+    published folder would keep.)
+    """
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(path, 0o777)
+        except FileExistsError:  # pragma: no cover - 2**32 names
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, "no free folder name", str(parent))  # pragma: no cover
 
 
 def _listed_files(record: Path, command: str) -> set[str] | None:
@@ -321,9 +337,7 @@ class OutputFolder:
         try:
             self._leftovers()
             self.check()  # again, now that no other run can change it
-            self.staging = Path(
-                tempfile.mkdtemp(prefix=f"{self._hidden}.partial-", dir=self.target.parent)
-            )
+            self.staging = _make_folder(self.target.parent, f"{self._hidden}.partial-")
         except OutputFolderError:
             self._release_lock()
             raise
@@ -377,7 +391,7 @@ class OutputFolder:
             shutil.rmtree(old, ignore_errors=True)
             return
         else:  # pragma: no cover - without renameat2: rename aside, then into place
-            aside = Path(tempfile.mkdtemp(prefix=f"{self._hidden}.old-", dir=parent))
+            aside = _make_folder(parent, f"{self._hidden}.old-")
             os.rmdir(aside)
             os.rename(target, aside)
             os.rename(staging, target)

@@ -11,7 +11,24 @@ import pandas as pd
 
 from massincidents.tables import latex_escape
 
-__all__ = ["format_cell", "to_html", "to_latex", "to_markdown", "write_table"]
+__all__ = ["format_cell", "markdown_escape", "to_html", "to_latex", "to_markdown", "write_table"]
+
+
+def markdown_escape(text: object) -> str:
+    r"""Text safe in a Markdown table cell: shown as written, never as HTML or a new cell.
+
+    Backslashes and ``|`` are escaped with a backslash, ``&``, ``<`` and
+    ``>`` become HTML entities (Markdown passes raw HTML through, so a name
+    ``<script>`` would otherwise run in a rendered page), and line breaks
+    become spaces.
+
+    Examples
+    --------
+    >>> print(markdown_escape("<script>x</script> a|b \\ c"))
+    &lt;script&gt;x&lt;/script&gt; a\|b \\ c
+    """
+    out = html.escape(str(text), quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    return " ".join(out.splitlines())
 
 
 def format_cell(value: object, digits: int = 3) -> str:
@@ -47,7 +64,7 @@ def _cells(df: pd.DataFrame, digits: int) -> list[list[str]]:
 
 
 def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
-    """A pipe table (``|`` in cells escaped).
+    """A pipe table; every heading and cell escaped with :func:`markdown_escape`.
 
     Examples
     --------
@@ -57,10 +74,7 @@ def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
     |:--|--:|
     | x | 0.500 |
     """
-
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
+    esc = markdown_escape
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
     lines = ["| " + " | ".join(esc(str(c)) for c in df.columns) + " |"]
     lines.append("|" + "|".join("--:" if n else ":--" for n in numeric) + "|")

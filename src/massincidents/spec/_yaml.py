@@ -5,8 +5,9 @@ no tags beyond the YAML core schema); this module walks the nodes itself,
 building plain dicts, lists and scalars and recording the line and column of
 every key and value, so that a problem found later (by the schema or by the
 checks of :mod:`massincidents.spec.core`) can name its line. Duplicate keys,
-non-string keys and documents that expand to more than
-:data:`MAX_NODES` nodes (alias bombs) are errors.
+non-string keys, documents that expand to more than :data:`MAX_NODES` nodes
+(alias bombs) and documents nested deeper than :data:`MAX_DEPTH` (which would
+exhaust Python's recursion) are errors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import yaml
 
 #: Largest number of nodes a specification may expand to (aliases included).
 MAX_NODES = 100_000
+
+#: Deepest nesting of lists and mappings a specification may have (the book's has 5).
+MAX_DEPTH = 32
 
 Path = tuple[str | int, ...]
 
@@ -95,6 +99,7 @@ def load_located(text: str) -> Located:
     loader = yaml.SafeLoader(text)
     try:
         try:
+            _check_depth(text)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
@@ -110,6 +115,36 @@ def load_located(text: str) -> Located:
         return located
     finally:
         loader.dispose()
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH`, before it is composed.
+
+    PyYAML's composer (and any walk of the result) recurses once per level, so
+    a document of ten thousand nested ``[`` would end in a ``RecursionError``.
+    The parser's events are read iteratively and the depth counted first.
+
+    Examples
+    --------
+    >>> _check_depth("a: [[1]]")
+    >>> _check_depth("[" * 40 + "]" * 40)
+    Traceback (most recent call last):
+    ...
+    massincidents.spec._yaml.LoadProblem: the document is nested more than 32 levels deep
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise LoadProblem(
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _walk(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -24,12 +25,25 @@ from typing import Any
 
 from massincidents.spec._yaml import LoadProblem, Located, load_located
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
-from massincidents.spec.schema import CAUSES, COLUMN_PATTERN, MEASURES, RESERVED, schema_problems
+from massincidents.spec.schema import (
+    CAUSES,
+    COLUMN_PATTERN,
+    MEASURES,
+    RESERVED,
+    _dotted,
+    schema_problems,
+)
 
 _COLUMN = re.compile(COLUMN_PATTERN)
 
 #: File name of the default specification inside the package.
 DEFAULT_SPEC_FILE = "default.yaml"
+
+#: Largest specification file read (the book's is 5 kB).
+MAX_SPEC_BYTES = 1_000_000
+
+#: Most specifications a multiverse may have (the book's has 144).
+MAX_MULTIVERSE = 100_000
 
 
 @dataclass(frozen=True)
@@ -409,6 +423,16 @@ def _read_source(source: object) -> tuple[object, Located | None, str]:
         path = Path(source)  # type: ignore[arg-type]
         label = str(source)
         try:
+            if path.is_file() and path.stat().st_size > MAX_SPEC_BYTES:
+                raise SpecError(
+                    [
+                        SpecProblem(
+                            f"the file has {path.stat().st_size:,} bytes; a specification has "
+                            f"at most {MAX_SPEC_BYTES:,}",
+                            label,
+                        )
+                    ]
+                )
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise SpecError([SpecProblem("no such specification file", label)]) from None
@@ -483,10 +507,46 @@ def load_spec(source: object) -> Spec:
                 )
             ]
         )
-    problems = schema_problems(doc, located, label)
+    problems = _non_finite(doc, located, label)
+    flagged = {p.path for p in problems}
+    problems += [p for p in schema_problems(doc, located, label) if p.path not in flagged]
     if problems:
         raise SpecError(problems)
     return _build(doc, located, label)
+
+
+def _non_finite(doc: object, located: Located | None, label: str) -> list[SpecProblem]:
+    """Every number that is not finite (``.nan``, ``.inf``): no bound can hold them.
+
+    Examples
+    --------
+    >>> [p.message for p in _non_finite({"level": float("nan")}, None, "<dict>")]
+    ['level is nan; numbers in a specification must be finite']
+    """
+    problems = []
+    for path, value in _leaves(doc, ()):
+        if isinstance(value, float) and not math.isfinite(value):
+            pos = located.where(path) if located is not None else None
+            line, column = pos if pos is not None else (None, None)
+            problems.append(
+                SpecProblem(
+                    f"{_dotted(path) or 'the document'} is {value!r}; numbers in a "
+                    "specification must be finite",
+                    label,
+                    line,
+                    column,
+                    _dotted(path),
+                )
+            )
+    return problems
+
+
+def _leaves(doc: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], object]]:
+    if isinstance(doc, dict):
+        return [leaf for k, v in doc.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(doc, list):
+        return [leaf for i, v in enumerate(doc) for leaf in _leaves(v, (*path, i))]
+    return [(path, doc)]
 
 
 def default_spec() -> Spec:
@@ -752,6 +812,16 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
         for i, w in enumerate(multiverse.get("windows") or []):
             if w is not None and w[0] > w[1]:
                 problem(f"the window starts after it ends: {w}", "multiverse", "windows", i)
+        size = math.prod(len(v) for v in (multiverse.get("indicators") or {}).values())
+        for key in ("families", "fixed_effects", "exposure", "windows"):
+            size *= max(1, len(multiverse.get(key) or []))
+        if size > MAX_MULTIVERSE:
+            problem(
+                f"the multiverse has {size:,} specifications; at most {MAX_MULTIVERSE:,} are "
+                "fitted: give fewer choices",
+                "multiverse",
+                key=True,
+            )
 
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.message))

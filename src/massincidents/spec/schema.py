@@ -24,6 +24,20 @@ from massincidents.spec.errors import SpecProblem, did_you_mean
 #: Pattern every column name in a specification must match.
 COLUMN_PATTERN = r"^(?!__)[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$"
 
+#: Bounds of every number and list of a specification (a number outside them is an error).
+#: A bootstrap of 1e26 draws would try to allocate hundreds of GiB; a lag of a billion
+#: periods means nothing. The bounds are far beyond any sensible analysis.
+MAX_BOOTSTRAP_REPS = 99_999
+MAX_SEED = 2**32 - 1
+MAX_PERIOD = 99_999_999  # the largest period a window names (yyyymmdd fits)
+MAX_LAG = 1_000
+MAX_MAGNITUDE = 1e15  # constants of transforms and shifts
+MAX_WITHIN_SD = 100
+MAX_COLUMNS = 1_000  # columns of one group, terms of one specification
+MAX_SPECIFICATIONS = 200
+MAX_TEXT = 2_000  # characters of a name, title or reason
+MAX_NAME = 200  # characters of a column name
+
 #: Names a column may not have: Python keywords and the formula helpers.
 RESERVED = tuple(sorted({*keyword.kwlist, "C", "I", "Q", "np"}))
 
@@ -44,24 +58,33 @@ LEVELS = ("province", "prefecture", "county", "other")
 _COLUMN: dict[str, Any] = {
     "type": "string",
     "pattern": COLUMN_PATTERN,
+    "maxLength": MAX_NAME,
     "not": {"enum": list(RESERVED)},
 }
 _COLUMNS: dict[str, Any] = {
     "type": "array",
     "items": {"$ref": "#/$defs/column"},
     "uniqueItems": True,
+    "maxItems": MAX_COLUMNS,
 }
+_CONSTANT: dict[str, Any] = {
+    "type": "number",
+    "minimum": -MAX_MAGNITUDE,
+    "maximum": MAX_MAGNITUDE,
+}
+_DIVISOR: dict[str, Any] = {**_CONSTANT, "not": {"const": 0}}
 _NUMBER_OR_COLUMN: dict[str, Any] = {
     "if": {"type": "string"},
     "then": {"$ref": "#/$defs/column"},
-    "else": {"type": "number"},
+    "else": _DIVISOR,
 }
+_TEXT: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT}
 _WINDOW: dict[str, Any] = {
     "if": {"type": "null"},
     "then": {"type": "null"},
     "else": {
         "type": "array",
-        "items": {"type": "integer"},
+        "items": {"type": "integer", "minimum": 0, "maximum": MAX_PERIOD},
         "minItems": 2,
         "maxItems": 2,
     },
@@ -72,7 +95,7 @@ def _group(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A cause or measure: a list of columns, or a mapping with ``columns``."""
     properties: dict[str, Any] = {
         "columns": {"$ref": "#/$defs/columns"},
-        "missing_reason": {"type": "string"},
+        "missing_reason": _TEXT,
     }
     properties.update(extra or {})
     return {
@@ -116,8 +139,8 @@ SCHEMA: dict[str, Any] = {
     },
     "properties": {
         "version": {"const": 1},
-        "title": {"type": "string"},
-        "description": {"type": "string"},
+        "title": _TEXT,
+        "description": {"type": "string", "maxLength": 20 * MAX_TEXT},
         "data": {
             "type": "object",
             "additionalProperties": False,
@@ -126,7 +149,11 @@ SCHEMA: dict[str, Any] = {
                 "unit": {"$ref": "#/$defs/column"},
                 "time": {"$ref": "#/$defs/column"},
                 "level": {"enum": list(LEVELS)},
-                "sheet": {"type": ["string", "integer"]},
+                "sheet": {
+                    "if": {"type": "string"},
+                    "then": {"type": "string", "maxLength": MAX_NAME},
+                    "else": {"type": "integer", "minimum": 0, "maximum": 10_000},
+                },
             },
         },
         "outcome": {
@@ -161,9 +188,16 @@ SCHEMA: dict[str, Any] = {
                                     "type": "object",
                                     "required": ["within_sd"],
                                     "additionalProperties": False,
-                                    "properties": {"within_sd": {"type": "number"}},
+                                    "properties": {
+                                        "within_sd": {
+                                            "type": "number",
+                                            "minimum": -MAX_WITHIN_SD,
+                                            "maximum": MAX_WITHIN_SD,
+                                            "not": {"const": 0},
+                                        }
+                                    },
                                 },
-                                "else": {"type": "number"},
+                                "else": _DIVISOR,
                             },
                         }
                     }
@@ -173,6 +207,7 @@ SCHEMA: dict[str, Any] = {
         },
         "transforms": {
             "type": "object",
+            "maxProperties": MAX_COLUMNS,
             "propertyNames": {"$ref": "#/$defs/column"},
             "additionalProperties": {
                 "type": "object",
@@ -184,10 +219,11 @@ SCHEMA: dict[str, Any] = {
                     "ratio": _pair(_NUMBER_OR_COLUMN),
                     "share": _pair(_NUMBER_OR_COLUMN),
                     "per_million": _pair(
-                        {"$ref": "#/$defs/column"}, {"type": "number", "exclusiveMinimum": 0}
+                        {"$ref": "#/$defs/column"},
+                        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_MAGNITUDE},
                     ),
-                    "lag": _pair({"type": "integer", "minimum": 1}),
-                    "scale": _pair({"type": "number"}),
+                    "lag": _pair({"type": "integer", "minimum": 1, "maximum": MAX_LAG}),
+                    "scale": _pair(_CONSTANT),
                     "sum": {**_COLUMNS, "minItems": 2},
                     "first": {"$ref": "#/$defs/column"},
                 },
@@ -196,12 +232,13 @@ SCHEMA: dict[str, Any] = {
         "specifications": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_SPECIFICATIONS,
             "items": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["name", "terms"],
                 "properties": {
-                    "name": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
                     "terms": {**_COLUMNS, "minItems": 1},
                     "families": {
                         "type": "array",
@@ -228,9 +265,17 @@ SCHEMA: dict[str, Any] = {
                 "maxProperties": 1,
                 "additionalProperties": False,
                 "properties": {
-                    "CRV1": {"type": "string", "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w+]*$"},
-                    "CRV0": {"type": "string", "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w+]*$"},
-                    "DK": {"type": "integer", "minimum": 0},
+                    "CRV1": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w+]*$",
+                        "maxLength": 2 * MAX_NAME + 1,
+                    },
+                    "CRV0": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w+]*$",
+                        "maxLength": 2 * MAX_NAME + 1,
+                    },
+                    "DK": {"type": "integer", "minimum": 0, "maximum": MAX_LAG},
                 },
             },
         },
@@ -243,8 +288,8 @@ SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["reps", "seed"],
                 "properties": {
-                    "reps": {"type": "integer", "minimum": 9},
-                    "seed": {"type": "integer", "minimum": 0},
+                    "reps": {"type": "integer", "minimum": 9, "maximum": MAX_BOOTSTRAP_REPS},
+                    "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
                     "weights": {"enum": ["rademacher", "webb"]},
                 },
             },
@@ -266,7 +311,8 @@ SCHEMA: dict[str, Any] = {
         },
         "mapping": {
             "type": "object",
-            "propertyNames": {"type": "string", "minLength": 1},
+            "maxProperties": 10 * MAX_COLUMNS,
+            "propertyNames": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
             "additionalProperties": {"$ref": "#/$defs/column"},
         },
         "multiverse": {
@@ -280,6 +326,7 @@ SCHEMA: dict[str, Any] = {
                     "indicators": {
                         "type": "object",
                         "minProperties": 1,
+                        "maxProperties": MAX_COLUMNS,
                         "propertyNames": {"$ref": "#/$defs/column"},
                         "additionalProperties": {**_COLUMNS, "minItems": 1},
                     },
@@ -301,9 +348,15 @@ SCHEMA: dict[str, Any] = {
                     "exposure": {
                         "type": "array",
                         "minItems": 1,
+                        "maxItems": MAX_COLUMNS,
                         "items": {"$ref": "#/$defs/nullable_column"},
                     },
-                    "windows": {"type": "array", "minItems": 1, "items": _WINDOW},
+                    "windows": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_COLUMNS,
+                        "items": _WINDOW,
+                    },
                     "standardize": {"type": "boolean"},
                 },
             },
@@ -381,6 +434,40 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
                 False,
             )
         ]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = error.validator_value
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }[kind]
+        shown = f"{bound:,}" if isinstance(bound, int) else f"{bound:g}"
+        return [(path, f"{_dotted(path)} is {value!r}; it must be {words} {shown}", False)]
+    if kind == "not" and isinstance(value, int | float) and not isinstance(value, bool):
+        return [(path, f"{_dotted(path)} is {value!r}; it must not be zero", False)]
+    if (
+        kind in ("maxItems", "maxProperties")
+        and isinstance(value, list | dict)
+        and error.validator_value > 2
+    ):
+        return [
+            (
+                path,
+                f"{_dotted(path) or 'the document'} has {len(value):,} entries; at most "
+                f"{error.validator_value:,} are allowed",
+                False,
+            )
+        ]
+    if kind == "maxLength" and isinstance(value, str):
+        return [
+            (
+                path,
+                f"{_dotted(path)} is {len(value):,} characters long; at most "
+                f"{error.validator_value:,} are allowed",
+                False,
+            )
+        ]
     if kind in ("enum", "const"):
         choices = error.validator_value if kind == "enum" else [error.validator_value]
         listing = ", ".join(repr(c) for c in choices)
@@ -425,7 +512,7 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
                     False,
                 )
             ]
-        if "maxProperties" not in schema:
+        if schema.get("maxProperties") != 1:
             return [(path, f"{_dotted(path)} is empty: name at least one entry", False)]
         return [(path, f"{_dotted(path)} needs exactly one key, got {len(value)}", False)]
     if kind in ("minItems", "maxItems", "items", "prefixItems") and isinstance(value, list):
