@@ -6,7 +6,16 @@ repository) and the book for the argument the package reproduces.
 
 from __future__ import annotations
 
+import warnings as _warnings
 from importlib.metadata import PackageNotFoundError, version
+
+# Some dependencies add warning filters when first imported (statsmodels sets "always" for
+# its warnings; scipy and numpy add their own). Importing massincidents must not change the
+# user's warning filters: they are saved here and restored after the imports below
+# (hence the imports after code).
+# ruff: noqa: E402
+_import_guard = _warnings.catch_warnings()
+_import_guard.__enter__()
 
 from massincidents import datasets, spec
 from massincidents.counterfactual_prediction import counterfactual
@@ -38,6 +47,9 @@ from massincidents.survival.recurrent import check_counting_process, recurrent_d
 from massincidents.survival.spells import leader_spells_to_first_event
 from massincidents.tables import etable
 from massincidents.validate import validate
+
+_import_guard.__exit__(None, None, None)
+del _import_guard
 
 try:
     __version__ = version("massincidents")

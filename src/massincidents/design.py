@@ -85,7 +85,15 @@ def as_frame(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _required_variables(parsed: ParsedFormula) -> list[str]:
-    formula = Formula(f"{parsed.lhs} ~ {parsed.rhs}")
+    from formulaic.errors import FormulaicError
+
+    try:
+        formula = Formula(f"{parsed.lhs} ~ {parsed.rhs}")
+    except (SyntaxError, ValueError, FormulaicError) as err:
+        why = err.msg if isinstance(err, SyntaxError) else str(err).splitlines()[0]
+        raise DataError(
+            [Problem(f"the formula '{parsed.lhs} ~ {parsed.rhs}' cannot be read: {why}")]
+        ) from None
     names = [*sorted(formula.lhs.required_variables), *sorted(formula.rhs.required_variables)]
     # formulaic reports `ph.ecog` (a quoted column name with a dot) as the variable `ph`:
     # use the quoted names as written, and drop the prefixes it derived from them.
