@@ -282,7 +282,8 @@ class OutputFolder:
                 fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as err:
                 raise self._fail(
-                    f"cannot create the lock file {lock_path}: {err.strerror}"
+                    f"cannot be written: the lock file {lock_path} cannot be created "
+                    f"({err.strerror})"
                 ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
