@@ -84,3 +84,47 @@ def test_reproduce_without_raw_keeps_committed_tables(tmp_path, monkeypatch) -> 
     assert after == before
     log = (clone / "book" / "_build" / "reproduce.log").read_text(encoding="utf-8")
     assert "keep" in log.lower()
+
+
+def test_datasets_export_refuses_a_missing_folder_or_a_folder(tmp_path) -> None:
+    missing = runner.invoke(
+        app, ["datasets", "export", "national_incidents", str(tmp_path / "no" / "ni.csv")]
+    )
+    assert missing.exit_code == 4, missing.output
+    assert "does not exist" in missing.output and "Traceback" not in missing.output
+    folder = tmp_path / "ni.csv"
+    folder.mkdir()
+    onto = runner.invoke(app, ["datasets", "export", "national_incidents", str(folder)])
+    assert onto.exit_code == 4, onto.output
+    assert "is a folder" in onto.output
+    assert not (tmp_path / "no").exists() and list(folder.iterdir()) == []
+
+
+def test_datasets_export_out_of_disk_leaves_the_file_as_it_was(tmp_path) -> None:
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    import massincidents as mi
+
+    target = tmp_path / "panel.csv"
+    target.write_text("the user's earlier copy\n", encoding="utf-8")
+
+    def limit() -> None:  # what `ulimit -f 8` does: no file may grow past 8 KiB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
+
+    code = "from massincidents.cli import app; import sys; app(args=sys.argv[1:])"
+    env = {**os.environ, "PYTHONPATH": str(Path(mi.__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", code, "datasets", "export", "province_year", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "could not be written" in done.stderr and "Traceback" not in done.stderr
+    assert target.read_text(encoding="utf-8") == "the user's earlier copy\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["panel.csv"]

@@ -108,3 +108,56 @@ def test_multiverse_reports_a_bad_choice_with_its_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "famlies" in result.output and "line" in result.output
+
+
+def _words(output: str) -> str:
+    """The output with Rich's panel borders and line wrapping taken out."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def _never_fit(monkeypatch) -> None:
+    def fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("specifications were fitted before the options were checked")
+
+    monkeypatch.setattr("massincidents.multiverse.command.specification_curve", fit)
+
+
+def test_parallel_options_are_checked_before_fitting(tmp_path: Path, monkeypatch) -> None:
+    import os
+    import socket
+
+    data, spec, _ = _files(tmp_path)
+    _never_fit(monkeypatch)
+    args = ["multiverse", "--data", str(data), "--spec", str(spec), "--out", str(tmp_path / "o")]
+    cores = os.cpu_count() or 1
+    for n_jobs in ("0", str(cores + 1), "10000", "-2"):
+        result = runner.invoke(app, [*args, "--n-jobs", n_jobs])
+        assert result.exit_code == 2, (n_jobs, result.output)
+        assert f"--n-jobs {n_jobs}: use 1 to {cores}" in _words(result.output)
+    # a port nobody listens on (taken from the system, then closed)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for address, why in (
+        (f"tcp://127.0.0.1:{port}", "cannot reach the scheduler"),
+        ("127.0.0.1:8786", "is not a Dask scheduler address"),
+        ("tcp://127.0.0.1", "is not a Dask scheduler address"),
+        ("tcp://127.0.0.1:99999", "is not a Dask scheduler address"),
+    ):
+        result = runner.invoke(app, [*args, "--scheduler", address])
+        assert result.exit_code == 2, (address, result.output)
+        assert why in _words(result.output)
+    assert not (tmp_path / "o").exists()
+
+
+def test_multiverse_out_is_checked_before_fitting(tmp_path: Path, monkeypatch) -> None:
+    data, spec, _ = _files(tmp_path)
+    _never_fit(monkeypatch)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    for out, why in ((a_file, "is a file"), (tmp_path, "not the complete output")):
+        result = runner.invoke(
+            app, ["multiverse", "--data", str(data), "--spec", str(spec), "--out", str(out)]
+        )
+        assert result.exit_code == 4, result.output
+        assert why in _words(result.output)
