@@ -279,3 +279,81 @@ def test_json_schema_is_a_copy() -> None:
     schema = json_schema()
     schema["required"].append("nonsense")
     assert "nonsense" not in json_schema()["required"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "message"),
+    [
+        ("bootstrap: {reps: 1.0e+26, seed: 1}", "bootstrap.reps", "it must be at most 99,999"),
+        ("bootstrap: {reps: 99, seed: 1.0e+30}", "bootstrap.seed", "at most 4,294,967,295"),
+        ("vcov: {DK: 1000000}", "vcov.DK", "at most 1,000"),
+        ("transforms: {lagged: {lag: [target, 1000000000]}}", "transforms.lagged.lag[1]", "1,000"),
+        ("transforms: {big: {scale: [target, 1.0e+300]}}", "transforms.big.scale[1]", "1e+15"),
+        ("transforms: {r: {ratio: [target, 0]}}", "transforms.r.ratio[1]", "must not be zero"),
+        ("transforms: {s: {scale: [target, .inf]}}", "transforms.s.scale[1]", "must be finite"),
+        ("transforms: {s: {scale: [target, .nan]}}", "transforms.s.scale[1]", "must be finite"),
+        ("level: .nan", "level", "must be finite"),
+        ("transforms: {p: {per_million: [target, x, 1.0e+20]}}", "per_million[2]", "1e+15"),
+    ],
+)
+def test_every_number_is_bounded(extra: str, path: str, message: str) -> None:
+    # on main these loaded (1e26 draws would then try to allocate hundreds of GiB)
+    with pytest.raises(SpecError) as info:
+        load_spec(MINIMAL + extra + "\n")
+    problems = [str(p) for p in info.value.problems]
+    assert any(path in p and message in p for p in problems), problems
+    assert len(problems) == 1, problems
+
+
+def test_window_shift_and_lists_are_bounded() -> None:
+    doc = _doc()
+    doc["outcome"]["window"] = [2001, 10**12]
+    doc["measures"]["government_functions"] = {
+        "columns": ["service_share"],
+        "shift": {"service_share": {"within_sd": 1e9}},
+    }
+    doc["specifications"] = [{"name": f"m{i}", "terms": ["target"]} for i in range(201)]
+    messages = [p.message for p in pytest.raises(SpecError, load_spec, doc).value.problems]
+    assert any("outcome.window[1]" in m and "at most 99,999,999" in m for m in messages)
+    assert any("within_sd" in m and "at most 100" in m for m in messages)
+    assert any("specifications has 201 entries; at most 200" in m for m in messages)
+
+
+def test_a_multiverse_too_large_to_fit_is_refused() -> None:
+    doc = _doc()
+    many = [f"c{i}" for i in range(40)]
+    doc["causes"]["social"] = many
+    doc["multiverse"] = {"indicators": {"social": many, "system": ["target"]}}
+    load_spec(doc)  # 40 specifications
+    doc["causes"]["system"] = many[:30]
+    doc["multiverse"] = {
+        "indicators": {"social": many, "system": many[:30]},
+        "windows": [[2001, 2010], [2002, 2010], [2003, 2010]],
+        "exposure": ["population", None],
+        "families": ["poisson", "negbin"],
+        "fixed_effects": [["unit", "time"], ["unit"], ["time"], []],
+    }
+    load_spec(doc)  # 40 x 30 x 3 windows x 2 exposures x 2 families x 4 = 57,600 fits
+    doc["multiverse"]["windows"] = [[2001, y] for y in range(2002, 2012)]
+    (message,) = [p.message for p in pytest.raises(SpecError, load_spec, doc).value.problems]
+    assert "the multiverse has 192,000 specifications; at most 100,000" in message
+
+
+def test_a_nesting_bomb_is_a_spec_error_not_a_recursion_error(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("version: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="nested more than 32 levels deep") as info:
+        load_spec(bomb)
+    (problem,) = info.value.problems
+    assert (problem.source, problem.line) == (str(bomb), 1)
+    deep_maps = "a: " + "{b: " * 2_000 + "1" + "}" * 2_000
+    with pytest.raises(SpecError, match="nested more than 32 levels"):
+        load_spec(deep_maps)
+    load_spec(default_spec_text())  # the book's own specification is well inside
+
+
+def test_a_huge_specification_file_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(MINIMAL + "#" * 2_000_000 + "\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="a specification has at most 1,000,000"):
+        load_spec(big)
