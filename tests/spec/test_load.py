@@ -313,7 +313,9 @@ def test_window_shift_and_lists_are_bounded() -> None:
         "shift": {"service_share": {"within_sd": 1e9}},
     }
     doc["specifications"] = [{"name": f"m{i}", "terms": ["target"]} for i in range(201)]
-    messages = [p.message for p in pytest.raises(SpecError, load_spec, doc).value.problems]
+    with pytest.raises(SpecError) as info:
+        load_spec(doc)
+    messages = [p.message for p in info.value.problems]
     assert any("outcome.window[1]" in m and "at most 99,999,999" in m for m in messages)
     assert any("within_sd" in m and "at most 100" in m for m in messages)
     assert any("specifications has 201 entries; at most 200" in m for m in messages)
@@ -335,7 +337,9 @@ def test_a_multiverse_too_large_to_fit_is_refused() -> None:
     }
     load_spec(doc)  # 40 x 30 x 3 windows x 2 exposures x 2 families x 4 = 57,600 fits
     doc["multiverse"]["windows"] = [[2001, y] for y in range(2002, 2012)]
-    (message,) = [p.message for p in pytest.raises(SpecError, load_spec, doc).value.problems]
+    with pytest.raises(SpecError) as info:
+        load_spec(doc)
+    (message,) = [p.message for p in info.value.problems]
     assert "the multiverse has 192,000 specifications; at most 100,000" in message
 
 
