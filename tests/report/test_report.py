@@ -81,3 +81,65 @@ def test_table_writers_escape_their_formats(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["t.csv", "t.tex", "t.md"]
     back = pd.read_csv(paths[0])
     assert back["estimate"].iloc[0] == 0.5 and back["term"].tolist() == df["term"].tolist()
+
+
+def _unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_markdown_tables_carry_no_raw_html_and_no_stray_pipes(tmp_path: Path) -> None:
+    spec = _spec(timing=False)
+    spec["specifications"][0]["name"] = f"model {HOSTILE} a|b"
+    spec["causes"]["solving"]["missing_reason"] = f"none {HOSTILE} c|d \\ e"
+    df = mi.datasets.simulate_panel(31, 10, seed=6).rename(columns={"x1": "<b>x1</b>"})
+    rerun(df, spec, tmp_path / "out", report=False)
+    for name in ("models.md", "indicators.md"):
+        text = (tmp_path / "out" / "tables" / name).read_text(encoding="utf-8")
+        assert "<script" not in text and "&lt;script&gt;" in text, name
+        rows = [line for line in text.splitlines() if line.startswith("|")]
+        assert len({_unescaped_pipes(line) for line in rows}) == 1, (name, rows)
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path: Path) -> None:
+    # matplotlib reads $...$ as mathematics: on main "$\frac$" crashed the figure
+    spec = _spec(timing=False)
+    spec["specifications"][0]["name"] = r"cost in $\frac$"
+    result = rerun(mi.datasets.simulate_panel(31, 8, seed=6), spec, tmp_path / "out")
+    assert "figures/coefficients.svg" in result.files
+
+
+def test_two_reruns_in_threads_write_the_bytes_of_one_after_the_other(tmp_path: Path) -> None:
+    # On main two reruns in threads crashed in matplotlib's mathtext parser (8 of 12
+    # trials) or wrote SVG files with other ids (rcParams changed under the other thread).
+    import threading
+
+    df = mi.datasets.simulate_panel(31, 8, seed=6)
+    spec = _spec(timing=False)
+    spec["bootstrap"] = None
+    serial = tmp_path / "serial"
+    rerun(df, spec, serial)
+    expected = {
+        p.relative_to(serial).as_posix(): p.read_bytes()
+        for p in serial.rglob("*")
+        if p.is_file() and p.name != "run.json"
+    }
+    assert any(name.endswith(".svg") for name in expected)
+    errors: list[BaseException] = []
+
+    def run(folder: Path) -> None:
+        try:
+            rerun(df, spec, folder)
+        except BaseException as err:  # reported by the main thread
+            errors.append(err)
+
+    for trial in range(4):
+        folders = [tmp_path / f"trial{trial}_{k}" for k in range(2)]
+        threads = [threading.Thread(target=run, args=(f,)) for f in folders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        for folder in folders:
+            for name, content in expected.items():
+                assert (folder / name).read_bytes() == content, (trial, name)
