@@ -23,7 +23,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -128,7 +127,7 @@ def _progress_bar() -> Progress:
     """The progress display of every long command: spinner, bar, count and time."""
     return Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # descriptions quote spec names
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
@@ -308,9 +307,7 @@ def rerun(
             task = progress.add_task("rerun", total=None)
 
             def report_progress(description: str, completed: int, total: int) -> None:
-                progress.update(
-                    task, description=escape(description), completed=completed, total=total
-                )
+                progress.update(task, description=description, completed=completed, total=total)
 
             try:
                 result = run_spec(
