@@ -46,6 +46,13 @@ class OutputFolderError(Exception):
 
     Nothing in the output folder has been changed when this is raised.
 
+    Parameters
+    ----------
+    where
+        The output folder as given (or the quoted name, when it is empty).
+    why
+        What is wrong, and what to do.
+
     Examples
     --------
     >>> print(OutputFolderError("--out ''", "give a folder name"))
