@@ -197,6 +197,11 @@ def _period_bounds(day: dt.date, freq: str) -> tuple[dt.date, dt.date]:
 _PANDAS_YEARS = (1678, 2261)
 
 
+def _out_of_range(name: str, value: object) -> DataError:
+    years = f"{_PANDAS_YEARS[0]}-{_PANDAS_YEARS[1]}"
+    return DataError(f"{name}={value!r} is outside the dates a panel can hold (years {years})")
+
+
 def _bound(value: object, name: str) -> dt.date | None:
     """``start`` or ``end`` as a date in China Standard Time, or a DataError saying why not."""
     if value is None:
@@ -208,24 +213,22 @@ def _bound(value: object, name: str) -> dt.date | None:
     if is_year:
         year = int(value)  # type: ignore[call-overload]
         if not _PANDAS_YEARS[0] <= year <= _PANDAS_YEARS[1]:
-            raise DataError(f"{name}={value!r} is outside the years {_PANDAS_YEARS[0]}-"
-                            f"{_PANDAS_YEARS[1]} that a panel can hold")
+            raise _out_of_range(name, value)
         return dt.date(year, 1, 1) if name == "start" else dt.date(year, 12, 31)
     if isinstance(value, bool):
         raise DataError(hint)
     try:
         stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     except pd.errors.OutOfBoundsDatetime:
-        raise DataError(
-            f"{name}={value!r} is outside the dates a panel can hold (years "
-            f"{_PANDAS_YEARS[0]}-{_PANDAS_YEARS[1]})"
-        ) from None
+        raise _out_of_range(name, value) from None
     except (ValueError, TypeError, OverflowError):
         raise DataError(hint) from None
     if pd.isna(stamp):
         raise DataError(hint)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(CHINA_TIME_ZONE).tz_localize(None)
+    if not _PANDAS_YEARS[0] <= stamp.year <= _PANDAS_YEARS[1]:
+        raise _out_of_range(name, value)
     return stamp.date()
 
 

@@ -255,12 +255,17 @@ class _Counter:
                             ) from err
 
     def rows(self, condition: str, extra: str = "NULL") -> list[tuple[str, int, str, object]]:
-        """(file, row, date as written, ``extra``) of the first rows meeting ``condition``."""
+        """(file, row, date as written, ``extra``) of the first rows meeting ``condition``.
+
+        ``condition`` and ``extra`` are SQL over the parsed columns (``prov``,
+        ``d``, ``ambiguous``, ``reading``, ``cat``, ``day_first``, ``month_first``).
+        """
         file = quote(FILE_COLUMN) if self.source.several else literal(self.source.label)
         query = f"""
-            SELECT file, row, value, extra FROM (
+            SELECT file, row, value, {extra} FROM (
                 SELECT {file} AS file, {ROW_COLUMN} AS row, {self.dates.text} AS value,
-                       {extra} AS extra, {self._columns}
+                       {self.dates.day_first} AS day_first,
+                       {self.dates.month_first} AS month_first, {self._columns}
                 FROM {self.source.numbered()}
             )
             WHERE {condition}
@@ -293,8 +298,8 @@ def _row_problems(counter: _Counter, grouped: pd.DataFrame, valid: pd.Series) ->
             "ambiguous", int(n[ambiguous].sum()),
             "{value!r} reads as {extra}, in different " + freq + "s: pass dayfirst=True "
             "(day first) or dayfirst=False (month first), or date_format=",
-            date, extra=f"strftime({counter.dates.day_first}, '%-d %B %Y') || ' (day first) or ' "
-            f"|| strftime({counter.dates.month_first}, '%B %-d, %Y') || ' (month first)'",
+            date, extra="strftime(day_first, '%-d %B %Y') || ' (day first) or ' "
+            "|| strftime(month_first, '%-d %B %Y') || ' (month first)'",
         )
     readings = set(grouped["reading"].dropna())
     if {"day-first", "month-first"} <= readings:
@@ -319,18 +324,15 @@ def _row_problems(counter: _Counter, grouped: pd.DataFrame, valid: pd.Series) ->
     implausible = valid & grouped["implausible"].astype(bool)
     if implausible.any():
         spellings = ", ".join(literal(p) for p in grouped.loc[implausible, "prov"].unique())
-        sides = []
-        if counter.window.start is None:
-            sides.append(f"before {EARLIEST_YEAR}")
-        if counter.window.end is None:
-            sides.append(f"after {latest_year()}")
+        earliest = f"{EARLIEST_YEAR:04d}-01-01"
         problems += counter.problems(
             f"{counter.window.implausible_sql('d')} AND prov IN ({spellings})",
             int(n[implausible].sum()),
-            "date {value!r} is " + " or ".join(sides) + ", probably a mistyped year: fix it, "
-            "or pass start= and end= to set the window (events outside it are then "
-            "reported, not counted)",
+            "date {value!r} is {extra}, probably a mistyped year: fix it, or pass start= "
+            "and end= to set the window (events outside it are then reported, not counted)",
             date,
+            extra=f"CASE WHEN d < DATE '{earliest}' THEN 'before {EARLIEST_YEAR}' "
+            f"ELSE 'after {latest_year()}' END",
         )
     return problems
 
