@@ -80,22 +80,28 @@ def days_to_dates(days: pd.Series | np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DateSQL:
-    """SQL expressions that read one date column.
+    """SQL that reads one date column, in stages so that each parse runs once per row.
 
-    ``date`` is the event's date in China Standard Time (DATE, NULL if it
-    cannot be read); ``ambiguous`` is true for a year-last date whose two
-    readings fall in different periods; ``reading`` is ``'day-first'`` or
-    ``'month-first'`` for a year-last date that only one reading makes valid;
-    ``day_first``/``month_first`` are the two readings; ``text`` the value as
-    written.
+    * over the raw table: ``text`` (the value as written) and ``typed`` (the
+      China Standard Time date of a date or timestamp column; NULL for text);
+    * over ``t`` (the text) and ``r0`` (``typed``): ``readable``, the date
+      when it reads one way only;
+    * over ``t`` and ``r`` (``readable``): ``day_first`` and ``month_first``,
+      the two readings of a year-last date (``03/04/2015``), NULL elsewhere;
+    * over ``r``, ``day_first``, ``month_first``: ``date`` (the event's date,
+      NULL if it cannot be read), ``ambiguous`` (the two readings fall in
+      different periods) and ``reading`` (``'day-first'`` or
+      ``'month-first'`` when only that reading is valid).
     """
 
+    text: str
+    typed: str
+    readable: str
+    day_first: str
+    month_first: str
     date: str
     ambiguous: str
     reading: str
-    day_first: str
-    month_first: str
-    text: str
 
 
 def _strptime(text: str, formats: Sequence[str]) -> str:
@@ -115,38 +121,36 @@ def date_sql(
     text = f"trim(CAST({column} AS VARCHAR))"
     if column_type == _AWARE:
         aware_date = f"CAST(timezone({literal(CHINA_TIME_ZONE)}, {column}) AS DATE)"
-        return DateSQL(aware_date, "FALSE", "NULL", "NULL", "NULL", text)
+        return DateSQL(text, aware_date, "r0", "NULL", "NULL", "r", "FALSE", "NULL")
     if column_type in _NAIVE:
-        return DateSQL(f"CAST({column} AS DATE)", "FALSE", "NULL", "NULL", "NULL", text)
+        return DateSQL(text, f"CAST({column} AS DATE)", "r0", "NULL", "NULL", "r", "FALSE", "NULL")
     if date_format is not None:
         formats = [date_format] if isinstance(date_format, str) else list(date_format)
-        return DateSQL(_strptime(text, formats), "FALSE", "NULL", "NULL", "NULL", text)
+        return DateSQL(text, "NULL", _strptime("t", formats), "NULL", "NULL", "r", "FALSE", "NULL")
 
-    aware = f"CAST(timezone({literal(CHINA_TIME_ZONE)}, TRY_CAST({text} AS {_AWARE})) AS DATE)"
-    fixed = _strptime(text, _ISO_LIKE + (_MONTH_ONLY if freq != "day" else ()))
-    readable = f"COALESCE({aware}, TRY_CAST({text} AS DATE), {fixed})"
-    day_first, month_first = _strptime(text, _DAY_FIRST), _strptime(text, _MONTH_FIRST)
-    if dayfirst is True:
-        return DateSQL(f"COALESCE({readable}, {day_first})", "FALSE", "NULL",
-                       day_first, month_first, text)
-    if dayfirst is False:
-        return DateSQL(f"COALESCE({readable}, {month_first})", "FALSE", "NULL",
-                       day_first, month_first, text)
-    two_ways = (
-        f"({readable} IS NULL AND {day_first} IS NOT NULL AND {month_first} IS NOT NULL "
-        f"AND {period_sql(freq, day_first)} <> {period_sql(freq, month_first)})"
+    # A plain date (10 characters at most) is cast directly; anything longer may
+    # carry a time and an offset, read as a TIMESTAMPTZ in the session's China
+    # time zone and converted explicitly.
+    aware = f"CAST(timezone({literal(CHINA_TIME_ZONE)}, TRY_CAST(t AS {_AWARE})) AS DATE)"
+    iso = f"CASE WHEN length(t) <= 10 THEN TRY_CAST(t AS DATE) ELSE {aware} END"
+    fixed = _strptime("t", _ISO_LIKE + (_MONTH_ONLY if freq != "day" else ()))
+    readable = f"COALESCE({iso}, {fixed})"
+    day_first = f"CASE WHEN r IS NULL THEN {_strptime('t', _DAY_FIRST)} END"
+    month_first = f"CASE WHEN r IS NULL THEN {_strptime('t', _MONTH_FIRST)} END"
+    if dayfirst is not None:
+        chosen = "day_first" if dayfirst else "month_first"
+        return DateSQL(text, "NULL", readable, day_first, month_first,
+                       f"COALESCE(r, {chosen})", "FALSE", "NULL")
+    ambiguous = (
+        "(day_first IS NOT NULL AND month_first IS NOT NULL "
+        f"AND {period_sql(freq, 'day_first')} <> {period_sql(freq, 'month_first')})"
     )
-    year_last = (
-        f"CASE WHEN {two_ways} THEN NULL ELSE COALESCE({day_first}, {month_first}) END"
-    )
+    date = f"COALESCE(r, CASE WHEN {ambiguous} THEN NULL ELSE COALESCE(day_first, month_first) END)"
     reading = (
-        f"CASE WHEN {readable} IS NOT NULL THEN NULL "
-        f"WHEN {day_first} IS NOT NULL AND {month_first} IS NULL THEN 'day-first' "
-        f"WHEN {month_first} IS NOT NULL AND {day_first} IS NULL THEN 'month-first' END"
+        "CASE WHEN day_first IS NOT NULL AND month_first IS NULL THEN 'day-first' "
+        "WHEN month_first IS NOT NULL AND day_first IS NULL THEN 'month-first' END"
     )
-    return DateSQL(
-        f"COALESCE({readable}, {year_last})", two_ways, reading, day_first, month_first, text
-    )
+    return DateSQL(text, "NULL", readable, day_first, month_first, date, ambiguous, reading)
 
 
 # ---------------------------------------------------------------------------

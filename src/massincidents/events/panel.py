@@ -44,6 +44,8 @@ Freq = Literal["year", "quarter", "month", "day"]
 FREQS: tuple[str, ...] = ("year", "quarter", "month", "day")
 #: Output columns of a ``by=`` panel besides the categories themselves.
 RESERVED_CATEGORIES = {"total": "the row total", "missing": "events without a category"}
+#: The column with each row's file (or the table's label) when rows are named.
+SOURCE_COLUMN = "__massincidents_source"
 #: Offending rows named in an error (all are counted).
 ROWS_SHOWN = 10
 
@@ -230,15 +232,30 @@ class _Counter:
         self.date_column, self.by = date, by
         self.dates = dates
         category = f"CAST({quote(by)} AS VARCHAR)" if by else "'count'"
-        self._columns = (
-            f"CAST({quote(province)} AS VARCHAR) AS prov, {dates.date} AS d, "
-            f"{dates.ambiguous} AS ambiguous, {dates.reading} AS reading, {category} AS cat"
+        self._raw = (
+            f"CAST({quote(province)} AS VARCHAR) AS prov, {category} AS cat, "
+            f"{dates.text} AS t, {dates.typed} AS r0"
         )
+
+    def _parsed(self, relation: str, keep: str = "") -> str:
+        """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
+
+        One SELECT per stage, so that each parse runs once per row; ``keep``
+        names extra columns of ``relation`` carried through.
+        """
+        d = self.dates
+        keep = f"{keep}, " if keep else ""
+        return f"""
+            (SELECT {keep}prov, cat, t, r, day_first, month_first, {d.date} AS d,
+                    {d.ambiguous} AS ambiguous, {d.reading} AS reading
+             FROM (SELECT *, {d.day_first} AS day_first, {d.month_first} AS month_first
+                   FROM (SELECT {keep}prov, cat, t, COALESCE(r0, {d.readable}) AS r
+                         FROM (SELECT {keep}{self._raw} FROM {relation}))))
+        """
 
     def grouped(self) -> pd.DataFrame:
         """One row per (province text, period, flags, category) with its count."""
         query = f"""
-            WITH parsed AS (SELECT {self._columns} FROM {self.source.relation})
             SELECT prov, {period_sql(self.freq, "d")} AS period,
                    {self.window.contains_sql("d")} AS in_window,
                    {self.window.implausible_sql("d")} AS implausible,
@@ -246,7 +263,7 @@ class _Counter:
                    CAST(min(d) - DATE '1970-01-01' AS BIGINT) AS first_day,
                    CAST(max(d) - DATE '1970-01-01' AS BIGINT) AS last_day,
                    count(*) AS n
-            FROM parsed GROUP BY ALL
+            FROM {self._parsed(self.source.relation)} GROUP BY ALL
         """
         try:
             return self.con.execute(query).df()
@@ -261,15 +278,12 @@ class _Counter:
         ``d``, ``ambiguous``, ``reading``, ``cat``, ``day_first``, ``month_first``).
         """
         file = quote(FILE_COLUMN) if self.source.several else literal(self.source.label)
+        numbered = f"(SELECT *, {file} AS {SOURCE_COLUMN} FROM {self.source.numbered()})"
         query = f"""
-            SELECT file, row, value, {extra} FROM (
-                SELECT {file} AS file, {ROW_COLUMN} AS row, {self.dates.text} AS value,
-                       {self.dates.day_first} AS day_first,
-                       {self.dates.month_first} AS month_first, {self._columns}
-                FROM {self.source.numbered()}
-            )
+            SELECT {SOURCE_COLUMN}, {ROW_COLUMN}, t, {extra}
+            FROM {self._parsed(numbered, keep=f"{SOURCE_COLUMN}, {ROW_COLUMN}")}
             WHERE {condition}
-            ORDER BY file, row LIMIT {ROWS_SHOWN}
+            ORDER BY 1, 2 LIMIT {ROWS_SHOWN}
         """
         found = self.con.execute(query).fetchall()
         return [(f, self.source.row_label(r), value, x) for f, r, value, x in found]
