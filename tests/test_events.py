@@ -254,8 +254,10 @@ def test_a_path_names_one_file_even_with_glob_characters(tmp_path) -> None:
         panel = mi.events_to_panel(tmp_path / name)
         assert panel.attrs["accounting"]["events_read"] == 1, name
         assert panel.loc[(code, 2015), "count"] == 1, name
-    with pytest.raises(mi.DataError, match="file not found"):
+    with pytest.raises(mi.DataError, match="file not found; to read the files matching"):
         mi.events_to_panel(tmp_path / "ev[12].csv")
+    with pytest.raises(mi.DataError, match="events must be a DataFrame"):
+        mi.events_to_panel(None)  # type: ignore[arg-type]
 
 
 def test_several_files_only_when_asked(tmp_path) -> None:
@@ -412,3 +414,8 @@ def test_duplicate_provinces_are_refused_and_names_accepted() -> None:
         mi.events_to_panel(events, provinces=["Gotham"])
     panel = mi.events_to_panel(events, provinces=["Guangdong", "北京"])
     assert panel.index.get_level_values("province").tolist() == [440000, 110000]
+    # A place outside the mainland that is asked for is counted, not left out.
+    events = pd.DataFrame({"province": ["Hong Kong", "Guangdong"], "date": ["2015-01-01"] * 2})
+    panel = mi.events_to_panel(events, provinces=["Guangdong", "Hong Kong"])
+    assert panel.loc[(810000, 2015), "count"] == 1
+    assert panel.attrs["accounting"]["counted"] == 2

@@ -24,6 +24,10 @@ FILE_COLUMN = "__massincidents_file"
 #: The column with each row's number, added only when rows must be named.
 ROW_COLUMN = "__massincidents_row"
 
+def _has_glob(path: Path) -> bool:
+    return any(c in str(path) for c in "*?[")
+
+
 _KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
 
 
@@ -87,7 +91,8 @@ def _check_file(path: Path) -> str:
                      file=str(path))]
         )
     if not path.exists():
-        raise DataError([Problem("file not found", file=str(path))])
+        hint = "; to read the files matching a pattern, pass glob=True" if _has_glob(path) else ""
+        raise DataError([Problem(f"file not found{hint}", file=str(path))])
     if path.stat().st_size < 4096 and not path.read_bytes().strip():
         raise DataError(
             [Problem("the file is empty (0 bytes or only blank lines)", file=str(path))]
@@ -134,6 +139,11 @@ def open_source(
         path = Path(events)
         kind = _check_file(path)
         return Source(_reader(kind, [escape_glob(str(path))], False), str(path), kind)
+    if not isinstance(events, Sequence) or not all(isinstance(p, str | Path) for p in events):
+        raise DataError(
+            "events must be a DataFrame, the path of a CSV or Parquet file, or a list of paths; "
+            f"got {type(events).__name__}"
+        )
     files = [str(p) for p in events]
     if not files:
         raise DataError("the list of event files is empty")
