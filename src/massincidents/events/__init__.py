@@ -24,8 +24,10 @@ likely mistyped year, a category named like an output column) raise a
 
 Modules: :mod:`~massincidents.events.sources` (a DataFrame, a file, a list of
 files or a glob), :mod:`~massincidents.events.dates` (the China Standard Time
-rule, text formats, the window) and :mod:`~massincidents.events.panel` (the
-counting and the accounting).
+rule, text formats, the window), :mod:`~massincidents.events.query` (the
+DuckDB queries), :mod:`~massincidents.events.checks` (arguments and rows that
+cannot be counted) and :mod:`~massincidents.events.panel` (the zero-filled
+panel and its accounting).
 """
 
 from massincidents.events.dates import CHINA_TIME_ZONE, EARLIEST_YEAR

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,41 +12,14 @@ import numpy as np
 import pandas as pd
 
 from massincidents.errors import DataError, DataQualityWarning, Problem
-from massincidents.events.dates import (
-    CHINA_TIME_ZONE,
-    EARLIEST_YEAR,
-    DateSQL,
-    Window,
-    date_sql,
-    days_to_dates,
-    latest_year,
-    parse_window,
-    period_sql,
-)
-from massincidents.events.sources import (
-    FILE_COLUMN,
-    ROW_COLUMN,
-    Source,
-    literal,
-    open_source,
-    quote,
-)
-from massincidents.provinces import (
-    MAINLAND_CODES,
-    OUTSIDE_MAINLAND_CODES,
-    UnknownProvinceError,
-    normalise_provinces,
-    province_code,
-)
+from massincidents.events.checks import check_columns, check_formats, panel_codes, row_problems
+from massincidents.events.dates import CHINA_TIME_ZONE, date_sql, days_to_dates, parse_window
+from massincidents.events.query import EventQuery
+from massincidents.events.sources import literal, open_source, quote
+from massincidents.provinces import OUTSIDE_MAINLAND_CODES, normalise_provinces
 
 Freq = Literal["year", "quarter", "month", "day"]
 FREQS: tuple[str, ...] = ("year", "quarter", "month", "day")
-#: Output columns of a ``by=`` panel besides the categories themselves.
-RESERVED_CATEGORIES = {"total": "the row total", "missing": "events without a category"}
-#: The column with each row's file (or the table's label) when rows are named.
-SOURCE_COLUMN = "__massincidents_source"
-#: Offending rows named in an error (all are counted).
-ROWS_SHOWN = 10
 
 
 def events_to_panel(
@@ -152,7 +124,7 @@ def events_to_panel(
     if dayfirst not in (None, True, False):
         raise DataError(f"dayfirst must be True, False or None, got {dayfirst!r}")
     window = parse_window(start, end, freq)
-    panel_codes = _panel_codes(provinces)
+    codes = panel_codes(provinces)
 
     con = duckdb.connect()
     try:
@@ -163,192 +135,20 @@ def events_to_panel(
             types = {row[0]: row[1] for row in described}
         except duckdb.Error as err:
             raise DataError([Problem(f"cannot be read: {err}", file=source.label)]) from err
-        _check_columns(list(types), {"province": province, "date": date, "category": by},
-                       source.label)
+        wanted = {"province": province, "date": date, "category": by}
+        check_columns(list(types), wanted, source.label)
         if date_format is not None:
-            _check_formats(con, date_format)
-        dates = date_sql(quote(date), types[date], freq, dayfirst=dayfirst,
-                         date_format=date_format)
-        counter = _Counter(con, source, province, date, by, freq, window, dates)
-        grouped = counter.grouped()
-        return _assemble(counter, grouped, panel_codes)
+            check_formats(con, date_format)
+        dates = date_sql(
+            quote(date), types[date], freq, dayfirst=dayfirst, date_format=date_format
+        )
+        query = EventQuery(
+            con, source, province=province, date=date, by=by, freq=freq, window=window,
+            dates=dates,
+        )
+        return _assemble(query, query.grouped(), codes)
     finally:
         con.close()
-
-
-def _panel_codes(provinces: Sequence[int | str] | None) -> tuple[int, ...]:
-    if provinces is None:
-        return MAINLAND_CODES
-    if isinstance(provinces, str | int):
-        provinces = [provinces]
-    problems, codes, seen = [], [], {}
-    for given in provinces:
-        try:
-            code = province_code(given)
-        except UnknownProvinceError as err:
-            problems.append(Problem(f"provinces=: {err}"))
-            continue
-        if code in seen:
-            problems.append(
-                Problem(f"provinces= lists {code} twice ({seen[code]!r} and {given!r})")
-            )
-            continue
-        seen[code] = given
-        codes.append(code)
-    if problems:
-        raise DataError(problems)
-    if not codes:
-        raise DataError("provinces= is empty: name at least one province")
-    return tuple(codes)
-
-
-def _check_columns(available: list[str], wanted: dict[str, str | None], label: str) -> None:
-    problems = []
-    for role, name in wanted.items():
-        if name is not None and name not in available:
-            close = difflib.get_close_matches(name, available, n=3, cutoff=0.4)
-            hint = f"; close column names: {', '.join(close)}" if close else ""
-            problems.append(Problem(f"the {role} column is missing{hint}", file=label, column=name))
-    if problems:
-        raise DataError(problems)
-
-
-def _check_formats(con: duckdb.DuckDBPyConnection, date_format: str | Sequence[str]) -> None:
-    formats = [date_format] if isinstance(date_format, str) else list(date_format)
-    for fmt in formats:
-        try:
-            con.execute(f"SELECT TRY_STRPTIME('', {literal(str(fmt))})").fetchall()
-        except duckdb.Error as err:
-            raise DataError(f"date_format={fmt!r} is not a strptime format: {err}") from None
-
-
-class _Counter:
-    """The DuckDB queries of one call: grouped counts, and the rows behind a problem."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: Source, province: str,
-                 date: str, by: str | None, freq: str, window: Window,
-                 dates: DateSQL) -> None:
-        self.con, self.source, self.freq, self.window = con, source, freq, window
-        self.date_column, self.by = date, by
-        self.dates = dates
-        category = f"CAST({quote(by)} AS VARCHAR)" if by else "'count'"
-        self._raw = (
-            f"CAST({quote(province)} AS VARCHAR) AS prov, {category} AS cat, "
-            f"{dates.text} AS t, {dates.typed} AS r0"
-        )
-
-    def _parsed(self, relation: str, keep: str = "") -> str:
-        """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
-
-        One SELECT per stage, so that each parse runs once per row; ``keep``
-        names extra columns of ``relation`` carried through.
-        """
-        d = self.dates
-        keep = f"{keep}, " if keep else ""
-        return f"""
-            (SELECT {keep}prov, cat, t, r, day_first, month_first, {d.date} AS d,
-                    {d.ambiguous} AS ambiguous, {d.reading} AS reading
-             FROM (SELECT *, {d.day_first} AS day_first, {d.month_first} AS month_first
-                   FROM (SELECT {keep}prov, cat, t, COALESCE(r0, {d.readable}) AS r
-                         FROM (SELECT {keep}{self._raw} FROM {relation}))))
-        """
-
-    def grouped(self) -> pd.DataFrame:
-        """One row per (province text, period, flags, category) with its count."""
-        query = f"""
-            SELECT prov, {period_sql(self.freq, "d")} AS period,
-                   {self.window.contains_sql("d")} AS in_window,
-                   {self.window.implausible_sql("d")} AS implausible,
-                   ambiguous, reading, cat,
-                   CAST(min(d) - DATE '1970-01-01' AS BIGINT) AS first_day,
-                   CAST(max(d) - DATE '1970-01-01' AS BIGINT) AS last_day,
-                   count(*) AS n
-            FROM {self._parsed(self.source.relation)} GROUP BY ALL
-        """
-        try:
-            return self.con.execute(query).df()
-        except duckdb.Error as err:
-            raise DataError([Problem(f"cannot be aggregated: {err}", file=self.source.label)]
-                            ) from err
-
-    def rows(self, condition: str, extra: str = "NULL") -> list[tuple[str, int, str, object]]:
-        """(file, row, date as written, ``extra``) of the first rows meeting ``condition``.
-
-        ``condition`` and ``extra`` are SQL over the parsed columns (``prov``,
-        ``d``, ``ambiguous``, ``reading``, ``cat``, ``day_first``, ``month_first``).
-        """
-        file = quote(FILE_COLUMN) if self.source.several else literal(self.source.label)
-        numbered = f"(SELECT *, {file} AS {SOURCE_COLUMN} FROM {self.source.numbered()})"
-        query = f"""
-            SELECT {SOURCE_COLUMN}, {ROW_COLUMN}, t, {extra}
-            FROM {self._parsed(numbered, keep=f"{SOURCE_COLUMN}, {ROW_COLUMN}")}
-            WHERE {condition}
-            ORDER BY 1, 2 LIMIT {ROWS_SHOWN}
-        """
-        found = self.con.execute(query).fetchall()
-        return [(f, self.source.row_label(r), value, x) for f, r, value, x in found]
-
-    def problems(self, condition: str, total: int, message: str, column: str,
-                 extra: str = "NULL") -> list[Problem]:
-        """One Problem per offending row (the first few), and the count of the others."""
-        found = [
-            Problem(message.format(value=value, extra=x), file=f, row=row, column=column)
-            for f, row, value, x in self.rows(condition, extra)
-        ]
-        if total > len(found):
-            found.append(Problem(f"... {total - len(found)} more row(s) like these",
-                                 file=self.source.label, column=column))
-        return found
-
-
-def _row_problems(counter: _Counter, grouped: pd.DataFrame, valid: pd.Series) -> list[Problem]:
-    """Rows that cannot be counted as they are: named, never guessed."""
-    n = grouped["n"].astype("int64")
-    problems: list[Problem] = []
-    date, freq = counter.date_column, counter.freq
-    ambiguous = grouped["ambiguous"].astype(bool)
-    if ambiguous.any():
-        problems += counter.problems(
-            "ambiguous", int(n[ambiguous].sum()),
-            "{value!r} reads as {extra}, in different " + freq + "s: pass dayfirst=True "
-            "(day first) or dayfirst=False (month first), or date_format=",
-            date, extra="strftime(day_first, '%-d %B %Y') || ' (day first) or ' "
-            "|| strftime(month_first, '%-d %B %Y') || ' (month first)'",
-        )
-    readings = set(grouped["reading"].dropna())
-    if {"day-first", "month-first"} <= readings:
-        for kind, other in (("day-first", "month-first"), ("month-first", "day-first")):
-            problems += counter.problems(
-                f"reading = '{kind}'", int(n[grouped["reading"] == kind].sum()),
-                "{value!r} can only be read " + kind + ", but other rows can only be read "
-                + other + ": the column mixes two conventions; pass dayfirst= to choose one "
-                "(dates that do not fit it then count as unparseable)",
-                date,
-            )
-    if counter.by is not None:
-        for name, meaning in RESERVED_CATEGORIES.items():
-            clash = grouped["cat"] == name
-            if clash.any():
-                problems += counter.problems(
-                    f"cat = '{name}'", int(n[clash].sum()),
-                    f"category {name!r} would be mixed up with the output column {name!r} "
-                    f"({meaning}): rename it",
-                    counter.by,
-                )
-    implausible = valid & grouped["implausible"].astype(bool)
-    if implausible.any():
-        spellings = ", ".join(literal(p) for p in grouped.loc[implausible, "prov"].unique())
-        earliest = f"{EARLIEST_YEAR:04d}-01-01"
-        problems += counter.problems(
-            f"{counter.window.implausible_sql('d')} AND prov IN ({spellings})",
-            int(n[implausible].sum()),
-            "date {value!r} is {extra}, probably a mistyped year: fix it, or pass start= "
-            "and end= to set the window (events outside it are then reported, not counted)",
-            date,
-            extra=f"CASE WHEN d < DATE '{earliest}' THEN 'before {EARLIEST_YEAR}' "
-            f"ELSE 'after {latest_year()}' END",
-        )
-    return problems
 
 
 def _period_index(freq: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Index:
@@ -363,8 +163,9 @@ def _period_index(freq: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Inde
     return pd.Index(pd.date_range(first, last, freq="D"), name="day")
 
 
-def _assemble(counter: _Counter, grouped: pd.DataFrame, panel_codes: tuple[int, ...]
-              ) -> pd.DataFrame:
+def _assemble(
+    counter: EventQuery, grouped: pd.DataFrame, panel_codes: tuple[int, ...]
+) -> pd.DataFrame:
     """Turn DuckDB's grouped counts into the zero-filled panel with row accounting."""
     freq, window, label = counter.freq, counter.window, counter.source.label
     n = grouped["n"].astype("int64")
@@ -376,7 +177,7 @@ def _assemble(counter: _Counter, grouped: pd.DataFrame, panel_codes: tuple[int, 
     not_in_panel = ~unknown & ~outside & ~in_panel
     valid = ~unknown & ~no_date & ~outside & ~not_in_panel
 
-    problems = _row_problems(counter, grouped, valid)
+    problems = row_problems(counter, grouped, valid)
     if problems:
         raise DataError(problems)
 
