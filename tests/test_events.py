@@ -284,6 +284,28 @@ def test_rows_are_named_in_the_right_file_of_several(tmp_path) -> None:
     assert (problem.file, problem.row, problem.column) == (str(two), 3, "date")
 
 
+def test_csv_rows_are_file_lines_counting_blank_lines_and_quoted_breaks(tmp_path) -> None:
+    import gzip
+
+    text = (
+        'province,date\r\nGuangdong,2015-01-01\r\n\r\n"Sich\nuan",2016-01-01\r\n'
+        "Hebei,1015-01-01\r\n"
+    )
+    plain = tmp_path / "ev[1].csv"
+    plain.write_bytes(text.encode())
+    packed = tmp_path / "ev.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    for path in (plain, packed):
+        with pytest.raises(mi.DataError) as info:
+            mi.events_to_panel(path)
+        (problem,) = info.value.problems
+        assert (problem.file, problem.row) == (str(path), 6)
+    with pytest.raises(mi.DataError) as info:
+        mi.events_to_panel([_write(tmp_path / "a.csv", "Hebei,2015-01-01\n"), plain])
+    (problem,) = info.value.problems
+    assert (problem.file, problem.row) == (str(plain), 6)
+
+
 @pytest.mark.parametrize("typo", ["1015-03-02", "0001-03-02", "9999-03-02"])
 @pytest.mark.parametrize("freq", ["year", "day"])
 def test_a_mistyped_year_is_refused_naming_its_row(tmp_path, typo: str, freq: str) -> None:

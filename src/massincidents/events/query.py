@@ -94,7 +94,11 @@ class EventQuery:
             ORDER BY 1, 2 LIMIT {ROWS_SHOWN}
         """
         found = self.con.execute(query).fetchall()
-        return [(f, self.source.row_label(r), value, x) for f, r, value, x in found]
+        labels: dict[str, dict[int, int]] = {}
+        for f in {f for f, *_ in found}:
+            numbers = [r for g, r, *_ in found if g == f]
+            labels[f] = self.source.row_labels(self.con, f, numbers)
+        return [(f, labels[f][r], value, x) for f, r, value, x in found]
 
     def problems(
         self, condition: str, total: int, message: str, column: str, extra: str = "NULL"

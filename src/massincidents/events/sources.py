@@ -9,7 +9,9 @@ pattern.
 
 from __future__ import annotations
 
+import csv
 import glob as globbing
+import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,17 +57,58 @@ class Source:
         over = f"PARTITION BY {quote(FILE_COLUMN)}" if self.several else ""
         return f"(SELECT *, row_number() OVER ({over}) AS {ROW_COLUMN} FROM {self.relation})"
 
-    def row_label(self, number: int) -> int:
-        """The row as :class:`~massincidents.errors.Problem` counts it.
+    def row_labels(
+        self, con: duckdb.DuckDBPyConnection, file: str, numbers: list[int]
+    ) -> dict[int, int]:
+        """The rows as :class:`~massincidents.errors.Problem` counts them.
 
-        The 1-based line of a CSV (the header is line 1), the 1-based record
-        of a Parquet file, the 0-based position in a DataFrame.
+        ``numbers`` are DuckDB's 1-based record numbers in ``file``. A CSV row
+        is its 1-based line in the file (the header is line 1), found by
+        reading the file up to the last record asked for, so that blank lines
+        and line breaks inside quoted fields are counted; a Parquet row is its
+        1-based record, a DataFrame row its 0-based position.
         """
-        if self.kind == "csv":
-            return number + 1
         if self.kind == "frame":
-            return number - 1
-        return number
+            return {n: n - 1 for n in numbers}
+        if self.kind == "parquet":
+            return {n: n for n in numbers}
+        return _csv_lines(con, file, set(numbers))
+
+
+def _csv_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
+    """First line of each wanted data record of a CSV (DuckDB's numbering, 1-based)."""
+    try:
+        found = _scan_lines(con, file, wanted)
+    except (csv.Error, OSError, duckdb.Error):
+        found = {}
+    # A record not found (a dialect Python reads differently): the line it
+    # would be on without blank lines or quoted line breaks.
+    return {n: found.get(n, n + 1) for n in wanted}
+
+
+def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
+    sniffed = con.execute(
+        f"SELECT Delimiter, Quote FROM sniff_csv({literal(escape_glob(file))})"
+    ).fetchone()
+    delimiter, quote_char = sniffed if sniffed else (",", '"')
+    if len(delimiter) != 1:
+        return {}
+    dialect = {"quotechar": quote_char} if len(quote_char) == 1 else {"quoting": csv.QUOTE_NONE}
+    found: dict[int, int] = {}
+    record, line = -1, 0  # record -1 is the header
+    opener = gzip.open if file.lower().endswith(".gz") else open
+    with opener(file, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, **dialect)
+        for fields in reader:
+            first_line, line = line + 1, reader.line_num
+            if not fields:  # DuckDB skips blank lines
+                continue
+            record += 1
+            if record in wanted:
+                found[record] = first_line
+                if len(found) == len(wanted):
+                    break
+    return found
 
 
 def quote(identifier: str) -> str:
