@@ -269,6 +269,8 @@ def test_several_files_only_when_asked(tmp_path) -> None:
     assert listed.loc[(440000, 2016), "count"] == 1
     globbed = mi.events_to_panel(str(tmp_path / "ev*.csv"), glob=True)
     pd.testing.assert_frame_equal(globbed, listed)
+    with pytest.raises(mi.DataError, match="listed twice"):
+        mi.events_to_panel([one, two, str(one)])
     with pytest.raises(mi.DataError, match="no file matches"):
         mi.events_to_panel(str(tmp_path / "nothing*.csv"), glob=True)
     with pytest.raises(mi.DataError, match="is a directory"):

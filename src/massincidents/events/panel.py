@@ -89,7 +89,9 @@ def events_to_panel(
         A strptime format (or a list tried in order), e.g. ``"%d/%m/%Y"``,
         used for text dates instead of the formats above.
     glob
-        Read ``events`` as a glob pattern matching several files.
+        Read ``events`` as a pattern matching several files (Python's
+        :mod:`glob` rules: ``*``, ``?``, ``[...]``, and ``**`` for any
+        number of folders); the files are read as one table.
 
     Returns
     -------

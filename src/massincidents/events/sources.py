@@ -26,11 +26,11 @@ FILE_COLUMN = "__massincidents_file"
 #: The column with each row's number, added only when rows must be named.
 ROW_COLUMN = "__massincidents_row"
 
+_KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
+
+
 def _has_glob(path: Path) -> bool:
     return any(c in str(path) for c in "*?[")
-
-
-_KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,13 @@ def open_source(
 
 
 def _several(files: list[str], label: str) -> Source:
+    seen: dict[Path, str] = {}
+    for f in files:
+        resolved = Path(f).resolve()
+        if resolved in seen:
+            message = f"listed twice (also as {seen[resolved]!r}): its events would count twice"
+            raise DataError([Problem(message, file=f)])
+        seen[resolved] = f
     kinds = {_check_file(Path(f)) for f in files}
     if len(kinds) > 1:
         raise DataError(f"cannot mix CSV and Parquet files in one call: {label}")
