@@ -135,3 +135,11 @@ def test_poisson_margins_with_categorical_and_fe(panel) -> None:
     ame = mi.marginal_effects(fit, panel, variables=["x"]).set_index("term")
     expected = fit.params["x"] * panel["count"].mean()
     assert ame.loc["x", "estimate"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_doctests() -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("massincidents.design"))
+    assert result.attempted >= 2 and result.failed == 0
