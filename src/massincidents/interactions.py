@@ -70,6 +70,13 @@ def _name(values: Any, default: str) -> str:
     return default
 
 
+def _show(value: Any) -> str:
+    """A level as a reader would write it: ``-1``, ``'east'``."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _as_refs(ref: Hashable | Sequence[Hashable] | None) -> list[Any]:
     if ref is None:
         return []
@@ -129,9 +136,9 @@ def i(
         levels: list[Any] = encoder_state["levels"]
         unknown = [r for r in refs if not any(_same(r, level) for level in levels)]
         if unknown:
-            shown = ", ".join(map(str, levels[:20])) + (", ..." if len(levels) > 20 else "")
+            shown = ", ".join(map(_show, levels[:20])) + (", ..." if len(levels) > 20 else "")
             raise ValueError(
-                f"i({factor_name}): ref {', '.join(map(repr, unknown))} is not a level of "
+                f"i({factor_name}): ref {', '.join(map(_show, unknown))} is not a level of "
                 f"{factor_name} (levels: {shown})"
             )
         if refs:
@@ -144,8 +151,9 @@ def i(
         if (codes < 0).any():
             new = pd.unique(data[codes < 0].dropna())
             raise ValueError(
-                f"i({factor_name}): value(s) {', '.join(map(repr, new[:5]))} not among the "
-                "levels the model was built on"
+                f"i({factor_name}): {', '.join(map(_show, new[:5]))} not among the levels of "
+                f"{factor_name} the model was fitted on (a factor has no derivative: leave "
+                f"{factor_name} out of marginal effects)"
             )
         positions = [levels.index(lv) for lv in kept]
         dummies = (codes[:, None] == np.asarray(positions, dtype=int)[None, :]).astype(float)

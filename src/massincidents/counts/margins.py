@@ -36,7 +36,7 @@ from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
 
-from massincidents.design import as_frame, design_rhs, formula_matrix
+from massincidents.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 
@@ -95,7 +95,7 @@ def _variables(rhs: str) -> list[str]:
 
 
 def _matrix(spec, rows: pd.DataFrame, names: list[str]) -> np.ndarray:
-    mm = spec.get_model_matrix(rows)
+    mm = spec.get_model_matrix(rows, context=FORMULA_CONTEXT)
     return np.asarray(mm[names], dtype=float).reshape(len(rows), len(names))
 
 
