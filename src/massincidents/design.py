@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import Formula, ModelMatrices, ModelMatrix, model_matrix
 
 from massincidents.errors import DataError, Problem
 from massincidents.formula import ParsedFormula, parse_formula
@@ -52,7 +52,8 @@ class Design:
     X
         Regressors, shape (n, k), columns named by ``names``.
     names
-        Term names as formulaic writes them (``np.log(gdp)``, ``C(region)[T.west]``).
+        Term names as formulaic writes them (``np.log(gdp)``, ``C(region)[T.west]``),
+        and fixest's for ``i()`` (``rel::-2``, ``rel::0:treated``).
     fe
         One integer code array per absorbed fixed effect (0..G-1).
     fe_names
@@ -131,8 +132,14 @@ def design_rhs(parsed: ParsedFormula, *, intercept: bool = True) -> str:
     return parsed.rhs if intercept else f"{parsed.rhs} - 1"
 
 
-def formula_matrix(formula: str, rows: pd.DataFrame, **options: object):
-    """formulaic's ``model_matrix`` with the functions of :data:`FORMULA_CONTEXT` (``i()``)."""
+def formula_matrix(
+    formula: str, rows: pd.DataFrame, **options: object
+) -> ModelMatrix | ModelMatrices:
+    """formulaic's ``model_matrix`` with the functions of :data:`FORMULA_CONTEXT` (``i()``).
+
+    Every place that evaluates a model formula goes through here, so that a
+    formula means the same everywhere (``i()`` included).
+    """
     return model_matrix(formula, rows, context=FORMULA_CONTEXT, **options)
 
 
