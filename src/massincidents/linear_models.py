@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from massincidents.core.least_squares import least_squares
 from massincidents.demean import demean, fe_degrees_of_freedom
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
@@ -71,12 +72,11 @@ def fit_least_squares(
     X, names, dropped = drop_collinear(X, names, absorbed=absorbed)
     if not names:
         raise DataError([Problem("no regressor is left to estimate")])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
+    solution = least_squares(X, y)
+    beta, resid, bread = solution.beta, solution.resid, solution.bread
     n, k = X.shape
     if fe_dof is None:
         fe_dof = fe_degrees_of_freedom(design.fe)
-    bread = np.linalg.inv(X.T @ X)
     scores = X * resid[:, None]
     rss = float(resid @ resid)
     df_resid = n - k - fe_dof
@@ -127,6 +127,7 @@ def fit_least_squares(
         link="identity",
         stats=fit_stats,
         dropped={name: "collinear" for name in dropped},
+        condition_number=solution.condition_number,
         extra={
             BOOTSTRAP_KEY: LeastSquaresData(  # what mi.wild_bootstrap needs
                 y=y,
