@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from massincidents.core.least_squares import column_scale, inverse_symmetric
 from massincidents.survival.partial_likelihood import (
     CoxConvergenceWarning,
     CoxTerms,
@@ -231,14 +232,19 @@ def _penalty_blocks(
 def _solve(
     i_bb: np.ndarray, i_bw: np.ndarray, d: np.ndarray, full: np.ndarray | None, u: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton direction and the beta block of the inverse penalised information."""
+    """Newton direction and the beta block of the inverse penalised information.
+
+    Inverses are taken on the unit-diagonal scaling of each matrix
+    (:func:`~massincidents.core.least_squares.inverse_symmetric`): the
+    :math:`\\beta` rows carry the units of the covariates, the frailty rows none.
+    """
     p = i_bb.shape[0]
     if full is not None:
         H = np.block([[i_bb, i_bw], [i_bw.T, full]])
-        Hinv = np.linalg.inv(H)
+        Hinv = inverse_symmetric(H)
         return Hinv @ u, Hinv[:p, :p]
     schur = i_bb - (i_bw / d) @ i_bw.T
-    var_beta = np.linalg.inv(schur) if p else np.zeros((0, 0))
+    var_beta = inverse_symmetric(schur) if p else np.zeros((0, 0))
     ub, uw = u[:p], u[p:]
     db = var_beta @ (ub - i_bw @ (uw / d)) if p else np.zeros(0)
     dw = (uw - i_bw.T @ db) / d
@@ -272,6 +278,9 @@ def fit_penalized(
     beta, omega = (np.zeros(p), np.zeros(n_groups)) if init is None else init
     beta, omega = beta.copy(), omega - np.log(np.mean(np.exp(omega)))
     newton_full = n_groups <= 200 and rs.n_events * n_groups <= 20_000_000
+    # steps are measured in the units of the linear predictor: beta_j by the root
+    # mean square of x_j, the frailties (already in those units) by 1
+    unit = np.concatenate([column_scale(X), np.ones(n_groups)])
     if segments is None:
         segments = GroupSegments.build(rs, groups, n_groups)
 
@@ -303,7 +312,8 @@ def fit_penalized(
             step = step / 2.0
         else:
             break
-        small = np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(np.concatenate([nb, nw]))))
+        size = np.abs(np.concatenate([nb, nw])) * unit
+        small = np.max(np.abs(step) * unit) <= 1e-10 * (1.0 + np.max(size))
         change = abs(1.0 - ppl / new_ppl) if new_ppl else 0.0
         beta, omega, terms, ppl = nb, nw, new_terms, new_ppl
         if change <= eps and small:

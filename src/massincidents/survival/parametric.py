@@ -38,10 +38,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_ndtr
 
-from massincidents.counts._common import make_revcov, newton_maximize
+from massincidents.core.least_squares import inverse_symmetric, least_squares
+from massincidents.counts._common import make_revcov
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.results import Result
+from massincidents.survival._newton import maximize
 
 Dist = Literal["weibull", "exponential", "lognormal", "loglogistic"]
 
@@ -150,7 +152,8 @@ def aft_loglik(
 
 
 def _start(X: np.ndarray, log_t: np.ndarray, dist: str) -> np.ndarray:
-    beta, *_ = np.linalg.lstsq(X, log_t, rcond=None)
+    """Least squares of log time on the regressors (the kernel: free of their units)."""
+    beta = least_squares(X, log_t, warn=False).beta
     if dist == "exponential":
         return beta
     resid = log_t - X @ beta
@@ -173,7 +176,7 @@ def _fit(
         value, grad, hess, _ = aft_loglik(p, X, log_t, event, log_entry, dist)
         return value, grad, hess
 
-    x, value, grad, hess, iterations = newton_maximize(
+    x, value, grad, hess, iterations = maximize(
         fun, _start(X, log_t, dist), tol=tol, maxiter=maxiter, what=f"the {dist} likelihood"
     )
     return x, value, grad, hess, iterations
@@ -301,7 +304,7 @@ def weibull(
     log_t = np.log(t)
     params, loglik, _grad, hess, iterations = _fit(X, log_t, d, log_entry, dist, tol, maxiter)
     _, _, _, scores = aft_loglik(params, X, log_t, d, log_entry, dist)
-    bread = np.linalg.inv(-hess)
+    bread = inverse_symmetric(-hess)
     names_all = [*names, *([] if dist == "exponential" else [LOG_SCALE])]
     n = len(t)
     n_par = len(names_all)
