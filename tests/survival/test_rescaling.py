@@ -22,7 +22,7 @@ from hypothesis import given, settings
 import massincidents as mi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scaling import EXPONENTS, RTOL, check_rescaling  # noqa: E402
+from scaling import EXPONENTS, RTOL, check_rescaling
 
 DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
 

@@ -34,7 +34,9 @@ from massincidents.counts._common import make_revcov
 from massincidents.demean import ConvergenceError
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
+from massincidents.survival.conventions import convention_revcov, survival_convention
 from massincidents.survival.nonparametric import label
 
 Link = Literal["logit", "cloglog"]
@@ -403,6 +405,7 @@ def discrete_hazard(
     vcov: object | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Discrete-time hazard regression (person-period logit or complementary log-log).
 
@@ -467,6 +470,11 @@ def discrete_hazard(
         steps. Each step is a weighted least-squares solve by the kernel
         :func:`~massincidents.core.least_squares.least_squares`, so the
         estimates do not depend on the units of the covariates.
+    ssc
+        Small-sample convention, ``"R"`` (default) or ``"stata"``
+        (``logit``/``cloglog`` with ``vce(cluster unit)`` is ``{"CRV1":
+        unit}`` under both; only the label changes, see
+        :mod:`massincidents.survival.conventions`).
 
     Returns
     -------
@@ -497,6 +505,7 @@ def discrete_hazard(
     0.5
     """
     frame = as_frame(data)
+    fit_ssc = survival_convention(ssc)
     notes: list[str] = []
     for column in (unit, time, event):
         if column not in frame.columns:
@@ -557,8 +566,11 @@ def discrete_hazard(
     information = (X * (slope * w)[:, None]).T @ X
     bread = inverse_symmetric(information)
     scores = X * ((y - p) * w)[:, None]
-    revcov = make_revcov(
-        frame=frame, used=used, bread=bread, scores=scores, n_params=len(names), fe=[], fe_dof=0
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame, used=used, bread=bread, scores=scores, n_params=len(names), fe=[], fe_dof=0
+        ),
+        fit_ssc,
     )
     matrix, dfi, label = revcov(vcov if vcov is not None else "iid")
     loglik = float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
@@ -585,6 +597,6 @@ def discrete_hazard(
         },
         dropped={name: "collinear" for name in dropped},
         notes=notes,
-        extra={"layout": layout, "duration": duration},
+        extra={"layout": layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
     )

@@ -42,8 +42,10 @@ from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
 from massincidents.survival._newton import maximize
+from massincidents.survival.conventions import convention_revcov, survival_convention
 
 Dist = Literal["weibull", "exponential", "lognormal", "loglogistic"]
 
@@ -193,6 +195,7 @@ def weibull(
     vcov: object | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Accelerated failure time regression (Weibull, log-normal, log-logistic, exponential).
 
@@ -230,7 +233,21 @@ def weibull(
         ``survreg(..., cluster = inst)``; ``"hetero"`` multiplies by
         :math:`N/(N-1)`, ``CRV1`` by :math:`G/(G-1)`.
     tol, maxiter
-        Newton convergence tolerance and step limit.
+        Newton convergence: the Newton decrement (the predicted gain of the
+        log-likelihood, free of the units of the covariates) below ``tol``
+        times :math:`1 + |\ell|`; at most ``maxiter`` steps. Steps are solved
+        on the unit-diagonal scaling of the Hessian
+        (:func:`~massincidents.core.least_squares.solve_symmetric`), starting
+        from least squares of :math:`\log t` (the kernel
+        :func:`~massincidents.core.least_squares.least_squares`), so rescaling
+        a covariate rescales its coefficient and nothing else.
+    ssc
+        Small-sample convention, ``"R"`` (default) or ``"stata"``: ``streg,
+        vce(robust)`` is ``"hetero"`` (:math:`N/(N-1)`), ``vce(cluster g)`` is
+        ``{"CRV1": g}`` (:math:`G/(G-1)`) under both, so only the label
+        changes (:mod:`massincidents.survival.conventions`). ``streg,
+        dist(weibull)`` reports the proportional-hazards metric:
+        :func:`weibull_ph`.
 
     Returns
     -------
@@ -261,6 +278,7 @@ def weibull(
     """
     if dist not in _NAMES:
         raise ValueError(f"dist is one of {', '.join(_NAMES)}; got {dist!r}")
+    fit_ssc = survival_convention(ssc)
     frame = as_frame(data)
     rhs = formula_rhs.strip().lstrip("~").strip() or "1"
     if "|" in rhs:
@@ -308,14 +326,17 @@ def weibull(
     names_all = [*names, *([] if dist == "exponential" else [LOG_SCALE])]
     n = len(t)
     n_par = len(names_all)
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=n_par,
-        fe=[],
-        fe_dof=0,
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame,
+            used=design.used,
+            bread=bread,
+            scores=scores,
+            n_params=n_par,
+            fe=[],
+            fe_dof=0,
+        ),
+        fit_ssc,
     )
     matrix, df, label = revcov(vcov if vcov is not None else "iid")
 
@@ -350,7 +371,7 @@ def weibull(
         stats=stats_out,
         dropped={name: "collinear" for name in dropped},
         notes=notes,
-        extra={"dist": dist, "hessian": hess, "scores": scores},
+        extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
         _revcov=revcov,
     )
 
