@@ -400,8 +400,6 @@ def cox(
         label = spec.label
         if spec.kind == "CRV0":
             label += " (robust, as R coxph cluster=)"
-        elif spec.kind == "CRV1":
-            label += " (robust, as Stata stcox vce(cluster))"
         return matrix, df, with_convention(label, convention)
 
     choice = vcov if vcov is not None else default_cox_vcov(cluster, fit_ssc)
