@@ -26,15 +26,18 @@ Sources for Stata's factors: the ``stcox`` help file (option ``noadjust``: it
 "prevents the estimated variance matrix from being multiplied by N/(N-1) or
 g/(g-1), where g is the number of clusters"; Stata's ``stcox.sthlp`` as kept
 in opensafely-core/cohort-extractor, ``bin/ado/base/s/stcox.sthlp``,
-commit 1b3e58ab23344ec5e56f054ec503d3a8015195fd) and ``[P] _robust`` (option
+commit 1b3e58ab23344ec5e56f054ec503d3a8015195fd, help version 2.2.2 of
+12dec2018) and ``[P] _robust`` (https://www.stata.com/help.cgi?_robust, option
 ``minus(#)``: the multiplier :math:`n/(n-k)`, "Stata's maximum likelihood
 commands use k=1"; ``streg``, ``logit`` and ``cloglog`` are such commands).
 No published Stata output on data we ship was found; the factors are tested
 against explicit computations (``tests/survival/test_conventions.py``).
 
-Stata's ``vce(robust)`` after ``stset, id()`` clusters by the subject
-identifier: pass ``cluster=`` (Cox) or ``vcov={"CRV1": id}`` for that.
-``"fixest"`` and custom :func:`massincidents.ssc` conventions name
+The same help file names Breslow's ties as ``stcox``'s default (R's is
+Efron's): pass ``ties="breslow"`` for the estimator of its default. With
+several rows per subject, the subject is the cluster: ``cluster=id`` (Cox),
+``vcov={"CRV1": id}`` (AFT, discrete hazard). ``"fixest"`` and custom
+:class:`~massincidents.inference.conventions.SmallSample` conventions name
 least-squares and count-model factors with no survival counterpart and are
 refused.
 """
