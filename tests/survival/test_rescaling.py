@@ -145,3 +145,41 @@ def test_cox_zph_tests_do_not_depend_on_units(rossi, transform, k) -> None:
     # the scaled Schoenfeld residuals estimate beta(t): in the units of the covariate
     factor = np.array([10.0**k if c == "age" else 1.0 for c in base.residuals.columns])
     np.testing.assert_allclose(other.residuals.to_numpy() * factor, base.residuals, rtol=RTOL)
+
+
+def test_a_covariate_in_small_units_is_not_dropped_as_constant(rossi) -> None:
+    # main dropped age in units of 1e13 years as "constant within strata" (an absolute
+    # floor in the test of spread) and printed a model without it
+    base = mi.cox("fin + age + prio", rossi, stop="week", event="arrest")
+    small = mi.cox(
+        "fin + age + prio", rossi.assign(age=rossi["age"] * 1e-13), stop="week", event="arrest"
+    )
+    assert list(small.params.index) == ["fin", "age", "prio"]
+    np.testing.assert_allclose(small.params["age"] * 1e-13, base.params["age"], rtol=1e-10)
+    np.testing.assert_allclose(small.stats["loglik"], base.stats["loglik"], rtol=1e-13)
+
+
+def test_discrete_hazard_estimates_do_not_depend_on_units(spells) -> None:
+    # statsmodels' GLM IRLS, on unscaled columns, moved the x1 coefficient by 2e-7
+    # relative when x1 was in units of 1e10
+    def fit(d: pd.DataFrame) -> object:
+        return mi.discrete_hazard(
+            d, unit="id", time="duration", event="event", entry="entry",
+            formula_rhs="x1 + x2", layout="spells",
+        )
+
+    base = fit(spells)
+    tiny = fit(spells.assign(x1=spells["x1"] * 1e-10))
+    np.testing.assert_allclose(tiny.params["x1"] * 1e-10, base.params["x1"], rtol=1e-11)
+    np.testing.assert_allclose(tiny.bse["x1"] * 1e-10, base.bse["x1"], rtol=1e-11)
+
+
+def test_aft_newton_path_does_not_depend_on_units(lung) -> None:
+    # main's Newton (absolute damping floor, unscaled final solve) took 11 steps with
+    # age in units of 1e12 years and 8 in years
+    def fit(d: pd.DataFrame) -> object:
+        return mi.weibull("age + sex + ph_ecog", d, duration="time", event="event")
+
+    base, scaled = fit(lung), fit(lung.assign(age=lung["age"] * 1e-12))
+    assert scaled.stats["iterations"] == base.stats["iterations"]
+    np.testing.assert_allclose(scaled.params["age"] * 1e-12, base.params["age"], rtol=1e-12)
