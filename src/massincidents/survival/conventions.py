@@ -12,7 +12,8 @@ Cox, ``cluster=g``         1: ``coxph(..., cluster = g)``      :math:`G/(G-1)`:
                            (``{"CRV0": g}``)                   ``stcox, vce(cluster g)``
                                                                (``{"CRV1": g}``)
 Cox, ``vcov="hetero"``     :math:`N/(N-1)` (R's                :math:`N/(N-1)`:
-                           ``robust = TRUE`` times it)         ``stcox, vce(robust)``
+                           ``robust = TRUE`` times it)         ``stcox, vce(robust)``,
+                                                               one row per subject
 AFT, ``vcov=`` choices     the menu: ``"hetero"``              the same: ``streg, vce(robust)``
                            :math:`N/(N-1)`, ``CRV1``           :math:`N/(N-1)`,
                            :math:`G/(G-1)`, ``CRV0`` 1         ``vce(cluster g)`` :math:`G/(G-1)`

@@ -225,7 +225,8 @@ def cox(
         the score residuals summed by cluster (Lin and Wei 1989) with no
         small-sample factor, as R ``coxph(..., cluster = id)``.
         ``{"CRV1": col}`` multiplies it by :math:`G/(G-1)`; ``"hetero"`` is
-        R's ``robust = TRUE`` times :math:`n/(n-1)` (Stata's ``vce(robust)``).
+        R's ``robust = TRUE`` times :math:`n/(n-1)` (Stata's ``vce(robust)`` with one
+        row per subject).
         Normal reference distribution.
     id
         Unit identifier: checks that a unit's intervals within a stratum do not

@@ -370,6 +370,11 @@ def fit_gamma_frailty(
 
     Returns ``None`` when the marginal likelihood is largest at
     :math:`\\theta = 0` (no frailty: the ordinary Cox model).
+
+    The search (bracketing, then ``scipy.optimize.brentq``) runs on
+    :math:`\\log\\theta`; :math:`\\theta`, the variance of the frailties, carries
+    no unit of the covariates, and each penalised fit inside the search is
+    unit-free (:func:`fit_penalized`).
     """
     n_groups = int(groups.max()) + 1
     events = np.bincount(groups[rs.death_rows], minlength=n_groups)
