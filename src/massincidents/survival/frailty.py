@@ -270,6 +270,10 @@ def fit_penalized(
     steps use the full information when there are few groups (at most 200),
     the diagonal approximation of the frailty block otherwise (the fixed point
     is the same). ``sparse`` chooses how the reported variance is computed.
+    Converged when the penalised log-likelihood changes by at most ``eps``
+    relative and the last step moves the linear predictor by at most
+    :math:`10^{-10}` relative (each :math:`\\beta_j` step times the root mean
+    square of :math:`x_j`): both free of the units of the covariates.
     """
     n, p = X.shape
     n_groups = int(groups.max()) + 1
