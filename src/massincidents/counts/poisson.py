@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
     count_result,
@@ -42,6 +43,7 @@ from massincidents.counts.separation import (
 from massincidents.demean import demean
 from massincidents.design import Design, as_frame, build_design
 from massincidents.inference.bootstrap import ScoreData
+from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
 
 ZERO_GROUP = "outcome zero in every row of its fixed-effect group"
@@ -115,6 +117,7 @@ def poisson(
     offset: str | None = None,
     exposure: str | None = None,
     vcov: object | None = None,
+    ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,
     separation: tuple[str, ...] | str = _CHECKS,
@@ -204,6 +207,7 @@ def poisson(
     """
     if isinstance(separation, str):
         separation = (separation,)
+    convention = resolve_ssc(ssc)
     frame = as_frame(data)
     design = build_design(
         formula, frame, extra=offset_roles(offset, exposure), drop_singletons=drop_singletons
@@ -215,7 +219,7 @@ def poisson(
     )
     off = offset_vector(design, offset, exposure)
     fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes)
+    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention)
 
 
 def _result(
@@ -227,10 +231,11 @@ def _result(
     vcov: object | None,
     formula: str,
     notes: list[str],
+    ssc: SmallSample | None = None,
 ) -> Result:
     y, mu = design.y, fit.mu
     k = len(fit.names)
-    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov)
+    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov, ssc)
 
     loglik = poisson_loglik(y, mu)
     mu_null = np.exp(off) * (y.sum() / np.exp(off).sum())
@@ -260,6 +265,7 @@ def _result(
         stats=stats,
         dropped={name: "collinear" for name in fit.dropped},
         notes=notes,
+        condition_number=fit.condition_number,
         extra={"margins": info, "bootstrap": bootstrap, "mu": mu, "index": design.index},
     )
 
@@ -295,7 +301,7 @@ def _score_data(
             keep=np.arange(others.shape[1]),
         )
         Xt = demean(X, fe, refit.mu) if fe else X
-        return Xt * (y - refit.mu)[:, None], np.linalg.inv(Xt.T @ (refit.mu[:, None] * Xt))
+        return Xt * (y - refit.mu)[:, None], inverse_symmetric(Xt.T @ (refit.mu[:, None] * Xt))
 
     return ScoreData(
         names=list(fit.names),
