@@ -45,7 +45,8 @@ def test_every_reference_file_has_a_function() -> None:
     # each has the R script that made it (or, for Stata output frozen by peers, the script
     # that extracted it, make_<name>.py)
     for name in files:
-        made_by = [HERE / name.replace(".json", ".R"), HERE / f"make_{name.replace('.json', '.py')}"]
+        stem = name.removesuffix(".json")
+        made_by = [HERE / f"{stem}.R", HERE / f"make_{stem}.py"]
         assert any(p.is_file() for p in made_by), f"no R script for {name}"
 
 

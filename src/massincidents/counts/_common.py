@@ -145,16 +145,14 @@ def subset_design(design: Design, keep: np.ndarray, reason: str) -> Design:
 def fixest_k(n_params: int, fe: list[np.ndarray], fe_dof: int, cluster_codes: list) -> int:
     """:math:`K` of fixest's :math:`(N-1)/(N-K)` for a GLM with absorbed fixed effects.
 
-    ``fixef.K = "nested"``: fixed effects nested in a cluster dimension are not
-    counted, except for one parameter (the intercept they absorb). Checked
-    against pyfixest ``fepois`` (``tests/counts/test_conventions.py``): with
-    province and year effects, iid and hetero use :math:`K = k + G_p + G_y - 1`,
-    CRV1 by province :math:`K = k + G_y`, two-way clustering :math:`K = k`.
+    ``fixef.K = "nested"``: a fixed effect nested in a cluster dimension counts
+    one parameter instead of its :math:`G - 1`. Checked against pyfixest
+    ``fepois`` (``tests/counts/test_common.py``): with province and year
+    effects (:math:`k` slopes), iid and hetero use :math:`K = k + G_p + G_y - 1`,
+    CRV1 by province :math:`K = k + G_y`, two-way clustering :math:`K = k + 1`.
     """
     nested = [f for f in fe if any(is_nested(f, codes) for codes in cluster_codes)]
-    if not nested:
-        return n_params + fe_dof
-    return max(n_params + fe_dof - sum(int(f.max()) + 1 for f in nested) + 1, n_params)
+    return max(n_params + fe_dof - sum(int(f.max()) for f in nested), n_params)
 
 
 def convention_factor(
