@@ -268,7 +268,8 @@ def test_rescaling_a_regressor_rescales_only_its_coefficient(units_panel, model,
 
 def test_condition_number_is_on_the_result_and_unit_free(units_panel) -> None:
     fit = mi.poisson(FORMULA, units_panel, exposure="population")
-    scaled = mi.poisson(FORMULA, units_panel.assign(x1=units_panel["x1"] * 1e12), exposure="population")
+    scaled_data = units_panel.assign(x1=units_panel["x1"] * 1e12)
+    scaled = mi.poisson(FORMULA, scaled_data, exposure="population")
     assert 1 <= fit.condition_number < 100
     np.testing.assert_allclose(scaled.condition_number, fit.condition_number, rtol=1e-8)
 
