@@ -134,6 +134,9 @@ def conditional_negbin(
         whole units): the cluster sandwich of the unit scores with
         :math:`G/(G-1)`. ``"hetero"`` and Driscoll-Kraay are not defined for a
         likelihood that does not factor over observations, and raise.
+    ssc
+        ``"R"`` (default) or ``"stata"``, the same numbers (Stata's
+        ``xtnbreg, fe`` reports the OIM); ``"fixest"`` is refused.
     tol, maxiter
         Newton convergence tolerance (on the Newton decrement) and step limit.
 

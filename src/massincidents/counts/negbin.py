@@ -232,19 +232,34 @@ def negbin(
         predictor, or a column whose log is.
     vcov
         A choice from the variance menu. Default as fixest: ``{"CRV1": first
-        fixed effect}``, else ``"iid"``. The bread is the inverse expected
-        information of :math:`\beta` *at the estimated* :math:`\theta`,
-        :math:`(\tilde X' W \tilde X)^{-1}` with :math:`w = \mu/(1+\mu/\theta)`,
-        which is what ``summary(glm.nb(...))`` reports (the standard errors
-        of the final IRLS fit, conditional on :math:`\theta`; for NB2 the
-        expected information is block-diagonal in :math:`\beta` and
-        :math:`\theta`, so this is also the unconditional expected-information
-        variance). Stata's ``nbreg`` inverts the observed information of
-        :math:`(\beta, \ln\alpha)` jointly, which differs in finite samples.
-        Scores :math:`\tilde x_i (y_i - \mu_i)/(1 + \mu_i/\theta)`; robust
-        choices follow the likelihood conventions (``"hetero"``
-        :math:`\frac{N}{N-1}`, CRV1 :math:`\frac{G}{G-1}`), and treat
-        :math:`\theta` as known.
+        fixed effect}``, else ``"iid"``. What it computes depends on ``ssc``.
+    ssc
+        The variance convention (:mod:`massincidents.inference.conventions`):
+
+        ``"R"`` (default, ``None``): ``MASS::glm.nb`` with ``sandwich``, with
+        :math:`\theta` held fixed at its estimate. The bread is
+        :math:`(\tilde X' W \tilde X)^{-1}`, :math:`w = \mu/(1+\mu/\theta)`
+        (the expected information of :math:`\beta`, which is what
+        ``summary(glm.nb(...))`` reports; for NB2 the expected information is
+        block-diagonal in :math:`\beta` and :math:`\theta`), the scores
+        :math:`\tilde x_i (y_i - \mu_i)/(1 + \mu_i/\theta)`; ``"hetero"``
+        multiplies the sandwich by :math:`N/(N-1)`, CRV1 by :math:`G/(G-1)`
+        (``sandwich::vcovCL(fit, type = "HC0", cadjust = TRUE)``; ``vcovHC``'s
+        HC0 has no :math:`N/(N-1)`).
+
+        ``"stata"``: Stata's ``nbreg``, which treats :math:`(\beta, \ln\alpha)`
+        jointly. ``"iid"`` is ``vce(oim)``, the :math:`\beta` block of the
+        inverse *observed* information of :math:`(\beta, \ln\alpha)`;
+        ``"hetero"`` is ``vce(robust)`` and ``{"CRV1": g}`` is ``vce(cluster g)``,
+        sandwiches of the joint scores and Hessian with :math:`N/(N-1)` and
+        :math:`G/(G-1)` (see :func:`nb2_joint_information`; absorbed fixed
+        effects are profiled out exactly, giving what ``nbreg`` reports with
+        dummy variables). Checked against Stata output on the ships and
+        docvis data (``tests/reference/stata_counts.json``). The two conventions
+        give the same estimates; their standard errors differ, most under
+        clustering (on the ships data with exposure, CRV1 by ship: 0.116 with
+        ``"R"``, 0.143 with ``"stata"``, for ``yr_con``). ``"fixest"`` is
+        refused (pyfixest has no negative binomial model).
     conditional
         ``True`` fits the conditional fixed-effects negative binomial of
         Hausman, Hall and Griliches (1984) instead (Stata ``xtnbreg, fe``):
@@ -267,9 +282,16 @@ def negbin(
     -------
     Result
         ``link="log"``; ``stats``: ``theta``, ``theta_se`` (``glm.nb``'s
-        ``SE.theta``), ``alpha`` :math:`=1/\theta`, ``alpha_se``, ``loglik``,
-        ``deviance`` (at :math:`\hat\theta`), ``aic`` (counting
-        :math:`\theta` and the identified fixed effects), ``iterations``.
+        ``SE.theta``, at fixed means), ``alpha`` :math:`=1/\theta`,
+        ``alpha_se``, ``lnalpha`` :math:`=\ln\alpha` and ``lnalpha_se``,
+        ``loglik``, ``deviance`` (at :math:`\hat\theta`), ``aic`` (counting
+        :math:`\theta` and the identified fixed effects), ``iterations``,
+        and ``condition_number`` (of the equilibrated final IRLS design).
+        ``lnalpha_se`` is the joint observed-information SE; with
+        ``ssc="stata"`` it follows the variance choice of the fit (as Stata's
+        ``/lnalpha`` row), and ``alpha_se`` is then Stata's
+        :math:`\alpha\,\mathrm{se}(\ln\alpha)`; with ``"R"`` ``alpha_se`` is
+        ``glm.nb``'s :math:`\mathrm{SE}(\theta)/\theta^2`.
 
     Examples
     --------

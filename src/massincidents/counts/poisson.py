@@ -161,6 +161,21 @@ def poisson(
         choices are biased downward (in simulations with 31 provinces and NB2
         counts, nominal 95% intervals covered about 88-90%; with 100 units,
         91-94%): the fixed effects fit part of each residual.
+    ssc
+        The variance convention (:mod:`massincidents.inference.conventions`).
+        ``"R"`` (default, ``None``) and ``"stata"`` are the likelihood
+        conventions above; they are Stata's ``poisson`` (``vce(oim)``,
+        ``vce(robust)``, ``vce(cluster)``; checked against Stata output on the
+        ships data, ``tests/reference/stata_counts.json``), with the fixed
+        effects as dummy variables. (Stata's ``ppmlhdfe`` has not been checked
+        against published output here and is not claimed.) ``"fixest"`` is
+        pyfixest's ``fepois`` default: every variance times :math:`(N-1)/(N-K)`,
+        with :math:`K` the slopes plus the fixed effects, a fixed effect nested
+        in a cluster dimension counting one parameter, and two-way clustering
+        with the smaller :math:`G` for all terms (checked against pyfixest in
+        ``tests/counts/test_common.py``). A custom
+        :class:`~massincidents.inference.conventions.SmallSample` applies its
+        fields as fixest does.
     tol
         IRLS convergence tolerance on the relative change of the deviance.
     maxiter
@@ -185,7 +200,8 @@ def poisson(
         ``null_deviance`` and ``loglik_null`` (the model with an intercept and
         the offset only), ``pseudo_r2`` :math:`= 1 - D/D_0`, ``pseudo_r2_mcfadden``
         :math:`= 1 - \ell/\ell_0`, ``aic`` (counting identified fixed effects),
-        ``iterations``.
+        ``iterations``. ``condition_number``: of the equilibrated weighted
+        design at convergence (it does not depend on the units of the data).
 
     Raises
     ------

@@ -223,6 +223,16 @@ def zero_inflated(
         ``zeroinfl``. Robust choices are sandwiches over all parameters
         (including :math:`\log\theta`), with :math:`N/(N-1)` (``"hetero"``)
         or :math:`G/(G-1)` (CRV1).
+    ssc
+        ``"R"`` (default) or ``"stata"``: the same numbers, which are Stata's
+        ``zip``/``zinb`` conventions (``vce(oim)``: the observed information of
+        all parameters, :math:`\ln\alpha = -\log\theta` for ZINB; ``vce(robust)``
+        :math:`N/(N-1)`, ``vce(cluster)`` :math:`G/(G-1)`). The ZINB likelihood
+        and OIM are checked against Stata's ``zinb`` on the docvis data
+        (``tests/reference/stata_counts.json``); no published Stata output of
+        ``zip``/``zinb`` with ``vce(robust)`` or ``vce(cluster)`` was found to
+        check the sandwiches against. ``pscl``'s ``sandwich()`` has no
+        :math:`N/(N-1)`. ``"fixest"`` is refused.
     tol, maxiter
         Newton convergence tolerance and step limit.
 
