@@ -49,9 +49,11 @@ def test_fixest_preset_equals_pyfixest_fepois(panel, formula, vcov) -> None:
     ours = mi.poisson(formula, panel, offset="log_pop", vcov=vcov, ssc="fixest", tol=1e-13)
     default = mi.poisson(formula, panel, offset="log_pop", vcov=vcov)
     names = list(ref.coef().index)
-    ours_names = ["Intercept" if n == "Intercept" else n for n in names]
-    np.testing.assert_allclose(ours.params[ours_names], ref.coef().to_numpy(), rtol=1e-8)
-    np.testing.assert_allclose(ours.bse[ours_names], ref.se().to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.params[names], ref.coef().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(ours.bse[names], ref.se().to_numpy(), rtol=1e-6)
+    # fepois uses the normal reference distribution, as the likelihood models here
+    assert ours.df_inference is None
+    np.testing.assert_allclose(ours.conf_int(), ref.confint().to_numpy(), rtol=1e-6)
     # the default (R) differs by the factor fixest adds
     assert not np.allclose(default.bse, ours.bse, rtol=1e-4)
     assert "ssc=fixest" in ours.vcov_label
@@ -86,3 +88,17 @@ def test_with_vcov_keeps_the_convention(panel) -> None:
     fit = mi.poisson(FORMULA, panel, offset="log_pop", ssc="fixest")
     again = mi.poisson(FORMULA, panel, offset="log_pop", ssc="fixest", vcov="hetero")
     np.testing.assert_allclose(fit.with_vcov("hetero").bse, again.bse, rtol=1e-14)
+
+
+def test_a_custom_convention_applies_its_fields(panel) -> None:
+    from massincidents.inference.conventions import SmallSample
+
+    bare = SmallSample("custom", adj=False, cluster_adj=False)
+    crv1 = mi.poisson(FORMULA, panel, exposure="population", vcov={"CRV1": "province"}, ssc=bare)
+    crv0 = mi.poisson(FORMULA, panel, exposure="population", vcov={"CRV0": "province"})
+    np.testing.assert_allclose(crv1.bse, crv0.bse, rtol=1e-12)
+    adj_only = SmallSample("custom", adj=True, cluster_adj=False, fixef_k="none")
+    fit = mi.poisson(FORMULA, panel, exposure="population", vcov="iid", ssc=adj_only)
+    iid = mi.poisson(FORMULA, panel, exposure="population", vcov="iid")
+    n, k = fit.nobs, 3
+    np.testing.assert_allclose(fit.bse**2, iid.bse**2 * (n - 1) / (n - k), rtol=1e-12)
