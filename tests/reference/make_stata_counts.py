@@ -39,6 +39,14 @@ SOURCES = {
         "path": "statsmodels/discrete/tests/results/ships.csv",
         "last_changed_in": "7d2dfb7fd358a8651990b697f15b24c7408dad80",
     },
+    "results_count_margins": {
+        "path": "statsmodels/discrete/tests/results/results_count_margins.py",
+        "last_changed_in": "2e579ae4be1f64b82aebe429320202924dc54dae",
+        "used_by": "statsmodels/discrete/tests/test_margins.py",
+    },
+    "cpunish": {
+        "path": "statsmodels/datasets/cpunish (the data set; transformed as test_margins.py does)",
+    },
     "racd10data_with_transformed.csv": {
         "path": "statsmodels/sandbox/regression/tests/racd10data_with_transformed.csv",
         "last_changed_in": "8e3882909c981ff0b02e319647ff5372967af622",
@@ -58,6 +66,50 @@ SHIPS = {
     "nbreg_exposure_cluster": "results_negbin_exposure_clu",
 }
 DOCVIS = {"nbreg_oim": "results_nb_docvis", "zinb_oim": "results_zinb_docvis"}
+# margins, dydx(*) after poisson/nbreg with i.south (discrete change of the dummy)
+MARGINS = {
+    "poisson_margins": "results_poisson_margins_dummy",
+    "nbreg_margins": "results_negbin_margins_dummy",
+}
+
+
+def _margins(bunch, source: str) -> dict:
+    table = np.asarray(bunch.margins_table, dtype=float)
+    cols = list(bunch.margins_table_colnames)
+    rows = list(bunch.margins_table_rownames)
+    keep = [i for i, r in enumerate(rows) if not r.startswith("0b.")]  # base level: empty row
+    return {
+        "cmdline": bunch.cmdline + " ; margins, dydx(*)",
+        "vce": bunch.vce,
+        "N": int(bunch.N),
+        "ll": float(bunch.ll),
+        "terms": [rows[i].split(".")[-1] for i in keep],
+        "dydx": table[keep, cols.index("b")].tolist(),
+        "se": table[keep, cols.index("se")].tolist(),
+        "source": source,
+    }
+
+
+def cpunish() -> pd.DataFrame:
+    """The data of test_margins.py: log of VC100k96, every regressor over its rounded maximum,
+    executions minus one (the Stata variables s*, LN_VC100k96)."""
+    from statsmodels.datasets.cpunish import load
+
+    data = load()
+    exog = data.exog.astype(float)
+    exog["VC100k96"] = np.log(exog["VC100k96"])
+    exog = exog / np.round(exog.max(0), 3)
+    return pd.DataFrame(
+        {
+            "sexecutions": data.endog.to_numpy(float) - 1,
+            "sincome": exog["INCOME"],
+            "sperpoverty": exog["PERPOVERTY"],
+            "sperblack": exog["PERBLACK"],
+            "LN_VC100k96": exog["VC100k96"],
+            "south": exog["SOUTH"],
+            "sdegree": exog["DEGREE"],
+        }
+    )
 
 
 def _entry(bunch, source: str) -> dict:
@@ -87,9 +139,14 @@ def main() -> None:
             "model names its file. Data: Stata's ships data (McCullagh and Nelder) as "
             "statsmodels ships it (data/ships.csv, rows with a missing value dropped, 34 rows, "
             "as the Stata runs used); the docvis data (Cameron and Trivedi, racd10) as "
-            "data/docvis.csv. In 'rownames' nbreg's and zinb's last '_cons' is ln(alpha) "
-            "(and nbreg's 'alpha' row its delta-method transform); zinb's inflate equation is "
-            "the 'aget _cons' pair before it. Made by make_stata_counts.py."
+            "data/docvis.csv; the cpunish data (statsmodels.datasets.cpunish) transformed as "
+            "statsmodels' test_margins.py does, as data/cpunish.csv (it differs from the data "
+            "Stata ran on at about 1e-7: the Poisson log-likelihoods differ by 5e-8 relative) "
+            "('cpunish': Stata's "
+            "margins, dydx(*) after poisson and nbreg, south as i.south). In 'rownames' "
+            "nbreg's and zinb's last '_cons' is ln(alpha) (and nbreg's 'alpha' row its "
+            "delta-method transform); zinb's inflate equation is the 'aget _cons' pair before "
+            "it. Made by make_stata_counts.py."
         ),
         "repository": REPO,
         "commit": SNAPSHOT,
@@ -106,6 +163,11 @@ def main() -> None:
         out["ships"][key] = _entry(getattr(robust, name), path)
     for key, name in DOCVIS.items():
         out["docvis"][key] = _entry(getattr(predict, name), SOURCES["results_predict"]["path"])
+    margins = importlib.import_module(results + "results_count_margins")
+    out["cpunish"] = {
+        key: _margins(getattr(margins, name), SOURCES["results_count_margins"]["path"])
+        for key, name in MARGINS.items()
+    }
     (HERE / "stata_counts.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
     ships = pd.read_csv(SM / "discrete/tests/results/ships.csv")
@@ -113,6 +175,7 @@ def main() -> None:
     docvis = pd.read_csv(SM / "sandbox/regression/tests/racd10data_with_transformed.csv")
     columns = "docvis private medicaid aget aget2 educyr actlim totchr".split()
     docvis[columns].to_csv(HERE / "data" / "docvis.csv", index=False)
+    cpunish().to_csv(HERE / "data" / "cpunish.csv", index=False)
 
 
 if __name__ == "__main__":
