@@ -102,3 +102,13 @@ def test_a_custom_convention_applies_its_fields(panel) -> None:
     iid = mi.poisson(FORMULA, panel, exposure="population", vcov="iid")
     n, k = fit.nobs, 3
     np.testing.assert_allclose(fit.bse**2, iid.bse**2 * (n - 1) / (n - k), rtol=1e-12)
+
+
+def test_stata_two_way_clustering_uses_the_smaller_g(panel) -> None:
+    """ppmlhdfe (reghdfe's vce code) uses min(G) in every term of multi-way clustering."""
+    two_way = {"CRV1": "province+year"}
+    stata = mi.poisson(FORMULA, panel, exposure="population", vcov=two_way, ssc="stata")
+    g_min = mi.poisson(
+        FORMULA, panel, exposure="population", vcov={**two_way, "cluster_df": "min"}
+    )
+    np.testing.assert_allclose(stata.bse, g_min.bse, rtol=1e-14)

@@ -224,7 +224,10 @@ def make_revcov(
             and len(spec.clusters) == 2
             and not (isinstance(choice, dict) and "cluster_df" in choice)
         ):
-            spec = replace(spec, cluster_df=convention.cluster_df)
+            # Stata: two-way clustering is ppmlhdfe's (reghdfe's code): the smaller G
+            # for every term; fixest's is the same.
+            two_way = "min" if convention.preset == "stata" else convention.cluster_df
+            spec = replace(spec, cluster_df=two_way)
         columns = vcov_columns(spec, frame, used)
         matrix, df = compute_vcov(
             spec,

@@ -167,8 +167,12 @@ def poisson(
         conventions above; they are Stata's ``poisson`` (``vce(oim)``,
         ``vce(robust)``, ``vce(cluster)``; checked against Stata output on the
         ships data, ``tests/reference/stata_counts.json``), with the fixed
-        effects as dummy variables. (Stata's ``ppmlhdfe`` has not been checked
-        against published output here and is not claimed.) ``"fixest"`` is
+        effects as dummy variables. ``ppmlhdfe`` computes the same robust and
+        cluster factors (its source calls ``reghdfe``'s "asymptotic" variance:
+        :math:`N/(N-1)`, :math:`G/(G-1)`), uses the smaller :math:`G` for all
+        terms of two-way clustering (as ``"stata"`` here does), and reports
+        ``vce(robust)`` when asked for an unadjusted variance; this is read from
+        its source, not checked against its output. ``"fixest"`` is
         pyfixest's ``fepois`` default: every variance times :math:`(N-1)/(N-K)`,
         with :math:`K` the slopes plus the fixed effects, a fixed effect nested
         in a cluster dimension counting one parameter, and two-way clustering
