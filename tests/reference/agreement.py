@@ -999,7 +999,7 @@ def zinb_docvis(entry: dict, data: pd.DataFrame):
 
 def stata_counts() -> list[Row]:
     ref = _load("stata_counts.json")
-    src = f"Stata, frozen in {ref['repository']}@{ref['commit'][:7]} tests"
+    src = f"Stata (frozen in {ref['repository']}@{ref['commit'][:7]} tests)"
     col = _Collector("stata_counts.json", src, STATA_TEST)
     ships = pd.read_csv(HERE / "data" / "ships.csv").dropna()
     docvis = pd.read_csv(HERE / "data" / "docvis.csv")
@@ -1068,6 +1068,44 @@ def _ll(name: str, entry: dict, data: pd.DataFrame) -> float:
     return float(stata_model(name, entry, data)[0].stats["loglik"])
 
 
+# -- pyfixest with fixest's i() -----------------------------------------------------------------
+
+
+def pyfixest_i() -> list[Row]:
+    """feols/fepois with ``i()`` on the simulated event panel (tests/test_interactions.py)."""
+    ref = _load("pyfixest_i.json")
+    cases = ref["cases"]
+    version = f"pyfixest {ref['packages']['pyfixest']}"
+    col = _Collector("pyfixest_i.json", version, "tests/test_interactions.py")
+    panel = pd.read_csv(HERE / "data" / "event_panel.csv")
+    formulas = {
+        "fe_ref": "y ~ i(rel, ref=-1) | unit + year",
+        "fe_group": "y ~ i(rel, treat, ref=-1) + x | unit + year",
+        "fe_default_ref": "y ~ i(rel) + x | unit + year",
+        "fe_slopes": "y ~ i(rel, x) | unit + year",
+        "fe_treatment_contrast": "y ~ C(rel, Treatment(-1)) + x | unit + year",
+        "fe_missing_values": "y ~ i(rel_gaps, ref=-1) + x | unit + year",
+        "no_fe_ref": "y ~ i(rel, ref=-1) + x",
+        "no_fe_group": "y ~ i(rel, treat, ref=-1) + x",
+    }
+    for name, formula in formulas.items():
+        case = cases[name]
+        fit = mi.linear(formula, panel, vcov={"CRV0": "unit"})
+        names = list(case["coef"])
+        col.add("OLS with i() (feols)", "event panel", "coefficients", fit.params[names],
+                _floats(case["coef"], names), 1e-8)
+        col.add("OLS with i() (feols)", "event panel", "standard errors (CRV0)",
+                fit.bse[names], _floats(case["se_crv0"], names), 1e-8)
+    case = cases["poisson_fe_ref"]
+    fit = mi.poisson("count ~ i(rel, ref=-1) + x | unit + year", panel, vcov={"CRV1": "unit"})
+    names = list(case["coef"])
+    col.add("Poisson with i() (fepois)", "event panel", "coefficients", fit.params[names],
+            _floats(case["coef"], names), 1e-6)
+    col.add("Poisson with i() (fepois)", "event panel", "standard errors (CRV1, G/(G-1))",
+            fit.bse[names], _floats(case["se_g_adj_only"], names), 1e-6)
+    return col.rows()
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
@@ -1079,14 +1117,30 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "survival_cox.json": survival_cox,
     "survival_parametric.json": survival_parametric,
     "stata_counts.json": stata_counts,
+    "pyfixest_i.json": pyfixest_i,
 }
+
+
+def reference_origin(name: str) -> tuple[str, str]:
+    """Who produced a reference file and with which versions, as two short texts.
+
+    R files record their R and package versions; Python-made files (pyfixest) their
+    packages; frozen third-party output (Stata) a ``producer`` and a ``source``
+    (repository + path + commit, or publication + table).
+    """
+    ref = _load(name)
+    if "producer" in ref:
+        return str(ref["producer"]), str(ref.get("source", ""))
+    if "python" in ref and "packages" in ref:
+        packages = ", ".join(f"{k} {v}" for k, v in ref["packages"].items())
+        return f"Python {ref['python']}", packages
+    r_version, packages = reference_versions(name)
+    return f"R {r_version}", ", ".join(f"{k} {v}" for k, v in packages.items())
 
 
 def reference_versions(name: str) -> tuple[str, dict[str, str]]:
     """The R version and the R package versions a reference file records (jsonlite left out)."""
     ref = _load(name)
-    if "r_version" not in ref and "repository" in ref:  # Stata output frozen by a peer
-        return "(not used: Stata output)", {ref["repository"]: ref["commit"][:7]}
     meta = ref.get("versions") or ref.get("packages") or {}
     if isinstance(ref.get("plm"), str):  # plm_pgmm.json keeps its versions at the top level
         meta = {"plm": ref["plm"]}

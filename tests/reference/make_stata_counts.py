@@ -148,6 +148,11 @@ def main() -> None:
             "delta-method transform); zinb's inflate equation is the 'aget _cons' pair before "
             "it. Made by make_stata_counts.py."
         ),
+        "producer": "Stata (output frozen by the statsmodels developers)",
+        "source": (
+            f"{REPO}@{SNAPSHOT}: "
+            + ", ".join(v["path"] for k, v in SOURCES.items() if k.startswith("results_"))
+        ),
         "repository": REPO,
         "commit": SNAPSHOT,
         "sources": SOURCES,
