@@ -18,6 +18,7 @@ _import_guard = _warnings.catch_warnings()
 _import_guard.__enter__()
 
 from massincidents import datasets, spec
+from massincidents.core.least_squares import IllConditionedWarning
 from massincidents.counterfactual_prediction import counterfactual
 from massincidents.counts import marginal_effects, negbin, poisson, zero_inflated
 from massincidents.did.bacon import bacon_decomposition
@@ -60,6 +61,7 @@ __all__ = [
     "BootstrapResult",
     "DataError",
     "DataQualityWarning",
+    "IllConditionedWarning",
     "OutsideMainlandWarning",
     "Problem",
     "TestResult",
