@@ -1,4 +1,4 @@
-"""massincidents rerun killed at any point, or out of disk: --out is one complete run, never a mix.
+"""massincidents rerun killed or interrupted at any point, or out of disk: one whole run in --out.
 
 Each run is a real ``massincidents rerun`` in a subprocess on a small
 simulated panel. It is killed with SIGKILL after various delays, and at exact
@@ -140,6 +140,8 @@ def _expected(point: object, before: str, other: str) -> tuple[str, ...]:
         return (other,)
     if isinstance(point, str):  # killed before run.json was written or the swap: the old
         return (before,)
+    if isinstance(point, tuple) and point[0] == "SIGINT":
+        return (before, other)
     return (before, other)  # killed after a delay: either, but one of them whole
 
 
@@ -147,8 +149,8 @@ def test_a_run_killed_at_any_point_leaves_one_complete_run(runs, tmp_path: Path)
     data, specs, trees = runs["data"], runs["specs"], runs["trees"]
     total = float(runs["seconds"])
     # exact points of the writing, and delays from the start of the process
-    points = ["table:2", 0.3 * total, "record", 0.6 * total, "swap", 0.85 * total, "swapped"]
-    points.append(1.05 * total)
+    points: list[object] = ["table:2", 0.3 * total, "record", 0.6 * total, "swap"]
+    points += [0.85 * total, "swapped", 1.05 * total, ("SIGINT", 0.75 * total)]
     parent = tmp_path / "runs"
     out = parent / "out"
     shutil.copytree(runs["ref"]["a"], out)
@@ -161,6 +163,16 @@ def test_a_run_killed_at_any_point_leaves_one_complete_run(runs, tmp_path: Path)
             env["KILL_AT"] = point
             proc = subprocess.run(command, env=env, capture_output=True, check=False)
             assert proc.returncode == -signal.SIGKILL, (point, proc.stderr)
+        elif isinstance(point, tuple):  # Ctrl-C: the run cleans up after itself
+            running = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            time.sleep(point[1])
+            running.send_signal(signal.SIGINT)
+            _, err = running.communicate()
+            if running.returncode == 130:  # interrupted inside the command, not while importing
+                assert b"was left as it was" in err
+            assert [p.name for p in parent.iterdir()] == ["out"], err
         else:
             running = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
