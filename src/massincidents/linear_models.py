@@ -169,6 +169,7 @@ def linear(
         times the numeric ``treated``; columns are named as fixest and
         pyfixest name them (``rel::0``, ``rel::0:treated``). See
         :mod:`massincidents.formula`.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         A DataFrame; index levels named ``province``/``year`` (as
         :func:`read_panel` returns) can be used as columns.
@@ -251,6 +252,7 @@ def random_effects(
     formula, data
         ``"y ~ x1 + x2"`` (intercept unless ``- 1``; no ``|`` part) and a long
         panel (``entity`` and ``time`` may be index levels).
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     entity, time
         Unit and period columns; each (unit, period) must occur once.
     vcov
@@ -321,6 +323,7 @@ def between(
     formula, data
         ``"y ~ x1 + x2"`` (no ``|`` part) and a long panel (``entity`` may be an
         index level).
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     entity
         Unit column.
     vcov
@@ -391,6 +394,7 @@ def first_difference(
     formula, data
         ``"y ~ x1 + x2"`` (no ``|`` part) and a long panel (``entity`` and
         ``time`` may be index levels).
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     entity, time
         Unit and period columns; each (unit, period) must occur once.
     vcov

@@ -225,6 +225,7 @@ def negbin(
     ----------
     formula
         fixest grammar: ``"y ~ x1 + x2"`` or ``"y ~ x1 + x2 | province + year"``.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         A DataFrame.
     offset, exposure

@@ -138,6 +138,7 @@ def poisson(
     ----------
     formula
         fixest grammar: ``"y ~ x1 + x2 | province + year"``.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         A DataFrame (index levels can be used as columns).
     offset

@@ -204,6 +204,7 @@ def zero_inflated(
     formula
         The count part, ``"y ~ x1 + x2"`` (with an intercept). Fixed effects
         (``|``) are not absorbed here: add ``C(province)`` as regressors.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         A DataFrame.
     inflate

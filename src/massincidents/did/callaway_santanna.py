@@ -342,6 +342,7 @@ def staggered_did(
         ``"dr"``, ``"ipw"`` or ``"reg"``.
     covariates
         Column names of covariates (taken in the earlier period of each 2x2).
+        Column names are used as names here, never evaluated as Python code.
     anticipation
         Periods :math:`\delta` of anticipation.
     base_period

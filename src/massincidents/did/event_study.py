@@ -307,6 +307,7 @@ def event_study(
         with :math:`G-1` degrees of freedom.
     covariates
         Time-varying controls :math:`x_{it}`, column names.
+        Column names are used as names here, never evaluated as Python code.
     treated
         Optional 0/1 treatment column; checked to be absorbing and to agree
         with ``cohort``.

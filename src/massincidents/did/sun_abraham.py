@@ -102,6 +102,7 @@ def sun_abraham(
         of freedom).
     covariates
         Time-varying controls.
+        Column names are used as names here, never evaluated as Python code.
     treated
         Optional 0/1 treatment column, checked to be absorbing.
 

@@ -182,6 +182,7 @@ def arellano_bond(
         second ``|`` the standard instruments (default: every regressor whose
         variable has no GMM-style instruments). Columns only; compute
         transformations (logs) first.
+        Terms are column names (and ``lag(x, k)``), never evaluated as Python code.
     data
         Long panel, one row per entity and period (or indexed by them).
     entity, time

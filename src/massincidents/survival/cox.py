@@ -194,6 +194,7 @@ def cox(
     formula_rhs
         Covariates, ``"x1 + x2"`` or ``"~ x1 + C(region)"`` (formulaic
         grammar, no intercept: the baseline hazard plays its part).
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         One row per interval (per unit when there are no time-varying
         covariates); named index levels may be used as columns.

@@ -433,6 +433,7 @@ def discrete_hazard(
     formula_rhs
         Covariates, ``"x1 + x2"`` (formulaic; time-varying in person-period
         data); the intercept is implicit.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     link
         ``"logit"`` (odds ratios) or ``"cloglog"`` (grouped proportional
         hazards: hazard ratios of the continuous-time model).

@@ -212,6 +212,7 @@ def weibull(
         Right-hand side, ``"age + sex + ph.ecog"`` (a leading ``~`` is
         allowed); an intercept is included unless ``- 1``. Fixed effects are
         written as dummies, ``C(province)``.
+        Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         One row per unit.
     duration
