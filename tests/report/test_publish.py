@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -100,10 +101,15 @@ def test_links_inside_the_folder_are_refused_and_never_followed(tmp_path: Path) 
     with pytest.raises(OutputFolderError, match=r"symbolic links .*run.json"):
         _run(target, {"tables/a.csv": "second"})
     (target / "run.json").unlink()
+    with pytest.raises(OutputFolderError, match="not the complete output"):
+        _run(target, {"tables/a.csv": "second"})  # no record: not a complete run either
+    shutil.rmtree(target)
+    _run(target, {"tables/a.csv": "first"})
     _run(target.parent / "other", {"x": "y"})
+    (target / "tables" / "b").symlink_to(tmp_path / "other")
     with pytest.raises(OutputFolderError, match=r"symbolic links .*tables/b"):
-        (target / "tables" / "b").symlink_to(tmp_path / "other")
         _run(target, {"tables/a.csv": "second"})
+    assert (tmp_path / "other" / "x").read_text(encoding="utf-8") == "y"
     assert outside.read_text(encoding="utf-8") == "precious"
 
 

@@ -236,34 +236,41 @@ class OutputFolder:
 
     def _check_contents(self) -> None:
         target = self.target
-        links, entries = [], []
-        for root, dirs, files in os.walk(target):
-            for name in [*dirs, *files]:
-                path = Path(root) / name
-                if path.is_symlink():
-                    links.append(path.relative_to(target).as_posix())
-                elif path.is_file():
-                    entries.append(path.relative_to(target).as_posix())
-                elif not path.is_dir():
-                    links.append(path.relative_to(target).as_posix())  # sockets, fifos, ...
-        if links:
-            raise self._fail(
-                f"contains symbolic links or special files ({', '.join(sorted(links)[:5])}); "
-                "outputs are never written through them: remove them or choose another folder"
-            )
-        if not entries:
+        top = sorted(p.name for p in target.iterdir())
+        if not top:
             return
-        listed = _listed_files(target / RECORD, self.command)
-        if listed is None:
-            shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
+        record = target / RECORD
+        if record.is_symlink():
+            raise self._fail(
+                f"contains symbolic links ({RECORD}); outputs are never written through them: "
+                "remove them or choose another folder"
+            )
+        listed = _listed_files(record, self.command) if record.is_file() else None
+        if listed is None:  # refused without walking it (it may be a home folder)
+            shown = ", ".join(top[:5]) + (", ..." if len(top) > 5 else "")
             raise self._fail(
                 f"holds files that are not the complete output of an earlier "
                 f"`massincidents {self.command}` ({shown}); it would be replaced as a whole, so "
                 "choose a new folder or empty this one"
             )
-        extra = sorted(set(entries) - listed)
+        links, extra = [], []
+        for root, dirs, files in os.walk(target):
+            for name in [*dirs, *files]:
+                path = Path(root) / name
+                rel = path.relative_to(target).as_posix()
+                if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                    links.append(rel)  # links, sockets, fifos, ...
+                elif path.is_file() and rel not in listed:
+                    extra.append(rel)
+            if len(links) + len(extra) > 5:
+                break
+        if links:
+            raise self._fail(
+                f"contains symbolic links or special files ({', '.join(sorted(links)[:5])}); "
+                "outputs are never written through them: remove them or choose another folder"
+            )
         if extra:
-            shown = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
+            shown = ", ".join(sorted(extra)[:5]) + (", ..." if len(extra) > 5 else "")
             raise self._fail(
                 f"holds files that the earlier run did not write ({shown}); the folder is "
                 "replaced as a whole, so move them away or choose a new folder"
