@@ -353,12 +353,12 @@ class OutputFolder:
             self._leftovers()
             self.check()  # again, now that no other run can change it
             self.staging = _make_folder(self.target.parent, f"{self._hidden}.partial-")
-        except OutputFolderError:
-            self._release_lock()
-            raise
         except OSError as err:
-            self._release_lock()
+            self.__exit__(None, None, None)
             raise self._fail(f"cannot be written: {err.strerror}") from None
+        except BaseException:  # OutputFolderError, or an interrupt: no lock is left behind
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def commit(self, record: dict[str, object], *, default: object = None) -> None:
