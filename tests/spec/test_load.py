@@ -361,3 +361,13 @@ def test_a_huge_specification_file_is_refused_unread(tmp_path: Path) -> None:
     big.write_text(MINIMAL + "#" * 2_000_000 + "\n", encoding="utf-8")
     with pytest.raises(SpecError, match="a specification has at most 1,000,000"):
         load_spec(big)
+
+
+def test_a_nesting_bomb_given_as_a_dict_is_a_spec_error() -> None:
+    bomb: dict = {}
+    inner = bomb
+    for _ in range(5_000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(SpecError, match="nested more than 32 levels deep"):
+        load_spec(bomb)

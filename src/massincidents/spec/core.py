@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from massincidents.spec._yaml import LoadProblem, Located, load_located
+from massincidents.spec._yaml import MAX_DEPTH, LoadProblem, Located, load_located
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.schema import (
     CAUSES,
@@ -411,9 +411,38 @@ def _is_file(text: str) -> bool:
         return False
 
 
+def _too_deep(doc: object) -> bool:
+    """Whether lists and mappings nest deeper than :data:`MAX_DEPTH` (walked without recursion).
+
+    Examples
+    --------
+    >>> deep: dict = {}
+    >>> inner = deep
+    >>> for _ in range(100):
+    ...     inner["a"] = {}
+    ...     inner = inner["a"]
+    >>> _too_deep(deep), _too_deep({"a": [1, {"b": 2}]})
+    (True, False)
+    """
+    stack = [(doc, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, Mapping):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((value, depth + 1) for value in item)
+    return False
+
+
 def _read_source(source: object) -> tuple[object, Located | None, str]:
     """The document, its positions and a label, from a path, text or dict."""
     if isinstance(source, Mapping):
+        if _too_deep(source):
+            raise SpecError(
+                [SpecProblem(f"the document is nested more than {MAX_DEPTH} levels deep", "<dict>")]
+            )
         return copy.deepcopy(dict(source)), None, "<dict>"
     if isinstance(source, os.PathLike) or (
         isinstance(source, str)
