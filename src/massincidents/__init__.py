@@ -27,6 +27,8 @@ from massincidents.errors import (
 from massincidents.events import events_to_panel
 from massincidents.hausman_test import TestResult, hausman
 from massincidents.inference.bootstrap import BootstrapResult, wild_bootstrap
+from massincidents.inference.conventions import ssc
+from massincidents.inference.vcov import FewClustersWarning
 from massincidents.io import read_panel
 from massincidents.linear_models import between, first_difference, linear, random_effects
 from massincidents.multiverse import specification_curve
@@ -49,6 +51,7 @@ __all__ = [
     "BootstrapResult",
     "DataError",
     "DataQualityWarning",
+    "FewClustersWarning",
     "IllConditionedWarning",
     "OutsideMainlandWarning",
     "Problem",
@@ -88,6 +91,7 @@ __all__ = [
     "recurrent_data",
     "spec",
     "specification_curve",
+    "ssc",
     "staggered_did",
     "sun_abraham",
     "validate",

@@ -76,6 +76,7 @@ then takes the running count within each year as the time order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -86,6 +87,7 @@ import scipy.sparse as sp
 
 from massincidents.demean import is_nested
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import PRESETS, SmallSample
 
 Kind = Literal["iid", "hetero", "CRV1", "CRV0", "DK"]
 Family = Literal["ls", "ml"]
@@ -229,6 +231,92 @@ def _dk_meat(scores: np.ndarray, time: np.ndarray, lags: int) -> tuple[np.ndarra
     return meat, T
 
 
+class FewClustersWarning(UserWarning):
+    """A clustered (or Driscoll-Kraay) variance rests on fewer than 20 clusters (periods).
+
+    Cluster-robust tests over-reject with few clusters; the wild cluster
+    bootstrap (:func:`massincidents.wild_bootstrap`) holds its size much better.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(n_provinces=12, n_years=8, seed=1)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fit = mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province"})
+    >>> [str(w.message).split(";")[0] for w in caught if w.category is mi.FewClustersWarning]
+    ["only 12 clusters of 'province'"]
+    """
+
+
+#: fewer clusters than this get a :class:`FewClustersWarning`
+FEW_CLUSTERS = 20
+
+
+def _check_clusters(name: str, count: int, what: str = "clusters") -> None:
+    """Refuse one cluster (a variance of exactly zero); warn below :data:`FEW_CLUSTERS`."""
+    if count < 2:
+        raise DataError(
+            [
+                Problem(
+                    f"a clustered variance needs at least two {what}: the column has "
+                    f"{count} level on the rows used (its standard errors would be 0)",
+                    column=name,
+                )
+            ]
+        )
+    if count < FEW_CLUSTERS:
+        warnings.warn(
+            f"only {count} {what} of {name!r}; cluster-robust inference over-rejects with "
+            f"fewer than {FEW_CLUSTERS}: use mi.wild_bootstrap(fit, term, cluster={name!r})",
+            FewClustersWarning,
+            stacklevel=4,
+        )
+
+
+def effective_k(
+    ssc: SmallSample,
+    *,
+    n_params: int,
+    fe: list[np.ndarray] | None = None,
+    fe_dof: int = 0,
+    cluster_codes: list[np.ndarray] | None = None,
+) -> int:
+    r"""The :math:`K` of the small-sample factors under a convention.
+
+    ``fixef_k="full"``: :math:`k + d_{FE}` (slopes and identified fixed-effect
+    levels); ``"none"``: :math:`k`; ``"nested"``: :math:`k + d_{FE}` less the
+    levels of fixed effects nested in a cluster dimension, plus one per such
+    fixed effect when ``constant_in_k`` (fixest, reghdfe), at least :math:`k`.
+
+    Examples
+    --------
+    >>> from massincidents.inference.conventions import PRESETS
+    >>> fe = np.repeat(np.arange(10), 10)
+    >>> effective_k(PRESETS["R"], n_params=3, fe=[fe], fe_dof=10, cluster_codes=[fe])
+    3
+    >>> effective_k(PRESETS["fixest"], n_params=3, fe=[fe], fe_dof=10, cluster_codes=[fe])
+    4
+    """
+    if ssc.fixef_k == "none":
+        return n_params
+    if ssc.fixef_k == "full":
+        return n_params + fe_dof
+    nested_levels, n_nested = 0, 0
+    for f in fe or []:
+        if any(is_nested(f, codes) for codes in cluster_codes or []):
+            nested_levels += int(f.max()) + 1
+            n_nested += 1
+    extra = n_nested if ssc.constant_in_k else 0
+    return max(n_params + fe_dof - nested_levels + extra, n_params)
+
+
+def _adjusts_ml(ssc: SmallSample) -> bool:
+    """Whether :math:`(N-1)/(N-K)` applies to a likelihood model (fixest, custom)."""
+    return ssc.adj and ssc.preset in ("fixest", "custom")
+
+
 def compute_vcov(
     spec: VcovSpec,
     *,
@@ -240,6 +328,7 @@ def compute_vcov(
     fe_dof: int = 0,
     columns: Mapping[str, np.ndarray] | None = None,
     sigma2: float | None = None,
+    ssc: SmallSample | None = None,
 ) -> tuple[np.ndarray, float | None]:
     """Variance of the estimates for one choice of the menu.
 
@@ -262,38 +351,44 @@ def compute_vcov(
     columns
         Cluster or time columns named in ``spec``, on the estimation sample.
     sigma2
-        Residual variance :math:`RSS/(N-K)` for least squares ``"iid"``.
+        Residual variance :math:`RSS/(N-k-d_{FE})` for least squares ``"iid"``.
+    ssc
+        The small-sample convention (:func:`~massincidents.inference.conventions.resolve_ssc`);
+        ``None`` is ``"R"``, the factors of the table in this module's docstring.
 
     Returns
     -------
     vcov, df
         The variance matrix, and the degrees of freedom of the t reference
         distribution (``None`` for the normal: all likelihood models).
+
+    Raises
+    ------
+    DataError
+        When a cluster dimension has one level, or Driscoll-Kraay one period, on
+        the rows used (the variance would be zero). Fewer than 20 clusters give
+        a :class:`FewClustersWarning`.
     """
+    ssc = ssc if ssc is not None else PRESETS["R"]
     n = scores.shape[0]
     fe = fe or []
     columns = columns or {}
-    K = n_params + fe_dof
-    if n - K <= 0:
-        raise ValueError(f"no residual degrees of freedom: {n} observations, {K} parameters")
-    df_resid = float(n - K)
-    if spec.kind == "iid":
-        if family == "ls":
-            if sigma2 is None:
-                raise ValueError("least-squares iid variance needs sigma2")
-            return sigma2 * bread, df_resid
-        return bread.copy(), None
-    if spec.kind == "hetero":
-        meat = scores.T @ scores
-        c = n / (n - K) if family == "ls" else n / (n - 1.0)
-        return c * bread @ meat @ bread, (df_resid if family == "ls" else None)
+    K_full = n_params + fe_dof
+    if n - K_full <= 0:
+        raise ValueError(f"no residual degrees of freedom: {n} observations, {K_full} parameters")
     if spec.kind == "DK":
-        meat, _T = _dk_meat(scores, np.asarray(columns[spec.time]), int(spec.lags or 0))
-        return bread @ meat @ bread, (df_resid if family == "ls" else None)
+        time = np.asarray(columns[spec.time])
+        _check_clusters(spec.time, int(np.unique(time).shape[0]), "periods")
+        meat, _T = _dk_meat(scores, time, int(spec.lags or 0))
+        return bread @ meat @ bread, (float(n - K_full) if family == "ls" else None)
+    if spec.kind in {"iid", "hetero"}:
+        return _unclustered(spec.kind, bread, scores, family, n, n_params, fe_dof, sigma2, ssc)
 
-    cluster_codes = [
-        np.unique(np.asarray(columns[c]), return_inverse=True)[1] for c in spec.clusters
-    ]
+    cluster_codes = []
+    for name in spec.clusters:
+        levels, codes = np.unique(np.asarray(columns[name]), return_inverse=True)
+        _check_clusters(name, int(levels.shape[0]))
+        cluster_codes.append(codes)
     if len(cluster_codes) == 2:
         a, b = cluster_codes
         both = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1]
@@ -302,6 +397,7 @@ def compute_vcov(
         terms = [(cluster_codes[0], 1.0)]
     sizes = [int(codes.max()) + 1 for codes, _sign in terms]
     g_min = min(sizes[: len(cluster_codes)])
+    use_min = spec.cluster_df == "min" or ssc.cluster_df == "min"
     total = np.zeros_like(bread)
     for (codes, sign), groups in zip(terms, sizes, strict=True):
         meat, _ = _cluster_meat(scores, codes)
@@ -310,14 +406,52 @@ def compute_vcov(
             family,
             n=n,
             n_params=n_params,
-            groups=g_min if spec.cluster_df == "min" else groups,
+            groups=g_min if use_min else groups,
             fe=fe,
             fe_dof=fe_dof,
             cluster_codes=cluster_codes,
+            ssc=ssc,
         )
         total += sign * c * (bread @ meat @ bread)
-    df = float(g_min - 1) if family == "ls" else None
-    return total, df
+    if family != "ls":
+        return total, None
+    if ssc.t_df == "conventional":
+        K = effective_k(ssc, n_params=n_params, fe=fe, fe_dof=fe_dof, cluster_codes=cluster_codes)
+        return total, float(n - K)
+    return total, float(g_min - 1)
+
+
+def _unclustered(
+    kind: str,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    family: Family,
+    n: int,
+    n_params: int,
+    fe_dof: int,
+    sigma2: float | None,
+    ssc: SmallSample,
+) -> tuple[np.ndarray, float | None]:
+    """``"iid"`` and ``"hetero"`` under a convention (no cluster: nothing is nested)."""
+    K_full = n_params + fe_dof
+    K = effective_k(ssc, n_params=n_params, fe_dof=fe_dof)
+    if family == "ls":
+        if kind == "iid":
+            if sigma2 is None:
+                raise ValueError("least-squares iid variance needs sigma2")
+            rss = sigma2 * (n - K_full)
+            s2 = rss / (n - K) if ssc.adj else rss / (n - 1.0)
+            return s2 * bread, float(n - K)
+        c = n / (n - K) if ssc.adj else 1.0
+        return c * bread @ (scores.T @ scores) @ bread, float(n - K)
+    if kind == "iid":
+        c = (n - 1.0) / (n - K) if _adjusts_ml(ssc) else 1.0
+        return c * bread, None
+    if ssc.preset in ("fixest", "custom"):
+        c = n / (n - K) if ssc.adj else 1.0
+    else:  # R (sandwich on glm: HC0 x n/(n-1)) and Stata (poisson, vce(robust))
+        c = n / (n - 1.0)
+    return c * bread @ (scores.T @ scores) @ bread, None
 
 
 def cluster_factor(
@@ -330,13 +464,17 @@ def cluster_factor(
     fe: list[np.ndarray] | None = None,
     fe_dof: int = 0,
     cluster_codes: list[np.ndarray] | None = None,
+    ssc: SmallSample | None = None,
 ) -> float:
     r"""Small-sample factor :math:`c` of a clustered variance term.
 
     ``CRV0`` is 1. ``CRV1`` is :math:`G/(G-1)` for likelihood models and
     :math:`\frac{G}{G-1}\frac{N-1}{N-K}` for least squares, where :math:`K`
     counts the slopes and the fixed-effect degrees of freedom except those of
-    fixed effects nested in a cluster dimension (reghdfe, fixest).
+    fixed effects nested in a cluster dimension (:func:`effective_k`; under
+    ``ssc="R"`` a nested fixed effect counts nothing, under ``"stata"`` and
+    ``"fixest"`` one). Under ``"fixest"`` (and custom conventions) likelihood
+    models get the :math:`(N-1)/(N-K)` too.
 
     Parameters
     ----------
@@ -350,6 +488,8 @@ def cluster_factor(
         Fixed-effect codes and their degrees of freedom (least squares).
     cluster_codes
         Codes of every cluster dimension (to find nested fixed effects).
+    ssc
+        The convention; ``None`` is ``"R"``.
 
     Returns
     -------
@@ -364,17 +504,11 @@ def cluster_factor(
     """
     if kind != "CRV1":
         return 1.0
-    c = groups / (groups - 1.0) if groups > 1 else 1.0
-    if family == "ls":
-        # Levels of fixed effects nested in a cluster dimension do not count in K
-        # (reghdfe, fixest): with province and year effects clustered by province,
-        # K = k + (G_year - 1).
-        nested_dof = 0
-        for f in fe or []:
-            if any(is_nested(f, codes) for codes in cluster_codes or []):
-                nested_dof += int(f.max()) + 1
-        K_adj = max(n_params + fe_dof - nested_dof, n_params)
-        c *= (n - 1.0) / (n - K_adj)
+    ssc = ssc if ssc is not None else PRESETS["R"]
+    c = groups / (groups - 1.0) if groups > 1 and ssc.cluster_adj else 1.0
+    if ssc.adj and (family == "ls" or _adjusts_ml(ssc)):
+        K = effective_k(ssc, n_params=n_params, fe=fe, fe_dof=fe_dof, cluster_codes=cluster_codes)
+        c *= (n - 1.0) / (n - K)
     return c
 
 
