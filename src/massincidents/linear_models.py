@@ -30,8 +30,8 @@ from massincidents.panel import (
     intercept_position,
     panel_design,
     quasi_demeaned,
-    swamy_arora,
     unit_means,
+    variance_components,
 )
 from massincidents.results import Result
 
@@ -228,6 +228,14 @@ def linear(
 
 # -- panel estimators: random effects, between, first differences (transformations in panel.py)
 
+RE_NAMES = {
+    "swar": "Swamy-Arora",
+    "stata": "Swamy-Arora as Stata xtreg, re",
+    "amemiya": "Amemiya",
+    "walhus": "Wallace-Hussain",
+    "nerlove": "Nerlove",
+}
+
 
 def random_effects(
     formula: str,
@@ -236,6 +244,8 @@ def random_effects(
     entity: str = "province",
     time: str = "year",
     vcov: object = "iid",
+    ssc: str | SmallSample | None = None,
+    random_method: str | None = None,
 ) -> Result:
     r"""Random-effects (Swamy-Arora feasible GLS) regression, as R ``plm(model="random")``.
 
@@ -290,7 +300,12 @@ def random_effects(
     (0.3, 0.481)
     """
     frame, design, panel = panel_design("random_effects", formula, data, entity, time)
-    comp = swamy_arora(design.y, design.X, intercept_position(design), panel)
+    convention = resolve_ssc(ssc)
+    if random_method is None:
+        random_method = "stata" if convention.preset == "stata" else "swar"
+    comp = variance_components(
+        design.y, design.X, intercept_position(design), panel, random_method
+    )
     star = quasi_demeaned(design, panel, comp.theta)
     theta = pd.Series(comp.theta, index=panel.labels, name="theta")
     stash = {"design": design, "index": panel, "entity": entity, "theta": comp.theta}
@@ -299,10 +314,11 @@ def random_effects(
         star,
         frame,
         vcov=vcov,
-        model="Random effects (Swamy-Arora GLS)",
+        model=f"Random effects (GLS, {RE_NAMES[random_method]})",
         formula=formula,
         extra_stats=comp.stats(panel),
         extra={"theta": theta, "panel": stash},
+        ssc=ssc,
     )
     fitted = star.X[:, [star.names.index(n) for n in result.params.index]] @ result.params
     result.stats["r2"] = float(np.corrcoef(star.y, fitted)[0, 1] ** 2)  # plm: type = "cor"
