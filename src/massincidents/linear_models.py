@@ -247,7 +247,7 @@ def random_effects(
     ssc: str | SmallSample | None = None,
     random_method: str | None = None,
 ) -> Result:
-    r"""Random-effects (Swamy-Arora feasible GLS) regression, as R ``plm(model="random")``.
+    r"""Random-effects (feasible GLS) regression, as R ``plm(model="random")`` or ``xtreg, re``.
 
     .. math::
 
@@ -259,9 +259,11 @@ def random_effects(
         (\hat\sigma^2_\varepsilon + T_i \hat\sigma^2_u)},
 
     by OLS on the quasi-demeaned data (the intercept column becomes
-    :math:`1 - \theta_i`), with the Swamy-Arora :math:`\hat\sigma^2_\varepsilon`,
-    :math:`\hat\sigma^2_u` of :func:`massincidents.panel.swamy_arora` (plm's
-    ``random.method="swar"``, its unbalanced formulas when the :math:`T_i` differ).
+    :math:`1 - \theta_i`), with :math:`\hat\sigma^2_\varepsilon`,
+    :math:`\hat\sigma^2_u` from :func:`massincidents.panel.variance_components`:
+    by default Swamy-Arora as plm's ``random.method="swar"`` (its unbalanced
+    formulas when the :math:`T_i` differ), under ``ssc="stata"`` as Stata's
+    ``xtreg, re`` (the same on balanced panels, not on unbalanced ones).
 
     Parameters
     ----------
@@ -279,7 +281,15 @@ def random_effects(
         ``vcovHC``/``vcovSCC`` on the fit (``type="sss"`` is CRV1,
         ``type="HC0"`` CRV0), with the least-squares factors of the menu
         (HC1 :math:`n/(n-p)`, CRV1 :math:`\frac{G}{G-1}\frac{n-1}{n-p}`,
-        t reference distribution).
+        t reference distribution). Stata's ``xtreg, re vce(robust)`` and
+        ``vce(cluster unit)`` are ``{"CRV1": entity}`` with ``ssc="stata"``.
+    ssc
+        Small-sample convention of the variance (see :func:`linear`);
+        ``"stata"`` also selects Stata's variance components (``random_method``
+        ``"stata"``) unless ``random_method`` is given.
+    random_method
+        ``"swar"`` (default), ``"amemiya"``, ``"walhus"``, ``"nerlove"`` (R
+        plm's ``random.method``), or ``"stata"`` (``xtreg, re``).
 
     Returns
     -------
@@ -298,6 +308,8 @@ def random_effects(
     >>> re = mi.random_effects("y_linear ~ x1 + x2 + treated", df)
     >>> round(float(re.params["x1"]), 2), round(re.stats["theta"], 3)
     (0.3, 0.481)
+    >>> mi.random_effects("y_linear ~ x1 + x2", df, random_method="amemiya").model
+    'Random effects (GLS, Amemiya)'
     """
     frame, design, panel = panel_design("random_effects", formula, data, entity, time)
     convention = resolve_ssc(ssc)

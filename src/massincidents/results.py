@@ -162,7 +162,9 @@ class Result:
             :mod:`massincidents.inference.vcov`), on the rows of the fit.
         ssc
             A small-sample convention (``"R"``, ``"stata"``, ``"fixest"`` or
-            ``mi.ssc(...)``); ``None`` keeps the convention of the fit.
+            ``mi.ssc(...)``); ``None`` keeps the convention of the fit. Only
+            the variance changes: the estimates (and a random-effects fit's
+            variance components) stay those of the fit.
 
         Returns
         -------
