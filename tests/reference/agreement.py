@@ -934,6 +934,201 @@ def plm_pgmm() -> list[Row]:
     return col.rows()
 
 
+
+# -- ssc conventions: Stata xtreg (frozen output of linearmodels' tests), plm random.method ---
+
+STATA_X = ["x1", "x2", "x3", "x4", "x5"]
+STATA_FORMULA = "y ~ x1 + x2 + x3 + x4 + x5"
+#: Stata command family -> (estimator label, our call on the data d, Stata names -> ours)
+STATA_CALLS: dict[str, tuple[str, Callable[[pd.DataFrame], mi.results.Result]]] = {
+    "pooled-conventional": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov="iid", ssc="stata"),
+    ),
+    "pooled-robust": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov="hetero", ssc="stata"),
+    ),
+    "pooled-cluster": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov={"CRV1": "firm_id"}, ssc="stata"),
+    ),
+    "fixed_effect-conventional": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id", d, vcov="iid", ssc="stata", drop_singletons=False
+        ),
+    ),
+    # xtreg, fe vce(robust) is clustered by the panel variable: the same call
+    "fixed_effect-robust": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id",
+            d,
+            vcov={"CRV1": "firm_id"},
+            ssc="stata",
+            drop_singletons=False,
+        ),
+    ),
+    "fixed_effect-cluster": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id",
+            d,
+            vcov={"CRV1": "firm_id"},
+            ssc="stata",
+            drop_singletons=False,
+        ),
+    ),
+    "random_effect-conventional": (
+        "xtreg, re",
+        lambda d: mi.random_effects(STATA_FORMULA, d, entity="firm_id", ssc="stata"),
+    ),
+    "random_effect-robust": (
+        "xtreg, re",
+        lambda d: mi.random_effects(
+            STATA_FORMULA, d, entity="firm_id", vcov={"CRV1": "firm_id"}, ssc="stata"
+        ),
+    ),
+    "random_effect-cluster": (
+        "xtreg, re",
+        lambda d: mi.random_effects(
+            STATA_FORMULA, d, entity="firm_id", vcov={"CRV1": "firm_id"}, ssc="stata"
+        ),
+    ),
+    "between-conventional": (
+        "xtreg, be",
+        lambda d: mi.between(STATA_FORMULA, d, entity="firm_id", ssc="stata"),
+    ),
+}
+STATA_PANELS = {"balanced": "", "light": "_light", "heavy": "_heavy"}
+
+
+@cache
+def stata_panel(label: str) -> pd.DataFrame:
+    """linearmodels' simulated panel as Stata read it: ``balanced``, ``light``, ``heavy``.
+
+    The unbalanced variants drop the rows with a missing value in any of their own
+    columns (Stata's listwise deletion), leaving firms with one to three years.
+    """
+    raw = pd.read_csv(
+        HERE / "data" / "stata_xtreg_simulated.csv.gz", float_precision="round_trip"
+    )
+    suffix = STATA_PANELS[label]
+    d = raw[["firm_id", "year"]].copy()
+    for v in ["y", *STATA_X]:
+        d[v] = raw[v + suffix]
+    return d.dropna().reset_index(drop=True)
+
+
+def stata_xtreg_case(case: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and Stata's numbers of one case (``"fixed_effect-robust/heavy"``), by quantity."""
+    ref = _load("stata_xtreg_simulated.json")["cases"][case]
+    command, panel = case.split("/")
+    fit = STATA_CALLS[command][1](stata_panel(panel))
+    stata_names = [n for n in ref["coef"] if n != "_cons" or "Intercept" in fit.params.index]
+    ours_names = ["Intercept" if n == "_cons" else n for n in stata_names]
+    vnames = ref["vcov"]["names"]
+    V = pd.DataFrame(ref["vcov"]["matrix"], index=vnames, columns=vnames)
+    out = {
+        "coefficients": (
+            fit.params[ours_names].to_numpy(),
+            np.array([ref["coef"][n] for n in stata_names]),
+        ),
+        "standard errors": (
+            fit.bse[ours_names].to_numpy(),
+            np.sqrt(np.diag(V.loc[stata_names, stata_names].to_numpy())),
+        ),
+    }
+    scalars = ref["scalars"]
+    if command.startswith("between"):  # e(N) counts rows, e(N_g) units (our nobs)
+        counts = ([fit.stats["n_rows"], fit.nobs], [scalars["N"], scalars["N_g"]])
+    elif command.startswith("random_effect"):
+        counts = ([fit.nobs, fit.stats["n_units"]], [scalars["N"], scalars["N_g"]])
+    else:
+        counts = ([fit.nobs], [scalars["N"]])
+    out["observations and units"] = (np.array(counts[0]), np.array(counts[1]))
+    if command.startswith("random_effect"):
+        out["variance components"] = (
+            np.sqrt([fit.stats["sigma2_idios"], fit.stats["sigma2_id"]]),
+            np.array([ref["scalars"]["sigma_e"], ref["scalars"]["sigma_u"]]),
+        )
+    return out
+
+
+def stata_xtreg_simulated() -> list[Row]:
+    ref = _load("stata_xtreg_simulated.json")
+    col = _Collector(
+        "stata_xtreg_simulated.json",
+        "Stata 13 (output frozen in linearmodels' tests)",
+        "tests/reference/test_stata_xtreg.py",
+    )
+    for case in ref["cases"]:
+        command = case.split("/")[0]
+        label = f"{STATA_CALLS[command][0]}, ssc=\"stata\""
+        data = "simulated 1,000 x 3 panel, balanced and unbalanced"
+        for quantity, (ours, theirs) in stata_xtreg_case(case).items():
+            tol = 1e-6 if quantity != "observations and units" else 1e-12
+            if quantity == "standard errors":
+                quantity = "standard errors (conventional, robust, cluster)"
+            col.add(label, data, quantity, ours, theirs, tol)
+    return col.rows()
+
+
+PLM_RE_FILES = {
+    "balanced": "grunfeld.csv",
+    "unbalanced": "grunfeld_unbalanced.csv",
+    "gaps": "grunfeld_gaps.csv",
+}
+
+
+def plm_random_methods_case(key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and plm's numbers of one fit (``"gaps/amemiya"``), by quantity."""
+    r = _load("plm_random_methods.json")["fits"][key]
+    panel, method = key.split("/")
+    data = pd.read_csv(HERE / "data" / PLM_RE_FILES[panel], float_precision="round_trip")
+    fit = mi.random_effects("inv ~ value + capital", data, entity="firm", random_method=method)
+    names = list(r["coef"])
+    return {
+        "coefficients": (fit.params[names].to_numpy(), _floats(r["coef"], names)),
+        "standard errors (iid)": (fit.bse[names].to_numpy(), _floats(r["se"], names)),
+        "variance components and theta": (
+            np.array(
+                [fit.stats["sigma2_idios"], fit.stats["sigma2_id"], *fit.extra["theta"].to_numpy()]
+            ),
+            np.array(
+                [float(r["sigma2_idios"]), float(r["sigma2_id"]), *map(float, r["theta_by_firm"])]
+            ),
+        ),
+    }
+
+
+def plm_random_methods() -> list[Row]:
+    ref = _load("plm_random_methods.json")
+    col = _Collector(
+        "plm_random_methods.json",
+        f"R plm {ref['packages']['plm']}",
+        "tests/reference/test_plm_random_methods.py",
+    )
+    for key in ref["fits"]:
+        method = key.split("/")[1]
+        label = f"Random effects, random_method={method!r}"
+        for quantity, (ours, theirs) in plm_random_methods_case(key).items():
+            tol = 1e-4 if quantity.startswith("standard errors") else 1e-6
+            col.add(label, "Grunfeld, balanced, unbalanced, with gaps", quantity, ours, theirs, tol)
+    return col.rows()
+
+
+def reference_software(name: str) -> str:
+    """What produced a reference file: ``"R 4.2.2; plm 2.6-2"`` or the Stata source."""
+    ref = _load(name)
+    if "stata_version" in ref:
+        src = ref["source"]
+        return f"{ref['stata_version']}; {src['repository']} at {src['commit'][:7]}"
+    r_version, packages = reference_versions(name)
+    return f"R {r_version}; " + ", ".join(f"{k} {v}" for k, v in packages.items())
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
@@ -944,6 +1139,9 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "counts_reference.json": counts_reference,
     "survival_cox.json": survival_cox,
     "survival_parametric.json": survival_parametric,
+    # ssc conventions (issue 13)
+    "stata_xtreg_simulated.json": stata_xtreg_simulated,
+    "plm_random_methods.json": plm_random_methods,
 }
 
 
