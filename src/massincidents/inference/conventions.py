@@ -136,11 +136,13 @@ def ssc(
     --------
     >>> import massincidents as mi
     >>> df = mi.datasets.simulate_panel(seed=1)
-    >>> fit = mi.linear("y_linear ~ x1 | province", df, ssc=mi.ssc(adj=False))
-    >>> fit.vcov_label
-    'CRV1 by province'
-    >>> mi.ssc(adj=False).preset
-    'custom'
+    >>> no_adj = mi.linear("y_linear ~ x1 | province", df, ssc=mi.ssc(adj=False))
+    >>> no_adj.vcov_label
+    'CRV1 by province; ssc=custom'
+    >>> fixest = mi.linear("y_linear ~ x1 | province", df, ssc="fixest")  # = mi.ssc()
+    >>> n = fixest.nobs  # K = 1 slope + 1 for the province effects nested in the clusters
+    >>> round(float((fixest.bse["x1"] / no_adj.bse["x1"]) ** 2 / ((n - 1) / (n - 2))), 12)
+    1.0
     """
     return SmallSample(
         "custom",

@@ -16,26 +16,67 @@ with :math:`g` running over observations (``"hetero"``), clusters
 (Driscoll-Kraay). Two-way clustering combines three one-way terms as Cameron,
 Gelbach and Miller (2011): :math:`V_a + V_b - V_{a \cap b}`.
 
-Small-sample factors :math:`c` (``N`` observations, ``K`` estimated
-parameters including identified fixed effects, ``G`` clusters):
+Small-sample factors :math:`c` (``N`` observations, ``k`` slopes,
+:math:`d_{FE}` identified fixed-effect levels, ``G`` clusters) depend on the
+convention named by ``ssc=`` (:mod:`massincidents.inference.conventions`):
+``"R"`` (the default: sandwich, plm, glm), ``"stata"`` or ``"fixest"``.
+:math:`K_{full} = k + d_{FE}`; :math:`K_R = k + d_{FE} - L` and
+:math:`K_S = k + d_{FE} - L + m`, where :math:`L` counts the levels of the
+:math:`m` fixed effects nested in a cluster dimension (so with no nested
+fixed effect all three are :math:`K_{full}`; pooled OLS: :math:`k`, intercept
+included). :math:`G_{min}` is the smaller :math:`G` of two-way clustering.
 
-=============  ==========================================  ================================
-vcov           least squares                               maximum likelihood / GLM
-=============  ==========================================  ================================
-``"iid"``      :math:`\hat\sigma^2 B`,                      :math:`B` (inverse information)
-               :math:`\hat\sigma^2 = RSS/(N-K)`
-``"hetero"``   :math:`N/(N-K)` (HC1)                       :math:`N/(N-1)`
-``CRV1``       :math:`\frac{G}{G-1}\frac{N-1}{N-K}`,       :math:`G/(G-1)`
-               fixed effects nested in the
-               clusters not counted in K
-``CRV0``       1                                           1
-``DK``         1 (as ``plm::vcovSCC``, HC0)                1
-=============  ==========================================  ================================
+Least squares (``mi.linear``, ``random_effects``, ``between``,
+``first_difference``; the Hausman auxiliary regression):
 
-These follow Stata (``regress``/``reghdfe``, ``poisson``/``nbreg`` with
-``vce(robust)`` and ``vce(cluster)``) and R ``sandwich``/``plm``, against which
-they are tested to machine precision on Petersen's panel
-(``tests/reference/sandwich_petersen.R``). For an ``lm`` fit ``fm``:
+=================  ==================================  ==================================  ==================================
+vcov               ``"R"``                             ``"stata"``                         ``"fixest"``
+=================  ==================================  ==================================  ==================================
+``"iid"``          :math:`\hat\sigma^2 B`,             same (``regress``, ``xtreg`` fe,    same (``feols``)
+                   :math:`\hat\sigma^2 =               re, be)
+                   RSS/(N-K_{full})`
+``"hetero"``       :math:`N/(N-K_{full})` (HC1)        same (``regress``/``reghdfe``       same
+                                                       ``vce(robust)``)
+``CRV1``           :math:`\frac{G}{G-1}                :math:`\frac{G}{G-1}                as ``"stata"`` (fixest's
+                   \frac{N-1}{N-K_R}`                  \frac{N-1}{N-K_S}`                  ``fixef.K = "nested"``)
+                   (``vcovCL``; plm ``"sss"``)         (``xtreg, fe``: ``vce(robust)``
+                                                       and ``vce(cluster)``; reghdfe)
+``CRV1`` two-way   each term its own :math:`G`         every term :math:`G_{min}`          every term :math:`G_{min}`
+                   (``vcovCL``)                        (reghdfe; not checked against
+                                                       Stata output here)
+``CRV0``           1                                   1                                   1
+``DK``             1 (``plm::vcovSCC``, HC0)           1                                   1
+t reference        :math:`N-K_{full}`; clustered       same                                same
+                   :math:`G_{min}-1`
+=================  ==================================  ==================================  ==================================
+
+``random_effects`` also takes its variance components from the convention:
+``"R"`` and ``"fixest"`` use plm's Swamy-Arora, ``"stata"`` ``xtreg, re``'s
+(harmonic mean of :math:`T_i`, unweighted between regression; the same on
+balanced panels); ``random_method=`` overrides. Stata's ``xtreg, fe
+vce(robust)`` clusters by the panel unit: ask for ``{"CRV1": unit}``;
+``"hetero"`` under ``"stata"`` is ``reghdfe``/``areg``'s ``vce(robust)``.
+``xtreg, fe`` keeps singleton units (``drop_singletons=False``).
+
+Likelihood models (Poisson, NB, ZIP, Cox, ... ; their own docstrings say where
+a family departs from this):
+
+=================  ==================================  ==================================  ==================================
+vcov               ``"R"``                             ``"stata"``                         ``"fixest"``
+=================  ==================================  ==================================  ==================================
+``"iid"``          :math:`B` (inverse information)     :math:`B` (``vce(oim)``)            :math:`\frac{N-1}{N-K_S}B`
+``"hetero"``       :math:`N/(N-1)`                     :math:`N/(N-1)` (``vce(robust)``)   :math:`N/(N-K_S)`
+``CRV1``           :math:`G/(G-1)`                     :math:`G/(G-1)` (``vce(cluster)``)  :math:`\frac{G}{G-1}\frac{N-1}{N-K_S}`
+``CRV0``, ``DK``   1                                   1                                   1
+=================  ==================================  ==================================  ==================================
+
+``mi.ssc(adj, fixef_k, cluster_adj, cluster_df, t_df)`` switches single
+factors (fixest's ``ssc()``). Checked: ``"R"`` against R sandwich/plm
+(``tests/reference/sandwich_petersen.R``, ``plm_grunfeld.R``), ``"stata"``
+against Stata's ``regress`` and ``xtreg, fe/re/be`` output
+(``tests/reference/stata_xtreg_simulated.md``), ``"fixest"`` against pyfixest's
+``feols`` (``tests/inference/test_conventions.py``). For an ``lm`` fit ``fm``
+under ``"R"``:
 
 ==================================  ==================================================
 ours                                R
