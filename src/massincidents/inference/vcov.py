@@ -16,39 +16,43 @@ with :math:`g` running over observations (``"hetero"``), clusters
 (Driscoll-Kraay). Two-way clustering combines three one-way terms as Cameron,
 Gelbach and Miller (2011): :math:`V_a + V_b - V_{a \cap b}`.
 
-Small-sample factors :math:`c` (``N`` observations, ``k`` slopes,
-:math:`d_{FE}` identified fixed-effect levels, ``G`` clusters) depend on the
-convention named by ``ssc=`` (:mod:`massincidents.inference.conventions`):
-``"R"`` (the default: sandwich, plm, glm), ``"stata"`` or ``"fixest"``.
-:math:`K_{full} = k + d_{FE}`; :math:`K_R = k + d_{FE} - L` and
+Small-sample factors :math:`c` depend on the convention named by ``ssc=``
+(:mod:`massincidents.inference.conventions`): ``"R"`` (the default: sandwich,
+plm, glm), ``"stata"`` or ``"fixest"``. With ``N`` observations, ``k`` slopes
+(and the intercept column, if any), :math:`d_{FE}` identified fixed-effect levels and ``G``
+clusters, write :math:`g(G) = G/(G-1)` and :math:`a(K) = (N-1)/(N-K)`, and
+:math:`K_{full} = k + d_{FE}`, :math:`K_R = k + d_{FE} - L`,
 :math:`K_S = k + d_{FE} - L + m`, where :math:`L` counts the levels of the
-:math:`m` fixed effects nested in a cluster dimension (so with no nested
-fixed effect all three are :math:`K_{full}`; pooled OLS: :math:`k`, intercept
-included). :math:`G_{min}` is the smaller :math:`G` of two-way clustering.
+:math:`m` fixed effects nested in a cluster dimension (with none nested, all
+three are :math:`K_{full}`). :math:`G_{min}`: the smaller :math:`G` of two-way
+clustering.
 
 Least squares (``mi.linear``, ``random_effects``, ``between``,
 ``first_difference``; the Hausman auxiliary regression):
 
-=================  ==================================  ==================================  ==================================
-vcov               ``"R"``                             ``"stata"``                         ``"fixest"``
-=================  ==================================  ==================================  ==================================
-``"iid"``          :math:`\hat\sigma^2 B`,             same (``regress``, ``xtreg`` fe,    same (``feols``)
-                   :math:`\hat\sigma^2 =               re, be)
-                   RSS/(N-K_{full})`
-``"hetero"``       :math:`N/(N-K_{full})` (HC1)        same (``regress``/``reghdfe``       same
-                                                       ``vce(robust)``)
-``CRV1``           :math:`\frac{G}{G-1}                :math:`\frac{G}{G-1}                as ``"stata"`` (fixest's
-                   \frac{N-1}{N-K_R}`                  \frac{N-1}{N-K_S}`                  ``fixef.K = "nested"``)
-                   (``vcovCL``; plm ``"sss"``)         (``xtreg, fe``: ``vce(robust)``
-                                                       and ``vce(cluster)``; reghdfe)
-``CRV1`` two-way   each term its own :math:`G`         every term :math:`G_{min}`          every term :math:`G_{min}`
-                   (``vcovCL``)                        (reghdfe; not checked against
-                                                       Stata output here)
-``CRV0``           1                                   1                                   1
-``DK``             1 (``plm::vcovSCC``, HC0)           1                                   1
-t reference        :math:`N-K_{full}`; clustered       same                                same
-                   :math:`G_{min}-1`
-=================  ==================================  ==================================  ==================================
+==============  ==========================  ===========================  ==========================
+vcov            ``"R"``                     ``"stata"``                  ``"fixest"``
+==============  ==========================  ===========================  ==========================
+``"iid"``       :math:`\hat\sigma^2 B`,     same (``regress``;           same (``feols``)
+                :math:`\hat\sigma^2 =       ``xtreg`` fe, re, be)
+                RSS/(N-K_{full})`
+``"hetero"``    :math:`N/(N-K_{full})`      same (``regress``,           same
+                (HC1)                       ``reghdfe``
+                                            ``vce(robust)``)
+``CRV1``        :math:`g(G)\,a(K_R)`        :math:`g(G)\,a(K_S)`         :math:`g(G)\,a(K_S)`
+                (``sandwich::vcovCL``;      (``xtreg, fe`` with          (``fixef.K = "nested"``)
+                plm ``type = "sss"``)       ``vce(robust)`` and
+                                            ``vce(cluster)``; reghdfe)
+two-way CRV1    each term its own           every term                   every term
+                :math:`g(G_j)`              :math:`g(G_{min})`           :math:`g(G_{min})`
+                (``vcovCL``)                (reghdfe; not checked
+                                            against Stata output here)
+``CRV0``        1                           1                            1
+``{"DK": m}``   1 (``plm::vcovSCC``, HC0)   1                            1
+t reference     :math:`N-K_{full}`;         same                         same
+                clustered
+                :math:`G_{min}-1`
+==============  ==========================  ===========================  ==========================
 
 ``random_effects`` also takes its variance components from the convention:
 ``"R"`` and ``"fixest"`` use plm's Swamy-Arora, ``"stata"`` ``xtreg, re``'s
@@ -56,19 +60,24 @@ t reference        :math:`N-K_{full}`; clustered       same                     
 balanced panels); ``random_method=`` overrides. Stata's ``xtreg, fe
 vce(robust)`` clusters by the panel unit: ask for ``{"CRV1": unit}``;
 ``"hetero"`` under ``"stata"`` is ``reghdfe``/``areg``'s ``vce(robust)``.
-``xtreg, fe`` keeps singleton units (``drop_singletons=False``).
+``xtreg, fe`` keeps singleton units (``drop_singletons=False``). The
+``regress`` and ``xtreg`` entries are checked against Stata's output; the
+``reghdfe`` entries follow its documentation and fixest's equivalent rule.
 
-Likelihood models (Poisson, NB, ZIP, Cox, ... ; their own docstrings say where
+Likelihood models (Poisson, NB, ZIP, Cox, ...; their own docstrings say where
 a family departs from this):
 
-=================  ==================================  ==================================  ==================================
-vcov               ``"R"``                             ``"stata"``                         ``"fixest"``
-=================  ==================================  ==================================  ==================================
-``"iid"``          :math:`B` (inverse information)     :math:`B` (``vce(oim)``)            :math:`\frac{N-1}{N-K_S}B`
-``"hetero"``       :math:`N/(N-1)`                     :math:`N/(N-1)` (``vce(robust)``)   :math:`N/(N-K_S)`
-``CRV1``           :math:`G/(G-1)`                     :math:`G/(G-1)` (``vce(cluster)``)  :math:`\frac{G}{G-1}\frac{N-1}{N-K_S}`
-``CRV0``, ``DK``   1                                   1                                   1
-=================  ==================================  ==================================  ==================================
+==============  ==========================  ===========================  ==========================
+vcov            ``"R"``                     ``"stata"``                  ``"fixest"``
+==============  ==========================  ===========================  ==========================
+``"iid"``       :math:`B` (inverse          :math:`B` (``vce(oim)``)     :math:`a(K_S)\,B`
+                information)
+``"hetero"``    :math:`N/(N-1)`             :math:`N/(N-1)`              :math:`N/(N-K_S)`
+                                            (``vce(robust)``)
+``CRV1``        :math:`g(G)`                :math:`g(G)`                 :math:`g(G)\,a(K_S)`
+                                            (``vce(cluster)``)
+``CRV0``, DK    1                           1                            1
+==============  ==========================  ===========================  ==========================
 
 ``mi.ssc(adj, fixef_k, cluster_adj, cluster_df, t_df)`` switches single
 factors (fixest's ``ssc()``). Checked: ``"R"`` against R sandwich/plm
