@@ -1119,6 +1119,40 @@ def plm_random_methods() -> list[Row]:
     return col.rows()
 
 
+
+def stata_grunfeld_case(case: str, ssc: str = "stata") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and Stata's numbers of one statsmodels-frozen Grunfeld case, by quantity."""
+    c = _load("stata_grunfeld_clusters.json")["cases"][case]
+    data = pd.read_csv(HERE / "data" / "grunfeld.csv", float_precision="round_trip")
+    fit = mi.linear("inv ~ value + capital", data, vcov=c["ours_vcov"], ssc=ssc)
+    return {
+        "coefficients": (fit.params[c["names"]].to_numpy(), np.array(c["coef"])),
+        "standard errors": (fit.bse[c["names"]].to_numpy(), np.array(c["se"])),
+    }
+
+
+def stata_grunfeld_clusters() -> list[Row]:
+    ref = _load("stata_grunfeld_clusters.json")
+    col = _Collector(
+        "stata_grunfeld_clusters.json",
+        "Stata regress, ivreg2, xtscc (output frozen in statsmodels' tests)",
+        "tests/reference/test_stata_grunfeld.py",
+    )
+    for case in ref["cases"]:
+        for quantity, (ours, theirs) in stata_grunfeld_case(case).items():
+            if quantity == "standard errors":
+                quantity = "standard errors (CRV1, CRV0 one- and two-way, Driscoll-Kraay)"
+            col.add(
+                'OLS, ssc="stata"',
+                "Grunfeld (Stata's single-precision copy)",
+                quantity,
+                ours,
+                theirs,
+                1e-6,
+            )
+    return col.rows()
+
+
 def reference_software(name: str) -> str:
     """What produced a reference file: ``"R 4.2.2; plm 2.6-2"`` or the Stata source."""
     ref = _load(name)
@@ -1142,6 +1176,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     # ssc conventions (issue 13)
     "stata_xtreg_simulated.json": stata_xtreg_simulated,
     "plm_random_methods.json": plm_random_methods,
+    "stata_grunfeld_clusters.json": stata_grunfeld_clusters,
 }
 
 

@@ -45,8 +45,8 @@ vcov            ``"R"``                     ``"stata"``                  ``"fixe
                                             ``vce(cluster)``; reghdfe)
 two-way CRV1    each term its own           every term                   every term
                 :math:`g(G_j)`              :math:`g(G_{min})`           :math:`g(G_{min})`
-                (``vcovCL``)                (reghdfe; not checked
-                                            against Stata output here)
+                (``vcovCL``)                (``ivreg2, small``;
+                                            reghdfe)
 ``CRV0``        1                           1                            1
 ``{"DK": m}``   1 (``plm::vcovSCC``, HC0)   1                            1
 t reference     :math:`N-K_{full}`;         same                         same
@@ -61,7 +61,9 @@ balanced panels); ``random_method=`` overrides. Stata's ``xtreg, fe
 vce(robust)`` clusters by the panel unit: ask for ``{"CRV1": unit}``;
 ``"hetero"`` under ``"stata"`` is ``reghdfe``/``areg``'s ``vce(robust)``.
 ``xtreg, fe`` keeps singleton units (``drop_singletons=False``). The
-``regress`` and ``xtreg`` entries are checked against Stata's output; the
+``regress``, ``xtreg``, ``ivreg2`` and ``xtscc`` entries are checked against
+Stata's output (``xtscc`` gives the Driscoll-Kraay variance of ``{"DK": m}``
+with a t reference on :math:`G-1` degrees of freedom, ours :math:`N-K`); the
 ``reghdfe`` entries follow its documentation and fixest's equivalent rule.
 
 Likelihood models (Poisson, NB, ZIP, Cox, ...; their own docstrings say where
@@ -82,8 +84,9 @@ vcov            ``"R"``                     ``"stata"``                  ``"fixe
 ``mi.ssc(adj, fixef_k, cluster_adj, cluster_df, t_df)`` switches single
 factors (fixest's ``ssc()``). Checked: ``"R"`` against R sandwich/plm
 (``tests/reference/sandwich_petersen.R``, ``plm_grunfeld.R``), ``"stata"``
-against Stata's ``regress`` and ``xtreg, fe/re/be`` output
-(``tests/reference/stata_xtreg_simulated.md``), ``"fixest"`` against pyfixest's
+against Stata's ``regress``, ``xtreg, fe/re/be``, ``ivreg2`` and ``xtscc``
+output (``tests/reference/stata_xtreg_simulated.md``,
+``stata_grunfeld_clusters.md``), ``"fixest"`` against pyfixest's
 ``feols`` (``tests/inference/test_conventions.py``). For an ``lm`` fit ``fm``
 under ``"R"``:
 
