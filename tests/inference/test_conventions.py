@@ -139,3 +139,31 @@ def test_ssc_is_validated() -> None:
     assert resolve_ssc("Stata") is PRESETS["stata"]
     assert resolve_ssc(None) is PRESETS["R"]
     assert mi.ssc() == SmallSample("custom", cluster_df="min", constant_in_k=True)
+
+
+@pytest.mark.parametrize("vcov", ["iid", "hetero", {"CRV1": "province"}, {"CRV1": "province+year"}])
+def test_likelihood_factors_of_the_fixest_preset_equal_pyfixest_fepois(data, vcov) -> None:
+    """compute_vcov's "ml" branch under ssc="fixest" (what mi.poisson passes on) equals fepois."""
+    pf = pytest.importorskip("pyfixest")
+    import statsmodels.api as sm
+
+    from massincidents.inference import compute_vcov, parse_vcov
+
+    d = data.assign(count=data["y"])
+    X = sm.add_constant(d[["x1", "x2"]].to_numpy())
+    model = sm.GLM(d["count"].to_numpy(), X, family=sm.families.Poisson())
+    fit = model.fit(tol=1e-13)
+    bread = np.linalg.inv(-model.hessian(fit.params))
+    V, df = compute_vcov(
+        parse_vcov(vcov),
+        bread=bread,
+        scores=model.score_obs(fit.params),
+        family="ml",
+        n_params=3,
+        columns={c: d[c].to_numpy() for c in ("province", "year")},
+        ssc=PRESETS["fixest"],
+    )
+    ref = pf.fepois("count ~ x1 + x2", data=d, vcov=vcov, iwls_tol=1e-12)
+    np.testing.assert_allclose(fit.params, ref.coef().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), ref.se().to_numpy(), rtol=1e-6)
+    assert df is None
