@@ -47,8 +47,13 @@ def main() -> None:
             "df_r": int(r.df_r) if hasattr(r, "df_r") else None,
         }
     out = {
-        "stata_version": "Stata (version not recorded; ivreg2 03.1.07, xtscc)",
-        "source": {
+        "producer": "Stata (version not recorded; ivreg2 03.1.07, xtscc)",
+        "source": (
+            "https://github.com/statsmodels/statsmodels, statsmodels/regression/tests/results/"
+            "results_grunfeld_ols_robust_cluster.py at commit "
+            "05d273494023f71a3b6b793bf53aa1f6c4b41288 (see stata_grunfeld_clusters.md)"
+        ),
+        "source_detail": {
             "repository": "https://github.com/statsmodels/statsmodels",
             "commit": "05d273494023f71a3b6b793bf53aa1f6c4b41288",
             "path": "statsmodels/regression/tests/results/results_grunfeld_ols_robust_cluster.py",

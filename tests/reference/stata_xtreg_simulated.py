@@ -105,8 +105,12 @@ def main(results_txt: str, dta: str) -> None:
     back = pd.read_csv(path, float_precision="round_trip")
     assert all(np.array_equal(back[c], frame[c], equal_nan=True) for c in frame.columns)
     ref = {
-        "stata_version": "Stata 13 (StataMP-64), as the do-file generator names it",
-        "source": SOURCE,
+        "producer": "Stata 13 (StataMP-64, as linearmodels' do-file generator names it)",
+        "source": (
+            f"{SOURCE['repository']}, {SOURCE['results']} at commit {SOURCE['commit']} "
+            "(see stata_xtreg_simulated.md)"
+        ),
+        "source_detail": SOURCE,
         "printed_digits": "%13.12g (12 significant digits)",
         "cases": cases,
     }

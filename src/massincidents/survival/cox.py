@@ -388,9 +388,9 @@ def cox(
     def term_columns() -> dict[str, list[int]]:
         if all(name.isidentifier() for name in names):
             return {name: [j] for j, name in enumerate(names)}
-        from formulaic import model_matrix
+        from massincidents.design import formula_matrix
 
-        spec = model_matrix(rhs, frame.iloc[rows]).model_spec
+        spec = formula_matrix(rhs, frame.iloc[rows]).model_spec
         columns = list(spec.column_names)
         out: dict[str, list[int]] = {}
         for term, idx in spec.term_indices.items():
