@@ -188,3 +188,10 @@ def test_twenty_clusters_do_not_warn() -> None:
         mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province"})
     with pytest.warns(mi.FewClustersWarning, match="only 5 clusters of 'year'"):
         mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province+year"})
+
+
+def test_few_clusters_warning_points_at_the_callers_line() -> None:
+    df = mi.datasets.simulate_panel(n_provinces=8, n_years=5, seed=1)
+    with pytest.warns(mi.FewClustersWarning) as record:
+        mi.linear("y_linear ~ x1 | province", df)
+    assert record[0].filename == __file__

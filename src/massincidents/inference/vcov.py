@@ -129,9 +129,11 @@ then takes the running count within each year as the time order.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -307,6 +309,17 @@ class FewClustersWarning(UserWarning):
 FEW_CLUSTERS = 20
 
 
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _caller_outside_package() -> int:
+    """``stacklevel`` of the first frame outside the package (for the caller's ``warn``)."""
+    frame, level = sys._getframe(1), 1  # the function that will warn is level 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _check_clusters(name: str, count: int, what: str = "clusters") -> None:
     """Refuse one cluster (a variance of exactly zero); warn below :data:`FEW_CLUSTERS`."""
     if count < 2:
@@ -324,7 +337,7 @@ def _check_clusters(name: str, count: int, what: str = "clusters") -> None:
             f"only {count} {what} of {name!r}; cluster-robust inference over-rejects with "
             f"fewer than {FEW_CLUSTERS}: use mi.wild_bootstrap(fit, term, cluster={name!r})",
             FewClustersWarning,
-            stacklevel=4,
+            stacklevel=_caller_outside_package(),
         )
 
 
