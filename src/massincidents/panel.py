@@ -222,7 +222,9 @@ def swamy_arora(
     return variance_components(y, Z, intercept, panel, "swar")
 
 
-def _within_fit(y: np.ndarray, Z: np.ndarray, intercept: int | None, panel: PanelIndex):
+def _within_fit(
+    y: np.ndarray, Z: np.ndarray, intercept: int | None, panel: PanelIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """Within regression on the regressors that vary within units: (Xw, resid, beta, kept)."""
     others = [j for j in range(Z.shape[1]) if j != intercept]
     with warnings.catch_warnings():
@@ -254,7 +256,7 @@ def variance_components(
     Z: np.ndarray,
     intercept: int | None,
     panel: PanelIndex,
-    method: str = "swar",
+    method: RandomMethod = "swar",
 ) -> VarianceComponents:
     r"""Variance components of the one-way random-effects model by ``method``.
 
