@@ -443,3 +443,16 @@ def test_duplicate_provinces_are_refused_and_names_accepted() -> None:
     panel = mi.events_to_panel(events, provinces=["Guangdong", "Hong Kong"])
     assert panel.loc[(810000, 2015), "count"] == 1
     assert panel.attrs["accounting"]["counted"] == 2
+
+
+def test_a_zone_named_by_letters_is_reported_not_shifted() -> None:
+    # DuckDB reads "CST" as US Central time (UTC-6), which would move these events
+    # 14 hours off China Standard Time: they are counted as unparseable instead.
+    events = pd.DataFrame(
+        {"province": "Beijing", "date": ["2016-01-01 02:00:00 CST", "2016-01-01 02:00:00+08:00"]}
+    )
+    with pytest.warns(mi.DataQualityWarning):
+        panel = mi.events_to_panel(events, freq="day", start="2015-12-31", end="2016-01-01")
+    counts = panel.xs(110000)["count"]
+    assert int(counts.sum()) == 1 and int(counts.iloc[-1]) == 1
+    assert panel.attrs["accounting"]["left_out"]["unparseable_date"] == 1

@@ -36,6 +36,7 @@ from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
 
+from massincidents.core.least_squares import column_scale
 from massincidents.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
@@ -195,6 +196,13 @@ def marginal_effects(
     def mean_count(eta: np.ndarray, zeta: np.ndarray | None) -> np.ndarray:
         return np.exp(eta) if zeta is None else expit(-zeta) * np.exp(eta)
 
+    # Finite-difference steps in the parameters, in the units of each parameter:
+    # a step that moves its linear index by about 1e-6 (RMS over the rows), so
+    # the gradient does not depend on the units of the regressors.
+    unit = np.ones_like(params)
+    unit[info.count_positions] = column_scale(info.eta_jacobian)
+    if info.zero_positions is not None:
+        unit[info.zero_positions] = column_scale(Z)
     rows_out = []
     gradients = []
     for v in variables:
@@ -252,7 +260,7 @@ def marginal_effects(
         estimate = ame(params)
         grad = np.zeros_like(params)
         for j in range(params.shape[0]):
-            step = 1e-6 * max(abs(params[j]), 1.0)
+            step = 1e-6 * max(abs(params[j]) * unit[j], 1.0) / unit[j]
             plus, minus = params.copy(), params.copy()
             plus[j] += step
             minus[j] -= step

@@ -104,6 +104,12 @@ class DateSQL:
     reading: str
 
 
+_NUMERIC_OFFSET = (
+    r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+    r"\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?"
+)
+
+
 def _strptime(text: str, formats: Sequence[str]) -> str:
     listed = "[" + ", ".join(literal(f) for f in formats) + "]"
     return f"CAST(TRY_STRPTIME({text}, {listed}) AS DATE)"
@@ -131,7 +137,13 @@ def date_sql(
     # A plain date (10 characters at most) is cast directly; anything longer may
     # carry a time and an offset, read as a TIMESTAMPTZ in the session's China
     # time zone and converted explicitly.
-    aware = f"CAST(timezone({literal(CHINA_TIME_ZONE)}, TRY_CAST(t AS {_AWARE})) AS DATE)"
+    # Only numeric offsets (and Z/UTC) are read: DuckDB takes an abbreviation such as
+    # "CST" for US Central time, 14 hours off China Standard Time, so text naming a
+    # zone by letters is left unparsed (and reported) rather than shifted.
+    aware = (
+        f"CASE WHEN regexp_full_match(t, {literal(_NUMERIC_OFFSET)}) THEN "
+        f"CAST(timezone({literal(CHINA_TIME_ZONE)}, TRY_CAST(t AS {_AWARE})) AS DATE) END"
+    )
     iso = f"CASE WHEN length(t) <= 10 THEN TRY_CAST(t AS DATE) ELSE {aware} END"
     fixed = _strptime("t", _ISO_LIKE + (_MONTH_ONLY if freq != "day" else ()))
     readable = f"COALESCE({iso}, {fixed})"
