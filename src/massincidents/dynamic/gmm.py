@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.errors import DataError, Problem
 
 EIGEN_TOL = 1e-9
@@ -42,24 +43,45 @@ class TooManyInstrumentsWarning(UserWarning):
 
 
 def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
-    """Inverse, or the Moore-Penrose inverse (with a warning) when singular."""
+    r"""Inverse, or a generalised inverse (with a warning) when singular.
+
+    Both are computed on the matrix scaled to a unit diagonal,
+    :math:`A = D\tilde A D`: the inverse is :math:`D^{-1}\tilde A^{-1}D^{-1}` and
+    the generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}`, so neither the
+    singularity decision nor the answer depends on the units of an instrument
+    (the Moore-Penrose inverse of the unscaled matrix does). When the
+    singularity is exact (an instrument column that is zero or a combination of
+    others) the moments lie in the range of the matrix and every generalised
+    inverse gives the same estimates, plm's ``MASS::ginv`` and Stata's included.
+    """
     sym = (matrix + matrix.T) / 2
-    # Judge singularity on the matrix scaled to a unit diagonal, so that the
-    # decision does not depend on the units of an instrument (tiny or huge).
-    diag = np.sqrt(np.abs(np.diag(sym))) if sym.size else np.ones(0)
-    diag = np.where(diag > 0, diag, 1.0)
-    smallest = float(np.linalg.eigvalsh(sym / np.outer(diag, diag))[0]) if sym.size else 0.0
+    if not sym.size:
+        return sym, False
+    diag = np.sqrt(np.abs(np.diag(sym)))
+    diag = np.where(np.isfinite(diag) & (diag > 0), diag, 1.0)
+    scaled = sym / np.outer(diag, diag)
+    smallest = float(np.linalg.eigvalsh(scaled)[0])
     if smallest < EIGEN_TOL:
         warnings.warn(
-            f"the {what} is singular (smallest eigenvalue {smallest:.3g}); its Moore-Penrose "
-            "generalised inverse is used, as plm and Stata do. Usually too many instruments "
-            "for the number of groups, or an instrument that is zero or collinear: "
-            "consider collapse=True or fewer lags.",
+            f"the {what} is singular (smallest eigenvalue {smallest:.3g} after scaling to a "
+            "unit diagonal); a generalised inverse is used, as plm and Stata do. Usually too "
+            "many instruments for the number of groups, or an instrument that is zero or "
+            "collinear: consider collapse=True or fewer lags.",
             SingularWeightingWarning,
             stacklevel=4,
         )
-        return np.linalg.pinv(sym), True
-    return np.linalg.inv(sym), False
+        return np.linalg.pinv(scaled, hermitian=True) / np.outer(diag, diag), True
+    return inverse_symmetric(sym), False
+
+
+def _bread(wx: np.ndarray, a: np.ndarray, what: str) -> np.ndarray:
+    """:math:`(X'WAW'X)^{-1}`, equilibrated; DataError when the regressors are not identified."""
+    try:
+        return inverse_symmetric(wx.T @ a @ wx)
+    except np.linalg.LinAlgError as err:
+        raise DataError(
+            [Problem(f"the regressors are not identified by the {what} (X'ZAZ'X is singular)")]
+        ) from err
 
 
 @dataclass
@@ -77,6 +99,7 @@ class GMMFit:
     sigma2: float
     sargan: float
     hansen: float
+    hansen_two_step: float  # Hansen J of the two-step estimate (xtabond2's, whatever the step)
     n_instruments: int
     singular: list[str]
 
@@ -90,8 +113,13 @@ def fit_gmm(
     *,
     steps: int,
     robust: bool,
+    sigma2_df: int = 0,
 ) -> GMMFit:
-    """One- or two-step GMM on blocks ``y (N, R)``, ``X (N, R, K)``, ``W (N, R, L)``."""
+    r"""One- or two-step GMM on blocks ``y (N, R)``, ``X (N, R, K)``, ``W (N, R, L)``.
+
+    ``sigma2_df``: the :math:`K` subtracted from the rows used in the one-step
+    :math:`\hat\sigma^2` (0: plm; the number of coefficients: Stata ``xtabond``).
+    """
     n = y.shape[0]
     singular: list[str] = []
     n_, r_, l_ = W.shape
@@ -104,12 +132,7 @@ def fit_gmm(
     flat_w = W.reshape(n_ * r_, l_)
     wx = flat_w.T @ X.reshape(n_ * r_, -1)
     wy = flat_w.T @ y.reshape(-1)
-    try:
-        b1 = np.linalg.inv(wx.T @ a1 @ wx)
-    except np.linalg.LinAlgError as err:
-        raise DataError(
-            [Problem("the regressors are not identified by the instruments (X'ZAZ'X is singular)")]
-        ) from err
+    b1 = _bread(wx, a1, "instruments")
     beta1 = b1 @ (wx.T @ a1 @ wy)
     e1 = y - np.einsum("nrk,k->nr", X, beta1)
     g1 = np.einsum("nrl,nr->nl", W, e1)
@@ -118,21 +141,24 @@ def fit_gmm(
     if sing:
         singular.append("two-step")
     trace = float((np.diag(H)[None, :] * used).sum())
-    sigma2 = float((e1**2).sum() / trace)
+    rows = float(used.sum())
+    sigma2 = float((e1**2).sum() / (trace * (rows - sigma2_df) / rows))
     vcov1_robust = b1 @ (wx.T @ a1 @ inner2 @ a1 @ wx) @ b1
+    try:
+        b2 = _bread(wx, a2, "two-step instruments")
+    except DataError:
+        if steps == 2:
+            raise
+        b2 = np.full_like(b1, np.nan)
+    beta2 = b2 @ (wx.T @ a2 @ wy)
+    e2 = y - np.einsum("nrk,k->nr", X, beta2)
+    z2 = np.einsum("nrl,nr->l", W, e2)
+    hansen_two_step = float(z2 @ a2 @ z2)
     if steps == 1:
         beta, e, plain, a_used = beta1, e1, b1, a1
         vcov = vcov1_robust if robust else sigma2 * n * b1
     else:
-        try:
-            b2 = np.linalg.inv(wx.T @ a2 @ wx)
-        except np.linalg.LinAlgError as err:
-            raise DataError(
-                [Problem("the regressors are not identified by the two-step instruments")]
-            ) from err
-        beta = b2 @ (wx.T @ a2 @ wy)
-        e = y - np.einsum("nrk,k->nr", X, beta)
-        plain, a_used = b2, a2
+        beta, e, plain, a_used = beta2, e2, b2, a2
         vcov = windmeijer(W, X, e1, e, wx, a2, b2, vcov1_robust) if robust else b2
     z1 = g1.sum(axis=0)
     inner1_inv = a1 / n
@@ -151,6 +177,7 @@ def fit_gmm(
         sigma2=sigma2,
         sargan=sargan,
         hansen=hansen,
+        hansen_two_step=hansen_two_step,
         n_instruments=W.shape[2],
         singular=singular,
     )
