@@ -120,3 +120,27 @@ def test_formula_grammar() -> None:
         parse_dynamic_formula("y ~ lag(y, 1)")
     with pytest.raises(ValueError, match="cannot read"):
         parse_dynamic_formula("y ~ log(x) | lag(y, 2:99)")
+
+
+def test_the_time_column_is_a_regressor_and_C_time_gives_period_dummies() -> None:
+    """Issue 13, defect 5: 'column year: values are not numeric' for a trend."""
+    df = ar1_panel(n=300, t=8)
+    df["x"] = np.random.default_rng(3).normal(size=len(df))
+    df["trend"] = df["year"].astype(float)
+    options = {"entity": "unit", "time": "year"}
+    with_time = mi.arellano_bond("y ~ lag(y, 1) + x + year | lag(y, 2:99)", df, **options)
+    with_copy = mi.arellano_bond("y ~ lag(y, 1) + x + trend | lag(y, 2:99)", df, **options)
+    np.testing.assert_allclose(with_time.params.to_numpy(), with_copy.params.to_numpy())
+    np.testing.assert_allclose(with_time.bse.to_numpy(), with_copy.bse.to_numpy())
+    assert list(with_time.params.index) == ["lag(y, 1)", "x", "year"]
+    dummies = mi.arellano_bond("y ~ lag(y, 1) + x + C(year) | lag(y, 2:99)", df, **options)
+    assert [n for n in dummies.params.index if n.startswith("year[")] == [
+        f"year[{y}]" for y in range(2001, 2007)  # 2007 collinear in differences
+    ]
+    with pytest.raises(ValueError, match="takes the time column"):
+        mi.arellano_bond("y ~ lag(y, 1) + C(x) | lag(y, 2:99)", df, **options)
+    with pytest.raises(ValueError, match="effects='twoways'"):
+        mi.arellano_bond("y ~ lag(y, 1) + C(year) | lag(y, 2:99)", df, system=True, **options)
+    text = df.assign(year=df["year"].astype(str))
+    with pytest.raises(mi.DataError, match="trend"):
+        mi.arellano_bond("y ~ lag(y, 1) + year | lag(y, 2:99)", text, **options)
