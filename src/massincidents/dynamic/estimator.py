@@ -351,7 +351,13 @@ def arellano_bond(
     # regressors that are collinear (or all zero after differencing, such as a
     # variable constant within entities) are not identified: drop them, as plm does.
     flat = X.reshape(-1, X.shape[2])[used.reshape(-1)]
-    _, kept_names, dropped_names = drop_collinear(flat, names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, kept_names, dropped_names = drop_collinear(flat, names)
+    for w in caught:  # period dummies that differencing removes are expected: a note says so
+        if not any(repr(nm) in str(w.message) for nm in d["dummy_instruments"]):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    dropped_dummies = [nm for nm in dropped_names if nm in d["dummy_instruments"]]
     if dropped_names:
         if not kept_names:
             raise DataError([Problem("no regressor is left to estimate")])
@@ -427,6 +433,11 @@ def arellano_bond(
         if stata
         else "Conventions: R plm pgmm (ssc='R')",
     ]
+    if dropped_dummies:
+        notes.append(
+            f"C({time}): dummies zero or collinear in differences dropped: "
+            + ", ".join(dropped_dummies)
+        )
     if stata and system:
         notes.append(
             "Sargan and AR tests: xtabond2 computes them differently for system GMM; "
