@@ -144,3 +144,52 @@ def test_the_time_column_is_a_regressor_and_C_time_gives_period_dummies() -> Non
     text = df.assign(year=df["year"].astype(str))
     with pytest.raises(mi.DataError, match="trend"):
         mi.arellano_bond("y ~ lag(y, 1) + year | lag(y, 2:99)", text, **options)
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from pathlib import Path  # noqa: E402
+
+from hypothesis import example, given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+EMPLUK = pd.read_csv(Path(__file__).parents[1] / "reference" / "data" / "emplUK.csv")
+GMM_FAMILY = {
+    "difference, one-step": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)",
+        {"steps": 1, "effects": "twoways"},
+    ),
+    "difference, two-step": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)",
+        {"steps": 2, "effects": "twoways"},
+    ),
+    "difference, one-step classical, Stata": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + C(year)"
+        " | lag(log_emp, 2:99)",
+        {"steps": 1, "robust": False, "ssc": "stata"},
+    ),
+    "system, one-step": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 1, "system": True, "effects": "twoways"},
+    ),
+    "system, two-step, collapsed": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 2, "system": True, "effects": "twoways", "collapse": True},
+    ),
+}
+
+
+@pytest.mark.parametrize("model", list(GMM_FAMILY))
+@settings(max_examples=8, deadline=None)
+@given(k=EXPONENTS)
+@example(k=15)
+@example(k=-15)
+def test_rescaling_wages_rescales_only_their_coefficients(model, k) -> None:
+    formula, options = GMM_FAMILY[model]
+
+    def fit(d: pd.DataFrame) -> mi.results.Result:
+        return mi.arellano_bond(formula, d, entity="firm", time="year", **options)
+
+    check_rescaling(fit, EMPLUK, "log_wage", k, terms=["log_wage", "lag(log_wage, 1)"])
