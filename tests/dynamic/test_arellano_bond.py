@@ -178,6 +178,11 @@ GMM_FAMILY = {
         " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
         {"steps": 2, "system": True, "effects": "twoways", "collapse": True},
     ),
+    "system, two-step, Stata": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 2, "system": True, "effects": "twoways", "ssc": "stata"},
+    ),
 }
 
 

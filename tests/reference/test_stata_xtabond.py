@@ -111,7 +111,7 @@ def test_the_default_keeps_plm_conventions_and_stata_changes_only_what_it_names(
 
 def test_stata_system_gmm_does_not_print_tests_it_does_not_reproduce() -> None:
     r = fit("roodman2009_system_onestep_robust_small")
-    assert np.isnan(r.stats["sargan"]) and np.isnan(r.stats["ar1"]) and np.isnan(r.stats["ar2"])
+    assert np.isnan(r.stats["sargan"]) and np.isfinite(r.stats["ar1"])
     assert any("not reproduced" in note for note in r.notes)
     options = dict(REF["roodman2009_system_onestep_robust_small"]["ours"], robust=False)
     formula = options.pop("formula")

@@ -266,7 +266,9 @@ def arellano_bond(
 
     * coefficients, robust one-step SEs, Windmeijer two-step SEs, AR(1) and
       AR(2): the same in both (plm ``vcovHC``/``mtest``; ``xtabond``,
-      ``xtabond2``);
+      ``xtabond2``); in system GMM the AR variance of ``"stata"`` uses the
+      stacked (differenced and level) residuals in its :math:`Z'\hat e` term,
+      as ``xtabond2``, plm's only the differenced ones;
     * classical one-step SEs: ``"R"`` :math:`\hat\sigma^2 = \hat e'\hat e/2N`;
       ``"stata"`` :math:`\hat\sigma^2 = \hat e'\hat e/2(N-K)` (``xtabond``'s
       default VCE), also in ``stats["sigma2"]``;
@@ -278,11 +280,11 @@ def arellano_bond(
       one- or two-step estimation (``xtabond2``).
 
     z statistics use the normal distribution in both. System GMM with
-    ``ssc="stata"``: coefficients, robust and Windmeijer SEs and the Hansen
-    :math:`J` are those of ``xtabond2`` (without ``small``); its Sargan and
-    AR tests are computed differently in ``xtabond2`` and are not reproduced
-    here, so they are reported as NaN, and the classical one-step variance
-    is refused.
+    ``ssc="stata"``: coefficients, robust and Windmeijer SEs, the Hansen
+    :math:`J` and the AR tests are those of ``xtabond2`` (without ``small``);
+    its Sargan test is computed differently in ``xtabond2`` and is not
+    reproduced here, so it is reported as NaN, and the classical one-step
+    variance is refused.
 
     * With ``robust=False`` one-step, plm's ``vcov`` omits the error variance
       (it is :math:`(X'WA_1W'X)^{-1}` with :math:`A_1 = N(\sum W_i'HW_i)^{-1}`);
@@ -385,8 +387,8 @@ def arellano_bond(
     fit = fit_gmm(
         y, X, W, H, used, steps=steps, robust=robust, sigma2_df=k if stata and not system else 0
     )
-    ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1)
-    ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2)
+    ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
+    ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
     df_over = W.shape[2] - k
     stats_ = {
         "n_groups": float(n_groups),
@@ -409,7 +411,7 @@ def arellano_bond(
             float(stats.chi2.sf(fit.hansen_two_step, df_over)) if df_over > 0 else float("nan")
         )
         if system:
-            for key in ("sargan", "sargan_p", "ar1", "ar1_p", "ar2", "ar2_p"):
+            for key in ("sargan", "sargan_p"):
                 stats_[key] = float("nan")
         else:
             sargan2 = fit.sargan * nobs / (nobs - k)  # xtabond2: sigma2 over 2N, not 2(N-K)
@@ -440,8 +442,8 @@ def arellano_bond(
         )
     if stata and system:
         notes.append(
-            "Sargan and AR tests: xtabond2 computes them differently for system GMM; "
-            "not reproduced (NaN). Use ssc='R' for plm's."
+            "Sargan test: xtabond2 computes it differently for system GMM; not reproduced "
+            "(NaN). Use ssc='R' for plm's."
         )
     if fit.singular:
         notes.append(

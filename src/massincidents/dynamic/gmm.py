@@ -215,12 +215,18 @@ def ar_test(
     W: np.ndarray,
     diff_rows: int,
     order: int,
+    *,
+    level_residuals: bool = False,
 ) -> tuple[float, float]:
     r"""Arellano-Bond test of no autocorrelation of order ``order`` in the differenced errors.
 
     As plm's ``mtest``: :math:`m = \sum_i \hat e_i'\hat e_{i,-j} / \sqrt{\hat v}`,
     standard normal under the null, with the variance under the model's
-    variance choice (the same as the coefficients').
+    variance choice (the same as the coefficients'). In system GMM the term
+    :math:`\sum_i Z_i'\hat e_i(\hat e_i'\hat e_{i,-j})` of the variance uses the
+    differenced residuals only (plm) or, with ``level_residuals``, the whole
+    stacked residual vector, differenced and level rows (``xtabond2``); in
+    difference GMM the two are the same.
     """
     if order >= diff_rows:
         return float("nan"), float("nan")
@@ -233,7 +239,8 @@ def ar_test(
     eve = float(prod @ prod)
     ex = np.einsum("nr,nrk->k", lagged, X)
     xz = np.einsum("nrl,nrk->lk", W, X)
-    zve = np.einsum("nrl,nr,n->l", W, resid, prod)
+    stacked = fit.residuals if level_residuals else resid
+    zve = np.einsum("nrl,nr,n->l", W, stacked, prod)
     denom = eve - 2 * ex @ fit.plain_vcov @ xz.T @ fit.a_used @ zve + ex @ fit.vcov @ ex
     stat = float(prod.sum() / np.sqrt(denom))
     return stat, float(2 * stats.norm.sf(abs(stat)))
