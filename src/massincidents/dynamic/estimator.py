@@ -243,13 +243,21 @@ def arellano_bond(
         ``hansen_p`` (Hansen's J with the two-step weighting matrix: what plm
         prints as "Sargan test"), ``ar1`` / ``ar1_p``, ``ar2`` / ``ar2_p``
         (Arellano-Bond tests, with the variance chosen by ``robust``), and
-        ``sigma2``.
+        ``sigma2``; with ``ssc="stata"`` (difference GMM) also
+        ``sargan_xtabond2`` / ``sargan_xtabond2_p``. The conventions of each are
+        in the notes.
 
     Raises
     ------
     DataError
-        Missing columns, duplicate or missing panel keys, non-numeric values,
-        or too few periods for the lags requested.
+        Missing columns, duplicate or missing panel keys, non-numeric values
+        (a time column used as a trend included), or too few periods for the
+        lags requested.
+    ValueError
+        ``C()`` of a column other than the time column, ``C(time)`` with
+        ``system=True`` or ``effects="twoways"``, an ``ssc`` other than
+        ``"R"``/``"stata"``, or ``ssc="stata"`` with a classical one-step
+        system-GMM variance.
 
     Warns
     -----
