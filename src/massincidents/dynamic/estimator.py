@@ -243,8 +243,8 @@ def arellano_bond(
         ``hansen_p`` (Hansen's J with the two-step weighting matrix: what plm
         prints as "Sargan test"), ``ar1`` / ``ar1_p``, ``ar2`` / ``ar2_p``
         (Arellano-Bond tests, with the variance chosen by ``robust``), and
-        ``sigma2``; with ``ssc="stata"`` (difference GMM) also
-        ``sargan_xtabond2`` / ``sargan_xtabond2_p``. The conventions of each are
+        ``sigma2``; with ``ssc="stata"`` also ``sargan_xtabond2`` /
+        ``sargan_xtabond2_p``. The conventions of each are
         in the notes.
 
     Raises
@@ -281,18 +281,22 @@ def arellano_bond(
       ``"stata"`` :math:`\hat\sigma^2 = \hat e'\hat e/2(N-K)` (``xtabond``'s
       default VCE), also in ``stats["sigma2"]``;
     * ``sargan`` :math:`= z'(\sum_i W_i'HW_i)^{-1}z/\hat\sigma^2` with that
-      :math:`\hat\sigma^2` (``"stata"``: ``xtabond``'s ``estat sargan``; the
-      ``xtabond2`` printout, with :math:`2N`, is ``stats["sargan_xtabond2"]``);
+      :math:`\hat\sigma^2` (``"stata"``: ``xtabond``'s ``estat sargan``). The
+      Sargan statistic ``xtabond2`` prints divides by
+      :math:`\hat\sigma^2 = \sum\Delta\hat e^2/2N`, :math:`N` the observations
+      it reports (system GMM: the level rows); ``"stata"`` gives it as
+      ``stats["sargan_xtabond2"]``, and as ``sargan`` in system GMM, where
+      there is no ``xtabond``;
     * ``hansen``: ``"R"`` the :math:`J` statistic at the estimate reported (plm's
       ``sargan(m)``); ``"stata"`` the :math:`J` of the two-step estimate, after
       one- or two-step estimation (``xtabond2``).
 
     z statistics use the normal distribution in both. System GMM with
-    ``ssc="stata"``: coefficients, robust and Windmeijer SEs, the Hansen
-    :math:`J` and the AR tests are those of ``xtabond2`` (without ``small``);
-    its Sargan test is computed differently in ``xtabond2`` and is not
-    reproduced here, so it is reported as NaN, and the classical one-step
-    variance is refused.
+    ``ssc="stata"``: coefficients, robust and Windmeijer SEs, Sargan, Hansen
+    and AR tests are those of ``xtabond2`` without ``small`` (checked against
+    Roodman's 2009 output, whose SEs carry ``small``'s common factor);
+    ``stats["sigma2"]`` is ``xtabond2``'s :math:`\hat\sigma^2`; the classical
+    one-step variance is not reproduced, and is refused.
 
     * With ``robust=False`` one-step, plm's ``vcov`` omits the error variance
       (it is :math:`(X'WA_1W'X)^{-1}` with :math:`A_1 = N(\sum W_i'HW_i)^{-1}`);
@@ -418,15 +422,16 @@ def arellano_bond(
         stats_["hansen_p"] = (
             float(stats.chi2.sf(fit.hansen_two_step, df_over)) if df_over > 0 else float("nan")
         )
-        if system:
-            for key in ("sargan", "sargan_p"):
-                stats_[key] = float("nan")
-        else:
-            sargan2 = fit.sargan * nobs / (nobs - k)  # xtabond2: sigma2 over 2N, not 2(N-K)
-            stats_["sargan_xtabond2"] = sargan2
-            stats_["sargan_xtabond2_p"] = (
-                float(stats.chi2.sf(sargan2, df_over)) if df_over > 0 else float("nan")
-            )
+        # xtabond2's sigma2: the squared differenced one-step residuals over twice
+        # the observations it reports (difference GMM: N; system GMM: the level rows)
+        n_reported = int(d["n_levels"]) if system else nobs
+        sigma2_xtabond2 = float((fit.residuals1[:, :diff_rows] ** 2).sum()) / (2 * n_reported)
+        sargan2 = fit.sargan * fit.sigma2 / sigma2_xtabond2
+        sargan2_p = float(stats.chi2.sf(sargan2, df_over)) if df_over > 0 else float("nan")
+        stats_["sargan_xtabond2"], stats_["sargan_xtabond2_p"] = sargan2, sargan2_p
+        if system:  # no xtabond for system GMM: xtabond2's Sargan and sigma2
+            stats_["sargan"], stats_["sargan_p"] = sargan2, sargan2_p
+            stats_["sigma2"] = sigma2_xtabond2
     if system:
         stats_["nobs_levels"] = float(d["n_levels"])
     params = pd.Series(fit.params, index=names)
@@ -447,11 +452,6 @@ def arellano_bond(
         notes.append(
             f"C({time}): dummies zero or collinear in differences dropped: "
             + ", ".join(dropped_dummies)
-        )
-    if stata and system:
-        notes.append(
-            "Sargan test: xtabond2 computes it differently for system GMM; not reproduced "
-            "(NaN). Use ssc='R' for plm's."
         )
     if fit.singular:
         notes.append(
