@@ -198,3 +198,20 @@ def test_rescaling_wages_rescales_only_their_coefficients(model, k) -> None:
         return mi.arellano_bond(formula, d, entity="firm", time="year", **options)
 
     check_rescaling(fit, EMPLUK, "log_wage", k, terms=["log_wage", "lag(log_wage, 1)"])
+
+
+@pytest.mark.filterwarnings("ignore::massincidents.dynamic.TooManyInstrumentsWarning")
+@pytest.mark.parametrize("k", [-12, -6, 6, 12])
+def test_generalised_inverse_of_a_singular_weighting_matrix_does_not_depend_on_units(k) -> None:
+    # 15 groups, 21 + 1 instruments: the two-step weighting matrix is singular
+    df = ar1_panel(n=15, t=8)
+    df["x"] = np.random.default_rng(7).normal(size=len(df))
+
+    def fit(d: pd.DataFrame) -> mi.results.Result:
+        return mi.arellano_bond(
+            "y ~ lag(y, 1) + x | lag(y, 2:99)", d, entity="unit", time="year", steps=2
+        )
+
+    with pytest.warns(SingularWeightingWarning):
+        fit(df)
+    check_rescaling(fit, df, "x", k)
