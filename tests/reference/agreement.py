@@ -990,7 +990,7 @@ def stata_xtabond() -> list[Row]:
         where = "abdata"
         factor = 1.0
         if "se_small" in model:  # xtabond2's small (see the JSON)
-            g, n_obs, k = model["n_groups"], model["nobs_levels"], model["small_K"]
+            g, n_obs, k = model["n_groups"], model["nobs_small"], model["small_K"]
             factor = float(np.sqrt(g / (g - 1) * n_obs / (n_obs - k)))
         groups = {
             "coefficients": [(r.params[t], v) for t, v in model["coef"].items()],

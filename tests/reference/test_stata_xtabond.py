@@ -78,7 +78,7 @@ def test_coefficients_and_standard_errors(name: str) -> None:
         for term, printed in ref["se"].items():
             assert_printed(r.bse[term], printed, f"{name} se {term}")
     else:  # xtabond2's small: G/(G-1) N/(N-K) times the robust variance (see the JSON)
-        g, n_obs, k = ref["n_groups"], ref["nobs_levels"], ref["small_K"]
+        g, n_obs, k = ref["n_groups"], ref["nobs_small"], ref["small_K"]
         factor = np.sqrt(g / (g - 1) * n_obs / (n_obs - k))
         for term, printed in ref["se_small"].items():
             assert_printed(r.bse[term] * factor, printed, f"{name} se {term}")
