@@ -112,3 +112,33 @@ def test_conditional_true_dispatches_to_hhg(panel) -> None:
     fit = mi.negbin("y ~ x1 + x2 | province", panel, exposure="population", conditional=True)
     assert fit.model == "Conditional FE negative binomial (HHG)"
     assert "Intercept" in fit.params.index
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from hypothesis import given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+NEGBIN_FAMILY = {
+    "pooled, exposure": lambda d: mi.negbin("y ~ x1 + x2 + treated", d, exposure="population"),
+    "year dummies": lambda d: mi.negbin(
+        "y ~ x1 + x2 + treated + C(year)", d, exposure="population", vcov="hetero"
+    ),
+    "absorbed two-way FE": lambda d: mi.negbin(FORMULA, d, exposure="population"),
+    "absorbed FE, Stata joint cluster": lambda d: mi.negbin(
+        FORMULA, d, exposure="population", ssc="stata"
+    ),
+    "pooled, Stata joint oim": lambda d: mi.negbin(
+        "y ~ x1 + x2 + treated", d, exposure="population", ssc="stata"
+    ),
+    "conditional FE (HHG)": lambda d: mi.negbin(
+        "y ~ x1 + x2 + treated | province", d, exposure="population", conditional=True
+    ),
+}
+
+
+@pytest.mark.parametrize("model", list(NEGBIN_FAMILY))
+@settings(max_examples=8, deadline=None)
+@given(k=EXPONENTS)
+def test_rescaling_a_regressor_rescales_only_its_coefficient(panel, model, k) -> None:
+    check_rescaling(NEGBIN_FAMILY[model], panel, "x1", k)

@@ -237,3 +237,64 @@ def test_score_bootstrap_data_agree_with_the_bootstrap_module(panel) -> None:
         np.testing.assert_allclose(b1, b2, rtol=1e-7)
     result = mi.wild_bootstrap(fit, "treated", cluster="province", reps=199, seed=1)
     assert 0 <= result.pvalue <= 1
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from hypothesis import given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+POISSON_FAMILY = {
+    "pooled, exposure": lambda d: mi.poisson("y ~ x1 + x2 + treated", d, exposure="population"),
+    "two-way FE, exposure": lambda d: mi.poisson(FORMULA, d, exposure="population"),
+    "two-way FE, hetero": lambda d: mi.poisson(FORMULA, d, offset="log_pop", vcov="hetero"),
+    "FE, two-way clusters, fixest": lambda d: mi.poisson(
+        FORMULA, d, exposure="population", vcov={"CRV1": "province+year"}, ssc="fixest"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def units_panel(panel) -> pd.DataFrame:
+    return panel.assign(log_pop=np.log(panel["population"]))
+
+
+@pytest.mark.parametrize("model", list(POISSON_FAMILY))
+@settings(max_examples=10, deadline=None)
+@given(k=EXPONENTS)
+def test_rescaling_a_regressor_rescales_only_its_coefficient(units_panel, model, k) -> None:
+    check_rescaling(POISSON_FAMILY[model], units_panel, "x1", k)
+
+
+def test_condition_number_is_on_the_result_and_unit_free(units_panel) -> None:
+    fit = mi.poisson(FORMULA, units_panel, exposure="population")
+    scaled_data = units_panel.assign(x1=units_panel["x1"] * 1e12)
+    scaled = mi.poisson(FORMULA, scaled_data, exposure="population")
+    assert 1 <= fit.condition_number < 100
+    np.testing.assert_allclose(scaled.condition_number, fit.condition_number, rtol=1e-8)
+
+
+def test_relu_separation_check_does_not_depend_on_units() -> None:
+    """Separation by a combination of two regressors, one of them in tiny units.
+
+    The ReLU check decided the rank of its least-squares problem on raw columns: a
+    regressor in units 1e-12 looked like a column of zeros, the certificate x1 - x2 was
+    not found, and the separated rows stayed in (with estimates running off to infinity).
+    """
+    rng = np.random.default_rng(5)
+    n = 200
+    x2 = rng.normal(size=n)
+    x1 = x2.copy()
+    separated = np.arange(n) < 12
+    x1[separated] += 1.0 + rng.random(12)  # x1 - x2 > 0 only on rows with y = 0
+    y = rng.poisson(np.exp(0.5 + 0.3 * x2)).astype(float)
+    y[separated] = 0.0
+    df = pd.DataFrame({"y": y, "x1": x1, "x2": x2})
+    left = {}
+    for k in (0, -12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = mi.poisson("y ~ x1 + x2", df.assign(x1=df["x1"] * 10.0**k), separation="relu")
+        left[k] = fit.left_out.get(SEPARATED_RELU, 0)
+    assert left[0] == 12
+    assert left[-12] == left[0]

@@ -97,3 +97,26 @@ def test_hetero_is_a_full_sandwich_including_log_theta() -> None:
     assert robust.vcov.shape == (4, 4)
     assert robust.vcov_label.startswith("heteroskedasticity")
     np.testing.assert_allclose(robust.bse, fit.bse, rtol=0.25)  # correctly specified: close
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from hypothesis import given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def zi_data() -> pd.DataFrame:
+    df = simulate_zi(600, seed=4, theta=2.0)
+    return df.assign(exposure=np.linspace(0.5, 2.0, len(df)))
+
+
+@pytest.mark.parametrize("dist", ["poisson", "negbin"])
+@pytest.mark.parametrize(("column", "term"), [("x", "count_x"), ("z", "zero_z")])
+@settings(max_examples=8, deadline=None)
+@given(k=EXPONENTS)
+def test_rescaling_a_regressor_rescales_only_its_coefficient(zi_data, dist, column, term, k):
+    def fit(d):
+        return mi.zero_inflated("y ~ x", d, inflate="~ z", dist=dist, exposure="exposure")
+
+    check_rescaling(fit, zi_data, column, k, terms=[term])

@@ -8,17 +8,25 @@ Nothing here is a model; each function does one small job that
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from massincidents.core.least_squares import (
+    ILL_CONDITIONED,
+    IllConditionedWarning,
+    scaled_condition_number,
+    solve_symmetric,
+)
 from massincidents.counts._irls import IrlsFit
-from massincidents.demean import fe_degrees_of_freedom
+from massincidents.demean import fe_degrees_of_freedom, is_nested
 from massincidents.design import Design
 from massincidents.errors import DataError, Problem
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.conventions import SmallSample, resolve_ssc
+from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov, vcov_columns
 from massincidents.linear_models import default_vcov
 from massincidents.results import Result
 
@@ -134,6 +142,54 @@ def subset_design(design: Design, keep: np.ndarray, reason: str) -> Design:
     )
 
 
+def fixest_k(n_params: int, fe: list[np.ndarray], fe_dof: int, cluster_codes: list) -> int:
+    """:math:`K` of fixest's :math:`(N-1)/(N-K)` for a GLM with absorbed fixed effects.
+
+    ``fixef.K = "nested"``: a fixed effect nested in a cluster dimension counts
+    one parameter instead of its :math:`G - 1`. Checked against pyfixest
+    ``fepois`` (``tests/counts/test_common.py``): with province and year
+    effects (:math:`k` slopes), iid and hetero use :math:`K = k + G_p + G_y - 1`,
+    CRV1 by province :math:`K = k + G_y`, two-way clustering :math:`K = k + 1`.
+    """
+    nested = [f for f in fe if any(is_nested(f, codes) for codes in cluster_codes)]
+    return max(n_params + fe_dof - sum(int(f.max()) for f in nested), n_params)
+
+
+def convention_factor(
+    spec: VcovSpec,
+    ssc: SmallSample,
+    *,
+    n: int,
+    n_params: int,
+    fe: list[np.ndarray],
+    fe_dof: int,
+    columns: dict[str, np.ndarray],
+) -> float:
+    r"""Factor that turns the likelihood variance of the menu into convention ``ssc``.
+
+    The menu's likelihood conventions (``"R"`` and ``"stata"`` alike: ``"iid"``
+    the inverse information, ``"hetero"`` :math:`N/(N-1)`, CRV1 :math:`G/(G-1)`)
+    need no factor. fixest (``"fixest"``, and custom :class:`SmallSample`
+    conventions) multiplies every variance of ``fepois`` by :math:`(N-1)/(N-K)`
+    when ``adj`` (with :func:`fixest_k`'s :math:`K`), and uses :math:`G/(G-1)`
+    only when ``cluster_adj``.
+    """
+    if ssc.preset in {"R", "stata"} or spec.kind in {"CRV0", "DK"}:
+        return 1.0
+    codes = [np.unique(columns[c], return_inverse=True)[1] for c in spec.clusters]
+    factor = 1.0
+    if ssc.adj:
+        K = fixest_k(n_params, fe, fe_dof, codes if ssc.fixef_k == "nested" else [])
+        if ssc.fixef_k == "none":
+            K = n_params
+        factor *= (n - 1.0) / (n - K)
+    if spec.kind == "CRV1" and not ssc.cluster_adj:
+        groups = [int(c.max()) + 1 for c in codes]
+        g = min(groups)
+        factor *= (g - 1.0) / g
+    return factor
+
+
 def make_revcov(
     *,
     frame: pd.DataFrame,
@@ -145,18 +201,33 @@ def make_revcov(
     fe_dof: int,
     keep: np.ndarray | None = None,
     check: Callable[[object], None] | None = None,
+    ssc: SmallSample | None = None,
 ) -> Callable[[object], tuple[np.ndarray, float | None, str]]:
     """A ``Result._revcov`` closure for a likelihood model (``family="ml"``).
 
     ``bread`` and ``scores`` may cover more parameters than are reported (the
     log dispersion of ZINB): ``keep`` selects the reported block of the full
-    sandwich (integer positions).
+    sandwich (integer positions). ``ssc`` is the small-sample convention
+    (default ``"R"``); see :func:`convention_factor`. With ``ssc.cluster_df``
+    ``"min"`` (fixest), two-way clustering uses the smaller number of clusters
+    for all terms.
     """
+    convention = resolve_ssc(ssc)
 
     def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
         spec = parse_vcov(choice)
         if check is not None:
             check(spec)
+        if (
+            convention.preset != "R"
+            and spec.kind in {"CRV1", "CRV0"}
+            and len(spec.clusters) == 2
+            and not (isinstance(choice, dict) and "cluster_df" in choice)
+        ):
+            # Stata: two-way clustering is ppmlhdfe's (reghdfe's code): the smaller G
+            # for every term; fixest's is the same.
+            two_way = "min" if convention.preset == "stata" else convention.cluster_df
+            spec = replace(spec, cluster_df=two_way)
         columns = vcov_columns(spec, frame, used)
         matrix, df = compute_vcov(
             spec,
@@ -168,11 +239,37 @@ def make_revcov(
             fe_dof=fe_dof,
             columns=columns,
         )
+        matrix = matrix * convention_factor(
+            spec,
+            convention,
+            n=scores.shape[0],
+            n_params=n_params,
+            fe=fe,
+            fe_dof=fe_dof,
+            columns=columns,
+        )
         if keep is not None:
             matrix = matrix[np.ix_(keep, keep)]
-        return matrix, df, spec.label
+        label = spec.label if convention.preset == "R" else f"{spec.label}, ssc={convention.preset}"
+        return matrix, df, label
 
     return revcov
+
+
+def refuse_fixest(ssc: str | SmallSample | None, model: str) -> SmallSample:
+    """The convention ``ssc`` names, refusing those not defined for ``model``.
+
+    fixest (and so pyfixest) has no such model, and a custom
+    :class:`SmallSample` has no agreed meaning for it: only ``"R"`` and
+    ``"stata"`` are accepted.
+    """
+    convention = resolve_ssc(ssc)
+    if convention.preset not in {"R", "stata"}:
+        raise ValueError(
+            f"ssc={convention.preset!r} is not defined for {model} (fixest has no such model); "
+            "use ssc='R' or ssc='stata'"
+        )
+    return convention
 
 
 @dataclass(frozen=True)
@@ -225,17 +322,19 @@ def irls_sandwich(
     frame: pd.DataFrame,
     residual: np.ndarray,
     vcov: object | None,
+    ssc: SmallSample | None = None,
 ) -> tuple[Sandwich, np.ndarray, np.ndarray, int]:
     """Variance of an IRLS fit with fixed effects absorbed (fixest's default clustering).
 
     ``residual`` is the score of the linear index per row (``y - mu`` for Poisson).
+    The bread is the least-squares kernel's :math:`(\\tilde X'W\\tilde X)^{-1}`.
 
     Returns
     -------
     sandwich, bread, scores, fe_dof
     """
     fe_dof = fe_degrees_of_freedom(design.fe)
-    bread = np.linalg.inv(fit.Xt.T @ (fit.weights[:, None] * fit.Xt))
+    bread = fit.bread
     scores = fit.Xt * residual[:, None]
     sandwich = fit_vcov(
         vcov,
@@ -247,6 +346,7 @@ def irls_sandwich(
         n_params=len(fit.names),
         fe=design.fe,
         fe_dof=fe_dof,
+        ssc=ssc,
     )
     return sandwich, bread, scores, fe_dof
 
@@ -309,7 +409,11 @@ def newton_maximize(
     damping = 0.0
     for iteration in range(1, maxiter + 1):
         neg = -hess
-        scale = np.sqrt(np.maximum(np.abs(np.diag(neg)), 1e-12))
+        # Equilibrate by the square roots of the diagonal (no absolute floor: a
+        # regressor in tiny units has a tiny diagonal, and the step must not
+        # depend on units); a zero or non-finite diagonal is left unscaled.
+        scale = np.sqrt(np.abs(np.diag(neg)))
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         step = None
         lam = damping
         for _ in range(60):
@@ -334,7 +438,7 @@ def newton_maximize(
         if abs(decrement) < tol * (1.0 + abs(value)) and lam == 0.0:
             # One more full Newton step settles the last digits cheaply.
             try:
-                final = np.linalg.solve(-hess, grad)
+                final = solve_symmetric(-hess, grad)
             except np.linalg.LinAlgError:
                 final = np.zeros_like(x)
             if np.all(np.isfinite(final)):
@@ -346,3 +450,25 @@ def newton_maximize(
         f"{what} did not converge in {maxiter} Newton steps "
         f"(gradient norm {np.linalg.norm(grad):.2e})"
     )
+
+
+def information_condition(information: np.ndarray, *, warn: bool = True) -> float:
+    r"""Unit-free condition number of a likelihood model, and a warning when it is large.
+
+    The square root of the 2-norm condition number of the information matrix
+    scaled to unit diagonal (for a least-squares problem, the condition number
+    of the equilibrated design, as
+    :func:`~massincidents.core.least_squares.least_squares` reports). Above
+    :data:`~massincidents.core.least_squares.ILL_CONDITIONED` an
+    :class:`~massincidents.core.least_squares.IllConditionedWarning` is given.
+    """
+    condition = float(np.sqrt(scaled_condition_number(information)))
+    if warn and condition > ILL_CONDITIONED:
+        warnings.warn(
+            f"the information matrix is ill-conditioned even after scaling "
+            f"(condition number {condition:.2g}): about {np.log10(condition):.0f} of 16 "
+            "significant digits may be lost; look for nearly collinear regressors",
+            IllConditionedWarning,
+            stacklevel=3,
+        )
+    return condition

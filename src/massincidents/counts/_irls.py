@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from massincidents.core.least_squares import least_squares
 from massincidents.demean import ConvergenceError, demean
 from massincidents.design import drop_collinear
 from massincidents.errors import DataError, Problem
@@ -59,6 +60,12 @@ class IrlsFit:
         Final deviance.
     iterations
         Number of IRLS iterations.
+    bread
+        :math:`(\tilde X'W\tilde X)^{-1}` at the final weights, from the
+        least-squares kernel (computed on the equilibrated columns).
+    condition_number
+        Condition number of the equilibrated weighted design
+        :math:`W^{1/2}\tilde X S^{-1}` (unit-free).
     """
 
     beta: np.ndarray
@@ -71,6 +78,8 @@ class IrlsFit:
     dropped: list[str]
     deviance: float
     iterations: int
+    bread: np.ndarray
+    condition_number: float
 
 
 def deviance(y: np.ndarray, mu: np.ndarray, theta: float | None = None) -> float:
@@ -86,26 +95,13 @@ def deviance(y: np.ndarray, mu: np.ndarray, theta: float | None = None) -> float
 
 
 def weighted_least_squares(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    r"""Solve :math:`\min_b \sum_i w_i (z_i - x_i'b)^2` by Cholesky.
+    r"""Solve :math:`\min_b \sum_i w_i (z_i - x_i'b)^2` with the least-squares kernel.
 
-    The normal equations are solved after scaling.
-
-    The columns are scaled to unit weighted norm first, so the normal matrix
-    is well conditioned whenever the regressors are not (nearly) collinear,
-    which ``drop_collinear`` has already ensured; falls back to least squares
-    by SVD if the factorisation fails.
+    :func:`massincidents.core.least_squares.least_squares` equilibrates the
+    columns first, so an IRLS step does not depend on the units of the
+    regressors (an intermediate step never warns; the final fit does).
     """
-    wX = X * w[:, None]
-    scale = np.sqrt(np.einsum("ij,ij->j", wX, X))
-    scale[scale == 0] = 1.0
-    A = (wX.T @ X) / np.outer(scale, scale)
-    b = (wX.T @ z) / scale
-    try:
-        factor = np.linalg.cholesky(A)
-        return np.linalg.solve(factor.T, np.linalg.solve(factor, b)) / scale
-    except np.linalg.LinAlgError:
-        root = np.sqrt(w)
-        return np.linalg.lstsq(root[:, None] * X, root * z, rcond=None)[0]
+    return least_squares(X, z, w, warn=False).beta
 
 
 def working_weights(mu: np.ndarray, theta: float | None) -> np.ndarray:
@@ -228,7 +224,10 @@ def irls(
         stacked = demean(stacked, fe, w, tol=demean_tol)
     Xt = stacked[:, 1:]
     if Xt.shape[1]:
-        beta = weighted_least_squares(Xt, stacked[:, 0], w)
+        final = least_squares(Xt, stacked[:, 0], w)
+        beta, bread, condition = final.beta, final.bread, final.condition_number
+    else:
+        bread, condition = np.zeros((0, 0)), 1.0
     return IrlsFit(
         beta=np.asarray(beta, dtype=float),
         eta=eta,
@@ -240,4 +239,6 @@ def irls(
         dropped=dropped,
         deviance=float(dev_old),
         iterations=iteration,
+        bread=bread,
+        condition_number=float(condition),
     )

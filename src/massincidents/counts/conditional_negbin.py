@@ -33,19 +33,23 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
     count_result,
+    information_condition,
     ml_sandwich,
     newton_maximize,
     offset_roles,
     offset_vector,
+    refuse_fixest,
     subset_design,
 )
 from massincidents.counts.separation import warn_if_separated
 from massincidents.demean import is_nested
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import VcovSpec
 from massincidents.results import Result
 
@@ -95,6 +99,7 @@ def conditional_negbin(
     offset: str | None = None,
     exposure: str | None = None,
     vcov: object | None = None,
+    ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,
 ) -> Result:
@@ -129,6 +134,9 @@ def conditional_negbin(
         whole units): the cluster sandwich of the unit scores with
         :math:`G/(G-1)`. ``"hetero"`` and Driscoll-Kraay are not defined for a
         likelihood that does not factor over observations, and raise.
+    ssc
+        ``"R"`` (default) or ``"stata"``, the same numbers (Stata's
+        ``xtnbreg, fe`` reports the OIM); ``"fixest"`` is refused.
     tol, maxiter
         Newton convergence tolerance (on the Newton decrement) and step limit.
 
@@ -148,6 +156,7 @@ def conditional_negbin(
     >>> "Intercept" in fit.params.index, fit.vcov_label
     (True, 'iid')
     """
+    convention = refuse_fixest(ssc, "the conditional FE negative binomial")
     frame = as_frame(data)
     design = build_design(
         formula, frame, extra=offset_roles(offset, exposure), drop_singletons=True
@@ -187,7 +196,8 @@ def conditional_negbin(
         what="the conditional NB log-likelihood",
     )
     _, _, hess, scores = hhg_loglik(beta, y, X, unit, off)
-    bread = np.linalg.inv(-hess)
+    bread = inverse_symmetric(-hess)
+    condition = information_condition(-hess)
     unit_name = design.fe_names[0]
 
     def check(spec: VcovSpec) -> None:
@@ -208,7 +218,9 @@ def conditional_negbin(
                         f"{column!r} splits some units"
                     )
 
-    sandwich = ml_sandwich(vcov, design, frame, bread, scores, len(names), check=check)
+    sandwich = ml_sandwich(
+        vcov, design, frame, bread, scores, len(names), check=check, ssc=convention
+    )
     n_groups = int(unit.max()) + 1
     return count_result(
         design,
@@ -226,5 +238,6 @@ def conditional_negbin(
         },
         dropped={name: "collinear" for name in dropped},
         notes=notes,
+        condition_number=condition,
         extra={"index": design.index},
     )

@@ -36,7 +36,8 @@ from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
 
-from massincidents.design import as_frame
+from massincidents.core.least_squares import column_scale
+from massincidents.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 
@@ -79,9 +80,8 @@ class MarginsInfo:
     def for_count_model(cls, design, fit) -> MarginsInfo:
         """From a design and an IRLS fit (Poisson, NB2)."""
         parsed = design.formula
-        rhs = parsed.rhs if not parsed.fixed_effects else f"{parsed.rhs} - 1"
         return cls(
-            count_rhs=rhs,
+            count_rhs=design_rhs(parsed),
             count_names=list(fit.names),
             count_positions=np.arange(len(fit.names)),
             eta=fit.eta,
@@ -96,7 +96,7 @@ def _variables(rhs: str) -> list[str]:
 
 
 def _matrix(spec, rows: pd.DataFrame, names: list[str]) -> np.ndarray:
-    mm = spec.get_model_matrix(rows)
+    mm = spec.get_model_matrix(rows, context=FORMULA_CONTEXT)
     return np.asarray(mm[names], dtype=float).reshape(len(rows), len(names))
 
 
@@ -162,7 +162,7 @@ def marginal_effects(
             f"it had {info.used.shape[0]} rows, this has {len(frame)}"
         )
     rows = frame.iloc[np.flatnonzero(info.used)]
-    count_spec = model_matrix(info.count_rhs, rows).model_spec
+    count_spec = formula_matrix(info.count_rhs, rows).model_spec
     X = _matrix(count_spec, rows, info.count_names)
     zero_spec = None
     if info.zero_rhs is not None:
@@ -196,6 +196,13 @@ def marginal_effects(
     def mean_count(eta: np.ndarray, zeta: np.ndarray | None) -> np.ndarray:
         return np.exp(eta) if zeta is None else expit(-zeta) * np.exp(eta)
 
+    # Finite-difference steps in the parameters, in the units of each parameter:
+    # a step that moves its linear index by about 1e-6 (RMS over the rows), so
+    # the gradient does not depend on the units of the regressors.
+    unit = np.ones_like(params)
+    unit[info.count_positions] = column_scale(info.eta_jacobian)
+    if info.zero_positions is not None:
+        unit[info.zero_positions] = column_scale(Z)
     rows_out = []
     gradients = []
     for v in variables:
@@ -253,7 +260,7 @@ def marginal_effects(
         estimate = ame(params)
         grad = np.zeros_like(params)
         for j in range(params.shape[0]):
-            step = 1e-6 * max(abs(params[j]), 1.0)
+            step = 1e-6 * max(abs(params[j]) * unit[j], 1.0) / unit[j]
             plus, minus = params.copy(), params.copy()
             plus[j] += step
             minus[j] -= step

@@ -26,18 +26,24 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
+    Sandwich,
     check_counts,
     count_result,
+    fit_vcov,
     irls_sandwich,
     offset_roles,
     offset_vector,
+    refuse_fixest,
 )
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
-from massincidents.demean import ConvergenceError
+from massincidents.demean import ConvergenceError, demean
 from massincidents.design import as_frame, build_design
+from massincidents.inference.conventions import SmallSample
+from massincidents.linear_models import default_vcov
 from massincidents.results import Result
 
 
@@ -117,6 +123,74 @@ def theta_ml(
     return theta, float(1.0 / np.sqrt(info)) if info > 0 else float("nan")
 
 
+def nb2_joint_parts(
+    y: np.ndarray, mu: np.ndarray, theta: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Per-row derivatives of the NB2 log-likelihood in :math:`(\eta, a = \ln\alpha)`.
+
+    Returns ``g, w, s_a, c, d``: :math:`g = \partial\ell/\partial\eta =
+    (y-\mu)/(1+\alpha\mu)`; the observed weight :math:`w =
+    -\partial^2\ell/\partial\eta^2 = \mu(1+\alpha y)/(1+\alpha\mu)^2`;
+    :math:`s_a = \partial\ell/\partial a`; :math:`c = \partial^2\ell/\partial\eta\,\partial a`;
+    :math:`d = \partial^2\ell/\partial a^2`.
+    """
+    tm = theta + mu
+    g = theta * (y - mu) / tm
+    w = theta * mu * (theta + y) / tm**2
+    s_theta = (
+        digamma(y + theta) - digamma(theta) + np.log(theta) + 1.0 - np.log(tm) - (y + theta) / tm
+    )
+    s_tt = (
+        polygamma(1, y + theta) - polygamma(1, theta) + 1.0 / theta - 2.0 / tm + (y + theta) / tm**2
+    )
+    # a = -log(theta): first derivatives change sign, second ones do not.
+    s_a = -theta * s_theta
+    d = theta * s_theta + theta**2 * s_tt
+    c = -theta * mu * (y - mu) / tm**2
+    return g, w, s_a, c, d
+
+
+def nb2_joint_information(
+    y: np.ndarray,
+    mu: np.ndarray,
+    theta: float,
+    X: np.ndarray,
+    fe: list[np.ndarray],
+    *,
+    demean_tol: float = 1e-12,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Observed information and per-row scores of :math:`(\beta, \ln\alpha)`, jointly.
+
+    This is what Stata's ``nbreg`` inverts (``vce(oim)``) and sandwiches
+    (``vce(robust)``, ``vce(cluster)``). Fixed effects are profiled out exactly
+    (as if they were dummy variables): with :math:`v_i = -c_i/w_i` the
+    information is
+
+    .. math::
+
+        I = \begin{pmatrix} \tilde X'W\tilde X & \tilde X'W\tilde v \\
+        \tilde v'W\tilde X & \tilde v'W\tilde v - v'Wv - \sum_i d_i \end{pmatrix},
+
+    where :math:`\tilde X, \tilde v` are :math:`X, v` partialled out of the
+    fixed effects with the observed weights :math:`W` (the Schur complement of
+    the dummies' block), and the scores are :math:`\tilde x_i g_i` and
+    :math:`s_{a,i} - (v_i - \tilde v_i) g_i` (the dummies' scores projected out).
+
+    Returns
+    -------
+    information, scores
+        Shapes (k+1, k+1) and (n, k+1); the last parameter is :math:`\ln\alpha`.
+    """
+    g, w, s_a, c, d = nb2_joint_parts(y, mu, theta)
+    v = -c / w
+    stacked = np.column_stack([X, v])
+    tilde = demean(stacked, fe, w, tol=demean_tol) if fe else stacked
+    information = tilde.T @ (tilde * w[:, None])
+    information[-1, -1] += -float(np.sum(d)) - float(v @ (w * v))
+    scores = np.column_stack([tilde[:, :-1] * g[:, None], s_a - (v - tilde[:, -1]) * g])
+    return information, scores
+
+
 def negbin(
     formula: str,
     data: pd.DataFrame,
@@ -124,6 +198,7 @@ def negbin(
     offset: str | None = None,
     exposure: str | None = None,
     vcov: object | None = None,
+    ssc: str | SmallSample | None = None,
     conditional: bool = False,
     tol: float = 1e-10,
     maxiter: int = 100,
@@ -157,19 +232,34 @@ def negbin(
         predictor, or a column whose log is.
     vcov
         A choice from the variance menu. Default as fixest: ``{"CRV1": first
-        fixed effect}``, else ``"iid"``. The bread is the inverse expected
-        information of :math:`\beta` *at the estimated* :math:`\theta`,
-        :math:`(\tilde X' W \tilde X)^{-1}` with :math:`w = \mu/(1+\mu/\theta)`,
-        which is what ``summary(glm.nb(...))`` reports (the standard errors
-        of the final IRLS fit, conditional on :math:`\theta`; for NB2 the
-        expected information is block-diagonal in :math:`\beta` and
-        :math:`\theta`, so this is also the unconditional expected-information
-        variance). Stata's ``nbreg`` inverts the observed information of
-        :math:`(\beta, \ln\alpha)` jointly, which differs in finite samples.
-        Scores :math:`\tilde x_i (y_i - \mu_i)/(1 + \mu_i/\theta)`; robust
-        choices follow the likelihood conventions (``"hetero"``
-        :math:`\frac{N}{N-1}`, CRV1 :math:`\frac{G}{G-1}`), and treat
-        :math:`\theta` as known.
+        fixed effect}``, else ``"iid"``. What it computes depends on ``ssc``.
+    ssc
+        The variance convention (:mod:`massincidents.inference.conventions`):
+
+        ``"R"`` (default, ``None``): ``MASS::glm.nb`` with ``sandwich``, with
+        :math:`\theta` held fixed at its estimate. The bread is
+        :math:`(\tilde X' W \tilde X)^{-1}`, :math:`w = \mu/(1+\mu/\theta)`
+        (the expected information of :math:`\beta`, which is what
+        ``summary(glm.nb(...))`` reports; for NB2 the expected information is
+        block-diagonal in :math:`\beta` and :math:`\theta`), the scores
+        :math:`\tilde x_i (y_i - \mu_i)/(1 + \mu_i/\theta)`; ``"hetero"``
+        multiplies the sandwich by :math:`N/(N-1)`, CRV1 by :math:`G/(G-1)`
+        (``sandwich::vcovCL(fit, type = "HC0", cadjust = TRUE)``; ``vcovHC``'s
+        HC0 has no :math:`N/(N-1)`).
+
+        ``"stata"``: Stata's ``nbreg``, which treats :math:`(\beta, \ln\alpha)`
+        jointly. ``"iid"`` is ``vce(oim)``, the :math:`\beta` block of the
+        inverse *observed* information of :math:`(\beta, \ln\alpha)`;
+        ``"hetero"`` is ``vce(robust)`` and ``{"CRV1": g}`` is ``vce(cluster g)``,
+        sandwiches of the joint scores and Hessian with :math:`N/(N-1)` and
+        :math:`G/(G-1)` (see :func:`nb2_joint_information`; absorbed fixed
+        effects are profiled out exactly, giving what ``nbreg`` reports with
+        dummy variables). Checked against Stata output on the ships and
+        docvis data (``tests/reference/stata_counts.json``). The two conventions
+        give the same estimates; their standard errors differ, most under
+        clustering (on the ships data with exposure, CRV1 by ship: 0.116 with
+        ``"R"``, 0.143 with ``"stata"``, for ``yr_con``). ``"fixest"`` is
+        refused (pyfixest has no negative binomial model).
     conditional
         ``True`` fits the conditional fixed-effects negative binomial of
         Hausman, Hall and Griliches (1984) instead (Stata ``xtnbreg, fe``):
@@ -192,9 +282,16 @@ def negbin(
     -------
     Result
         ``link="log"``; ``stats``: ``theta``, ``theta_se`` (``glm.nb``'s
-        ``SE.theta``), ``alpha`` :math:`=1/\theta`, ``alpha_se``, ``loglik``,
-        ``deviance`` (at :math:`\hat\theta`), ``aic`` (counting
-        :math:`\theta` and the identified fixed effects), ``iterations``.
+        ``SE.theta``, at fixed means), ``alpha`` :math:`=1/\theta`,
+        ``alpha_se``, ``lnalpha`` :math:`=\ln\alpha` and ``lnalpha_se``,
+        ``loglik``, ``deviance`` (at :math:`\hat\theta`), ``aic`` (counting
+        :math:`\theta` and the identified fixed effects), ``iterations``,
+        and ``condition_number`` (of the equilibrated final IRLS design).
+        ``lnalpha_se`` is the joint observed-information SE; with
+        ``ssc="stata"`` it follows the variance choice of the fit (as Stata's
+        ``/lnalpha`` row), and ``alpha_se`` is then Stata's
+        :math:`\alpha\,\mathrm{se}(\ln\alpha)`; with ``"R"`` ``alpha_se`` is
+        ``glm.nb``'s :math:`\mathrm{SE}(\theta)/\theta^2`.
 
     Examples
     --------
@@ -208,8 +305,16 @@ def negbin(
         from massincidents.counts.conditional_negbin import conditional_negbin
 
         return conditional_negbin(
-            formula, data, offset=offset, exposure=exposure, vcov=vcov, tol=tol, maxiter=maxiter
+            formula,
+            data,
+            offset=offset,
+            exposure=exposure,
+            vcov=vcov,
+            ssc=ssc,
+            tol=tol,
+            maxiter=maxiter,
         )
+    convention = refuse_fixest(ssc, "mi.negbin")
     frame = as_frame(data)
     singletons = bool(drop_singletons) if drop_singletons is not None else False
     design = build_design(
@@ -260,18 +365,30 @@ def negbin(
     fit = fit_at(theta, eta)
     mu = fit.mu
     k = len(fit.names)
-    sandwich, _, _, fe_dof = irls_sandwich(fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov)
+    sandwich, _, _, fe_dof = irls_sandwich(
+        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention
+    )
     loglik = nb2_loglik(y, mu, theta)
+    information, joint_scores = nb2_joint_information(
+        y, mu, theta, design.X[:, fit.keep], design.fe
+    )
+    joint_bread = inverse_symmetric(information)
     stats = {
         "theta": theta,
         "theta_se": theta_se,
         "alpha": 1.0 / theta,
         "alpha_se": theta_se / theta**2,
+        "lnalpha": -float(np.log(theta)),
+        "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
         "loglik": loglik,
         "deviance": fit.deviance,
         "aic": -2.0 * loglik + 2.0 * (k + fe_dof + 1),
         "iterations": float(alternation),
     }
+    if convention.preset == "stata":
+        sandwich, stats = _stata_variance(
+            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
+        )
     return count_result(
         design,
         fit.names,
@@ -283,9 +400,44 @@ def negbin(
         stats=stats,
         dropped={name: "collinear" for name in (start.dropped)},
         notes=notes,
+        condition_number=fit.condition_number,
         extra={
             "margins": MarginsInfo.for_count_model(design, fit),
             "mu": mu,
             "index": design.index,
         },
     )
+
+
+def _stata_variance(
+    vcov: object | None,
+    design,
+    frame: pd.DataFrame,
+    joint_bread: np.ndarray,
+    joint_scores: np.ndarray,
+    k: int,
+    fe_dof: int,
+    convention: SmallSample,
+    stats: dict[str, float],
+) -> tuple[Sandwich, dict[str, float]]:
+    """Stata ``nbreg``: the :math:`\\beta` block of the joint (beta, ln alpha) variance.
+
+    ``stats`` gets ``lnalpha_se`` and ``alpha_se`` (:math:`\\alpha\\,\\mathrm{se}(\\ln\\alpha)`,
+    Stata's delta method) under the same variance choice.
+    """
+    kwargs = dict(
+        frame=frame,
+        used=design.used,
+        bread=joint_bread,
+        scores=joint_scores,
+        n_params=k + 1,
+        fe=design.fe,
+        fe_dof=fe_dof,
+        ssc=convention,
+    )
+    default = default_vcov(design.fe_names)
+    full = fit_vcov(vcov, default, **kwargs)
+    sandwich = fit_vcov(vcov, default, keep=np.arange(k), **kwargs)
+    lnalpha_se = float(np.sqrt(full.matrix[-1, -1]))
+    alpha = stats["alpha"]
+    return sandwich, stats | {"lnalpha_se": lnalpha_se, "alpha_se": alpha * lnalpha_se}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
     count_result,
@@ -42,6 +43,7 @@ from massincidents.counts.separation import (
 from massincidents.demean import demean
 from massincidents.design import Design, as_frame, build_design
 from massincidents.inference.bootstrap import ScoreData
+from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
 
 ZERO_GROUP = "outcome zero in every row of its fixed-effect group"
@@ -115,6 +117,7 @@ def poisson(
     offset: str | None = None,
     exposure: str | None = None,
     vcov: object | None = None,
+    ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,
     separation: tuple[str, ...] | str = _CHECKS,
@@ -158,6 +161,25 @@ def poisson(
         choices are biased downward (in simulations with 31 provinces and NB2
         counts, nominal 95% intervals covered about 88-90%; with 100 units,
         91-94%): the fixed effects fit part of each residual.
+    ssc
+        The variance convention (:mod:`massincidents.inference.conventions`).
+        ``"R"`` (default, ``None``) and ``"stata"`` are the likelihood
+        conventions above; they are Stata's ``poisson`` (``vce(oim)``,
+        ``vce(robust)``, ``vce(cluster)``; checked against Stata output on the
+        ships data, ``tests/reference/stata_counts.json``), with the fixed
+        effects as dummy variables. ``ppmlhdfe`` computes the same robust and
+        cluster factors (its source calls ``reghdfe``'s "asymptotic" variance:
+        :math:`N/(N-1)`, :math:`G/(G-1)`), uses the smaller :math:`G` for all
+        terms of two-way clustering (as ``"stata"`` here does), and reports
+        ``vce(robust)`` when asked for an unadjusted variance; this is read from
+        its source, not checked against its output. ``"fixest"`` is
+        pyfixest's ``fepois`` default: every variance times :math:`(N-1)/(N-K)`,
+        with :math:`K` the slopes plus the fixed effects, a fixed effect nested
+        in a cluster dimension counting one parameter, and two-way clustering
+        with the smaller :math:`G` for all terms (checked against pyfixest in
+        ``tests/counts/test_common.py``). A custom
+        :class:`~massincidents.inference.conventions.SmallSample` applies its
+        fields as fixest does.
     tol
         IRLS convergence tolerance on the relative change of the deviance.
     maxiter
@@ -182,7 +204,8 @@ def poisson(
         ``null_deviance`` and ``loglik_null`` (the model with an intercept and
         the offset only), ``pseudo_r2`` :math:`= 1 - D/D_0`, ``pseudo_r2_mcfadden``
         :math:`= 1 - \ell/\ell_0`, ``aic`` (counting identified fixed effects),
-        ``iterations``.
+        ``iterations``. ``condition_number``: of the equilibrated weighted
+        design at convergence (it does not depend on the units of the data).
 
     Raises
     ------
@@ -204,6 +227,7 @@ def poisson(
     """
     if isinstance(separation, str):
         separation = (separation,)
+    convention = resolve_ssc(ssc)
     frame = as_frame(data)
     design = build_design(
         formula, frame, extra=offset_roles(offset, exposure), drop_singletons=drop_singletons
@@ -215,7 +239,7 @@ def poisson(
     )
     off = offset_vector(design, offset, exposure)
     fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes)
+    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention)
 
 
 def _result(
@@ -227,10 +251,11 @@ def _result(
     vcov: object | None,
     formula: str,
     notes: list[str],
+    ssc: SmallSample | None = None,
 ) -> Result:
     y, mu = design.y, fit.mu
     k = len(fit.names)
-    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov)
+    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov, ssc)
 
     loglik = poisson_loglik(y, mu)
     mu_null = np.exp(off) * (y.sum() / np.exp(off).sum())
@@ -260,6 +285,7 @@ def _result(
         stats=stats,
         dropped={name: "collinear" for name in fit.dropped},
         notes=notes,
+        condition_number=fit.condition_number,
         extra={"margins": info, "bootstrap": bootstrap, "mu": mu, "index": design.index},
     )
 
@@ -295,7 +321,7 @@ def _score_data(
             keep=np.arange(others.shape[1]),
         )
         Xt = demean(X, fe, refit.mu) if fe else X
-        return Xt * (y - refit.mu)[:, None], np.linalg.inv(Xt.T @ (refit.mu[:, None] * Xt))
+        return Xt * (y - refit.mu)[:, None], inverse_symmetric(Xt.T @ (refit.mu[:, None] * Xt))
 
     return ScoreData(
         names=list(fit.names),

@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from massincidents.core.least_squares import column_scale
 from massincidents.demean import demean
 
 
@@ -162,7 +163,13 @@ def relu_separation(
     root = np.sqrt(weight)
     Xt = demean(X, fe, weight) if fe else X
     if Xt.shape[1]:
-        q, r, _ = scipy.linalg.qr(root[:, None] * Xt, mode="economic", pivoting=True)
+        # The rank is decided on equilibrated columns (each scaled to unit
+        # weighted RMS, as the least-squares kernel does): a regressor in tiny
+        # units is not mistaken for a column of zeros.
+        weighted = root[:, None] * Xt
+        q, r, _ = scipy.linalg.qr(
+            weighted / column_scale(weighted), mode="economic", pivoting=True
+        )
         diag = np.abs(np.diag(r))
         rank = int((diag > 1e-9 * diag.max()).sum()) if diag.size and diag.max() > 0 else 0
         q = q[:, :rank]

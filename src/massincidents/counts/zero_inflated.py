@@ -27,13 +27,16 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 from scipy.special import digamma, expit, gammaln, log_expit, polygamma
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
     count_result,
+    information_condition,
     ml_sandwich,
     newton_maximize,
     offset_roles,
     offset_vector,
+    refuse_fixest,
     subset_design,
 )
 from massincidents.counts._irls import irls
@@ -42,6 +45,7 @@ from massincidents.counts.separation import warn_if_separated
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.formula import parse_formula
+from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
@@ -181,6 +185,7 @@ def zero_inflated(
     offset: str | None = None,
     exposure: str | None = None,
     vcov: object | None = None,
+    ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,
 ) -> Result:
@@ -218,6 +223,16 @@ def zero_inflated(
         ``zeroinfl``. Robust choices are sandwiches over all parameters
         (including :math:`\log\theta`), with :math:`N/(N-1)` (``"hetero"``)
         or :math:`G/(G-1)` (CRV1).
+    ssc
+        ``"R"`` (default) or ``"stata"``: the same numbers, which are Stata's
+        ``zip``/``zinb`` conventions (``vce(oim)``: the observed information of
+        all parameters, :math:`\ln\alpha = -\log\theta` for ZINB; ``vce(robust)``
+        :math:`N/(N-1)`, ``vce(cluster)`` :math:`G/(G-1)`). The ZINB likelihood
+        and OIM are checked against Stata's ``zinb`` on the docvis data
+        (``tests/reference/stata_counts.json``); no published Stata output of
+        ``zip``/``zinb`` with ``vce(robust)`` or ``vce(cluster)`` was found to
+        check the sandwiches against. ``pscl``'s ``sandwich()`` has no
+        :math:`N/(N-1)`. ``"fixest"`` is refused.
     tol, maxiter
         Newton convergence tolerance and step limit.
 
@@ -251,6 +266,7 @@ def zero_inflated(
     if dist not in {"poisson", "negbin"}:
         raise ValueError(f"dist must be 'poisson' or 'negbin', got {dist!r}")
     negbin = dist == "negbin"
+    convention = refuse_fixest(ssc, "zero_inflated")
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError(
@@ -297,11 +313,14 @@ def zero_inflated(
         what=f"the zero-inflated {dist} log-likelihood",
     )
     _, _, hess, scores = zi_loglik(params, y, X, Z, off, negbin)
-    bread = np.linalg.inv(-hess)
+    bread = inverse_symmetric(-hess)
+    condition = information_condition(-hess)
     kx, kz = X.shape[1], Z.shape[1]
     reported = np.arange(kx + kz)
     names = [f"count_{n}" for n in count_names] + [f"zero_{n}" for n in zero_names]
-    sandwich = ml_sandwich(vcov, design, frame, bread, scores, len(params), keep=reported)
+    sandwich = ml_sandwich(
+        vcov, design, frame, bread, scores, len(params), keep=reported, ssc=convention
+    )
     stats = {
         "loglik": loglik,
         "aic": -2.0 * loglik + 2.0 * len(params),
@@ -354,5 +373,6 @@ def zero_inflated(
         stats=stats,
         dropped=dropped,
         notes=notes,
+        condition_number=condition,
         extra={"margins": info, "index": design.index},
     )
