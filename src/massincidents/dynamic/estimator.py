@@ -456,7 +456,8 @@ def arellano_bond(
     if fit.singular:
         notes.append(
             "Singular " + " and ".join(fit.singular) + " weighting matrix: "
-            "Moore-Penrose generalised inverse used (as plm and Stata)."
+            "generalised inverse used (of the matrix scaled to a unit diagonal; plm and Stata "
+            "invert it unscaled, the same estimates when the singularity is exact)."
         )
     n_input = grid.n_input_rows
     used_rows = nobs

@@ -15,9 +15,14 @@ not used are zero. With :math:`H` the one-step weight (plm's ``A1``),
 with :math:`X'W = \sum_i X_i'W_i`. Robust variances: one-step
 :math:`B_1 X'W A_1 A_2^{-1} A_1 W'X B_1` with :math:`B_1 = (X'WA_1W'X)^{-1}`;
 two-step with the finite-sample correction of Windmeijer (2005), as plm's
-``vcovHC.pgmm``. A singular matrix to invert (smallest eigenvalue below
-1e-9) is replaced by its Moore-Penrose inverse, as plm (``MASS::ginv``) and
-Stata, with a :class:`SingularWeightingWarning`.
+``vcovHC.pgmm``. Every matrix is inverted after scaling it to a unit
+diagonal (the units of an instrument or regressor do not matter); a singular
+one (smallest eigenvalue of the scaled matrix below 1e-9) is given the
+generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}` of its scaling
+:math:`A = D\tilde A D`, with a :class:`SingularWeightingWarning`. plm
+(``MASS::ginv``) and Stata use the Moore-Penrose inverse of the unscaled
+matrix; when the singularity is exact, every generalised inverse gives the
+same estimates.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ EIGEN_TOL = 1e-9
 
 
 class SingularWeightingWarning(UserWarning):
-    """A GMM weighting matrix is singular; its Moore-Penrose inverse is used."""
+    """A GMM weighting matrix is singular; a generalised inverse is used."""
 
 
 class TooManyInstrumentsWarning(UserWarning):
