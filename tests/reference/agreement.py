@@ -871,6 +871,10 @@ def plm_pgmm() -> list[Row]:
         "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)"
         " | lag(log_wage, 0:1) + log_capital"
     )
+    trend = (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + year"
+        " | lag(log_emp, 2:99)"
+    )
     two = {"effects": "twoways", "steps": 2}
     calls = {
         "ab_onestep": (ab, data, {"effects": "twoways", "steps": 1}),
@@ -883,6 +887,8 @@ def plm_pgmm() -> list[Row]:
         "bb_onestep": (bb, data, {"effects": "twoways", "steps": 1, "system": True}),
         "bb_twosteps": (bb, data, {**two, "system": True}),
         "bb_twosteps_collapse": (bb, data, {**two, "system": True, "collapse": True}),
+        "ab_trend_onestep": (trend, data, {"effects": "individual", "steps": 1}),
+        "ab_trend_twosteps": (trend, data, {"effects": "individual", "steps": 2}),
     }
     if set(calls) != set(ref["models"]):
         raise AssertionError("plm_pgmm.json models and agreement.py calls differ")
@@ -1324,6 +1330,82 @@ def pyfixest_i() -> list[Row]:
     return col.rows()
 
 
+# -- Stata xtabond / xtabond2 output published by others (abdata) ------------------------------
+
+
+def _abdata() -> pd.DataFrame:
+    """Stata's abdata rebuilt from emplUK.csv (see stata_xtabond.md)."""
+    d = pd.read_csv(HERE / "data" / "emplUK.csv")
+
+    def as_float32(values):
+        return np.asarray(values, dtype=np.float32).astype(float)
+
+    out = pd.DataFrame({"id": d["firm"], "year": d["year"]})
+    for name, column in [
+        ("n", "log_emp"),
+        ("w", "log_wage"),
+        ("k", "log_capital"),
+        ("ys", "log_output"),
+    ]:
+        out[name] = as_float32(np.log(as_float32(np.exp(d[column].to_numpy()))))
+    for year in range(1980, 1985):
+        out[f"yr{year}"] = (out["year"] == year).astype(float)
+    return out
+
+
+def _half_unit(printed: str) -> float:
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0**-decimals
+
+
+def stata_xtabond() -> list[Row]:
+    """mi.arellano_bond(ssc="stata") against published Stata output, to printed precision."""
+    ref = _load("stata_xtabond.json")
+    col = _Collector(
+        "stata_xtabond.json",
+        "Stata xtabond / xtabond2 (published output)",
+        "tests/reference/test_stata_xtabond.py",
+    )
+    data = _abdata()
+    note = "to printed precision (half a unit of the last printed digit)"
+    for model in ref["models"].values():
+        options = dict(model["ours"])
+        formula = options.pop("formula")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = mi.arellano_bond(formula, data, entity="id", time="year", **options)
+        label = (
+            "Blundell-Bond system GMM" if options.get("system") else "Arellano-Bond difference GMM"
+        )
+        where = "abdata"
+        factor = 1.0
+        if "se_small" in model:  # xtabond2's small (see the JSON)
+            g, n_obs, k = model["n_groups"], model["nobs_small"], model["small_K"]
+            factor = float(np.sqrt(g / (g - 1) * n_obs / (n_obs - k)))
+        groups = {
+            "coefficients": [(r.params[t], v) for t, v in model["coef"].items()],
+            "standard errors": [
+                (r.bse[t] * factor, v) for t, v in model.get("se", model.get("se_small")).items()
+            ],
+            "statistics (Sargan/Hansen, AR(1), AR(2))": [
+                (r.stats[key], model[key])
+                for key in ("sargan", "sargan_xtabond2", "hansen", "ar1", "ar2")
+                if key in model
+            ],
+        }
+        for quantity, pairs in groups.items():
+            if not pairs:
+                continue
+            ours = np.array([p[0] for p in pairs], dtype=float)
+            printed = [p[1] for p in pairs]
+            values = np.array([float(v) for v in printed])
+            share = max(
+                abs(o - v) / _half_unit(p) for o, v, p in zip(ours, values, printed, strict=True)
+            )
+            col.add(label, where, quantity, ours, values, 1e-6, note=note, share=share)
+    return col.rows()
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
@@ -1340,6 +1422,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "stata_grunfeld_clusters.json": stata_grunfeld_clusters,
     "stata_counts.json": stata_counts,
     "pyfixest_i.json": pyfixest_i,
+    "stata_xtabond.json": stata_xtabond,
 }
 
 
