@@ -233,3 +233,31 @@ FAMILY = {
 @given(k=EXPONENTS)
 def test_rescaling_a_regressor_rescales_only_its_coefficient(panel, model, k) -> None:
     check_rescaling(FAMILY[model], panel, "x1", k)
+
+
+# -- one cluster: refused, not SE = 0 (issue 13, defect 2) -----------------------------------
+
+
+def test_one_cluster_is_refused_with_the_column_and_its_levels(panel) -> None:
+    one = panel.assign(country="China")
+    with pytest.raises(mi.DataError, match=r"'country'.*1 level") as err:
+        mi.linear("y_linear ~ x1 + x2", one, vcov={"CRV1": "country"})
+    assert err.value.problems[0].column == "country"
+    with pytest.raises(mi.DataError, match="'country'"):
+        mi.linear("y_linear ~ x1 + x2 | province", one, vcov={"CRV0": "country"})
+    fit = mi.linear("y_linear ~ x1 + x2", one, vcov="iid")
+    with pytest.raises(mi.DataError, match="'country'"):
+        fit.with_vcov({"CRV1": "country"})
+
+
+def test_two_way_clustering_on_one_year_is_refused(panel) -> None:
+    year = panel[panel["year"] == panel["year"].max()]
+    with pytest.raises(mi.DataError, match=r"'year'.*1 level"):
+        mi.linear("y_linear ~ x1 + x2", year, vcov={"CRV1": "province+year"})
+
+
+def test_few_clusters_give_a_named_warning(panel) -> None:
+    few = panel[panel["province"].isin(sorted(panel["province"].unique())[:8])]
+    with pytest.warns(mi.FewClustersWarning, match="only 8 clusters of 'province'"):
+        fit = mi.linear("y_linear ~ x1 + x2 | province", few)
+    assert fit.vcov_label == "CRV1 by province"

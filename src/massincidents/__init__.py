@@ -36,6 +36,8 @@ from massincidents.errors import (
 from massincidents.events import events_to_panel
 from massincidents.hausman_test import TestResult, hausman
 from massincidents.inference.bootstrap import BootstrapResult, wild_bootstrap
+from massincidents.inference.conventions import ssc
+from massincidents.inference.vcov import FewClustersWarning
 from massincidents.io import read_panel
 from massincidents.linear_models import between, first_difference, linear, random_effects
 from massincidents.multiverse import specification_curve
@@ -61,6 +63,7 @@ __all__ = [
     "BootstrapResult",
     "DataError",
     "DataQualityWarning",
+    "FewClustersWarning",
     "IllConditionedWarning",
     "OutsideMainlandWarning",
     "Problem",
@@ -100,6 +103,7 @@ __all__ = [
     "recurrent_data",
     "spec",
     "specification_curve",
+    "ssc",
     "staggered_did",
     "sun_abraham",
     "validate",

@@ -23,14 +23,15 @@ from massincidents.demean import demean, fe_degrees_of_freedom
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
+from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.panel import (
     differenced,
     intercept_position,
     panel_design,
     quasi_demeaned,
-    swamy_arora,
     unit_means,
+    variance_components,
 )
 from massincidents.results import Result
 
@@ -54,12 +55,15 @@ def fit_least_squares(
     fe_dof: int | None = None,
     extra_stats: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     """Least squares on (already transformed) ``y`` and ``X``, with the variance menu.
 
     Used by :func:`linear` and by the panel transformations (between, first
     difference, random effects), which pass their transformed ``y`` and ``X``.
+    ``ssc`` is the small-sample convention of the variance (``resolve_ssc``).
     """
+    fit_ssc = resolve_ssc(ssc)
     X = design.X if X is None else X
     y = design.y if y is None else y
     names = list(design.names)
@@ -86,7 +90,10 @@ def fit_least_squares(
         )
     sigma2 = rss / df_resid
 
-    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
+    def revcov(
+        choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = fit_ssc if ssc is None else resolve_ssc(ssc)
         spec = parse_vcov(choice)
         columns = vcov_columns(spec, frame, design.used)
         matrix, df = compute_vcov(
@@ -99,8 +106,9 @@ def fit_least_squares(
             fe_dof=fe_dof,
             columns=columns,
             sigma2=sigma2,
+            ssc=convention,
         )
-        return matrix, df, spec.label
+        return matrix, df, convention_label(spec.label, convention)
 
     matrix, df, label = revcov(vcov)
     y_raw = design.y
@@ -137,6 +145,7 @@ def fit_least_squares(
                 fe_dof=fe_dof,
                 cluster=lambda c: vcov_columns(parse_vcov({"CRV1": c}), frame, design.used)[c],
             ),
+            "ssc": fit_ssc,
             **(extra or {}),
         },
         _revcov=revcov,
@@ -149,6 +158,7 @@ def linear(
     *,
     vcov: object | None = None,
     drop_singletons: bool = True,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Pooled OLS, or OLS with absorbed fixed effects.
 
@@ -178,11 +188,23 @@ def linear(
         ``{"CRV1": "province"}``, ``{"CRV1": "province+year"}``,
         ``{"CRV0": ...}``, ``{"DK": lags}``. Default as fixest: clustered by
         the first fixed effect when there is one, else iid. CRV1 uses
-        :math:`\frac{G}{G-1}\frac{N-1}{N-K}` with fixed effects nested in the
-        clusters not counted in :math:`K` (Stata, reghdfe); t reference with
+        :math:`\frac{G}{G-1}\frac{N-1}{N-K}`; under the default ``ssc="R"``
+        fixed effects nested in the clusters do not count in :math:`K` (R
+        ``sandwich::vcovCL`` on the dummy regression less those levels, plm's
+        ``vcovHC(type = "sss")`` on a within model); t reference with
         :math:`G-1` degrees of freedom.
     drop_singletons
         Leave out observations alone in a fixed-effect group (reported).
+        Stata's ``xtreg, fe`` keeps them (``drop_singletons=False``), reghdfe
+        and fixest drop them.
+    ssc
+        Small-sample convention of the variance: ``"R"`` (default),
+        ``"stata"`` (``regress``; ``xtreg, fe`` and ``reghdfe``: a fixed effect
+        nested in the clusters still counts one parameter, the reported
+        constant; ``xtreg, fe vce(robust)`` is ``vcov={"CRV1": unit}``),
+        ``"fixest"`` (``feols`` and pyfixest defaults), or :func:`mi.ssc(...)
+        <massincidents.ssc>`. The table of factors is in
+        :mod:`massincidents.inference.vcov`.
 
     Returns
     -------
@@ -217,10 +239,19 @@ def linear(
         vcov=choice,
         model="OLS" if not parsed_fe.fe else "OLS, fixed effects absorbed",
         formula=formula,
+        ssc=ssc,
     )
 
 
 # -- panel estimators: random effects, between, first differences (transformations in panel.py)
+
+RE_NAMES = {
+    "swar": "Swamy-Arora",
+    "stata": "Swamy-Arora as Stata xtreg, re",
+    "amemiya": "Amemiya",
+    "walhus": "Wallace-Hussain",
+    "nerlove": "Nerlove",
+}
 
 
 def random_effects(
@@ -230,8 +261,10 @@ def random_effects(
     entity: str = "province",
     time: str = "year",
     vcov: object = "iid",
+    ssc: str | SmallSample | None = None,
+    random_method: str | None = None,
 ) -> Result:
-    r"""Random-effects (Swamy-Arora feasible GLS) regression, as R ``plm(model="random")``.
+    r"""Random-effects (feasible GLS) regression, as R ``plm(model="random")`` or ``xtreg, re``.
 
     .. math::
 
@@ -243,9 +276,11 @@ def random_effects(
         (\hat\sigma^2_\varepsilon + T_i \hat\sigma^2_u)},
 
     by OLS on the quasi-demeaned data (the intercept column becomes
-    :math:`1 - \theta_i`), with the Swamy-Arora :math:`\hat\sigma^2_\varepsilon`,
-    :math:`\hat\sigma^2_u` of :func:`massincidents.panel.swamy_arora` (plm's
-    ``random.method="swar"``, its unbalanced formulas when the :math:`T_i` differ).
+    :math:`1 - \theta_i`), with :math:`\hat\sigma^2_\varepsilon`,
+    :math:`\hat\sigma^2_u` from :func:`massincidents.panel.variance_components`:
+    by default Swamy-Arora as plm's ``random.method="swar"`` (its unbalanced
+    formulas when the :math:`T_i` differ), under ``ssc="stata"`` as Stata's
+    ``xtreg, re`` (the same on balanced panels, not on unbalanced ones).
 
     Parameters
     ----------
@@ -264,7 +299,15 @@ def random_effects(
         ``vcovHC``/``vcovSCC`` on the fit (``type="sss"`` is CRV1,
         ``type="HC0"`` CRV0), with the least-squares factors of the menu
         (HC1 :math:`n/(n-p)`, CRV1 :math:`\frac{G}{G-1}\frac{n-1}{n-p}`,
-        t reference distribution).
+        t reference distribution). Stata's ``xtreg, re vce(robust)`` and
+        ``vce(cluster unit)`` are ``{"CRV1": entity}`` with ``ssc="stata"``.
+    ssc
+        Small-sample convention of the variance (see :func:`linear`);
+        ``"stata"`` also selects Stata's variance components (``random_method``
+        ``"stata"``) unless ``random_method`` is given.
+    random_method
+        ``"swar"`` (default), ``"amemiya"``, ``"walhus"``, ``"nerlove"`` (R
+        plm's ``random.method``), or ``"stata"`` (``xtreg, re``).
 
     Returns
     -------
@@ -283,9 +326,16 @@ def random_effects(
     >>> re = mi.random_effects("y_linear ~ x1 + x2 + treated", df)
     >>> round(float(re.params["x1"]), 2), round(re.stats["theta"], 3)
     (0.3, 0.481)
+    >>> mi.random_effects("y_linear ~ x1 + x2", df, random_method="amemiya").model
+    'Random effects (GLS, Amemiya)'
     """
     frame, design, panel = panel_design("random_effects", formula, data, entity, time)
-    comp = swamy_arora(design.y, design.X, intercept_position(design), panel)
+    convention = resolve_ssc(ssc)
+    if random_method is None:
+        random_method = "stata" if convention.preset == "stata" else "swar"
+    comp = variance_components(
+        design.y, design.X, intercept_position(design), panel, random_method
+    )
     star = quasi_demeaned(design, panel, comp.theta)
     theta = pd.Series(comp.theta, index=panel.labels, name="theta")
     stash = {"design": design, "index": panel, "entity": entity, "theta": comp.theta}
@@ -294,10 +344,11 @@ def random_effects(
         star,
         frame,
         vcov=vcov,
-        model="Random effects (Swamy-Arora GLS)",
+        model=f"Random effects (GLS, {RE_NAMES[random_method]})",
         formula=formula,
         extra_stats=comp.stats(panel),
         extra={"theta": theta, "panel": stash},
+        ssc=ssc,
     )
     fitted = star.X[:, [star.names.index(n) for n in result.params.index]] @ result.params
     result.stats["r2"] = float(np.corrcoef(star.y, fitted)[0, 1] ** 2)  # plm: type = "cor"
@@ -307,7 +358,12 @@ def random_effects(
 
 
 def between(
-    formula: str, data: pd.DataFrame, *, entity: str = "province", vcov: object = "iid"
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    entity: str = "province",
+    vcov: object = "iid",
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Between estimator: OLS on unit means, as R ``plm(model="between")``.
 
@@ -331,6 +387,9 @@ def between(
         :math:`\hat\sigma^2 = RSS/(N - p)`, as plm); ``"hetero"`` (HC1 over
         units), or ``CRV0``/``CRV1`` by a column constant within units.
         Driscoll-Kraay does not apply (one row per unit).
+    ssc
+        Small-sample convention (see :func:`linear`); ``xtreg, be`` is the
+        default ``"iid"`` under any preset.
 
     Returns
     -------
@@ -360,6 +419,7 @@ def between(
         vcov=spec,
         model="Between (OLS on unit means)",
         formula=formula,
+        ssc=ssc,
         extra_stats={"n_units": float(panel.n_units), "n_rows": float(design.nobs)},
     )
 
@@ -371,6 +431,7 @@ def first_difference(
     entity: str = "province",
     time: str = "year",
     vcov: object = "iid",
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""First-difference estimator, as R ``plm(model="fd")``.
 
@@ -402,6 +463,8 @@ def first_difference(
         ``"iid"`` (:math:`\hat\sigma^2 = RSS/(n_\Delta - p)`, as plm),
         ``"hetero"``, CRV1/CRV0 (plm ``vcovHC`` ``type="sss"``/``"HC0"``),
         ``{"DK": lags}``.
+    ssc
+        Small-sample convention of the variance (see :func:`linear`).
 
     Returns
     -------
@@ -425,4 +488,6 @@ def first_difference(
     """
     frame, design, panel = panel_design("first_difference", formula, data, entity, time)
     fd = differenced(design, panel, entity=entity, time=time)
-    return fit_least_squares(fd, frame, vcov=vcov, model="First differences", formula=formula)
+    return fit_least_squares(
+        fd, frame, vcov=vcov, model="First differences", formula=formula, ssc=ssc
+    )

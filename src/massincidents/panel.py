@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from massincidents.core.least_squares import least_squares
+from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.formula import parse_formula
@@ -186,6 +187,10 @@ class VarianceComponents:
         return out
 
 
+RandomMethod = Literal["swar", "amemiya", "walhus", "nerlove", "stata"]
+RANDOM_METHODS: tuple[str, ...] = ("swar", "amemiya", "walhus", "nerlove", "stata")
+
+
 def swamy_arora(
     y: np.ndarray, Z: np.ndarray, intercept: int | None, panel: PanelIndex
 ) -> VarianceComponents:
@@ -214,26 +219,85 @@ def swamy_arora(
     T\,\sum_i (e^b_i)^2 / (N - p)` (plm's balanced ``dfcor = c(2, 2)``); for
     unbalanced panels it is plm's ``dfcor = c(3, 3)`` (Baltagi and Chang 1994).
     """
+    return variance_components(y, Z, intercept, panel, "swar")
+
+
+def _within_fit(
+    y: np.ndarray, Z: np.ndarray, intercept: int | None, panel: PanelIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Within regression on the regressors that vary within units: (Xw, resid, beta, kept)."""
     others = [j for j in range(Z.shape[1]) if j != intercept]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # time-invariant regressors have no within variation
-        Xw = panel.within(Z[:, others])
         Xw, kept, _ = drop_collinear(
-            Xw, [str(j) for j in others], absorbed=np.sqrt((Z[:, others] ** 2).sum(0))
+            panel.within(Z[:, others]),
+            [str(j) for j in others],
+            absorbed=np.sqrt((Z[:, others] ** 2).sum(0)),
         )
-        Zb, kept_b, _ = drop_collinear(panel.means(Z), [str(j) for j in range(Z.shape[1])])
     n, N = y.shape[0], panel.n_units
-    df_within = n - N - len(kept)
-    if df_within <= 0:
+    if n - N - len(kept) <= 0:
         raise DataError(
             [Problem(f"random effects: no within degrees of freedom ({n} rows, {N} units)")]
         )
-    yw = panel.within(y)
-    rss_w = float((least_squares(Xw, yw, warn=False).resid ** 2).sum())
-    sigma2_idios = rss_w / df_within
+    fit = least_squares(Xw, panel.within(y), warn=False)
+    columns = [int(j) for j in kept]
+    return Xw, fit.resid, fit.beta, columns
 
+
+def _need_intercept(method: str, intercept: int | None) -> None:
+    if intercept is None:
+        raise DataError(
+            [Problem(f"random_method={method!r} needs a model with an intercept (drop '- 1')")]
+        )
+
+
+def variance_components(
+    y: np.ndarray,
+    Z: np.ndarray,
+    intercept: int | None,
+    panel: PanelIndex,
+    method: RandomMethod = "swar",
+) -> VarianceComponents:
+    r"""Variance components of the one-way random-effects model by ``method``.
+
+    :math:`n` rows, :math:`N` units with :math:`T_i` rows, :math:`e^w` the
+    residuals of the within regression (its :math:`K_w` slopes), and
+    :math:`\bar T = N / \sum_i T_i^{-1}` (harmonic mean):
+
+    ``"swar"``
+        Swamy-Arora as R ``plm`` (see :func:`swamy_arora`).
+    ``"stata"``
+        Stata's ``xtreg, re`` (its default, without the ``sa`` option):
+        :math:`\hat\sigma^2_\varepsilon = e^{w\prime}e^w/(n - N - K_w)` and
+        :math:`\hat\sigma^2_u = SSR_b/(N - p) - \hat\sigma^2_\varepsilon/\bar T`,
+        :math:`SSR_b` from the unweighted regression of :math:`\bar y_i` on
+        :math:`\bar z_i` (:math:`p` columns). Equal to ``"swar"`` on balanced
+        panels.
+    ``"amemiya"``, ``"walhus"``, ``"nerlove"``
+        plm's ``random.method`` of the same names (Amemiya 1971 from within
+        residuals; Wallace-Hussain 1969 from pooled OLS residuals; Nerlove 1971
+        from the within residuals and the variance of the estimated unit
+        effects), with plm's quadratic forms and degrees of freedom: on
+        balanced panels ``dfcor = c(1, 1)``, else the unbalanced
+        (``dfcor = c(3, 3)``) expectations of the two quadratic forms
+        :math:`q_w = \|W e\|^2`, :math:`q_b = \sum_i T_i \bar e_i^2`, solved
+        for :math:`(\sigma^2_\varepsilon, \sigma^2_u)`.
+
+    A negative :math:`\hat\sigma^2_u` is set to 0 (``truncated``); then
+    :math:`\theta_i = 0` and the fit is pooled OLS.
+    """
+    if method not in RANDOM_METHODS:
+        raise ValueError(f"random_method is one of {RANDOM_METHODS}, got {method!r}")
+    n, N = y.shape[0], panel.n_units
+    T = panel.counts
+    Xw, resid_w, beta_w, within_cols = _within_fit(y, Z, intercept, panel)
+    rss_w = float(resid_w @ resid_w)
+    k_w = Xw.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Zb, kept_b, _ = drop_collinear(panel.means(Z), [str(j) for j in range(Z.shape[1])])
     p = len(kept_b)
-    if N <= p:
+    if method in ("swar", "stata") and N <= p:
         raise DataError(
             [
                 Problem(
@@ -242,18 +306,93 @@ def swamy_arora(
                 )
             ]
         )
-    T = panel.counts
-    between_fit = least_squares(Zb, panel.means(y), T, warn=False)
-    q_b = float((T * between_fit.resid**2).sum())
-    # tr[(sum T_i z_i z_i')^{-1} sum T_i^2 z_i z_i'], with the first factor the bread
-    m_eta = n - float(np.sum(between_fit.bread * ((Zb * (T**2)[:, None]).T @ Zb)))
-    sigma2_id = (q_b - (N - p) * sigma2_idios) / m_eta
+    balanced = panel.balanced
+    if method == "swar":
+        sigma2_idios = rss_w / (n - N - k_w)
+        between_fit = least_squares(Zb, panel.means(y), T, warn=False)
+        q_b = float((T * between_fit.resid**2).sum())
+        # tr[(sum T_i z_i z_i')^{-1} sum T_i^2 z_i z_i'], with the first factor the bread
+        m_eta = n - float(np.sum(between_fit.bread * ((Zb * (T**2)[:, None]).T @ Zb)))
+        sigma2_id = (q_b - (N - p) * sigma2_idios) / m_eta
+    elif method == "stata":
+        sigma2_idios = rss_w / (n - N - k_w)
+        between_fit = least_squares(Zb, panel.means(y), warn=False)
+        t_bar = N / float(np.sum(1.0 / T))
+        sigma2_id = float(between_fit.resid @ between_fit.resid) / (N - p) - sigma2_idios / t_bar
+    elif method == "nerlove":
+        _need_intercept(method, intercept)
+        sigma2_idios = rss_w / n
+        effects = panel.means(y) - panel.means(Z[:, within_cols]) @ beta_w
+        dev = effects - np.average(effects, weights=T)
+        if balanced:
+            sigma2_id = float(dev @ dev) / (N - 1)
+        else:
+            sigma2_id = float((dev**2 * T).sum() / n * N / (N - 1))
+    else:
+        _need_intercept(method, intercept)
+        sigma2_idios, sigma2_id = _quadratic_components(
+            method, y, Z, panel, Xw, beta_w, within_cols, balanced
+        )
     truncated = sigma2_id < 0
-    sigma2_id = max(sigma2_id, 0.0)
+    sigma2_id = max(float(sigma2_id), 0.0)
     total = sigma2_idios + T * sigma2_id
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = np.where(total > 0, 1 - np.sqrt(sigma2_idios / total), 0.0)
-    return VarianceComponents(sigma2_idios, float(sigma2_id), theta, df_within, bool(truncated))
+    return VarianceComponents(
+        float(sigma2_idios), sigma2_id, theta, int(n - N - k_w), bool(truncated)
+    )
+
+
+def _quadratic_components(
+    method: str,
+    y: np.ndarray,
+    Z: np.ndarray,
+    panel: PanelIndex,
+    Xw: np.ndarray,
+    beta_w: np.ndarray,
+    within_cols: list[int],
+    balanced: bool,
+) -> tuple[float, float]:
+    """Amemiya and Wallace-Hussain: solve the expectations of :math:`q_w, q_b` (plm's ercomp)."""
+    n, N = y.shape[0], panel.n_units
+    T = panel.counts
+    if method == "amemiya":
+        # residuals of the within fit in levels, centred (the overall intercept)
+        e = y - Z[:, within_cols] @ beta_w
+        e = e - e.mean()
+    else:  # walhus: pooled OLS residuals
+        e = least_squares(Z, y, warn=False).resid
+    q_w = float((panel.within(e) ** 2).sum())
+    q_b = float((T * panel.means(e) ** 2).sum())
+    if balanced:
+        M = np.array([[n - N, 0.0], [N, T[0] * N]])
+    elif method == "amemiya":
+        CPXM = inverse_symmetric(Xw.T @ Xw)
+        XB = panel.means(Z[:, within_cols])[panel.codes]
+        XB = XB - XB.mean(axis=0)
+        M = np.array(
+            [
+                [n - N - Xw.shape[1], 0.0],
+                [N - 1 + float(np.sum(CPXM * (XB.T @ XB))), n - float((T**2).sum()) / n],
+            ]
+        )
+    else:
+        CPZM = inverse_symmetric(Z.T @ Z)
+        ZS = (panel.means(Z) * T[:, None])[panel.codes]  # unit sums on every row
+        CPZS = ZS.T @ Z
+        ZW = panel.within(Z)
+        CPZW = ZW.T @ ZW
+        ZB = panel.means(Z)[panel.codes]
+        CPZB = ZB.T @ ZB
+        A_w, A_s, A_b = CPZM @ CPZW, CPZM @ CPZS, CPZM @ CPZB
+        M = np.array(
+            [
+                [n - N - np.trace(A_w), np.trace(A_w @ A_s)],
+                [N - np.trace(A_b), n - 2 * np.trace(A_s) + np.trace(A_b @ A_s)],
+            ]
+        )
+    sigma2_idios, sigma2_id = np.linalg.solve(M, np.array([q_w, q_b]))
+    return float(sigma2_idios), float(sigma2_id)
 
 
 def quasi_demeaned(design: Design, panel: PanelIndex, theta: np.ndarray) -> Design:

@@ -9,6 +9,7 @@ under another choice without refitting.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -99,7 +100,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     condition_number: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
-    _revcov: Callable[[object], tuple[np.ndarray, float | None, str]] | None = field(
+    _revcov: Callable[..., tuple[np.ndarray, float | None, str]] | None = field(
         default=None, repr=False
     )
 
@@ -151,7 +152,7 @@ class Result:
         """Rows used and rows left out, by reason."""
         return {"used": self.nobs, "left_out": dict(self.left_out)}
 
-    def with_vcov(self, vcov: object) -> Result:
+    def with_vcov(self, vcov: object, *, ssc: object = None) -> Result:
         """The same estimates with the variance from another choice of the menu.
 
         Parameters
@@ -159,6 +160,11 @@ class Result:
         vcov
             A choice from the variance menu (see
             :mod:`massincidents.inference.vcov`), on the rows of the fit.
+        ssc
+            A small-sample convention (``"R"``, ``"stata"``, ``"fixest"`` or
+            ``mi.ssc(...)``); ``None`` keeps the convention of the fit. Only
+            the variance changes: the estimates (and a random-effects fit's
+            variance components) stay those of the fit.
 
         Returns
         -------
@@ -168,11 +174,17 @@ class Result:
         Raises
         ------
         NotImplementedError
-            For models that cannot recompute their variance.
+            For models that cannot recompute their variance, or that do not
+            take ``ssc=``.
         """
         if self._revcov is None:
             raise NotImplementedError(f"{self.model} cannot recompute its variance")
-        matrix, df, label = self._revcov(vcov)
+        if ssc is None:
+            matrix, df, label = self._revcov(vcov)
+        else:
+            if "ssc" not in inspect.signature(self._revcov).parameters:
+                raise NotImplementedError(f"{self.model} does not take ssc= in with_vcov")
+            matrix, df, label = self._revcov(vcov, ssc=ssc)  # type: ignore[call-arg]
         frame = pd.DataFrame(matrix, index=self.params.index, columns=self.params.index)
         return replace(self, vcov=frame, df_inference=df, vcov_label=label)
 

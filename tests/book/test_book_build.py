@@ -116,6 +116,7 @@ TABLES = {
         "tbl-validation-panel",
         "tbl-validation-counts",
         "tbl-validation-survival",
+        "tbl-validation-stata",
         "tbl-validation-peers",
         "tbl-validation-other",
     ],

@@ -120,3 +120,98 @@ def test_formula_grammar() -> None:
         parse_dynamic_formula("y ~ lag(y, 1)")
     with pytest.raises(ValueError, match="cannot read"):
         parse_dynamic_formula("y ~ log(x) | lag(y, 2:99)")
+
+
+def test_the_time_column_is_a_regressor_and_C_time_gives_period_dummies() -> None:
+    """Issue 13, defect 5: 'column year: values are not numeric' for a trend."""
+    df = ar1_panel(n=300, t=8)
+    df["x"] = np.random.default_rng(3).normal(size=len(df))
+    df["trend"] = df["year"].astype(float)
+    options = {"entity": "unit", "time": "year"}
+    with_time = mi.arellano_bond("y ~ lag(y, 1) + x + year | lag(y, 2:99)", df, **options)
+    with_copy = mi.arellano_bond("y ~ lag(y, 1) + x + trend | lag(y, 2:99)", df, **options)
+    np.testing.assert_allclose(with_time.params.to_numpy(), with_copy.params.to_numpy())
+    np.testing.assert_allclose(with_time.bse.to_numpy(), with_copy.bse.to_numpy())
+    assert list(with_time.params.index) == ["lag(y, 1)", "x", "year"]
+    dummies = mi.arellano_bond("y ~ lag(y, 1) + x + C(year) | lag(y, 2:99)", df, **options)
+    assert [n for n in dummies.params.index if n.startswith("year[")] == [
+        f"year[{y}]" for y in range(2001, 2007)  # 2007 collinear in differences
+    ]
+    with pytest.raises(ValueError, match="takes the time column"):
+        mi.arellano_bond("y ~ lag(y, 1) + C(x) | lag(y, 2:99)", df, **options)
+    with pytest.raises(ValueError, match="effects='twoways'"):
+        mi.arellano_bond("y ~ lag(y, 1) + C(year) | lag(y, 2:99)", df, system=True, **options)
+    text = df.assign(year=df["year"].astype(str))
+    with pytest.raises(mi.DataError, match="trend"):
+        mi.arellano_bond("y ~ lag(y, 1) + year | lag(y, 2:99)", text, **options)
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from pathlib import Path  # noqa: E402
+
+from hypothesis import example, given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+EMPLUK = pd.read_csv(Path(__file__).parents[1] / "reference" / "data" / "emplUK.csv")
+GMM_FAMILY = {
+    "difference, one-step": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)",
+        {"steps": 1, "effects": "twoways"},
+    ),
+    "difference, two-step": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)",
+        {"steps": 2, "effects": "twoways"},
+    ),
+    "difference, one-step classical, Stata": (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + C(year)"
+        " | lag(log_emp, 2:99)",
+        {"steps": 1, "robust": False, "ssc": "stata"},
+    ),
+    "system, one-step": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 1, "system": True, "effects": "twoways"},
+    ),
+    "system, two-step, collapsed": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 2, "system": True, "effects": "twoways", "collapse": True},
+    ),
+    "system, two-step, Stata": (
+        "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1)"
+        " | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)",
+        {"steps": 2, "system": True, "effects": "twoways", "ssc": "stata"},
+    ),
+}
+
+
+@pytest.mark.parametrize("model", list(GMM_FAMILY))
+@settings(max_examples=8, deadline=None)
+@given(k=EXPONENTS)
+@example(k=15)
+@example(k=-15)
+def test_rescaling_wages_rescales_only_their_coefficients(model, k) -> None:
+    formula, options = GMM_FAMILY[model]
+
+    def fit(d: pd.DataFrame) -> mi.results.Result:
+        return mi.arellano_bond(formula, d, entity="firm", time="year", **options)
+
+    check_rescaling(fit, EMPLUK, "log_wage", k, terms=["log_wage", "lag(log_wage, 1)"])
+
+
+@pytest.mark.filterwarnings("ignore::massincidents.dynamic.TooManyInstrumentsWarning")
+@pytest.mark.parametrize("k", [-12, -6, 6, 12])
+def test_generalised_inverse_of_a_singular_weighting_matrix_does_not_depend_on_units(k) -> None:
+    # 15 groups, 21 + 1 instruments: the two-step weighting matrix is singular
+    df = ar1_panel(n=15, t=8)
+    df["x"] = np.random.default_rng(7).normal(size=len(df))
+
+    def fit(d: pd.DataFrame) -> mi.results.Result:
+        return mi.arellano_bond(
+            "y ~ lag(y, 1) + x | lag(y, 2:99)", d, entity="unit", time="year", steps=2
+        )
+
+    with pytest.warns(SingularWeightingWarning):
+        fit(df)
+    check_rescaling(fit, df, "x", k)

@@ -121,3 +121,77 @@ def test_two_way_min_matches_pyfixest() -> None:
     ours = mi.linear("y_linear ~ x1 + x2", df, vcov={**choice, "cluster_df": "min"})
     ref = pf.feols("y_linear ~ x1 + x2", data=df, vcov=choice)
     np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
+
+
+# -- one cluster is refused, few clusters are named --------------------------------------
+
+
+def _one_year_panel():
+    df = mi.datasets.simulate_panel(n_provinces=31, n_years=6, seed=5)
+    return df[df["year"] == df["year"].min()].copy()
+
+
+def test_poisson_with_one_cluster_is_refused() -> None:
+    df = mi.datasets.simulate_panel(n_provinces=31, n_years=6, seed=5).assign(one="all")
+    with pytest.raises(mi.DataError, match=r"'one'.*1 level"):
+        mi.poisson("y ~ x1 + x2", df, vcov={"CRV1": "one"})
+
+
+def test_ml_two_way_with_one_level_in_a_dimension_is_refused(poisson_fit) -> None:
+    spec = parse_vcov({"CRV1": "g+year"})
+    with pytest.raises(mi.DataError, match=r"'year'.*1 level"):
+        compute_vcov(
+            spec,
+            bread=poisson_fit["bread"],
+            scores=poisson_fit["scores"],
+            family="ml",
+            n_params=3,
+            columns={"g": poisson_fit["g"], "year": np.zeros(N)},
+        )
+
+
+def test_driscoll_kraay_with_one_period_is_refused(poisson_fit) -> None:
+    with pytest.raises(mi.DataError, match=r"'year'.*1 level") as err:
+        compute_vcov(
+            parse_vcov({"DK": 2}),
+            bread=poisson_fit["bread"],
+            scores=poisson_fit["scores"],
+            family="ml",
+            n_params=3,
+            columns={"year": np.full(N, 2011)},
+        )
+    assert err.value.problems[0].column == "year"
+
+
+def test_few_clusters_warn_and_point_to_the_wild_bootstrap(poisson_fit) -> None:
+    assert issubclass(mi.FewClustersWarning, UserWarning)
+    with pytest.warns(mi.FewClustersWarning, match=r"only 15 clusters of 'g'.*mi\.wild_bootstrap"):
+        _ours(poisson_fit, {"CRV1": "g"})
+    with pytest.warns(mi.FewClustersWarning, match="only 10 periods of 'year'") as record:
+        compute_vcov(
+            parse_vcov({"DK": 1}),
+            bread=poisson_fit["bread"],
+            scores=poisson_fit["scores"],
+            family="ml",
+            n_params=3,
+            columns={"year": poisson_fit["t"] % 10},
+        )
+    assert len(record) == 1
+
+
+def test_twenty_clusters_do_not_warn() -> None:
+    import warnings
+
+    df = mi.datasets.simulate_panel(n_provinces=20, n_years=5, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mi.FewClustersWarning)
+        mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province"})
+    with pytest.warns(mi.FewClustersWarning, match="only 5 clusters of 'year'"):
+        mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province+year"})
+
+
+def test_few_clusters_warning_points_at_the_callers_line() -> None:
+    df = mi.datasets.simulate_panel(n_provinces=8, n_years=5, seed=1)
+    with pytest.warns(mi.FewClustersWarning) as record:
+        mi.linear("y_linear ~ x1 | province", df)
+    assert record[0].filename == __file__

@@ -871,6 +871,10 @@ def plm_pgmm() -> list[Row]:
         "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)"
         " | lag(log_wage, 0:1) + log_capital"
     )
+    trend = (
+        "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + year"
+        " | lag(log_emp, 2:99)"
+    )
     two = {"effects": "twoways", "steps": 2}
     calls = {
         "ab_onestep": (ab, data, {"effects": "twoways", "steps": 1}),
@@ -883,6 +887,8 @@ def plm_pgmm() -> list[Row]:
         "bb_onestep": (bb, data, {"effects": "twoways", "steps": 1, "system": True}),
         "bb_twosteps": (bb, data, {**two, "system": True}),
         "bb_twosteps_collapse": (bb, data, {**two, "system": True, "collapse": True}),
+        "ab_trend_onestep": (trend, data, {"effects": "individual", "steps": 1}),
+        "ab_trend_twosteps": (trend, data, {"effects": "individual", "steps": 2}),
     }
     if set(calls) != set(ref["models"]):
         raise AssertionError("plm_pgmm.json models and agreement.py calls differ")
@@ -933,6 +939,224 @@ def plm_pgmm() -> list[Row]:
         )
     return col.rows()
 
+
+
+# -- ssc conventions: Stata xtreg (frozen output of linearmodels' tests), plm random.method ---
+
+STATA_X = ["x1", "x2", "x3", "x4", "x5"]
+STATA_FORMULA = "y ~ x1 + x2 + x3 + x4 + x5"
+#: Stata command family -> (estimator label, our call on the data d, Stata names -> ours)
+STATA_CALLS: dict[str, tuple[str, Callable[[pd.DataFrame], mi.results.Result]]] = {
+    "pooled-conventional": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov="iid", ssc="stata"),
+    ),
+    "pooled-robust": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov="hetero", ssc="stata"),
+    ),
+    "pooled-cluster": (
+        "regress",
+        lambda d: mi.linear(STATA_FORMULA, d, vcov={"CRV1": "firm_id"}, ssc="stata"),
+    ),
+    "fixed_effect-conventional": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id", d, vcov="iid", ssc="stata", drop_singletons=False
+        ),
+    ),
+    # xtreg, fe vce(robust) is clustered by the panel variable: the same call
+    "fixed_effect-robust": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id",
+            d,
+            vcov={"CRV1": "firm_id"},
+            ssc="stata",
+            drop_singletons=False,
+        ),
+    ),
+    "fixed_effect-cluster": (
+        "xtreg, fe",
+        lambda d: mi.linear(
+            f"{STATA_FORMULA} | firm_id",
+            d,
+            vcov={"CRV1": "firm_id"},
+            ssc="stata",
+            drop_singletons=False,
+        ),
+    ),
+    "random_effect-conventional": (
+        "xtreg, re",
+        lambda d: mi.random_effects(STATA_FORMULA, d, entity="firm_id", ssc="stata"),
+    ),
+    "random_effect-robust": (
+        "xtreg, re",
+        lambda d: mi.random_effects(
+            STATA_FORMULA, d, entity="firm_id", vcov={"CRV1": "firm_id"}, ssc="stata"
+        ),
+    ),
+    "random_effect-cluster": (
+        "xtreg, re",
+        lambda d: mi.random_effects(
+            STATA_FORMULA, d, entity="firm_id", vcov={"CRV1": "firm_id"}, ssc="stata"
+        ),
+    ),
+    "between-conventional": (
+        "xtreg, be",
+        lambda d: mi.between(STATA_FORMULA, d, entity="firm_id", ssc="stata"),
+    ),
+}
+STATA_PANELS = {"balanced": "", "light": "_light", "heavy": "_heavy"}
+
+
+@cache
+def stata_panel(label: str) -> pd.DataFrame:
+    """linearmodels' simulated panel as Stata read it: ``balanced``, ``light``, ``heavy``.
+
+    The unbalanced variants drop the rows with a missing value in any of their own
+    columns (Stata's listwise deletion), leaving firms with one to three years.
+    """
+    raw = pd.read_csv(
+        HERE / "data" / "stata_xtreg_simulated.csv.gz", float_precision="round_trip"
+    )
+    suffix = STATA_PANELS[label]
+    d = raw[["firm_id", "year"]].copy()
+    for v in ["y", *STATA_X]:
+        d[v] = raw[v + suffix]
+    return d.dropna().reset_index(drop=True)
+
+
+def stata_xtreg_case(case: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and Stata's numbers of one case (``"fixed_effect-robust/heavy"``), by quantity."""
+    ref = _load("stata_xtreg_simulated.json")["cases"][case]
+    command, panel = case.split("/")
+    fit = STATA_CALLS[command][1](stata_panel(panel))
+    stata_names = [n for n in ref["coef"] if n != "_cons" or "Intercept" in fit.params.index]
+    ours_names = ["Intercept" if n == "_cons" else n for n in stata_names]
+    vnames = ref["vcov"]["names"]
+    V = pd.DataFrame(ref["vcov"]["matrix"], index=vnames, columns=vnames)
+    out = {
+        "coefficients": (
+            fit.params[ours_names].to_numpy(),
+            np.array([ref["coef"][n] for n in stata_names]),
+        ),
+        "standard errors": (
+            fit.bse[ours_names].to_numpy(),
+            np.sqrt(np.diag(V.loc[stata_names, stata_names].to_numpy())),
+        ),
+    }
+    scalars = ref["scalars"]
+    if command.startswith("between"):  # e(N) counts rows, e(N_g) units (our nobs)
+        counts = ([fit.stats["n_rows"], fit.nobs], [scalars["N"], scalars["N_g"]])
+    elif command.startswith("random_effect"):
+        counts = ([fit.nobs, fit.stats["n_units"]], [scalars["N"], scalars["N_g"]])
+    else:
+        counts = ([fit.nobs], [scalars["N"]])
+    out["observations and units"] = (np.array(counts[0]), np.array(counts[1]))
+    if command.startswith("random_effect"):
+        out["variance components"] = (
+            np.sqrt([fit.stats["sigma2_idios"], fit.stats["sigma2_id"]]),
+            np.array([ref["scalars"]["sigma_e"], ref["scalars"]["sigma_u"]]),
+        )
+    return out
+
+
+def stata_xtreg_simulated() -> list[Row]:
+    ref = _load("stata_xtreg_simulated.json")
+    col = _Collector(
+        "stata_xtreg_simulated.json",
+        "Stata 13 (output frozen in linearmodels' tests)",
+        "tests/reference/test_stata_xtreg.py",
+    )
+    for case in ref["cases"]:
+        command = case.split("/")[0]
+        label = f"{STATA_CALLS[command][0]}, ssc=\"stata\""
+        data = "simulated 1,000 x 3 panel, balanced and unbalanced"
+        for quantity, (ours, theirs) in stata_xtreg_case(case).items():
+            tol = 1e-6 if quantity != "observations and units" else 1e-12
+            if quantity == "standard errors":
+                quantity = "standard errors (conventional, robust, cluster)"
+            col.add(label, data, quantity, ours, theirs, tol)
+    return col.rows()
+
+
+PLM_RE_FILES = {
+    "balanced": "grunfeld.csv",
+    "unbalanced": "grunfeld_unbalanced.csv",
+    "gaps": "grunfeld_gaps.csv",
+}
+
+
+def plm_random_methods_case(key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and plm's numbers of one fit (``"gaps/amemiya"``), by quantity."""
+    r = _load("plm_random_methods.json")["fits"][key]
+    panel, method = key.split("/")
+    data = pd.read_csv(HERE / "data" / PLM_RE_FILES[panel], float_precision="round_trip")
+    fit = mi.random_effects("inv ~ value + capital", data, entity="firm", random_method=method)
+    names = list(r["coef"])
+    return {
+        "coefficients": (fit.params[names].to_numpy(), _floats(r["coef"], names)),
+        "standard errors (iid)": (fit.bse[names].to_numpy(), _floats(r["se"], names)),
+        "variance components and theta": (
+            np.array(
+                [fit.stats["sigma2_idios"], fit.stats["sigma2_id"], *fit.extra["theta"].to_numpy()]
+            ),
+            np.array(
+                [float(r["sigma2_idios"]), float(r["sigma2_id"]), *map(float, r["theta_by_firm"])]
+            ),
+        ),
+    }
+
+
+def plm_random_methods() -> list[Row]:
+    ref = _load("plm_random_methods.json")
+    col = _Collector(
+        "plm_random_methods.json",
+        f"R plm {ref['packages']['plm']}",
+        "tests/reference/test_plm_random_methods.py",
+    )
+    for key in ref["fits"]:
+        method = key.split("/")[1]
+        label = f"Random effects, random_method={method!r}"
+        for quantity, (ours, theirs) in plm_random_methods_case(key).items():
+            tol = 1e-4 if quantity.startswith("standard errors") else 1e-6
+            col.add(label, "Grunfeld, balanced, unbalanced, with gaps", quantity, ours, theirs, tol)
+    return col.rows()
+
+
+
+def stata_grunfeld_case(case: str, ssc: str = "stata") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ours and Stata's numbers of one statsmodels-frozen Grunfeld case, by quantity."""
+    c = _load("stata_grunfeld_clusters.json")["cases"][case]
+    data = pd.read_csv(HERE / "data" / "grunfeld.csv", float_precision="round_trip")
+    fit = mi.linear("inv ~ value + capital", data, vcov=c["ours_vcov"], ssc=ssc)
+    return {
+        "coefficients": (fit.params[c["names"]].to_numpy(), np.array(c["coef"])),
+        "standard errors": (fit.bse[c["names"]].to_numpy(), np.array(c["se"])),
+    }
+
+
+def stata_grunfeld_clusters() -> list[Row]:
+    ref = _load("stata_grunfeld_clusters.json")
+    col = _Collector(
+        "stata_grunfeld_clusters.json",
+        "Stata regress, ivreg2, xtscc (output frozen in statsmodels' tests)",
+        "tests/reference/test_stata_grunfeld.py",
+    )
+    for case in ref["cases"]:
+        for quantity, (ours, theirs) in stata_grunfeld_case(case).items():
+            if quantity == "standard errors":
+                quantity = "standard errors (CRV1, CRV0 one- and two-way, Driscoll-Kraay)"
+            col.add(
+                'OLS, ssc="stata"',
+                "Grunfeld (Stata's single-precision copy)",
+                quantity,
+                ours,
+                theirs,
+                1e-6,
+            )
+    return col.rows()
 
 # -- Stata output frozen by statsmodels: poisson, nbreg, zinb (oim, robust, cluster) ------------
 
@@ -1106,6 +1330,82 @@ def pyfixest_i() -> list[Row]:
     return col.rows()
 
 
+# -- Stata xtabond / xtabond2 output published by others (abdata) ------------------------------
+
+
+def _abdata() -> pd.DataFrame:
+    """Stata's abdata rebuilt from emplUK.csv (see stata_xtabond.md)."""
+    d = pd.read_csv(HERE / "data" / "emplUK.csv")
+
+    def as_float32(values):
+        return np.asarray(values, dtype=np.float32).astype(float)
+
+    out = pd.DataFrame({"id": d["firm"], "year": d["year"]})
+    for name, column in [
+        ("n", "log_emp"),
+        ("w", "log_wage"),
+        ("k", "log_capital"),
+        ("ys", "log_output"),
+    ]:
+        out[name] = as_float32(np.log(as_float32(np.exp(d[column].to_numpy()))))
+    for year in range(1980, 1985):
+        out[f"yr{year}"] = (out["year"] == year).astype(float)
+    return out
+
+
+def _half_unit(printed: str) -> float:
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0**-decimals
+
+
+def stata_xtabond() -> list[Row]:
+    """mi.arellano_bond(ssc="stata") against published Stata output, to printed precision."""
+    ref = _load("stata_xtabond.json")
+    col = _Collector(
+        "stata_xtabond.json",
+        "Stata xtabond / xtabond2 (published output)",
+        "tests/reference/test_stata_xtabond.py",
+    )
+    data = _abdata()
+    note = "to printed precision (half a unit of the last printed digit)"
+    for model in ref["models"].values():
+        options = dict(model["ours"])
+        formula = options.pop("formula")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = mi.arellano_bond(formula, data, entity="id", time="year", **options)
+        label = (
+            "Blundell-Bond system GMM" if options.get("system") else "Arellano-Bond difference GMM"
+        )
+        where = "abdata"
+        factor = 1.0
+        if "se_small" in model:  # xtabond2's small (see the JSON)
+            g, n_obs, k = model["n_groups"], model["nobs_small"], model["small_K"]
+            factor = float(np.sqrt(g / (g - 1) * n_obs / (n_obs - k)))
+        groups = {
+            "coefficients": [(r.params[t], v) for t, v in model["coef"].items()],
+            "standard errors": [
+                (r.bse[t] * factor, v) for t, v in model.get("se", model.get("se_small")).items()
+            ],
+            "statistics (Sargan/Hansen, AR(1), AR(2))": [
+                (r.stats[key], model[key])
+                for key in ("sargan", "sargan_xtabond2", "hansen", "ar1", "ar2")
+                if key in model
+            ],
+        }
+        for quantity, pairs in groups.items():
+            if not pairs:
+                continue
+            ours = np.array([p[0] for p in pairs], dtype=float)
+            printed = [p[1] for p in pairs]
+            values = np.array([float(v) for v in printed])
+            share = max(
+                abs(o - v) / _half_unit(p) for o, v, p in zip(ours, values, printed, strict=True)
+            )
+            col.add(label, where, quantity, ours, values, 1e-6, note=note, share=share)
+    return col.rows()
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
@@ -1116,8 +1416,13 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "counts_reference.json": counts_reference,
     "survival_cox.json": survival_cox,
     "survival_parametric.json": survival_parametric,
+    # ssc conventions (issue 13)
+    "stata_xtreg_simulated.json": stata_xtreg_simulated,
+    "plm_random_methods.json": plm_random_methods,
+    "stata_grunfeld_clusters.json": stata_grunfeld_clusters,
     "stata_counts.json": stata_counts,
     "pyfixest_i.json": pyfixest_i,
+    "stata_xtabond.json": stata_xtabond,
 }
 
 
@@ -1160,7 +1465,10 @@ def _rows_and_timing() -> tuple[tuple[Row, ...], dict[str, float]]:
     seconds = {}
     for name, func in REFERENCE_SETS.items():
         t0 = time.perf_counter()
-        rows += func()
+        with warnings.catch_warnings():
+            # the reference data have the clusters they have (Grunfeld: 10 firms)
+            warnings.simplefilter("ignore", mi.FewClustersWarning)
+            rows += func()
         seconds[name] = time.perf_counter() - t0
     return tuple(rows), seconds
 

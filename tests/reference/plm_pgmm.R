@@ -14,7 +14,8 @@
 #
 # Coefficient names are written in massincidents' convention:
 #   lag(log_emp, 1:2)1 -> lag(log_emp, 1);  lag(log_wage, 0:1)0 -> log_wage;
-#   time dummy 1980 -> year[1980];  (Intercept) -> Intercept.
+#   time dummy 1980 -> year[1980];  (Intercept) -> Intercept;  trend -> year (the numeric
+#   year, which massincidents takes from the time column).
 #
 # Non-robust one-step variance: plm's vcov(m) is B1 = (X'W A1 W'X)^{-1} with
 # A1 = N (sum_i W_i' H W_i)^{-1}, which omits the error variance. The JSON
@@ -44,6 +45,8 @@ for (v in c("log_emp", "log_wage", "log_capital", "log_output")) csv[[v]] <- spr
 write.csv(csv, file.path(here, "data", "emplUK.csv"), row.names = FALSE, quote = FALSE)
 # re-read so R estimates from exactly the numbers in the CSV
 d <- read.csv(file.path(here, "data", "emplUK.csv"))
+# a linear trend: the year as a number (massincidents: the time column "year" as a regressor)
+d$trend <- d$year
 pd <- pdata.frame(d, index = c("firm", "year"))
 # a panel with gaps inside firms: drop 1980 for firms 1-10 and 1982 for firms 20-25
 gap_drop <- (d$firm <= 10 & d$year == 1980) | (d$firm >= 20 & d$firm <= 25 & d$year == 1982)
@@ -58,7 +61,9 @@ ournames <- function(n) {
       out[i] <- if (m[[i]][3] == "0") m[[i]][2] else sprintf("lag(%s, %s)", m[[i]][2], m[[i]][3])
     } else if (grepl("^[0-9]{4}$", n[i])) {
       out[i] <- sprintf("year[%s]", n[i])
-    } else if (n[i] == "(Intercept)") out[i] <- "Intercept"
+    } else if (n[i] == "(Intercept)") {
+      out[i] <- "Intercept"
+    } else if (n[i] == "trend") out[i] <- "year"
   }
   out
 }
@@ -66,6 +71,7 @@ named17 <- function(b, nm = names(b)) setNames(lapply(unname(b), num17), ourname
 
 AB <- "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + lag(log_output, 0:1) | lag(log_emp, 2:99)"
 BB <- "log_emp ~ lag(log_emp, 1) + lag(log_wage, 0:1) + lag(log_capital, 0:1) | lag(log_emp, 2:99) + lag(log_wage, 2:99) + lag(log_capital, 2:99)"
+TREND <- "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + trend | lag(log_emp, 2:99)"
 STD <- "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99) | lag(log_wage, 0:1) + log_capital"
 
 specs <- list(
@@ -78,7 +84,9 @@ specs <- list(
   ab_gaps = list(f = AB, data = "pd_gap", args = 'effect = "twoways", model = "twosteps"'),
   bb_onestep = list(f = BB, data = "pd", args = 'effect = "twoways", model = "onestep", transformation = "ld"'),
   bb_twosteps = list(f = BB, data = "pd", args = 'effect = "twoways", model = "twosteps", transformation = "ld"'),
-  bb_twosteps_collapse = list(f = BB, data = "pd", args = 'effect = "twoways", model = "twosteps", transformation = "ld", collapse = TRUE')
+  bb_twosteps_collapse = list(f = BB, data = "pd", args = 'effect = "twoways", model = "twosteps", transformation = "ld", collapse = TRUE'),
+  ab_trend_onestep = list(f = TREND, data = "pd", args = 'effect = "individual", model = "onestep"'),
+  ab_trend_twosteps = list(f = TREND, data = "pd", args = 'effect = "individual", model = "twosteps"')
 )
 
 models <- list()

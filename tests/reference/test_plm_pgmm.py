@@ -42,6 +42,10 @@ STD = (
     "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital | lag(log_emp, 2:99)"
     " | lag(log_wage, 0:1) + log_capital"
 )
+# the year as a trend: the time column itself is the regressor (plm: a numeric copy, "trend")
+TREND = (
+    "log_emp ~ lag(log_emp, 1:2) + lag(log_wage, 0:1) + log_capital + year | lag(log_emp, 2:99)"
+)
 # each reference model and our call for it
 CALLS = {
     "ab_onestep": (AB, DATA, {"effects": "twoways", "steps": 1}),
@@ -58,6 +62,8 @@ CALLS = {
         DATA,
         {"effects": "twoways", "steps": 2, "system": True, "collapse": True},
     ),
+    "ab_trend_onestep": (TREND, DATA, {"effects": "individual", "steps": 1}),
+    "ab_trend_twosteps": (TREND, DATA, {"effects": "individual", "steps": 2}),
 }
 
 
@@ -124,3 +130,19 @@ def test_published_rounded_numbers() -> None:
 def test_result_works_with_etable() -> None:
     table = mi.etable([fit("ab_onestep"), fit("ab_twosteps")], format="dataframe")
     assert table.shape[1] == 2
+
+
+def test_period_dummies_in_the_formula_equal_plms_time_effects() -> None:
+    """C(year) with effects="individual" spans plm's twoways time effects (difference GMM)."""
+    formula = AB.replace(" | ", " + C(year) | ", 1)
+    for name, steps in (("ab_onestep", 1), ("ab_twosteps", 2)):
+        ref = REF[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = mi.arellano_bond(formula, DATA, entity="firm", time="year", steps=steps)
+        slopes = [k for k in ref["coef"] if not k.startswith("year[")]
+        assert rel(r.params[slopes], series(ref["coef"])[slopes]) < COEF_RTOL
+        assert rel(r.bse[slopes], series(ref["se_robust"])[slopes]) < SE_RTOL
+        assert rel(r.stats["hansen"], float(ref["sargan"])) < TEST_RTOL
+        assert rel(r.stats["ar2"], float(ref["ar2_robust"])) < TEST_RTOL
+        assert r.stats["n_instruments"] == ref["n_instruments"]

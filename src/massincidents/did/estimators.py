@@ -57,6 +57,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from massincidents.core.least_squares import (
+    RankDeficientError,
+    column_scale,
+    least_squares,
+    scaled_condition_number,
+    solve_symmetric,
+)
+
 TRIM_LEVEL = 0.995
 PS_CAP = 1.0 - 1e-6
 
@@ -66,22 +74,25 @@ class CellError(ValueError):
 
 
 def _solve_pd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``a x = b`` for a symmetric positive-definite ``a``; raise CellError if singular."""
+    """Solve ``a x = b`` for a symmetric positive-definite ``a``; raise CellError if singular.
+
+    Through the least-squares kernel (:func:`~massincidents.core.least_squares.solve_symmetric`):
+    the matrix is scaled to a unit diagonal before its condition is judged and it is
+    factorised, so the units of a covariate (1e-15 or 1e15) change neither.
+    """
     if a.shape[0] == 1:
         if not a[0, 0] > 0:
             raise CellError("singular design")
         return b / a[0, 0]
-    # Condition judged and solved on the matrix scaled to a unit diagonal, so that
-    # the units of a covariate (1e-8 or 1e8) do not make a design "ill-conditioned".
-    diag = np.sqrt(np.diag(a))
+    diag = np.diag(a)
     if not (np.isfinite(diag).all() and (diag > 0).all()):
         raise CellError("singular design")
-    scaled = a / np.outer(diag, diag)
-    rcond = 1.0 / np.linalg.cond(scaled, 1)
-    if not np.isfinite(rcond) or rcond < np.finfo(float).eps:
+    if not scaled_condition_number(a) < 1.0 / np.finfo(float).eps:
         raise CellError("singular or ill-conditioned covariate design")
-    unscale = diag if b.ndim == 1 else diag.reshape(-1, *([1] * (b.ndim - 1)))
-    return np.linalg.solve(scaled, b / unscale) / unscale
+    try:
+        return solve_symmetric(a, b)
+    except np.linalg.LinAlgError as err:
+        raise CellError("singular or ill-conditioned covariate design") from err
 
 
 def logit_fit(
@@ -107,14 +118,21 @@ def _logit(
     Newton-Raphson from ``start`` (a warm start, e.g. the fit of a neighbouring
     cell) or from the intercept-only fit; iterations run until the step is below
     ``tol`` relative to the coefficients, so the optimum does not depend on the
-    start beyond rounding.
+    start beyond rounding. Steps are solved on the information matrix scaled to
+    a unit diagonal, and the convergence criterion compares steps and
+    coefficients in units of the covariates' root mean squares
+    (:math:`\beta_j s_j`), so neither depends on the units of a covariate.
     """
     n, k = x.shape
     if k == 1:
         return np.full(n, d.mean()), None
+    scale = column_scale(x)
     if start is None:
         p0 = d.mean()
-        beta = np.linalg.lstsq(x, np.full(n, np.log(p0 / (1 - p0))), rcond=None)[0]
+        try:
+            beta = least_squares(x, np.full(n, np.log(p0 / (1 - p0))), warn=False).beta
+        except RankDeficientError as err:
+            raise CellError("singular or ill-conditioned covariate design") from err
     else:
         beta = start
     for _ in range(max_iter):
@@ -124,11 +142,11 @@ def _logit(
         grad = x.T @ (d - p)
         info = (x * w[:, None]).T @ x
         try:
-            step = np.linalg.solve(info, grad)  # conditioning is checked once, in _pscore
+            step = solve_symmetric(info, grad)  # conditioning is checked once, in _pscore
         except np.linalg.LinAlgError as err:
             raise CellError("singular or ill-conditioned covariate design") from err
         beta = beta + step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+        if np.max(np.abs(step * scale)) < tol * (1 + np.max(np.abs(beta * scale))):
             break
     else:  # pragma: no cover - separation makes Newton diverge
         raise CellError("propensity-score logit did not converge (separation?)")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.core.least_squares import solve_symmetric
 from massincidents.design import _drop_singletons, as_frame
 from massincidents.did.callaway_santanna import AggregateResult
 from massincidents.errors import DataError, Problem
@@ -484,14 +485,16 @@ def _wald(b: np.ndarray, V: np.ndarray, method: str) -> TestResult:
     r""":math:`b'V^{-1}b` against :math:`\chi^2_p`, refusing a singular :math:`V`."""
     # A singular pre-period variance (e.g. a control cohort of one unit) has no
     # Wald statistic of full rank; solving it anyway returns numerical noise.
-    rank = int(np.linalg.matrix_rank(V))
+    scale = np.sqrt(np.abs(np.diag(V)))
+    scale = np.where(scale > 0, scale, 1.0)
+    rank = int(np.linalg.matrix_rank(V / np.outer(scale, scale)))  # rank on a unit diagonal
     if rank < len(b):
         raise ValueError(
             f"the variance of the {len(b)} pre-period coefficients has rank {rank}: "
             "the joint test is not identified (too few clusters or a control cohort of "
             "one unit); test fewer leads with terms=[...]"
         )
-    stat = float(b @ np.linalg.solve(V, b))
+    stat = float(b @ solve_symmetric(V, b))
     return TestResult(
         statistic=stat, df=len(b), pvalue=float(stats.chi2.sf(stat, len(b))), method=method
     )

@@ -24,6 +24,7 @@ from massincidents.dynamic.instruments import (
     system_weight,
 )
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
 
 
@@ -68,9 +69,19 @@ def _design(
         )
     names = list(f.names)
     levels_x = [grid.lagged(term.variable, k) for term in f.regressors for k in term.lags]
+    z_lev = [grid.lagged(term.variable, k) for term in f.standard for k in term.lags]
+    n_dummies = 0
+    if f.dummies is not None:
+        # C(time): a dummy for every period but the first, its own standard instrument
+        for p in range(1, t):
+            dummy = np.zeros((n, t))
+            dummy[:, p] = 1.0
+            levels_x.append(dummy)
+            z_lev.append(dummy)
+            names.append(f"{time}[{grid.periods[p]}]")
+        n_dummies = t - 1
     y_lev = grid.values[f.response]
     x_lev = np.stack(levels_x, axis=2)  # (N, T, K)
-    z_lev = [grid.lagged(term.variable, k) for term in f.standard for k in term.lags]
 
     r1 = t - t1
     y1 = y_lev[:, t1:] - y_lev[:, t1 - 1 : t - 1]
@@ -98,7 +109,11 @@ def _design(
     used1 = ~miss1
     if not system:
         W = np.concatenate([w1, z1], axis=2)
+        n_w = W.shape[2]
+        dummy_names = names[len(names) - n_dummies :]
+        dummy_cols = dict(zip(dummy_names, range(n_w - n_dummies, n_w), strict=True))
         return {
+            "dummy_instruments": dummy_cols if n_dummies else {},
             "y": y1,
             "X": x1,
             "W": W,
@@ -131,6 +146,7 @@ def _design(
     z2 = np.where(miss2[:, :, None], 0.0, np.nan_to_num(z2))
     W = np.concatenate([_block_diag(w1, w2), _block_diag(z1, z2)], axis=2)
     return {
+        "dummy_instruments": {},
         "y": np.concatenate([y1, y2], axis=1),
         "X": np.concatenate([x1, x2], axis=1),
         "W": W,
@@ -154,6 +170,7 @@ def arellano_bond(
     system: bool = False,
     collapse: bool = False,
     robust: bool = True,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Difference (Arellano-Bond) and system (Blundell-Bond) GMM for dynamic panels.
 
@@ -209,6 +226,11 @@ def arellano_bond(
         ``False``: classical one-step variance
         :math:`\hat\sigma^2 (X'W(\sum_i W_i'HW_i)^{-1}W'X)^{-1}` and the
         uncorrected two-step variance.
+    ssc
+        The convention of the variance and the tests (see the table in the
+        notes). ``None`` or ``"R"``: R plm's ``pgmm``/``vcovHC``/``sargan``/``mtest``
+        (today's numbers). ``"stata"``: Stata's ``xtabond``/``xtabond2``, checked
+        against the Stata manual's ``xtabond`` examples and Roodman (2009).
 
     Returns
     -------
@@ -222,13 +244,21 @@ def arellano_bond(
         ``hansen_p`` (Hansen's J with the two-step weighting matrix: what plm
         prints as "Sargan test"), ``ar1`` / ``ar1_p``, ``ar2`` / ``ar2_p``
         (Arellano-Bond tests, with the variance chosen by ``robust``), and
-        ``sigma2``.
+        ``sigma2``; with ``ssc="stata"`` also ``sargan_xtabond2`` /
+        ``sargan_xtabond2_p``. The conventions of each are
+        in the notes.
 
     Raises
     ------
     DataError
-        Missing columns, duplicate or missing panel keys, non-numeric values,
-        or too few periods for the lags requested.
+        Missing columns, duplicate or missing panel keys, non-numeric values
+        (a time column used as a trend included), or too few periods for the
+        lags requested.
+    ValueError
+        ``C()`` of a column other than the time column, ``C(time)`` with
+        ``system=True`` or ``effects="twoways"``, an ``ssc`` other than
+        ``"R"``/``"stata"``, or ``ssc="stata"`` with a classical one-step
+        system-GMM variance.
 
     Warns
     -----
@@ -239,6 +269,36 @@ def arellano_bond(
 
     Notes
     -----
+    What ``ssc`` changes (difference GMM; :math:`N` the differenced
+    observations, :math:`K` the coefficients, :math:`\hat e` the one-step
+    residuals, :math:`\sum\operatorname{tr}H = 2N`):
+
+    * coefficients, robust one-step SEs, Windmeijer two-step SEs, AR(1) and
+      AR(2): the same in both (plm ``vcovHC``/``mtest``; ``xtabond``,
+      ``xtabond2``); in system GMM the AR variance of ``"stata"`` uses the
+      stacked (differenced and level) residuals in its :math:`Z'\hat e` term,
+      as ``xtabond2``, plm's only the differenced ones;
+    * classical one-step SEs: ``"R"`` :math:`\hat\sigma^2 = \hat e'\hat e/2N`;
+      ``"stata"`` :math:`\hat\sigma^2 = \hat e'\hat e/2(N-K)` (``xtabond``'s
+      default VCE), also in ``stats["sigma2"]``;
+    * ``sargan`` :math:`= z'(\sum_i W_i'HW_i)^{-1}z/\hat\sigma^2` with that
+      :math:`\hat\sigma^2` (``"stata"``: ``xtabond``'s ``estat sargan``). The
+      Sargan statistic ``xtabond2`` prints divides by
+      :math:`\hat\sigma^2 = \sum\Delta\hat e^2/2N`, :math:`N` the observations
+      it reports (system GMM: the level rows); ``"stata"`` gives it as
+      ``stats["sargan_xtabond2"]``, and as ``sargan`` in system GMM, where
+      there is no ``xtabond``;
+    * ``hansen``: ``"R"`` the :math:`J` statistic at the estimate reported (plm's
+      ``sargan(m)``); ``"stata"`` the :math:`J` of the two-step estimate, after
+      one- or two-step estimation (``xtabond2``).
+
+    z statistics use the normal distribution in both. System GMM with
+    ``ssc="stata"``: coefficients, robust and Windmeijer SEs, Sargan, Hansen
+    and AR tests are those of ``xtabond2`` without ``small`` (checked against
+    Roodman's 2009 output, whose SEs carry ``small``'s common factor);
+    ``stats["sigma2"]`` is ``xtabond2``'s :math:`\hat\sigma^2`; the classical
+    one-step variance is not reproduced, and is refused.
+
     * With ``robust=False`` one-step, plm's ``vcov`` omits the error variance
       (it is :math:`(X'WA_1W'X)^{-1}` with :math:`A_1 = N(\sum W_i'HW_i)^{-1}`);
       here it is scaled by :math:`N\hat\sigma^2`,
@@ -271,7 +331,30 @@ def arellano_bond(
         raise ValueError(f"steps must be 1 or 2, got {steps!r}")
     if effects not in ("individual", "twoways"):
         raise ValueError(f"effects must be 'individual' or 'twoways', got {effects!r}")
+    convention = resolve_ssc(ssc)
+    if convention.preset not in ("R", "stata"):
+        raise ValueError(
+            f"arellano_bond has two conventions, ssc='R' (plm pgmm) and ssc='stata' (xtabond, "
+            f"xtabond2); got {convention.preset!r}"
+        )
+    stata = convention.preset == "stata"
+    if stata and system and steps == 1 and not robust:
+        raise ValueError(
+            "ssc='stata' with system=True, steps=1, robust=False: the classical one-step "
+            "variance of Stata's system GMM is not reproduced here; use robust=True or ssc='R'"
+        )
     f = parse_dynamic_formula(formula)
+    if f.dummies is not None:
+        if f.dummies != time:
+            raise ValueError(
+                f"C({f.dummies}) in an arellano_bond formula makes period dummies and takes "
+                f"the time column: write C({time})"
+            )
+        if system or effects == "twoways":
+            raise ValueError(
+                f"C({time}) adds period dummies to difference GMM; for system GMM, or together "
+                "with them, use effects='twoways' (plm's intercept and period dummies)"
+            )
     grid = build_grid(data, f.columns, entity, time)
     d = _design(f, grid, time=time, effects=effects, system=system, collapse=collapse)
     y, X, W, H, used = d["y"], d["X"], d["W"], d["H"], d["used"]
@@ -283,12 +366,24 @@ def arellano_bond(
     # regressors that are collinear (or all zero after differencing, such as a
     # variable constant within entities) are not identified: drop them, as plm does.
     flat = X.reshape(-1, X.shape[2])[used.reshape(-1)]
-    _, kept_names, dropped_names = drop_collinear(flat, names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, kept_names, dropped_names = drop_collinear(flat, names)
+    for w in caught:  # period dummies that differencing removes are expected: a note says so
+        if not any(repr(nm) in str(w.message) for nm in d["dummy_instruments"]):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    dropped_dummies = [nm for nm in dropped_names if nm in d["dummy_instruments"]]
     if dropped_names:
         if not kept_names:
             raise DataError([Problem("no regressor is left to estimate")])
         cols = [names.index(nm) for nm in kept_names]
         X, names = X[:, :, cols], kept_names
+        # a dropped period dummy (zero, or collinear after differencing) leaves the
+        # instruments too: as a standard instrument it would only make Z'HZ singular
+        dummy_instruments = dict(d["dummy_instruments"])
+        gone = [dummy_instruments[nm] for nm in dropped_names if nm in dummy_instruments]
+        if gone:
+            W = np.delete(W, gone, axis=2)
     # instrument columns that are zero for every entity carry no information (plm keeps them)
     nobs = int(used[:, :diff_rows].sum())
     if nobs == 0:
@@ -301,10 +396,12 @@ def arellano_bond(
             TooManyInstrumentsWarning,
             stacklevel=2,
         )
-    fit = fit_gmm(y, X, W, H, used, steps=steps, robust=robust)
     k = X.shape[2]
-    ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1)
-    ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2)
+    fit = fit_gmm(
+        y, X, W, H, used, steps=steps, robust=robust, sigma2_df=k if stata and not system else 0
+    )
+    ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
+    ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
     df_over = W.shape[2] - k
     stats_ = {
         "n_groups": float(n_groups),
@@ -321,6 +418,21 @@ def arellano_bond(
         "ar2_p": ar2_p,
         "sigma2": fit.sigma2,
     }
+    if stata:
+        stats_["hansen"] = fit.hansen_two_step
+        stats_["hansen_p"] = (
+            float(stats.chi2.sf(fit.hansen_two_step, df_over)) if df_over > 0 else float("nan")
+        )
+        # xtabond2's sigma2: the squared differenced one-step residuals over twice
+        # the observations it reports (difference GMM: N; system GMM: the level rows)
+        n_reported = int(d["n_levels"]) if system else nobs
+        sigma2_xtabond2 = float((fit.residuals1[:, :diff_rows] ** 2).sum()) / (2 * n_reported)
+        sargan2 = fit.sargan * fit.sigma2 / sigma2_xtabond2
+        sargan2_p = float(stats.chi2.sf(sargan2, df_over)) if df_over > 0 else float("nan")
+        stats_["sargan_xtabond2"], stats_["sargan_xtabond2_p"] = sargan2, sargan2_p
+        if system:  # no xtabond for system GMM: xtabond2's Sargan and sigma2
+            stats_["sargan"], stats_["sargan_p"] = sargan2, sargan2_p
+            stats_["sigma2"] = sigma2_xtabond2
     if system:
         stats_["nobs_levels"] = float(d["n_levels"])
     params = pd.Series(fit.params, index=names)
@@ -333,11 +445,20 @@ def arellano_bond(
         label = "classical (homoskedastic)" if steps == 1 else "two-step, uncorrected"
     notes = [
         f"Instruments: {W.shape[2]} for {n_groups} groups" + (" (collapsed)" if collapse else ""),
+        "Conventions: Stata xtabond/xtabond2 (ssc='stata')"
+        if stata
+        else "Conventions: R plm pgmm (ssc='R')",
     ]
+    if dropped_dummies:
+        notes.append(
+            f"C({time}): dummies zero or collinear in differences dropped: "
+            + ", ".join(dropped_dummies)
+        )
     if fit.singular:
         notes.append(
             "Singular " + " and ".join(fit.singular) + " weighting matrix: "
-            "Moore-Penrose generalised inverse used (as plm and Stata)."
+            "generalised inverse used (of the matrix scaled to a unit diagonal; plm and Stata "
+            "invert it unscaled, the same estimates when the singularity is exact)."
         )
     n_input = grid.n_input_rows
     used_rows = nobs

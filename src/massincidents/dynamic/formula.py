@@ -8,6 +8,11 @@
 * the second part lists the GMM-style instruments ``lag(w, a:b)``: the levels
   of ``w`` lagged ``a`` to ``b`` periods (capped by the data), one column per
   period and lag (or per lag with ``collapse=True``);
+* ``C(t)`` in the model, with ``t`` the panel's time column, adds a dummy for
+  every period but the first (as fixest's and statsmodels' ``C()``); the
+  dummies are their own standard instruments, and those that differencing
+  makes zero or collinear are dropped. The time column itself may also be a
+  regressor (a linear trend), as in Stata's ``xtabond ... yr1980-yr1984 year``;
 * an optional third part lists the standard ("IV-style") instruments, used in
   differences in the differenced equation and in levels in the level
   equation. Without it, as in plm, every regressor whose variable is not a
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 _NAME = r"[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff.]*"
 _LAG = re.compile(rf"^lag\(\s*({_NAME})\s*(?:,\s*(\d+)\s*(?::\s*(\d+))?\s*)?\)$")
 _PLAIN = re.compile(rf"^{_NAME}$")
+_DUMMIES = re.compile(rf"^C\(\s*({_NAME})\s*\)$")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class DynamicFormula:
         The GMM-style instruments.
     standard
         The standard instruments.
+    dummies
+        The column whose values get dummies, from ``C(column)`` in the model
+        (``None`` without one).
     """
 
     text: str
@@ -61,6 +70,7 @@ class DynamicFormula:
     regressors: tuple[LagTerm, ...]
     gmm: tuple[LagTerm, ...]
     standard: tuple[LagTerm, ...]
+    dummies: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -153,6 +163,8 @@ def parse_dynamic_formula(text: str) -> DynamicFormula:
     ['lag(log_emp, 1)', 'lag(log_emp, 2)', 'log_wage']
     >>> f.gmm
     (LagTerm(variable='log_emp', first=2, last=99),)
+    >>> parse_dynamic_formula("n ~ lag(n, 1) + w + C(year) | lag(n, 2:99)").dummies
+    'year'
     """
     if not isinstance(text, str) or text.count("~") != 1:
         raise ValueError(f"a formula needs exactly one '~': got {text!r}")
@@ -166,6 +178,16 @@ def parse_dynamic_formula(text: str) -> DynamicFormula:
         )
     if len(parts) > 3:
         raise ValueError(f"the formula has more than two '|': {text!r}")
+    model_terms = _split_terms(parts[0])
+    dummy_terms = [m.group(1) for t in model_terms if (m := _DUMMIES.match(t))]
+    if len(dummy_terms) > 1:
+        raise ValueError(f"the model has more than one C() term: {text!r}")
+    dummies = dummy_terms[0] if dummy_terms else None
+    if dummies is not None:
+        rest = [t for t in model_terms if not _DUMMIES.match(t)]
+        if not rest:
+            raise ValueError(f"the model has no regressor besides C({dummies}): {text!r}")
+        parts[0] = " + ".join(rest)
     regressors = _parse_part(parts[0], text, "model")
     gmm = _parse_part(parts[1], text, "GMM-instrument")
     if len(parts) == 3:
@@ -173,4 +195,4 @@ def parse_dynamic_formula(text: str) -> DynamicFormula:
     else:
         gmm_vars = {t.variable for t in gmm}
         standard = tuple(t for t in regressors if t.variable not in gmm_vars)
-    return DynamicFormula(text, lhs, regressors, gmm, standard)
+    return DynamicFormula(text, lhs, regressors, gmm, standard, dummies)

@@ -15,9 +15,14 @@ not used are zero. With :math:`H` the one-step weight (plm's ``A1``),
 with :math:`X'W = \sum_i X_i'W_i`. Robust variances: one-step
 :math:`B_1 X'W A_1 A_2^{-1} A_1 W'X B_1` with :math:`B_1 = (X'WA_1W'X)^{-1}`;
 two-step with the finite-sample correction of Windmeijer (2005), as plm's
-``vcovHC.pgmm``. A singular matrix to invert (smallest eigenvalue below
-1e-9) is replaced by its Moore-Penrose inverse, as plm (``MASS::ginv``) and
-Stata, with a :class:`SingularWeightingWarning`.
+``vcovHC.pgmm``. Every matrix is inverted after scaling it to a unit
+diagonal (the units of an instrument or regressor do not matter); a singular
+one (smallest eigenvalue of the scaled matrix below 1e-9) is given the
+generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}` of its scaling
+:math:`A = D\tilde A D`, with a :class:`SingularWeightingWarning`. plm
+(``MASS::ginv``) and Stata use the Moore-Penrose inverse of the unscaled
+matrix; when the singularity is exact, every generalised inverse gives the
+same estimates.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.errors import DataError, Problem
 
 EIGEN_TOL = 1e-9
 
 
 class SingularWeightingWarning(UserWarning):
-    """A GMM weighting matrix is singular; its Moore-Penrose inverse is used."""
+    """A GMM weighting matrix is singular; a generalised inverse is used."""
 
 
 class TooManyInstrumentsWarning(UserWarning):
@@ -42,24 +48,45 @@ class TooManyInstrumentsWarning(UserWarning):
 
 
 def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
-    """Inverse, or the Moore-Penrose inverse (with a warning) when singular."""
+    r"""Inverse, or a generalised inverse (with a warning) when singular.
+
+    Both are computed on the matrix scaled to a unit diagonal,
+    :math:`A = D\tilde A D`: the inverse is :math:`D^{-1}\tilde A^{-1}D^{-1}` and
+    the generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}`, so neither the
+    singularity decision nor the answer depends on the units of an instrument
+    (the Moore-Penrose inverse of the unscaled matrix does). When the
+    singularity is exact (an instrument column that is zero or a combination of
+    others) the moments lie in the range of the matrix and every generalised
+    inverse gives the same estimates, plm's ``MASS::ginv`` and Stata's included.
+    """
     sym = (matrix + matrix.T) / 2
-    # Judge singularity on the matrix scaled to a unit diagonal, so that the
-    # decision does not depend on the units of an instrument (tiny or huge).
-    diag = np.sqrt(np.abs(np.diag(sym))) if sym.size else np.ones(0)
-    diag = np.where(diag > 0, diag, 1.0)
-    smallest = float(np.linalg.eigvalsh(sym / np.outer(diag, diag))[0]) if sym.size else 0.0
+    if not sym.size:
+        return sym, False
+    diag = np.sqrt(np.abs(np.diag(sym)))
+    diag = np.where(np.isfinite(diag) & (diag > 0), diag, 1.0)
+    scaled = sym / np.outer(diag, diag)
+    smallest = float(np.linalg.eigvalsh(scaled)[0])
     if smallest < EIGEN_TOL:
         warnings.warn(
-            f"the {what} is singular (smallest eigenvalue {smallest:.3g}); its Moore-Penrose "
-            "generalised inverse is used, as plm and Stata do. Usually too many instruments "
-            "for the number of groups, or an instrument that is zero or collinear: "
-            "consider collapse=True or fewer lags.",
+            f"the {what} is singular (smallest eigenvalue {smallest:.3g} after scaling to a "
+            "unit diagonal); a generalised inverse is used, as plm and Stata do. Usually too "
+            "many instruments for the number of groups, or an instrument that is zero or "
+            "collinear: consider collapse=True or fewer lags.",
             SingularWeightingWarning,
             stacklevel=4,
         )
-        return np.linalg.pinv(sym), True
-    return np.linalg.inv(sym), False
+        return np.linalg.pinv(scaled, hermitian=True) / np.outer(diag, diag), True
+    return inverse_symmetric(sym), False
+
+
+def _bread(wx: np.ndarray, a: np.ndarray, what: str) -> np.ndarray:
+    """:math:`(X'WAW'X)^{-1}`, equilibrated; DataError when the regressors are not identified."""
+    try:
+        return inverse_symmetric(wx.T @ a @ wx)
+    except np.linalg.LinAlgError as err:
+        raise DataError(
+            [Problem(f"the regressors are not identified by the {what} (X'ZAZ'X is singular)")]
+        ) from err
 
 
 @dataclass
@@ -77,6 +104,7 @@ class GMMFit:
     sigma2: float
     sargan: float
     hansen: float
+    hansen_two_step: float  # Hansen J of the two-step estimate (xtabond2's, whatever the step)
     n_instruments: int
     singular: list[str]
 
@@ -90,8 +118,13 @@ def fit_gmm(
     *,
     steps: int,
     robust: bool,
+    sigma2_df: int = 0,
 ) -> GMMFit:
-    """One- or two-step GMM on blocks ``y (N, R)``, ``X (N, R, K)``, ``W (N, R, L)``."""
+    r"""One- or two-step GMM on blocks ``y (N, R)``, ``X (N, R, K)``, ``W (N, R, L)``.
+
+    ``sigma2_df``: the :math:`K` subtracted from the rows used in the one-step
+    :math:`\hat\sigma^2` (0: plm; the number of coefficients: Stata ``xtabond``).
+    """
     n = y.shape[0]
     singular: list[str] = []
     n_, r_, l_ = W.shape
@@ -104,12 +137,7 @@ def fit_gmm(
     flat_w = W.reshape(n_ * r_, l_)
     wx = flat_w.T @ X.reshape(n_ * r_, -1)
     wy = flat_w.T @ y.reshape(-1)
-    try:
-        b1 = np.linalg.inv(wx.T @ a1 @ wx)
-    except np.linalg.LinAlgError as err:
-        raise DataError(
-            [Problem("the regressors are not identified by the instruments (X'ZAZ'X is singular)")]
-        ) from err
+    b1 = _bread(wx, a1, "instruments")
     beta1 = b1 @ (wx.T @ a1 @ wy)
     e1 = y - np.einsum("nrk,k->nr", X, beta1)
     g1 = np.einsum("nrl,nr->nl", W, e1)
@@ -118,21 +146,24 @@ def fit_gmm(
     if sing:
         singular.append("two-step")
     trace = float((np.diag(H)[None, :] * used).sum())
-    sigma2 = float((e1**2).sum() / trace)
+    rows = float(used.sum())
+    sigma2 = float((e1**2).sum() / (trace * (rows - sigma2_df) / rows))
     vcov1_robust = b1 @ (wx.T @ a1 @ inner2 @ a1 @ wx) @ b1
+    try:
+        b2 = _bread(wx, a2, "two-step instruments")
+    except DataError:
+        if steps == 2:
+            raise
+        b2 = np.full_like(b1, np.nan)
+    beta2 = b2 @ (wx.T @ a2 @ wy)
+    e2 = y - np.einsum("nrk,k->nr", X, beta2)
+    z2 = np.einsum("nrl,nr->l", W, e2)
+    hansen_two_step = float(z2 @ a2 @ z2)
     if steps == 1:
         beta, e, plain, a_used = beta1, e1, b1, a1
         vcov = vcov1_robust if robust else sigma2 * n * b1
     else:
-        try:
-            b2 = np.linalg.inv(wx.T @ a2 @ wx)
-        except np.linalg.LinAlgError as err:
-            raise DataError(
-                [Problem("the regressors are not identified by the two-step instruments")]
-            ) from err
-        beta = b2 @ (wx.T @ a2 @ wy)
-        e = y - np.einsum("nrk,k->nr", X, beta)
-        plain, a_used = b2, a2
+        beta, e, plain, a_used = beta2, e2, b2, a2
         vcov = windmeijer(W, X, e1, e, wx, a2, b2, vcov1_robust) if robust else b2
     z1 = g1.sum(axis=0)
     inner1_inv = a1 / n
@@ -151,6 +182,7 @@ def fit_gmm(
         sigma2=sigma2,
         sargan=sargan,
         hansen=hansen,
+        hansen_two_step=hansen_two_step,
         n_instruments=W.shape[2],
         singular=singular,
     )
@@ -188,12 +220,18 @@ def ar_test(
     W: np.ndarray,
     diff_rows: int,
     order: int,
+    *,
+    level_residuals: bool = False,
 ) -> tuple[float, float]:
     r"""Arellano-Bond test of no autocorrelation of order ``order`` in the differenced errors.
 
     As plm's ``mtest``: :math:`m = \sum_i \hat e_i'\hat e_{i,-j} / \sqrt{\hat v}`,
     standard normal under the null, with the variance under the model's
-    variance choice (the same as the coefficients').
+    variance choice (the same as the coefficients'). In system GMM the term
+    :math:`\sum_i Z_i'\hat e_i(\hat e_i'\hat e_{i,-j})` of the variance uses the
+    differenced residuals only (plm) or, with ``level_residuals``, the whole
+    stacked residual vector, differenced and level rows (``xtabond2``); in
+    difference GMM the two are the same.
     """
     if order >= diff_rows:
         return float("nan"), float("nan")
@@ -206,7 +244,8 @@ def ar_test(
     eve = float(prod @ prod)
     ex = np.einsum("nr,nrk->k", lagged, X)
     xz = np.einsum("nrl,nrk->lk", W, X)
-    zve = np.einsum("nrl,nr,n->l", W, resid, prod)
+    stacked = fit.residuals if level_residuals else resid
+    zve = np.einsum("nrl,nr,n->l", W, stacked, prod)
     denom = eve - 2 * ex @ fit.plain_vcov @ xz.T @ fit.a_used @ zve + ex @ fit.vcov @ ex
     stat = float(prod.sum() / np.sqrt(denom))
     return stat, float(2 * stats.norm.sf(abs(stat)))

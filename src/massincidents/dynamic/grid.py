@@ -61,20 +61,36 @@ def build_grid(data: pd.DataFrame, columns: list[str], entity: str, time: str) -
     frame = data.reset_index() if entity not in data.columns else data
     problems = [
         Problem("column not found in the data", column=c)
-        for c in [entity, time, *columns]
+        for c in dict.fromkeys([entity, time, *columns])
         if c not in frame.columns
     ]
     if problems:
         raise DataError(problems)
-    frame = frame[[entity, time, *columns]]
+    # the keys are selected once, even when the formula uses one of them (the
+    # time column as a trend, or C(time)): selecting a column twice made a
+    # two-column frame that failed the numeric check (issue 13, defect 5)
+    variables = [c for c in dict.fromkeys(columns) if c not in (entity, time)]
+    frame = frame[[entity, time, *variables]]
     for key in (entity, time):
         missing = np.flatnonzero(frame[key].isna().to_numpy())
         problems += [Problem("missing panel key", row=int(r), column=key) for r in missing]
     duplicated = np.flatnonzero(frame.duplicated([entity, time]).to_numpy())
     problems += [Problem(f"duplicate ({entity}, {time}) pair", row=int(r)) for r in duplicated[:50]]
-    for column in columns:
+    for column in variables:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             problems.append(Problem("values are not numeric", column=column))
+    if time in columns and not pd.api.types.is_numeric_dtype(frame[time]):
+        problems.append(
+            Problem(
+                "the time column is used as a regressor (a trend) but its values are not "
+                "numeric",
+                column=time,
+            )
+        )
+    if entity in columns:
+        problems.append(
+            Problem("the entity column cannot be a regressor or an instrument", column=entity)
+        )
     if problems:
         raise DataError(problems)
     entities, e_idx = np.unique(frame[entity].to_numpy(), return_inverse=True)
@@ -83,8 +99,10 @@ def build_grid(data: pd.DataFrame, columns: list[str], entity: str, time: str) -
     present = np.zeros((n, t), dtype=bool)
     present[e_idx, t_idx] = True
     values = {}
-    for column in columns:
+    for column in variables:
         grid = np.full((n, t), np.nan)
         grid[e_idx, t_idx] = frame[column].to_numpy(dtype=float)
         values[column] = grid
+    if time in columns:
+        values[time] = np.where(present, periods.astype(float)[None, :], np.nan)
     return Grid(entities, periods, values, present, len(frame))

@@ -16,26 +16,79 @@ with :math:`g` running over observations (``"hetero"``), clusters
 (Driscoll-Kraay). Two-way clustering combines three one-way terms as Cameron,
 Gelbach and Miller (2011): :math:`V_a + V_b - V_{a \cap b}`.
 
-Small-sample factors :math:`c` (``N`` observations, ``K`` estimated
-parameters including identified fixed effects, ``G`` clusters):
+Small-sample factors :math:`c` depend on the convention named by ``ssc=``
+(:mod:`massincidents.inference.conventions`): ``"R"`` (the default: sandwich,
+plm, glm), ``"stata"`` or ``"fixest"``. With ``N`` observations, ``k`` slopes
+(and the intercept column, if any), :math:`d_{FE}` identified fixed-effect levels and ``G``
+clusters, write :math:`g(G) = G/(G-1)` and :math:`a(K) = (N-1)/(N-K)`, and
+:math:`K_{full} = k + d_{FE}`, :math:`K_R = k + d_{FE} - L`,
+:math:`K_S = k + d_{FE} - L + m`, where :math:`L` counts the levels of the
+:math:`m` fixed effects nested in a cluster dimension (with none nested, all
+three are :math:`K_{full}`). :math:`G_{min}`: the smaller :math:`G` of two-way
+clustering.
 
-=============  ==========================================  ================================
-vcov           least squares                               maximum likelihood / GLM
-=============  ==========================================  ================================
-``"iid"``      :math:`\hat\sigma^2 B`,                      :math:`B` (inverse information)
-               :math:`\hat\sigma^2 = RSS/(N-K)`
-``"hetero"``   :math:`N/(N-K)` (HC1)                       :math:`N/(N-1)`
-``CRV1``       :math:`\frac{G}{G-1}\frac{N-1}{N-K}`,       :math:`G/(G-1)`
-               fixed effects nested in the
-               clusters not counted in K
-``CRV0``       1                                           1
-``DK``         1 (as ``plm::vcovSCC``, HC0)                1
-=============  ==========================================  ================================
+Least squares (``mi.linear``, ``random_effects``, ``between``,
+``first_difference``; the Hausman auxiliary regression):
 
-These follow Stata (``regress``/``reghdfe``, ``poisson``/``nbreg`` with
-``vce(robust)`` and ``vce(cluster)``) and R ``sandwich``/``plm``, against which
-they are tested to machine precision on Petersen's panel
-(``tests/reference/sandwich_petersen.R``). For an ``lm`` fit ``fm``:
+==============  ==========================  ===========================  ==========================
+vcov            ``"R"``                     ``"stata"``                  ``"fixest"``
+==============  ==========================  ===========================  ==========================
+``"iid"``       :math:`\hat\sigma^2 B`,     same (``regress``;           same (``feols``)
+                :math:`\hat\sigma^2 =       ``xtreg`` fe, re, be)
+                RSS/(N-K_{full})`
+``"hetero"``    :math:`N/(N-K_{full})`      same (``regress``,           same
+                (HC1)                       ``reghdfe``
+                                            ``vce(robust)``)
+``CRV1``        :math:`g(G)\,a(K_R)`        :math:`g(G)\,a(K_S)`         :math:`g(G)\,a(K_S)`
+                (``sandwich::vcovCL``;      (``xtreg, fe`` with          (``fixef.K = "nested"``)
+                plm ``type = "sss"``)       ``vce(robust)`` and
+                                            ``vce(cluster)``; reghdfe)
+two-way CRV1    each term its own           every term                   every term
+                :math:`g(G_j)`              :math:`g(G_{min})`           :math:`g(G_{min})`
+                (``vcovCL``)                (``ivreg2, small``;
+                                            reghdfe)
+``CRV0``        1                           1                            1
+``{"DK": m}``   1 (``plm::vcovSCC``, HC0)   1                            1
+t reference     :math:`N-K_{full}`;         same                         same
+                clustered
+                :math:`G_{min}-1`
+==============  ==========================  ===========================  ==========================
+
+``random_effects`` also takes its variance components from the convention:
+``"R"`` and ``"fixest"`` use plm's Swamy-Arora, ``"stata"`` ``xtreg, re``'s
+(harmonic mean of :math:`T_i`, unweighted between regression; the same on
+balanced panels); ``random_method=`` overrides. Stata's ``xtreg, fe
+vce(robust)`` clusters by the panel unit: ask for ``{"CRV1": unit}``;
+``"hetero"`` under ``"stata"`` is ``reghdfe``/``areg``'s ``vce(robust)``.
+``xtreg, fe`` keeps singleton units (``drop_singletons=False``). The
+``regress``, ``xtreg``, ``ivreg2`` and ``xtscc`` entries are checked against
+Stata's output (``xtscc`` gives the Driscoll-Kraay variance of ``{"DK": m}``
+with a t reference on :math:`G-1` degrees of freedom, ours :math:`N-K`); the
+``reghdfe`` entries follow its documentation and fixest's equivalent rule.
+
+Likelihood models (Poisson, NB, ZIP, Cox, ...; their own docstrings say where
+a family departs from this):
+
+==============  ==========================  ===========================  ==========================
+vcov            ``"R"``                     ``"stata"``                  ``"fixest"``
+==============  ==========================  ===========================  ==========================
+``"iid"``       :math:`B` (inverse          :math:`B` (``vce(oim)``)     :math:`a(K_S)\,B`
+                information)
+``"hetero"``    :math:`N/(N-1)`             :math:`N/(N-1)`              :math:`N/(N-K_S)`
+                                            (``vce(robust)``)
+``CRV1``        :math:`g(G)`                :math:`g(G)`                 :math:`g(G)\,a(K_S)`
+                                            (``vce(cluster)``)
+``CRV0``, DK    1                           1                            1
+==============  ==========================  ===========================  ==========================
+
+``mi.ssc(adj, fixef_k, cluster_adj, cluster_df, t_df)`` switches single
+factors (fixest's ``ssc()``). Checked: ``"R"`` against R sandwich/plm
+(``tests/reference/sandwich_petersen.R``, ``plm_grunfeld.R``), ``"stata"``
+against Stata's ``regress``, ``xtreg, fe/re/be``, ``ivreg2`` and ``xtscc``
+output (``tests/reference/stata_xtreg_simulated.md``,
+``stata_grunfeld_clusters.md``), ``"fixest"`` against pyfixest's
+``feols`` (``tests/inference/test_conventions.py``). For an ``lm`` fit ``fm``
+under ``"R"``:
 
 ==================================  ==================================================
 ours                                R
@@ -76,8 +129,11 @@ then takes the running count within each year as the time order.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -86,6 +142,7 @@ import scipy.sparse as sp
 
 from massincidents.demean import is_nested
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import PRESETS, SmallSample
 
 Kind = Literal["iid", "hetero", "CRV1", "CRV0", "DK"]
 Family = Literal["ls", "ml"]
@@ -229,6 +286,103 @@ def _dk_meat(scores: np.ndarray, time: np.ndarray, lags: int) -> tuple[np.ndarra
     return meat, T
 
 
+class FewClustersWarning(UserWarning):
+    """A clustered (or Driscoll-Kraay) variance rests on fewer than 20 clusters (periods).
+
+    Cluster-robust tests over-reject with few clusters; the wild cluster
+    bootstrap (:func:`massincidents.wild_bootstrap`) holds its size much better.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(n_provinces=12, n_years=8, seed=1)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fit = mi.linear("y_linear ~ x1 | province", df, vcov={"CRV1": "province"})
+    >>> [str(w.message).split(";")[0] for w in caught if w.category is mi.FewClustersWarning]
+    ["only 12 clusters of 'province'"]
+    """
+
+
+#: fewer clusters than this get a :class:`FewClustersWarning`
+FEW_CLUSTERS = 20
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _caller_outside_package() -> int:
+    """``stacklevel`` of the first frame outside the package (for the caller's ``warn``)."""
+    frame, level = sys._getframe(1), 1  # the function that will warn is level 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _check_clusters(name: str, count: int, what: str = "clusters") -> None:
+    """Refuse one cluster (a variance of exactly zero); warn below :data:`FEW_CLUSTERS`."""
+    if count < 2:
+        raise DataError(
+            [
+                Problem(
+                    f"a clustered variance needs at least two {what}: the column has "
+                    f"{count} level on the rows used (its standard errors would be 0)",
+                    column=name,
+                )
+            ]
+        )
+    if count < FEW_CLUSTERS:
+        warnings.warn(
+            f"only {count} {what} of {name!r}; cluster-robust inference over-rejects with "
+            f"fewer than {FEW_CLUSTERS}: use mi.wild_bootstrap(fit, term, cluster={name!r})",
+            FewClustersWarning,
+            stacklevel=_caller_outside_package(),
+        )
+
+
+def effective_k(
+    ssc: SmallSample,
+    *,
+    n_params: int,
+    fe: list[np.ndarray] | None = None,
+    fe_dof: int = 0,
+    cluster_codes: list[np.ndarray] | None = None,
+) -> int:
+    r"""The :math:`K` of the small-sample factors under a convention.
+
+    ``fixef_k="full"``: :math:`k + d_{FE}` (slopes and identified fixed-effect
+    levels); ``"none"``: :math:`k`; ``"nested"``: :math:`k + d_{FE}` less the
+    levels of fixed effects nested in a cluster dimension, plus one per such
+    fixed effect when ``constant_in_k`` (fixest, reghdfe), at least :math:`k`.
+
+    Examples
+    --------
+    >>> from massincidents.inference.conventions import PRESETS
+    >>> fe = np.repeat(np.arange(10), 10)
+    >>> effective_k(PRESETS["R"], n_params=3, fe=[fe], fe_dof=10, cluster_codes=[fe])
+    3
+    >>> effective_k(PRESETS["fixest"], n_params=3, fe=[fe], fe_dof=10, cluster_codes=[fe])
+    4
+    """
+    if ssc.fixef_k == "none":
+        return n_params
+    if ssc.fixef_k == "full":
+        return n_params + fe_dof
+    nested_levels, n_nested = 0, 0
+    for f in fe or []:
+        if any(is_nested(f, codes) for codes in cluster_codes or []):
+            nested_levels += int(f.max()) + 1
+            n_nested += 1
+    extra = n_nested if ssc.constant_in_k else 0
+    return max(n_params + fe_dof - nested_levels + extra, n_params)
+
+
+def _adjusts_ml(ssc: SmallSample) -> bool:
+    """Whether :math:`(N-1)/(N-K)` applies to a likelihood model (fixest, custom)."""
+    return ssc.adj and ssc.preset in ("fixest", "custom")
+
+
 def compute_vcov(
     spec: VcovSpec,
     *,
@@ -240,6 +394,7 @@ def compute_vcov(
     fe_dof: int = 0,
     columns: Mapping[str, np.ndarray] | None = None,
     sigma2: float | None = None,
+    ssc: SmallSample | None = None,
 ) -> tuple[np.ndarray, float | None]:
     """Variance of the estimates for one choice of the menu.
 
@@ -262,38 +417,44 @@ def compute_vcov(
     columns
         Cluster or time columns named in ``spec``, on the estimation sample.
     sigma2
-        Residual variance :math:`RSS/(N-K)` for least squares ``"iid"``.
+        Residual variance :math:`RSS/(N-k-d_{FE})` for least squares ``"iid"``.
+    ssc
+        The small-sample convention (:func:`~massincidents.inference.conventions.resolve_ssc`);
+        ``None`` is ``"R"``, the factors of the table in this module's docstring.
 
     Returns
     -------
     vcov, df
         The variance matrix, and the degrees of freedom of the t reference
         distribution (``None`` for the normal: all likelihood models).
+
+    Raises
+    ------
+    DataError
+        When a cluster dimension has one level, or Driscoll-Kraay one period, on
+        the rows used (the variance would be zero). Fewer than 20 clusters give
+        a :class:`FewClustersWarning`.
     """
+    ssc = ssc if ssc is not None else PRESETS["R"]
     n = scores.shape[0]
     fe = fe or []
     columns = columns or {}
-    K = n_params + fe_dof
-    if n - K <= 0:
-        raise ValueError(f"no residual degrees of freedom: {n} observations, {K} parameters")
-    df_resid = float(n - K)
-    if spec.kind == "iid":
-        if family == "ls":
-            if sigma2 is None:
-                raise ValueError("least-squares iid variance needs sigma2")
-            return sigma2 * bread, df_resid
-        return bread.copy(), None
-    if spec.kind == "hetero":
-        meat = scores.T @ scores
-        c = n / (n - K) if family == "ls" else n / (n - 1.0)
-        return c * bread @ meat @ bread, (df_resid if family == "ls" else None)
+    K_full = n_params + fe_dof
+    if n - K_full <= 0:
+        raise ValueError(f"no residual degrees of freedom: {n} observations, {K_full} parameters")
     if spec.kind == "DK":
-        meat, _T = _dk_meat(scores, np.asarray(columns[spec.time]), int(spec.lags or 0))
-        return bread @ meat @ bread, (df_resid if family == "ls" else None)
+        time = np.asarray(columns[spec.time])
+        _check_clusters(spec.time, int(np.unique(time).shape[0]), "periods")
+        meat, _T = _dk_meat(scores, time, int(spec.lags or 0))
+        return bread @ meat @ bread, (float(n - K_full) if family == "ls" else None)
+    if spec.kind in {"iid", "hetero"}:
+        return _unclustered(spec.kind, bread, scores, family, n, n_params, fe_dof, sigma2, ssc)
 
-    cluster_codes = [
-        np.unique(np.asarray(columns[c]), return_inverse=True)[1] for c in spec.clusters
-    ]
+    cluster_codes = []
+    for name in spec.clusters:
+        levels, codes = np.unique(np.asarray(columns[name]), return_inverse=True)
+        _check_clusters(name, int(levels.shape[0]))
+        cluster_codes.append(codes)
     if len(cluster_codes) == 2:
         a, b = cluster_codes
         both = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1]
@@ -302,6 +463,7 @@ def compute_vcov(
         terms = [(cluster_codes[0], 1.0)]
     sizes = [int(codes.max()) + 1 for codes, _sign in terms]
     g_min = min(sizes[: len(cluster_codes)])
+    use_min = spec.cluster_df == "min" or ssc.cluster_df == "min"
     total = np.zeros_like(bread)
     for (codes, sign), groups in zip(terms, sizes, strict=True):
         meat, _ = _cluster_meat(scores, codes)
@@ -310,14 +472,52 @@ def compute_vcov(
             family,
             n=n,
             n_params=n_params,
-            groups=g_min if spec.cluster_df == "min" else groups,
+            groups=g_min if use_min else groups,
             fe=fe,
             fe_dof=fe_dof,
             cluster_codes=cluster_codes,
+            ssc=ssc,
         )
         total += sign * c * (bread @ meat @ bread)
-    df = float(g_min - 1) if family == "ls" else None
-    return total, df
+    if family != "ls":
+        return total, None
+    if ssc.t_df == "conventional":
+        K = effective_k(ssc, n_params=n_params, fe=fe, fe_dof=fe_dof, cluster_codes=cluster_codes)
+        return total, float(n - K)
+    return total, float(g_min - 1)
+
+
+def _unclustered(
+    kind: str,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    family: Family,
+    n: int,
+    n_params: int,
+    fe_dof: int,
+    sigma2: float | None,
+    ssc: SmallSample,
+) -> tuple[np.ndarray, float | None]:
+    """``"iid"`` and ``"hetero"`` under a convention (no cluster: nothing is nested)."""
+    K_full = n_params + fe_dof
+    K = effective_k(ssc, n_params=n_params, fe_dof=fe_dof)
+    if family == "ls":
+        if kind == "iid":
+            if sigma2 is None:
+                raise ValueError("least-squares iid variance needs sigma2")
+            rss = sigma2 * (n - K_full)
+            s2 = rss / (n - K) if ssc.adj else rss / (n - 1.0)
+            return s2 * bread, float(n - K)
+        c = n / (n - K) if ssc.adj else 1.0
+        return c * bread @ (scores.T @ scores) @ bread, float(n - K)
+    if kind == "iid":
+        c = (n - 1.0) / (n - K) if _adjusts_ml(ssc) else 1.0
+        return c * bread, None
+    if ssc.preset in ("fixest", "custom"):
+        c = n / (n - K) if ssc.adj else 1.0
+    else:  # R (sandwich on glm: HC0 x n/(n-1)) and Stata (poisson, vce(robust))
+        c = n / (n - 1.0)
+    return c * bread @ (scores.T @ scores) @ bread, None
 
 
 def cluster_factor(
@@ -330,13 +530,17 @@ def cluster_factor(
     fe: list[np.ndarray] | None = None,
     fe_dof: int = 0,
     cluster_codes: list[np.ndarray] | None = None,
+    ssc: SmallSample | None = None,
 ) -> float:
     r"""Small-sample factor :math:`c` of a clustered variance term.
 
     ``CRV0`` is 1. ``CRV1`` is :math:`G/(G-1)` for likelihood models and
     :math:`\frac{G}{G-1}\frac{N-1}{N-K}` for least squares, where :math:`K`
     counts the slopes and the fixed-effect degrees of freedom except those of
-    fixed effects nested in a cluster dimension (reghdfe, fixest).
+    fixed effects nested in a cluster dimension (:func:`effective_k`; under
+    ``ssc="R"`` a nested fixed effect counts nothing, under ``"stata"`` and
+    ``"fixest"`` one). Under ``"fixest"`` (and custom conventions) likelihood
+    models get the :math:`(N-1)/(N-K)` too.
 
     Parameters
     ----------
@@ -350,6 +554,8 @@ def cluster_factor(
         Fixed-effect codes and their degrees of freedom (least squares).
     cluster_codes
         Codes of every cluster dimension (to find nested fixed effects).
+    ssc
+        The convention; ``None`` is ``"R"``.
 
     Returns
     -------
@@ -364,17 +570,11 @@ def cluster_factor(
     """
     if kind != "CRV1":
         return 1.0
-    c = groups / (groups - 1.0) if groups > 1 else 1.0
-    if family == "ls":
-        # Levels of fixed effects nested in a cluster dimension do not count in K
-        # (reghdfe, fixest): with province and year effects clustered by province,
-        # K = k + (G_year - 1).
-        nested_dof = 0
-        for f in fe or []:
-            if any(is_nested(f, codes) for codes in cluster_codes or []):
-                nested_dof += int(f.max()) + 1
-        K_adj = max(n_params + fe_dof - nested_dof, n_params)
-        c *= (n - 1.0) / (n - K_adj)
+    ssc = ssc if ssc is not None else PRESETS["R"]
+    c = groups / (groups - 1.0) if groups > 1 and ssc.cluster_adj else 1.0
+    if ssc.adj and (family == "ls" or _adjusts_ml(ssc)):
+        K = effective_k(ssc, n_params=n_params, fe=fe, fe_dof=fe_dof, cluster_codes=cluster_codes)
+        c *= (n - 1.0) / (n - K)
     return c
 
 
