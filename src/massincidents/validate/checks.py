@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import cell_token, is_missing, is_national, parse_numbers, parse_years
+from massincidents.cells import (
+    cell_token,
+    is_missing,
+    is_national,
+    non_number_reason,
+    number_like,
+    parse_numbers,
+    parse_years,
+)
 from massincidents.errors import Problem
 from massincidents.provinces import normalise_provinces, province_code
 from massincidents.validate.messages import describe, show, year_span
@@ -195,6 +204,27 @@ def _pivot_hint(
     return []
 
 
+def _meant_as_numbers(values: pd.Series, numbers: pd.Series, bad: pd.Series) -> bool:
+    """Whether a column is a numeric column (its cells are then all checked).
+
+    It is when its dtype is numeric, when any cell is a number, or when any
+    cell that is not one looks meant as one: number-like text (``"1.5亿元"``,
+    ``"1.234,5"``, ``"10²"``, see :func:`massincidents.cells.number_like`)
+    or a value such as ``inf``, a complex number or a duration. Only a
+    column with none of these -- names, notes, ``"n.r."`` throughout, dates
+    -- is a text column, whatever the share of its cells.
+    """
+    if numbers.notna().any():
+        return True
+    for value in values[bad].to_numpy():
+        if isinstance(value, str):
+            if number_like(value):
+                return True
+        elif not isinstance(value, bool | np.bool_ | pd.Timestamp | np.datetime64 | date):
+            return True
+    return False
+
+
 def _check_values(
     frame: pd.DataFrame,
     value_columns: Iterable[str],
@@ -204,7 +234,13 @@ def _check_values(
     source: str | None,
     checked: Checked,
 ) -> None:
-    """Check value columns: non-numeric cells, empty columns, bad counts."""
+    """Check value columns: non-numeric cells, empty columns, bad counts.
+
+    One rule at any share of bad cells: a numeric column (see
+    :func:`_meant_as_numbers`) has every cell that is not a number listed,
+    whether that is one cell or 95% of them; nothing numeric silently becomes
+    a text column.
+    """
     for name in value_columns:
         values = frame[name]
         numbers, bad = parse_numbers(values)
@@ -217,7 +253,7 @@ def _check_values(
             checked.numeric[name] = numbers
             continue
         excel = _excel_errors(values) if n_bad else np.zeros(len(values), dtype=bool)
-        if name not in counts and n_bad - int(excel.sum()) > n_ok:
+        if name not in counts and not _meant_as_numbers(values, numbers, bad & ~excel):
             checked.text.append(name)  # a text column (names, notes): not checked
             for i in np.flatnonzero(excel):
                 message = f"Excel error value {show(values.iloc[i])} (a formula that failed)"
@@ -225,13 +261,23 @@ def _check_values(
                 checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
             continue
         checked.numeric[name] = numbers
+        if name not in counts and n_bad - int(excel.sum()) > n_ok:
+            message = (
+                f"{n_bad} of the {n_bad + n_ok} filled cells are not numbers, yet the column "
+                f"holds numbers or cells meant as numbers (listed with their rows); fix those "
+                "cells, or remove the column if it is text"
+            )
+            checked.problems.append(Problem(message, file=source, column=label))
         for i in np.flatnonzero(bad.to_numpy()):
-            message = f"non-numeric value {show(values.iloc[i])} in a numeric column"
+            value = values.iloc[i]
+            reason = non_number_reason(value)
+            message = f"non-numeric value {show(value)} in a numeric column"
             if excel[i]:
                 message = (
-                    f"Excel error value {show(values.iloc[i])} (a formula that failed) "
-                    "in a numeric column"
+                    f"Excel error value {show(value)} (a formula that failed) in a numeric column"
                 )
+            elif reason:
+                message += f": {reason}"
             col = _column_label(columns, name, i)
             checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
         if name in counts:
