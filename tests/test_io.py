@@ -654,3 +654,56 @@ def read_raw(name: str, **kwargs: object) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return mi.read_panel(GDP / name, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# special files are refused before anything is read (issue 14)
+# ---------------------------------------------------------------------------
+
+_READ_IN_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # a regression cannot eat the machine
+import massincidents as mi
+try:
+    mi.read_panel(sys.argv[1])
+except mi.DataError as err:
+    print(err)
+    sys.exit(3)
+"""
+
+
+def _read_in_child(path: Path) -> str:
+    """read_panel(path) in a subprocess with a timeout: a hang fails the test, not the suite."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"read_panel({path}) hung (still running after 60 s)")
+    assert done.returncode == 3, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_named_pipe_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "panel.csv"
+    os.mkfifo(fifo)
+    text = _read_in_child(fifo)
+    assert str(fifo) in text and "named pipe (FIFO), not a regular file" in text
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_device_is_refused_without_reading_it(tmp_path: Path, suffix: str) -> None:
+    link = tmp_path / f"zeros{suffix}"
+    link.symlink_to("/dev/zero")
+    text = _read_in_child(link)
+    assert str(link) in text and "character device, not a regular file" in text
+    assert "character device" in str(error("/dev/null"))

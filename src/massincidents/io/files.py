@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -56,12 +57,33 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
         raise DataError([Problem("no such file (read_panel reads existing files only)", label)])
     if path.is_dir():
         raise DataError([Problem("is a directory, not a file", label)])
+    if not path.is_file():
+        # A named pipe blocks on reading and a device such as /dev/zero never
+        # ends: refuse them before opening anything.
+        kind = _special_kind(path)
+        message = f"is {kind}, not a regular file; read_panel reads regular files only"
+        raise DataError([Problem(message, label)])
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
         message = f"unsupported file extension {suffix or '(none)'!r}; read_panel reads {known}"
         raise DataError([Problem(message, label)])
     return path, label
+
+
+def _special_kind(path: Path) -> str:
+    """``"a named pipe (FIFO)"``, ``"a character device"``, ... for messages."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "not readable"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from massincidents.cells import number_like, number_or_none
 from massincidents.errors import DataError, Problem
 from massincidents.io.keys import name_key, names_key_column, province_like, year_like
 
@@ -161,11 +162,8 @@ def _check_second_header(header: list[str], row: Sequence[object], line: int, la
 
 
 def _looks_numeric(text: str) -> bool:
-    try:
-        float(unicodedata.normalize("NFKC", text).replace(",", ""))
-    except ValueError:
-        return False
-    return True
+    """A number, or a cell meant as one (``"1.5亿元"``): not a header label."""
+    return number_or_none(text) is not None or number_like(text)
 
 
 def table_from_grid(
