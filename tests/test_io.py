@@ -662,7 +662,8 @@ def read_raw(name: str, **kwargs: object) -> pd.DataFrame:
 
 _READ_IN_CHILD = """
 import resource, sys
-resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # a regression cannot eat the machine
+# A regression must not eat the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
 import massincidents as mi
 try:
     mi.read_panel(sys.argv[1])
@@ -707,3 +708,65 @@ def test_device_is_refused_without_reading_it(tmp_path: Path, suffix: str) -> No
     text = _read_in_child(link)
     assert str(link) in text and "character device, not a regular file" in text
     assert "character device" in str(error("/dev/null"))
+
+
+# ---------------------------------------------------------------------------
+# one rule for numbers in every format (issue 14)
+# ---------------------------------------------------------------------------
+
+
+def _long_frame(gdp: object) -> pd.DataFrame:
+    return pd.DataFrame({"province": ["Beijing", "Tianjin"], "year": [2016, 2016], "gdp": gdp})
+
+
+@pytest.mark.parametrize(
+    ("gdp", "hint"),
+    [
+        ([np.inf, 1.5], "infinite value"),
+        ([1.5, -np.inf], "infinite value"),
+        (pd.to_timedelta([1, 2], unit="D"), "duration"),
+    ],
+)
+def test_parquet_and_dataframe_refuse_what_a_csv_refuses(
+    tmp_path: Path, gdp: object, hint: str
+) -> None:
+    frame = _long_frame(gdp)
+    path = tmp_path / "panel.parquet"
+    frame.to_parquet(path)
+    csv = tmp_path / "panel.csv"
+    frame.to_csv(csv, index=False)
+    for source, label in ((frame, None), (path, str(path)), (csv, str(csv))):
+        err = error(source)
+        cells = [p for p in err.problems if p.row is not None]
+        assert cells and all(p.column == "gdp" and p.file == label for p in cells), err
+        assert "non-numeric value" in str(err)
+        if source is not csv:
+            assert hint in str(err)
+
+
+def test_dataframe_complex_column_is_refused() -> None:
+    err = error(_long_frame([1 + 2j, 3 + 0j]))
+    assert "row 0, column 'gdp': non-numeric value (1+2j)" in str(err) and "complex" in str(err)
+
+
+@pytest.mark.parametrize(
+    "cell", ["28014.94¹", "10²", "2.5②", "12 34", "2016 2017", "1_000", "1,23"]
+)
+def test_csv_cells_are_not_read_as_other_numbers(tmp_path: Path, cell: str) -> None:
+    path = tmp_path / "gdp.csv"
+    path.write_text(f'地区,2017年,2016年\n北京市,"{cell}",1\n天津市,2,3\n', encoding="utf-8")
+    err = error(path)
+    assert f"gdp.csv, row 2, column '2017年': non-numeric value {cell!r}" in str(err)
+
+
+@pytest.mark.parametrize("n_bad", [1, 2, 3])  # of 3 cells: 33%, 67%, 100%
+@pytest.mark.parametrize("cell", ["1.234,5", "1.5亿元"])
+def test_csv_numeric_column_never_turns_into_text(tmp_path: Path, cell: str, n_bad: int) -> None:
+    cells = [cell] * n_bad + ["2.5"] * (3 - n_bad)
+    names = ["北京", "天津", "河北"]
+    rows = "".join(f'{p},2016,"{c}"\n' for p, c in zip(names, cells, strict=True))
+    path = tmp_path / "gdp.csv"
+    path.write_text("province,year,gdp\n" + rows, encoding="utf-8")
+    err = error(path)
+    listed = [(p.row, p.column) for p in err.problems if p.row is not None]
+    assert listed == [(line, "gdp") for line in range(2, 2 + n_bad)]
