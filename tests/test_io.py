@@ -353,9 +353,67 @@ def test_unknown_encoding_name() -> None:
 
 
 def test_merged_header_rows() -> None:
-    err = error(DATA / "merged_header.csv")
-    text = str(err)
-    assert "merged_header.csv" in text and "row 2" in text and "second header row" in text
+    # Indicators merged across in the first header row, years below (issue 14).
+    df = read("merged_header.csv")
+    assert_panel_shape(df)
+    assert list(df.columns) == ["地区生产总值", "人口"]
+    assert df.loc[(110000, 2017)].tolist() == [2, 4]
+    assert df.loc[(120000, 2016)].tolist() == [5, 7]
+    assert df.attrs["layout"] == "wide"
+    assert df.attrs["source_rows"][(120000, 2016)] == 4
+
+
+def test_nbs_export_with_years_over_indicator_names() -> None:
+    # Years merged across in one row, indicator names below: as NBS/EPS export them.
+    with pytest.warns(DataQualityWarning, match="national totals"):
+        df = mi.read_panel(DATA / "nbs_two_row_header_gbk.csv")
+    assert_panel_shape(df)
+    assert list(df.columns) == ["地区生产总值", "年末常住人口"]
+    assert df.shape == (6, 2)
+    assert df.loc[(110000, 2017), "地区生产总值"] == 300.50
+    assert df.loc[(110000, 2016), "年末常住人口"] == 2173
+    assert df.loc[(130000, 2016), "地区生产总值"] == 140.00
+    assert np.isnan(df.loc[(120000, 2016), "年末常住人口"])  # "—"
+    assert df.attrs["units"] == {"地区生产总值": "亿元", "年末常住人口": "万人"}
+    assert df.attrs["encoding"] == "gbk" and df.attrs["header_row"] == 3
+    assert df.attrs["source_rows"][(130000, 2017)] == 8
+    assert df.attrs["rows_removed"]["footnote"] == 2
+
+
+def test_two_row_header_errors_name_the_indicator_and_year(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "地区,2017年,,2016年,\n,GDP(亿元),人口,GDP(亿元),人口\n北京市,1,2,3,x\n天津市,5,6,7,8\n",
+        encoding="utf-8",
+    )
+    err = error(path)
+    assert [(p.row, p.column) for p in err.problems] == [(3, "人口, 2016年")]
+    assert "non-numeric value 'x'" in str(err)
+
+
+def test_two_row_header_with_a_units_row_below(tmp_path: Path) -> None:
+    path = tmp_path / "three.csv"
+    path.write_text(
+        "地区,2017年,,2016年,\n,GDP,人口,GDP,人口\n,亿元,万人,亿元,万人\n北京市,1,2,3,4\n",
+        encoding="utf-8",
+    )
+    err = error(path)
+    assert "three.csv, row 3" in str(err) and "third header row" in str(err)
+
+
+def test_dataframe_with_two_column_levels(tmp_path: Path) -> None:
+    columns = pd.MultiIndex.from_tuples(
+        [("地区", ""), ("2017年", "GDP"), ("2017年", "人口"), ("2016年", "GDP")]
+    )
+    frame = pd.DataFrame([["北京市", 1.5, 2, 3.5], ["天津市", 5.0, 6, 7.0]], columns=columns)
+    df = mi.read_panel(frame)
+    assert df.loc[(110000, 2017)].tolist() == [1.5, 2.0]
+    assert df.loc[(120000, 2016), "GDP"] == 7.0 and np.isnan(df.loc[(120000, 2016), "人口"])
+    path = tmp_path / "two.xlsx"
+    frame.to_excel(path)  # pandas writes merged year cells over the indicator row
+    two_levels = pd.read_excel(path, header=[0, 1], index_col=0).reset_index(drop=True)
+    from_excel = mi.read_panel(two_levels)
+    pd.testing.assert_frame_equal(from_excel, df, check_dtype=False)
 
 
 def test_bilingual_second_header_row(tmp_path: Path) -> None:
@@ -363,6 +421,8 @@ def test_bilingual_second_header_row(tmp_path: Path) -> None:
     path.write_text("province,year,gdp\n省份,年份,地区生产总值\nBeijing,2016,1\n", encoding="utf-8")
     err = error(path)
     assert "two_headers.csv, row 2" in str(err) and "second header row" in str(err)
+    # The hint is one that works: long form, not "one column per variable and year".
+    assert "long form" in str(err) and "per variable and year" not in str(err)
 
 
 def test_merged_excel_header_cells(tmp_path: Path) -> None:
@@ -378,8 +438,9 @@ def test_merged_excel_header_cells(tmp_path: Path) -> None:
     sheet.merge_cells("A1:A2")
     path = tmp_path / "merged.xlsx"
     book.save(path)
-    err = error(path)
-    assert "merged.xlsx, row 2" in str(err) and "merged header cells" in str(err)
+    df = read(path)
+    assert df.loc[(110000, 2016)].tolist() == [1, 3]
+    assert df.attrs["source_rows"][(110000, 2017)] == 3
 
 
 def test_wide_unknown_province_reported_once_and_duplicates_grouped(tmp_path: Path) -> None:
@@ -591,7 +652,7 @@ def test_duplicate_column_names(tmp_path: Path) -> None:
 
 
 def test_no_pandas_internals_in_messages() -> None:
-    for name in ("shift_jis.csv", "merged_header.csv", "duplicates.csv", "header_only.csv"):
+    for name in ("shift_jis.csv", "duplicates.csv", "header_only.csv"):
         with pytest.raises(DataError) as info:
             mi.read_panel(DATA / name)
         assert "Traceback" not in str(info.value)

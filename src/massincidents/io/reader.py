@@ -71,7 +71,7 @@ def read_table(
             message = f"sheet={sheet!r} given, but this is not an Excel file"
             raise DataError([Problem(message, label)])
         if kind == "parquet":
-            table = table_from_frame(read_parquet(path, label))
+            table = table_from_frame(read_parquet(path, label), label)
         elif kind == "csv":
             rows, lines, origin["encoding"] = read_csv_grid(path, label, encoding)
             table = table_from_grid(rows, lines, label)
@@ -215,6 +215,12 @@ def read_panel(
     meta = title_metadata(table.title)
     indicator, unit = indicator_and_unit(meta)
     chosen = detect_layout(table, province, year) if layout == "auto" else layout
+    if table.years is not None and chosen != "wide":
+        message = (
+            "the table has two header rows, years and indicator names: it is read with "
+            f"layout='auto' or layout='wide', not {chosen!r}"
+        )
+        raise DataError([Problem(message, label, table.header_line)])
     value = value_name or indicator or "value"
     if chosen == "long":
         long = long_from_long(table, province, year, label)
@@ -257,7 +263,7 @@ def read_panel(
             "metadata": meta,
             "indicator": indicator,
             "notes": table.notes,
-            "units": {value: unit} if unit and chosen != "long" else {},
+            "units": long.units or ({value: unit} if unit and chosen != "long" else {}),
             "rows_read": kept + sum(rows_removed.values()),
             "rows_kept": kept,
             "rows_removed": rows_removed,
