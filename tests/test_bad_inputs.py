@@ -375,3 +375,42 @@ def test_bad_input(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         assert accounting["counted"] == accounting["events_read"] - sum(
             accounting["left_out"].values()
         )
+
+
+#: read_panel keyword -> the option of `massincidents validate` that passes it on.
+_CLI_OPTIONS = {"sheet": "--sheet", "counts": "--counts"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name
+        for name, (kwargs, _) in CASES.items()
+        if not name.startswith("events_") and set(kwargs) <= set(_CLI_OPTIONS)
+    ),
+)
+def test_validate_command(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`massincidents validate FILE`: the same outcome, a message and exit code, no traceback."""
+    from typer.testing import CliRunner
+
+    from massincidents.cli import app
+
+    kwargs, expected = CASES[name]
+    args = ["validate", str(BAD / name)]
+    for key, value in kwargs.items():
+        for item in value if isinstance(value, list) else [value]:
+            args += [_CLI_OPTIONS[key], str(item)]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    output = result.output
+    assert "Traceback" not in output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    if isinstance(expected, Err):
+        assert result.exit_code == 1, output
+        flat = " ".join(output.split())  # the console wraps long lines
+        assert name in flat and expected.words[0] in flat, output
+    else:
+        assert result.exit_code == 0, output
+        assert "OK" in output
