@@ -357,7 +357,17 @@ def test_text_columns_without_any_number_stay_text() -> None:
     df = balanced()
     df["note"] = ["修订", "n.r.", "2016-03-01", "初步核算数"] * 3
     df["all_nr"] = "n.r."
+    # Identifiers (as the bundled leader ids): codes with digits outnumber the
+    # few that happen to be all digits, so the column is text.
+    df["leader_id"] = ["Le945062828", "L8469691303", "A12", "9f65a", "1203"] * 2 + ["x1", "y2"]
     assert quiet_validate(df) is df
+
+
+def test_number_like_cells_make_a_column_numeric_even_among_identifiers() -> None:
+    df = balanced()
+    df["gdp"] = ["Le945062828"] * 11 + ["1.5亿元"]
+    found = problems(df)
+    assert (11, "gdp") in [(p.row, p.column) for p in found]
 
 
 @pytest.mark.parametrize(

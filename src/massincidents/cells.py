@@ -101,10 +101,16 @@ _YEAR_TEXT = re.compile(r"^[XxYy]?(\d{4})(?:\.0+)?\s*(?:年度?|年末)?$", re.A
 # between digits, no superscript, circled or non-Latin digits, no units.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?", re.ASCII)
-# A cell that looks meant as a number but is not one: at most two characters
-# before a run of digits and separators, at most four after it (a unit such as
-# 亿元 or %, a footnote mark such as ¹ or ②), no further ASCII digits.
-_NUMBER_LIKE = re.compile(r"(\D{0,2}?)([+-]?[\d.,'_ ]*\d[\d.,'_ ]*)([^0-9]{0,4})", re.ASCII)
+# A cell that looks meant as a number but is not one: a run of digits and
+# separators, perhaps after a sign such as 约, ~, < or ¥, and perhaps followed
+# by up to four characters that are not ASCII letters or digits (a unit such as
+# 亿元 or %, a footnote mark such as ¹, ② or *) or, after a space, by a word
+# of up to eight letters ("1 days", "12 kg"). Identifiers ("Le945062828",
+# "A12", "9f65a") and dates ("2016-03-01") are not number-like.
+_NUMBER_LIKE = re.compile(
+    r"(约|≈|~|<|>|≤|≥|¥|\$|€|£|)\s*([+-]?[0-9.,'_ ]*[0-9][0-9.,'_ ]*)"
+    r"((?:[^\x00-\x7f]|[%*#]){0,4}|(?<= )[A-Za-z]{1,8}\.?)"
+)
 _EUROPEAN = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d{1,2}|\d+,\d{4,})", re.ASCII)
 #: Full-width ASCII forms (U+FF01-U+FF5E) and the ideographic space, narrowed.
 _NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -196,8 +202,8 @@ def number_like(value: object) -> bool:
 
     Examples
     --------
-    >>> [number_like(v) for v in ["1.5亿元", "1.234,5", "10²", "n.r.", "2016-03-01", "约3"]]
-    [True, True, True, False, False, True]
+    >>> [number_like(v) for v in ["1.5亿元", "1.234,5", "10²", "约3", "n.r.", "2016-03-01", "A12"]]
+    [True, True, True, True, False, False, False]
     """
     if not isinstance(value, str):
         return False

@@ -207,22 +207,25 @@ def _pivot_hint(
 def _meant_as_numbers(values: pd.Series, numbers: pd.Series, bad: pd.Series) -> bool:
     """Whether a column is a numeric column (its cells are then all checked).
 
-    It is when its dtype is numeric, when any cell is a number, or when any
-    cell that is not one looks meant as one: number-like text (``"1.5亿元"``,
-    ``"1.234,5"``, ``"10²"``, see :func:`massincidents.cells.number_like`)
-    or a value such as ``inf``, a complex number or a duration. Only a
-    column with none of these -- names, notes, ``"n.r."`` throughout, dates
-    -- is a text column, whatever the share of its cells.
+    It is when any cell that is not a number looks meant as one: number-like
+    text (``"1.5亿元"``, ``"1.234,5"``, ``"10²"``, ``"12%"``, see
+    :func:`massincidents.cells.number_like`) or a value such as ``inf``, a
+    complex number or a duration. Otherwise it is when some cells are numbers
+    and the rest are words without digits (``"n.r."``, ``"x"``, ``"修订"``),
+    at any share -- unless cells with digits that are not numbers
+    (identifiers such as ``"Le945062828"``, dates) outnumber the numbers:
+    that is a text column of codes. A column without numbers is text.
     """
-    if numbers.notna().any():
-        return True
+    n_numbers = int(numbers.notna().sum())
+    n_coded = 0
     for value in values[bad].to_numpy():
         if isinstance(value, str):
             if number_like(value):
                 return True
+            n_coded += any(c.isdigit() for c in value)
         elif not isinstance(value, bool | np.bool_ | pd.Timestamp | np.datetime64 | date):
             return True
-    return False
+    return n_numbers > 0 and n_coded <= n_numbers
 
 
 def _check_values(
