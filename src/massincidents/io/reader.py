@@ -140,8 +140,13 @@ def read_panel(
         Indexed by (``province``: GB/T 2260 code, ``year``), both ``int64``,
         sorted. Numeric columns are ``float64``, or ``int64`` when complete
         and either named in ``counts`` or written as integers (``3``, not
-        ``3.0``); mostly-text columns stay ``object``. Cells such as ``""``,
-        ``"—"``, ``"-"``, ``"…"``, ``"NA"`` are missing.
+        ``3.0``); text columns (see :func:`massincidents.validate` for the
+        rule) stay ``object``. Cells such as ``""``, ``"—"``, ``"-"``,
+        ``"…"``, ``"NA"`` are missing. A wide table may have two header rows,
+        one of years and one of indicator names (NBS and EPS exports of
+        several indicators, merged cells included, either row on top): each
+        indicator becomes a column, its unit in parentheses goes to
+        ``attrs["units"]``.
 
         ``attrs`` holds:
 
@@ -170,10 +175,12 @@ def read_panel(
     Raises
     ------
     DataError
-        For every failure, always naming the file: a missing file, an
+        For every failure, always naming the file: a missing file, a named
+        pipe, device or socket (refused before it is opened), an
         unsupported extension, an undecodable file (listing the encodings
         tried), an empty or header-only file, a missing sheet (listing the
-        sheets), a second header row, and every validation problem (duplicate
+        sheets), a second header row that is not years over indicators (or
+        a third), and every validation problem (duplicate
         province-years, unknown provinces, non-numeric cells, impossible
         years, bad counts), each with row and column.
 

@@ -81,10 +81,18 @@ def validate(
       rows, missing provinces;
     - missing years, non-integer years (``2017.5``, ``"2017-06"``) and years
       outside ``year_range``;
-    - non-numeric cells (``"abc"``) in numeric columns; a column counts as
-      numeric when its dtype is numeric or when at most half of its filled
-      cells are not numbers (mostly-text columns, such as names, are left
-      alone);
+    - cells that are not numbers in numeric columns, whatever their share.
+      A number is ASCII digits with an optional sign, decimal point,
+      exponent and comma thousands separators (full-width digits are
+      narrowed); superscript, circled and other Unicode digits, spaces or
+      underscores between digits, decimal commas, units in the cell
+      (``"1.5亿元"``, ``"12%"``), ``inf``, complex numbers, durations and
+      booleans are not numbers, in a CSV and a DataFrame alike. A column is
+      numeric when its dtype is, when any cell looks meant as a number
+      (``"1.234,5"``, ``"28014.94¹"``), or when it holds numbers and its other
+      cells are words without digits (``"n.r."``); a column without numbers,
+      or whose identifiers and dates outnumber its numbers, is text and left
+      alone;
     - negative or fractional values in the columns named in ``counts``, and
       count columns that do not exist;
     - a value column that is entirely missing.
