@@ -831,3 +831,9 @@ def test_csv_numeric_column_never_turns_into_text(tmp_path: Path, cell: str, n_b
     err = error(path)
     listed = [(p.row, p.column) for p in err.problems if p.row is not None]
     assert listed == [(line, "gdp") for line in range(2, 2 + n_bad)]
+
+
+@pytest.mark.parametrize("name", ["x" * 5000 + ".csv", "nul\x00byte.csv"])
+def test_unopenable_names_are_data_errors(name: str) -> None:
+    err = error(name)
+    assert "cannot open the file" in str(err) or "no such file" in str(err)

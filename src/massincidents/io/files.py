@@ -53,14 +53,21 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
         )
     path = Path(source)
     label = str(source)
-    if not path.exists():
-        raise DataError([Problem("no such file (read_panel reads existing files only)", label)])
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode  # follows symbolic links
+    except FileNotFoundError:
+        raise DataError(
+            [Problem("no such file (read_panel reads existing files only)", label)]
+        ) from None
+    except (OSError, ValueError) as err:  # permission, name too long, NUL in the name
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise DataError([Problem(f"cannot open the file: {reason}", label)]) from None
+    if stat.S_ISDIR(mode):
         raise DataError([Problem("is a directory, not a file", label)])
-    if not path.is_file():
+    if not stat.S_ISREG(mode):
         # A named pipe blocks on reading and a device such as /dev/zero never
         # ends: refuse them before opening anything.
-        kind = _special_kind(path)
+        kind = _special_kind(mode)
         message = f"is {kind}, not a regular file; read_panel reads regular files only"
         raise DataError([Problem(message, label)])
     suffix = path.suffix.lower()
@@ -71,12 +78,8 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
     return path, label
 
 
-def _special_kind(path: Path) -> str:
+def _special_kind(mode: int) -> str:
     """``"a named pipe (FIFO)"``, ``"a character device"``, ... for messages."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return "not readable"
     kinds = (
         (stat.S_ISFIFO, "a named pipe (FIFO)"),
         (stat.S_ISCHR, "a character device"),
