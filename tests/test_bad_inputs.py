@@ -198,6 +198,15 @@ CASES: dict[str, tuple[dict[str, object], Err | Ok]] = {
     # cells that float() or NFKC would turn into other numbers
     "footnote_superscript.csv": (
         {},
+        Ok(
+            DataQualityWarning,
+            ("removed the footnote marks of 1 cell", "初步核算数", "'28014.94¹' (row 2"),
+            {(110000, 2017, "value"): 28014.94, (120000, 2017, "value"): 18549.19},
+            (4, 1),
+        ),
+    ),
+    "footnote_undefined.csv": (
+        {},
         Err(("non-numeric value '28014.94¹'", "superscript"), row=2, column="2017年"),
     ),
     "superscript_exponent.csv": (

@@ -837,3 +837,30 @@ def test_csv_numeric_column_never_turns_into_text(tmp_path: Path, cell: str, n_b
 def test_unopenable_names_are_data_errors(name: str) -> None:
     err = error(name)
     assert "cannot open the file" in str(err) or "no such file" in str(err)
+
+
+def test_footnote_marks_defined_in_the_notes_are_removed_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "marks.csv"
+    path.write_text(
+        "地区,2017年,2016年\n北京市,2.5①,1.5\n天津市,3.5,2②\n河北省,4.5③,4\n"
+        "注：①初步核算数；②含兵团。\n",
+        encoding="utf-8",
+    )
+    err = error(path)  # ③ is not defined by any note: refused, and nothing else reported
+    assert [(p.row, p.column) for p in err.problems] == [(4, "2017年")]
+    assert "non-numeric value '4.5③'" in str(err)
+
+    path.write_text(path.read_text(encoding="utf-8").replace("4.5③", "4.5"), encoding="utf-8")
+    with pytest.warns(DataQualityWarning, match="removed the footnote marks of 2 cell"):
+        df = mi.read_panel(path)
+    assert df.loc[(110000, 2017), "value"] == 2.5 and df.loc[(120000, 2016), "value"] == 2.0
+    assert df.attrs["footnotes"] == [
+        {"row": 2, "column": "2017年", "cell": "2.5①", "note": "注：①初步核算数；②含兵团。"},
+        {"row": 3, "column": "2016年", "cell": "2②", "note": "注：①初步核算数；②含兵团。"},
+    ]
+
+
+def test_footnote_marks_in_a_dataframe_are_refused() -> None:
+    # A DataFrame has no notes: a mark is never taken for defined.
+    frame = pd.DataFrame({"province": ["Beijing"], "year": [2016], "gdp": ["2.5①"]})
+    assert "footnote mark" in str(error(frame))

@@ -23,6 +23,7 @@ __all__ = [
     "MISSING_TOKENS",
     "NATIONAL_TOKENS",
     "cell_token",
+    "footnote_mark",
     "is_missing",
     "is_national",
     "narrow",
@@ -235,9 +236,9 @@ def non_number_reason(value: object) -> str:
     text = narrow(value)
     if text.casefold().lstrip("+-") in ("inf", "infinity", "nan"):
         return "not a finite number"
-    trailing = text.rstrip("".join(c for c in text if _is_mark(c)))
-    if trailing != text and number_or_none(trailing) is not None:
-        mark = text[len(trailing) :]
+    marked = footnote_mark(text)
+    if marked is not None:
+        trailing, mark = marked
         what = "a footnote mark"
         if any(unicodedata.decomposition(c).startswith("<super>") for c in mark):
             what = "a superscript (footnote mark or exponent?)"
@@ -264,6 +265,25 @@ def non_number_reason(value: object) -> str:
             "(put units such as 亿元 or % in the column name)"
         )
     return ""
+
+
+def footnote_mark(value: object) -> tuple[str, str] | None:
+    """``("28014.94", "¹")`` for a number followed by footnote marks, else ``None``.
+
+    Marks are superscript and circled digits and ``*``, ``†``, ``‡``, ``§``, ``#``.
+
+    Examples
+    --------
+    >>> footnote_mark("28014.94¹"), footnote_mark("2.5②"), footnote_mark("3*"), footnote_mark("3")
+    (('28014.94', '¹'), ('2.5', '②'), ('3', '*'), None)
+    """
+    if not isinstance(value, str):
+        return None
+    text = narrow(value)
+    number = text.rstrip("".join(c for c in text if _is_mark(c))).rstrip()
+    if number == text or number_or_none(number) is None:
+        return None
+    return number, text[len(number) :].strip()
 
 
 def _is_mark(char: str) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from massincidents.errors import DataError, Problem
+from massincidents.errors import DataError, DataQualityWarning, Problem
 from massincidents.io.files import (
     SUPPORTED_EXTENSIONS,
     read_csv_grid,
@@ -26,6 +26,7 @@ from massincidents.io.files import (
     read_xlsx_grid,
     resolve,
 )
+from massincidents.io.footnotes import footnote_warning, strip_defined_marks
 from massincidents.io.layout import (
     detect_layout,
     long_from_long,
@@ -167,6 +168,10 @@ def read_panel(
           codes in a wide table; ``national_total`` and ``outside_mainland``
           columns of a transposed table) and ``columns_renamed`` (a value
           column called ``province`` or ``year`` becomes ``province_raw``);
+        - ``footnotes``: cells whose footnote marks (``28014.94¹``, ``2.5②``)
+          were removed because a note below the table defines the mark
+          (``注：¹ ...``), each as ``{"row", "column", "cell", "note"}``. A
+          mark that no note defines is refused, as any non-numeric cell;
         - ``source_rows``, a dict (province, year) -> row number in the
           source: the 1-based file line for CSV, the Excel row number for a
           sheet, the 0-based position for DataFrame and Parquet sources.
@@ -189,7 +194,8 @@ def read_panel(
     OutsideMainlandWarning
         When rows for Hong Kong, Macao or Taiwan were removed (with the count).
     DataQualityWarning
-        When national-total rows (全国, National, China) were removed, and for
+        When national-total rows (全国, National, China) were removed, when
+        footnote marks defined in the notes were removed from cells, and for
         the soft problems of :func:`massincidents.validate`.
 
     Examples
@@ -237,6 +243,7 @@ def read_panel(
         long = long_from_transposed(table, year, value, label)
 
     removed = drop_outside_panel(long)
+    footnotes = strip_defined_marks(long, table.notes)
     checked = check_frame(
         long.frame,
         rows=long.lines,
@@ -252,6 +259,8 @@ def read_panel(
     out = finalise(long, checked.numeric, checked.codes, checked.years, counts)
 
     warn_removed(label, removed, long.dropped)
+    if footnotes:
+        warnings.warn(footnote_warning(label, footnotes), DataQualityWarning, stacklevel=2)
     for message, category in checked.soft:
         warnings.warn(message, category, stacklevel=2)
 
@@ -276,6 +285,10 @@ def read_panel(
             "rows_removed": rows_removed,
             "columns_dropped": {k: v for k, v in long.dropped.items() if v},
             "columns_renamed": long.renamed,
+            "footnotes": [
+                {"row": f.row, "column": f.column, "cell": f.cell, "note": f.note}
+                for f in footnotes
+            ],
         }
     )
     return out

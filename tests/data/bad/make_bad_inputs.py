@@ -139,9 +139,13 @@ TEXT: dict[str, bytes] = {
     "all_missing_column.csv": _utf8("province,year,gdp\nBeijing,2016,—\nShanghai,2016,\n"),
     # --- cells that are not numbers, whatever Python's float() says (issue 14) ---
     # A footnote mark after a number: NFKC would read 28014.94¹ as 28014.941.
+    # Defined in the notes: removed, with a warning. Not defined: refused.
     "footnote_superscript.csv": _utf8(
         "地区,2017年,2016年\n北京市,28014.94¹,25669.13\n天津市,18549.19,17885.39\n"
         "注：¹ 初步核算数（虚构）。\n"
+    ),
+    "footnote_undefined.csv": _utf8(
+        "地区,2017年,2016年\n北京市,28014.94¹,25669.13\n天津市,18549.19,17885.39\n"
     ),
     "superscript_exponent.csv": _utf8("province,year,gdp\nBeijing,2016,10²\nShanghai,2016,2.5\n"),
     "circled_digit.csv": _utf8("province,year,gdp\nBeijing,2016,2.5②\nShanghai,2016,2.5\n"),
