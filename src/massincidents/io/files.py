@@ -24,6 +24,7 @@ from massincidents.io.table import HEADER_SEARCH
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "check_regular_file",
     "read_csv_grid",
     "read_parquet",
     "read_xls_grid",
@@ -53,12 +54,25 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
         )
     path = Path(source)
     label = str(source)
+    check_regular_file(path, label)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        message = f"unsupported file extension {suffix or '(none)'!r}; read_panel reads {known}"
+        raise DataError([Problem(message, label)])
+    return path, label
+
+
+def check_regular_file(path: Path, label: str) -> None:
+    """Raise a DataError unless ``path`` is an existing regular file (or a link to one).
+
+    Named pipes, devices and sockets are refused before they are opened: a
+    FIFO blocks the reader and ``/dev/zero`` never ends.
+    """
     try:
         mode = path.stat().st_mode  # follows symbolic links
     except FileNotFoundError:
-        raise DataError(
-            [Problem("no such file (read_panel reads existing files only)", label)]
-        ) from None
+        raise DataError([Problem("no such file", label)]) from None
     except (OSError, ValueError) as err:  # permission, name too long, NUL in the name
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise DataError([Problem(f"cannot open the file: {reason}", label)]) from None
@@ -68,14 +82,8 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
         # A named pipe blocks on reading and a device such as /dev/zero never
         # ends: refuse them before opening anything.
         kind = _special_kind(mode)
-        message = f"is {kind}, not a regular file; read_panel reads regular files only"
+        message = f"is {kind}, not a regular file; only regular files are read"
         raise DataError([Problem(message, label)])
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_EXTENSIONS:
-        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        message = f"unsupported file extension {suffix or '(none)'!r}; read_panel reads {known}"
-        raise DataError([Problem(message, label)])
-    return path, label
 
 
 def _special_kind(mode: int) -> str:
