@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,7 @@ def raw_dir() -> Path:
     if not RAW_DIR.is_dir():
         pytest.skip(f"raw data folder {RAW_DIR} is absent")
     return RAW_DIR
+
+
+# Plain helper modules shared by tests of several families (tests/scaling.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -73,3 +73,15 @@ def test_nesting() -> None:
     region = np.array([0, 0, 0, 0])
     assert is_nested(province, region)
     assert not is_nested(region, province)
+
+
+def test_is_nested_agrees_with_a_pairwise_definition() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        inner = rng.integers(0, 6, size=n)
+        outer = rng.integers(0, 3, size=n) if rng.random() < 0.5 else inner // 2
+        pairs = set(zip(inner.tolist(), outer.tolist(), strict=True))
+        expected = len({a for a, _ in pairs}) == len(pairs)
+        assert is_nested(inner, outer) == expected
+        assert is_nested(inner.astype(str), outer.astype(str)) == expected

@@ -171,3 +171,65 @@ def test_quoted_column_names_with_dots(panel) -> None:
     np.testing.assert_allclose(fit.params.to_numpy(), ref.params.to_numpy())
     with pytest.raises(mi.DataError, match=r"ph\.ecg"):
         mi.linear("y_linear ~ `ph.ecg` + x2", df)
+
+
+# -- units: rescaling a regressor rescales its coefficient and nothing else (issue 13)
+from hypothesis import given, settings  # noqa: E402
+
+from scaling import EXPONENTS, check_rescaling  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def province_year() -> pd.DataFrame:
+    return mi.datasets.load("province_year").reset_index()
+
+
+def test_gdp_in_yuan_gives_the_same_model_as_gdp_in_100_million_yuan(province_year) -> None:
+    # The defect: with GDP in yuan, numpy's lstsq truncated a singular value and
+    # printed unemployment_rate +11.92 (SE 1.23) where statsmodels gives -3.67 (0.96).
+    d = province_year.assign(gdp_yuan=province_year["gdp"] * 1e8)
+    formula = "urbanisation_rate ~ {} + unemployment_rate"
+    ref = smf.ols(formula.format("gdp"), d).fit()
+    fit = mi.linear(formula.format("gdp_yuan"), d, vcov="iid")
+    np.testing.assert_allclose(fit.params["unemployment_rate"], -3.66563694, rtol=1e-8)
+    np.testing.assert_allclose(fit.params["unemployment_rate"], ref.params["unemployment_rate"])
+    np.testing.assert_allclose(fit.bse["unemployment_rate"], ref.bse["unemployment_rate"])
+    np.testing.assert_allclose(fit.params["gdp_yuan"] * 1e8, ref.params["gdp"], rtol=1e-10)
+    assert fit.condition_number < 100
+
+
+def test_random_effects_and_hausman_do_not_depend_on_units(province_year) -> None:
+    d = province_year.assign(gdp_yuan=province_year["gdp"] * 1e8)
+    out = {}
+    for x in ("gdp", "gdp_yuan"):
+        formula = f"urbanisation_rate ~ {x} + unemployment_rate"
+        re = mi.random_effects(formula, d)
+        fe = mi.linear(formula + " | province", d, vcov="iid")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[x] = (re.params["unemployment_rate"], mi.hausman(fe, re).statistic)
+    # main printed +1.23 and chi2 = 172.6 (p 3e-38) in yuan, -5.65 and 1.07 in 1e8 yuan
+    np.testing.assert_allclose(out["gdp_yuan"], out["gdp"], rtol=1e-8)
+    assert out["gdp"][1] < 2
+
+
+FAMILY = {
+    "pooled": lambda d: mi.linear("y_linear ~ x1 + x2 + treated", d, vcov="hetero"),
+    "two-way FE": lambda d: mi.linear("y_linear ~ x1 + x2 + treated | province + year", d),
+    "two-way FE, CRV1 two-way": lambda d: mi.linear(
+        "y_linear ~ x1 + x2 | province + year", d, vcov={"CRV1": "province+year"}
+    ),
+    "Driscoll-Kraay": lambda d: mi.linear("y_linear ~ x1 + x2 | province", d, vcov={"DK": 2}),
+    "random effects": lambda d: mi.random_effects("y_linear ~ x1 + x2 + treated", d),
+    "between": lambda d: mi.between("y_linear ~ x1 + x2", d, vcov="hetero"),
+    "first differences": lambda d: mi.first_difference(
+        "y_linear ~ x1 + x2", d, vcov={"CRV1": "province"}
+    ),
+}
+
+
+@pytest.mark.parametrize("model", list(FAMILY))
+@settings(max_examples=12, deadline=None)
+@given(k=EXPONENTS)
+def test_rescaling_a_regressor_rescales_only_its_coefficient(panel, model, k) -> None:
+    check_rescaling(FAMILY[model], panel, "x1", k)

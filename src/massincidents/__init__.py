@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from massincidents import datasets, spec
+from massincidents.core.least_squares import IllConditionedWarning
 from massincidents.counterfactual_prediction import counterfactual
 from massincidents.counts import marginal_effects, negbin, poisson, zero_inflated
 from massincidents.did.bacon import bacon_decomposition
@@ -48,6 +49,7 @@ __all__ = [
     "BootstrapResult",
     "DataError",
     "DataQualityWarning",
+    "IllConditionedWarning",
     "OutsideMainlandWarning",
     "Problem",
     "TestResult",

@@ -18,6 +18,7 @@ slopes.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
@@ -220,6 +221,24 @@ def fe_degrees_of_freedom(fe: list[np.ndarray]) -> int:
 
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """True when every group of ``inner`` lies within one group of ``outer``."""
-    pairs = np.unique(np.stack([inner, outer], axis=1), axis=0)
-    return bool(np.unique(pairs[:, 0]).shape[0] == pairs.shape[0])
+    """True when every group of ``inner`` lies within one group of ``outer``.
+
+    One pass over the rows (no sort): each ``inner`` group takes the ``outer``
+    code of one of its rows, and the groups are nested when every row agrees.
+
+    Examples
+    --------
+    >>> province, region = np.array([0, 0, 1, 2]), np.array([5, 5, 5, 7])
+    >>> is_nested(province, region), is_nested(region, province)
+    (True, False)
+    """
+    inner, outer = np.asarray(inner), np.asarray(outer)
+    if inner.shape[0] == 0:
+        return True
+    if inner.dtype.kind not in "iu" or inner.min() < 0:
+        inner = pd.factorize(inner)[0]
+    if outer.dtype.kind not in "iub":
+        outer = pd.factorize(outer)[0]
+    chosen = np.zeros(int(inner.max()) + 1, dtype=outer.dtype)
+    chosen[inner] = outer
+    return bool(np.array_equal(chosen[inner], outer))

@@ -5,6 +5,13 @@ way which rows it used and why it left others out (a missing value in a named
 column, a non-finite transformed value such as ``log(0)``, a singleton
 fixed-effect group), and every model gives the same :class:`DataError` for a
 column that does not exist.
+
+Categorical regressors are coded as R's ``lm`` and fixest code them: with an
+intercept *or with absorbed fixed effects*, ``C(g)`` leaves out its first level
+(``C(g, Treatment(r))`` leaves out ``r``), and fixest's ``i()``
+(:mod:`massincidents.interactions`) is available. With fixed effects the matrix
+is the one of the same formula with an intercept, less the intercept column,
+so the reference level is the one a dummy-variable regression would use.
 """
 
 from __future__ import annotations
@@ -16,10 +23,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import Formula, ModelMatrices, ModelMatrix, model_matrix
 
 from massincidents.errors import DataError, Problem
 from massincidents.formula import ParsedFormula, parse_formula
+from massincidents.interactions import i as fixest_i
+
+#: Functions a formula may call besides formulaic's own (``C``, ``np``, ``log``, ...).
+FORMULA_CONTEXT: dict[str, object] = {"i": fixest_i}
 
 
 class CollinearityWarning(UserWarning):
@@ -41,7 +52,8 @@ class Design:
     X
         Regressors, shape (n, k), columns named by ``names``.
     names
-        Term names as formulaic writes them (``np.log(gdp)``, ``C(region)[T.west]``).
+        Term names as formulaic writes them (``np.log(gdp)``, ``C(region)[T.west]``),
+        and fixest's for ``i()`` (``rel::-2``, ``rel::0:treated``).
     fe
         One integer code array per absorbed fixed effect (0..G-1).
     fe_names
@@ -93,7 +105,54 @@ def _required_variables(parsed: ParsedFormula) -> list[str]:
     prefixes = {q.split(".")[0] for q in quoted if "." in q}
     names = [n for n in names if n not in prefixes or n in quoted] + quoted
     skip = {"np", "C", "log", "exp", "sqrt", "center", "scale"}
+    if re.search(r"(?<![\w.])i\s*\(", parsed.rhs):
+        skip.add("i")  # fixest's i(), not a column
     return [n for n in dict.fromkeys(names) if n not in skip]
+
+
+def design_rhs(parsed: ParsedFormula, *, intercept: bool = True) -> str:
+    """The right-hand side formulaic evaluates for ``parsed``.
+
+    Without fixed effects: the regressors as written (``- 1`` appended when
+    ``intercept=False``). With absorbed fixed effects: the regressors *with* an
+    intercept (``+ 1``), so categorical terms are coded as in the same model
+    with dummy fixed effects (reference level first, or as ``Treatment(r)``
+    asks); :func:`build_design` then removes the intercept column. ``"0"`` when
+    a fixed-effects model has no regressor.
+
+    Examples
+    --------
+    >>> design_rhs(parse_formula("y ~ C(t) + x | unit + year"))
+    'C(t) + x + 1'
+    >>> design_rhs(parse_formula("y ~ C(t) + x"), intercept=False)
+    'C(t) + x - 1'
+    """
+    if parsed.fixed_effects:
+        return "0" if parsed.rhs.strip() in {"1", "0"} else f"{parsed.rhs} + 1"
+    return parsed.rhs if intercept else f"{parsed.rhs} - 1"
+
+
+def formula_matrix(
+    formula: str, rows: pd.DataFrame, **options: object
+) -> ModelMatrix | ModelMatrices:
+    """formulaic's ``model_matrix`` with the functions of :data:`FORMULA_CONTEXT` (``i()``).
+
+    Every place that evaluates a model formula goes through here, so that a
+    formula means the same everywhere (``i()`` included).
+    """
+    return model_matrix(formula, rows, context=FORMULA_CONTEXT, **options)
+
+
+def _without_intercept(x_frame: pd.DataFrame) -> pd.DataFrame:
+    """Remove the intercept column(s) formulaic added (found by term, not by name)."""
+    spec = getattr(x_frame, "model_spec", None)
+    if spec is None:
+        return x_frame
+    drop = [j for term, idx in spec.term_indices.items() if str(term) == "1" for j in idx]
+    if not drop:
+        return x_frame
+    keep = [j for j in range(x_frame.shape[1]) if j not in set(drop)]
+    return x_frame.iloc[:, keep]
 
 
 def _check_columns(frame: pd.DataFrame, wanted: list[str], source: str | None) -> None:
@@ -146,7 +205,9 @@ def build_design(
         "offset": "log_pop"}``. Rows missing any of them are left out (and
         reported).
     intercept
-        Include an intercept when no fixed effect is absorbed.
+        Include an intercept when no fixed effect is absorbed. (With absorbed
+        fixed effects the intercept is never a column, and categorical terms
+        are coded as with an intercept: see :func:`design_rhs`.)
     drop_singletons
         Leave out observations alone in a fixed-effect group (they carry no
         information about the slopes), as fixest and reghdfe do.
@@ -181,16 +242,16 @@ def build_design(
     if not keep.any():
         raise DataError([Problem("no row has all the variables of the model", file=source)])
     rows = frame.iloc[np.flatnonzero(keep)]
-    rhs = parsed.rhs if intercept and not parsed.fixed_effects else f"{parsed.rhs} - 1"
-    if parsed.fixed_effects and parsed.rhs.strip() in {"1", "0"}:
-        rhs = "0"
+    rhs = design_rhs(parsed, intercept=intercept)
     try:
-        matrices = model_matrix(f"{parsed.lhs} ~ {rhs}", rows, na_action="ignore")
+        matrices = formula_matrix(f"{parsed.lhs} ~ {rhs}", rows, na_action="ignore")
     except Exception as err:  # formulaic raises many types; all mean "cannot evaluate"
         raise DataError(
             [Problem(f"cannot evaluate the formula {parsed.text!r}: {err}", file=source)]
         ) from err
     y_frame, x_frame = matrices.lhs, matrices.rhs
+    if parsed.fixed_effects:
+        x_frame = _without_intercept(x_frame)
     if y_frame.shape[1] != 1:
         raise DataError([Problem(f"the dependent variable must be one column: {parsed.lhs!r}")])
     y = np.asarray(y_frame, dtype=float).ravel()

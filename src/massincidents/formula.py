@@ -4,6 +4,45 @@ The part before ``|`` is an ordinary Wilkinson formula (evaluated by
 formulaic: ``np.log(x)``, ``C(region)``, ``x1:x2`` work); each term after
 ``|`` names a fixed effect to absorb. ``a^b`` absorbs the interaction of two
 columns (one effect per combination), as in fixest.
+
+Categorical terms and reference levels
+--------------------------------------
+``C(g)`` is a dummy for each level of ``g`` but the first (the reference)
+when the model has an intercept *or absorbed fixed effects*;
+``C(g, Treatment(r))`` makes ``r`` the reference. With fixed effects the
+coding is that of the same model with the fixed effects entered as dummies
+(as R ``lm`` and fixest code it), so the coefficients are the same.
+
+fixest's ``i()`` (:mod:`massincidents.interactions`), for event studies:
+
+=========================  ==================================================
+``i(rel)``                 a dummy per level of ``rel`` (the first is the
+                           reference when there is an intercept or fixed
+                           effects, as ``C(rel)``)
+``i(rel, ref=-1)``         a dummy per level but -1; ``ref=[-1, -5]`` leaves
+                           out both (fixest's ``ref = c(-1, -5)``)
+``i(rel, x, ref=-1)``      each of those dummies times the numeric column
+                           ``x`` (fixest's ``i(factor_var, var, ref)``); every
+                           level when ``ref`` is not given
+=========================  ==================================================
+
+Columns are named as in fixest and pyfixest (``rel::-3``, ``rel::0:treated``),
+levels ordered as numbers when they are numbers (-3, -2, 0, 1). Rows where
+``rel`` (or ``x``) is missing are left out and counted, as for any variable.
+``i()`` mixes with other terms: ``"y ~ i(rel, ref=-1) + x | unit + year"``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from massincidents.design import build_design
+>>> d = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 7], "rel": [-2, -1, 0, -2, -1, 0],
+...                   "treated": [1, 1, 1, 0, 0, 0]})
+>>> build_design("y ~ i(rel, ref=-1)", d).names
+['Intercept', 'rel::-2', 'rel::0']
+>>> build_design("y ~ i(rel, treated, ref=-1)", d).names
+['Intercept', 'rel::-2:treated', 'rel::0:treated']
+>>> build_design("y ~ C(rel, Treatment(-1)) | treated", d).names
+['C(rel, Treatment(-1))[T.-2]', 'C(rel, Treatment(-1))[T.0]']
 """
 
 from __future__ import annotations

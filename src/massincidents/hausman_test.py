@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from massincidents.core.least_squares import RankDeficientError, least_squares, solve_symmetric
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.panel import quasi_demeaned
 from massincidents.results import Result
@@ -161,7 +162,9 @@ def hausman(
         V_re = re.with_vcov("iid").vcov.loc[common, common].to_numpy()
         d = (fe.params[common] - re.params[common]).to_numpy()
         diff = V_fe - V_re
-        if np.linalg.eigvalsh(diff).min() <= 0:
+        scale = np.sqrt(np.abs(np.diag(diff)))
+        scale = np.where(scale > 0, scale, 1.0)
+        if np.linalg.eigvalsh(diff / np.outer(scale, scale)).min() <= 0:  # unit-free check
             warnings.warn(
                 "V_FE - V_RE is not positive definite: the classic Hausman statistic is "
                 "unreliable; use method='robust'",
@@ -169,7 +172,7 @@ def hausman(
                 stacklevel=2,
             )
         try:
-            statistic = abs(float(d @ np.linalg.solve(diff, d)))
+            statistic = abs(float(d @ solve_symmetric(diff, d)))
         except np.linalg.LinAlgError as err:
             raise ValueError("V_FE - V_RE is singular; use method='robust'") from err
         k = len(common)
@@ -196,13 +199,13 @@ def _robust(fe: Result, re: Result, common: list[str], vcov: object | None) -> T
     A = np.hstack([star.X[:, re_cols], panel.within(design.X[:, tested])])
     y_star = star.y
     n, p = A.shape
-    if np.linalg.matrix_rank(A) < p:
+    try:
+        solution = least_squares(A, y_star)
+    except RankDeficientError as err:
         raise ValueError(
             "the auxiliary regression is rank deficient (a tested slope has no within variation?)"
-        )
-    bread = np.linalg.inv(A.T @ A)
-    beta = np.linalg.lstsq(A, y_star, rcond=None)[0]
-    resid = y_star - A @ beta
+        ) from err
+    beta, bread, resid = solution.beta, solution.bread, solution.resid
     spec = parse_vcov(vcov if vcov is not None else {"CRV1": entity})
     columns = vcov_columns(spec, stash["rows"], np.ones(n, dtype=bool))
     V, _ = compute_vcov(
@@ -216,7 +219,7 @@ def _robust(fe: Result, re: Result, common: list[str], vcov: object | None) -> T
     )
     k = len(tested)
     gamma, V_gamma = beta[-k:], V[-k:, -k:]
-    statistic = float(gamma @ np.linalg.solve(V_gamma, gamma))
+    statistic = float(gamma @ solve_symmetric(V_gamma, gamma))
     return TestResult(
         statistic,
         k,

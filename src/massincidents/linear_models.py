@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from massincidents.core.least_squares import least_squares
 from massincidents.demean import demean, fe_degrees_of_freedom
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
@@ -71,12 +72,11 @@ def fit_least_squares(
     X, names, dropped = drop_collinear(X, names, absorbed=absorbed)
     if not names:
         raise DataError([Problem("no regressor is left to estimate")])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
+    solution = least_squares(X, y)
+    beta, resid, bread = solution.beta, solution.resid, solution.bread
     n, k = X.shape
     if fe_dof is None:
         fe_dof = fe_degrees_of_freedom(design.fe)
-    bread = np.linalg.inv(X.T @ X)
     scores = X * resid[:, None]
     rss = float(resid @ resid)
     df_resid = n - k - fe_dof
@@ -127,6 +127,7 @@ def fit_least_squares(
         link="identity",
         stats=fit_stats,
         dropped={name: "collinear" for name in dropped},
+        condition_number=solution.condition_number,
         extra={
             BOOTSTRAP_KEY: LeastSquaresData(  # what mi.wild_bootstrap needs
                 y=y,
@@ -160,6 +161,14 @@ def linear(
     formula
         fixest grammar: ``"y ~ x1 + x2"`` (pooled, with intercept) or
         ``"y ~ x1 + x2 | province + year"`` (two-way fixed effects absorbed).
+        Categorical terms are coded as in the same model with the fixed
+        effects as dummies: ``C(g)`` leaves out the first level of ``g``,
+        ``C(g, Treatment(r))`` the level ``r``. fixest's ``i()`` makes event
+        studies: ``i(rel, ref=-1)`` is a dummy for each level of ``rel`` but
+        -1 (``ref`` may be a list), ``i(rel, treated, ref=-1)`` each dummy
+        times the numeric ``treated``; columns are named as fixest and
+        pyfixest name them (``rel::0``, ``rel::0:treated``). See
+        :mod:`massincidents.formula`.
     data
         A DataFrame; index levels named ``province``/``year`` (as
         :func:`read_panel` returns) can be used as columns.
@@ -189,6 +198,14 @@ def linear(
     >>> fit = mi.linear("y_linear ~ x1 + x2 | province + year", df)
     >>> bool(abs(fit.params["x1"] - 0.3) < 3 * fit.bse["x1"]), fit.vcov_label  # truth: 0.3
     (True, 'CRV1 by province')
+
+    An event study with fixest's ``i()``: event time binned at -3 and 3,
+    never-treated provinces at the reference period -1.
+
+    >>> df["rel"] = df["event_time"].fillna(-1).clip(-3, 3)
+    >>> es = mi.linear("y_linear ~ i(rel, ref=-1) + x1 | province + year", df)
+    >>> list(es.params.index)
+    ['rel::-3', 'rel::-2', 'rel::0', 'rel::1', 'rel::2', 'rel::3', 'x1']
     """
     frame = as_frame(data)
     parsed_fe = build_design(formula, frame, drop_singletons=drop_singletons)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from massincidents.core.least_squares import least_squares
 from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.formula import parse_formula
@@ -185,12 +186,6 @@ class VarianceComponents:
         return out
 
 
-def _weighted_ls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    root = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(X * root[:, None], y * root, rcond=None)
-    return beta, y - X @ beta
-
-
 def swamy_arora(
     y: np.ndarray, Z: np.ndarray, intercept: int | None, panel: PanelIndex
 ) -> VarianceComponents:
@@ -234,8 +229,7 @@ def swamy_arora(
             [Problem(f"random effects: no within degrees of freedom ({n} rows, {N} units)")]
         )
     yw = panel.within(y)
-    beta_w = np.linalg.lstsq(Xw, yw, rcond=None)[0] if kept else np.zeros(0)
-    rss_w = float(((yw - Xw @ beta_w) ** 2).sum()) if kept else float((yw**2).sum())
+    rss_w = float((least_squares(Xw, yw, warn=False).resid ** 2).sum())
     sigma2_idios = rss_w / df_within
 
     p = len(kept_b)
@@ -249,10 +243,10 @@ def swamy_arora(
             ]
         )
     T = panel.counts
-    _, resid_b = _weighted_ls(Zb, panel.means(y), T)
-    q_b = float((T * resid_b**2).sum())
-    cross = np.linalg.solve((Zb * T[:, None]).T @ Zb, (Zb * (T**2)[:, None]).T @ Zb)
-    m_eta = n - float(np.trace(cross))
+    between_fit = least_squares(Zb, panel.means(y), T, warn=False)
+    q_b = float((T * between_fit.resid**2).sum())
+    # tr[(sum T_i z_i z_i')^{-1} sum T_i^2 z_i z_i'], with the first factor the bread
+    m_eta = n - float(np.sum(between_fit.bread * ((Zb * (T**2)[:, None]).T @ Zb)))
     sigma2_id = (q_b - (N - p) * sigma2_idios) / m_eta
     truncated = sigma2_id < 0
     sigma2_id = max(sigma2_id, 0.0)

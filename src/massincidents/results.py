@@ -55,6 +55,11 @@ class Result:
         Terms dropped for collinearity, with the reason.
     notes
         Remarks printed under the summary.
+    condition_number
+        Condition number of the design with its columns scaled to a common size
+        (see :mod:`massincidents.core.least_squares`); it does not depend on the
+        units of the data. Above about 1e8 an
+        :class:`~massincidents.core.least_squares.IllConditionedWarning` was given.
     extra
         Model-specific payloads. ``extra["bootstrap"]`` holds what
         :func:`~massincidents.inference.bootstrap.wild_bootstrap` needs: a
@@ -92,6 +97,7 @@ class Result:
     stats: dict[str, float] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    condition_number: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
     _revcov: Callable[[object], tuple[np.ndarray, float | None, str]] | None = field(
         default=None, repr=False

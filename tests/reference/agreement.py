@@ -934,6 +934,44 @@ def plm_pgmm() -> list[Row]:
     return col.rows()
 
 
+# -- pyfixest with fixest's i() -----------------------------------------------------------------
+
+
+def pyfixest_i() -> list[Row]:
+    """feols/fepois with ``i()`` on the simulated event panel (tests/test_interactions.py)."""
+    ref = _load("pyfixest_i.json")
+    cases = ref["cases"]
+    version = f"pyfixest {ref['packages']['pyfixest']}"
+    col = _Collector("pyfixest_i.json", version, "tests/test_interactions.py")
+    panel = pd.read_csv(HERE / "data" / "event_panel.csv")
+    formulas = {
+        "fe_ref": "y ~ i(rel, ref=-1) | unit + year",
+        "fe_group": "y ~ i(rel, treat, ref=-1) + x | unit + year",
+        "fe_default_ref": "y ~ i(rel) + x | unit + year",
+        "fe_slopes": "y ~ i(rel, x) | unit + year",
+        "fe_treatment_contrast": "y ~ C(rel, Treatment(-1)) + x | unit + year",
+        "fe_missing_values": "y ~ i(rel_gaps, ref=-1) + x | unit + year",
+        "no_fe_ref": "y ~ i(rel, ref=-1) + x",
+        "no_fe_group": "y ~ i(rel, treat, ref=-1) + x",
+    }
+    for name, formula in formulas.items():
+        case = cases[name]
+        fit = mi.linear(formula, panel, vcov={"CRV0": "unit"})
+        names = list(case["coef"])
+        col.add("OLS with i() (feols)", "event panel", "coefficients", fit.params[names],
+                _floats(case["coef"], names), 1e-8)
+        col.add("OLS with i() (feols)", "event panel", "standard errors (CRV0)",
+                fit.bse[names], _floats(case["se_crv0"], names), 1e-8)
+    case = cases["poisson_fe_ref"]
+    fit = mi.poisson("count ~ i(rel, ref=-1) + x | unit + year", panel, vcov={"CRV1": "unit"})
+    names = list(case["coef"])
+    col.add("Poisson with i() (fepois)", "event panel", "coefficients", fit.params[names],
+            _floats(case["coef"], names), 1e-6)
+    col.add("Poisson with i() (fepois)", "event panel", "standard errors (CRV1, G/(G-1))",
+            fit.bse[names], _floats(case["se_g_adj_only"], names), 1e-6)
+    return col.rows()
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
@@ -944,7 +982,25 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "counts_reference.json": counts_reference,
     "survival_cox.json": survival_cox,
     "survival_parametric.json": survival_parametric,
+    "pyfixest_i.json": pyfixest_i,
 }
+
+
+def reference_origin(name: str) -> tuple[str, str]:
+    """Who produced a reference file and with which versions, as two short texts.
+
+    R files record their R and package versions; Python-made files (pyfixest) their
+    packages; frozen third-party output (Stata) a ``producer`` and a ``source``
+    (repository + path + commit, or publication + table).
+    """
+    ref = _load(name)
+    if "producer" in ref:
+        return str(ref["producer"]), str(ref.get("source", ""))
+    if "python" in ref and "packages" in ref:
+        packages = ", ".join(f"{k} {v}" for k, v in ref["packages"].items())
+        return f"Python {ref['python']}", packages
+    r_version, packages = reference_versions(name)
+    return f"R {r_version}", ", ".join(f"{k} {v}" for k, v in packages.items())
 
 
 def reference_versions(name: str) -> tuple[str, dict[str, str]]:

@@ -42,9 +42,11 @@ def test_every_reference_file_has_a_function() -> None:
     assert not missing, f"reference files without rows in agreement.py: {missing}"
     stale = sorted(set(agreement.REFERENCE_SETS) - set(files))
     assert not stale, f"agreement.py names reference files that do not exist: {stale}"
-    # each has the R script that made it
+    # each has the script that made it (R or Python), or names the published output it holds
     for name in files:
-        assert (HERE / name.replace(".json", ".R")).is_file(), f"no R script for {name}"
+        made_by = [HERE / name.replace(".json", ext) for ext in (".R", ".py")]
+        published = "source" in json.loads((HERE / name).read_text(encoding="utf-8"))
+        assert published or any(p.is_file() for p in made_by), f"no script or source for {name}"
 
 
 @pytest.mark.parametrize("name", sorted(agreement.REFERENCE_SETS))
@@ -63,7 +65,7 @@ def test_every_row_is_within_its_tolerance(name) -> None:
         assert r.n_values > 0, f"{r.estimator} / {r.quantity}: nothing compared"
         assert np.isfinite(r.max_rel_diff)
         assert 0 < r.tolerance <= 1e-3, f"{r.estimator} / {r.quantity}: tolerance {r.tolerance}"
-        assert r.reference.startswith("R "), r.reference
+        assert r.reference.split()[0] in {"R", "Stata", "pyfixest", "fixest"}, r.reference
         assert any(ch.isdigit() for ch in r.reference), f"no version in {r.reference}"
         assert (REPO_ROOT / r.test).is_file(), f"{r.test} does not exist"
 
@@ -109,8 +111,15 @@ def test_a_perturbed_reference_shows_as_outside(monkeypatch) -> None:
 
 def test_reference_files_are_valid_json_with_versions() -> None:
     for name in agreement.reference_files():
-        text = json.dumps(json.loads((HERE / name).read_text(encoding="utf-8")))
-        assert "R version" in text, f"{name} does not record the R version"
+        ref = json.loads((HERE / name).read_text(encoding="utf-8"))
+        producer, versions = agreement.reference_origin(name)
+        if "producer" in ref:  # frozen third-party output: who made it, and where it is kept
+            assert ref.get("source"), f"{name} does not say where its numbers come from"
+        elif "python" in ref:
+            assert ref.get("packages"), f"{name} does not record its package versions"
+        else:
+            assert "R version" in json.dumps(ref), f"{name} does not record the R version"
+        assert producer and versions, name
 
 
 def _load_peers():

@@ -11,6 +11,8 @@ import pytest
 matplotlib.use("Agg")
 
 MODULES = [
+    "massincidents.survival._newton",
+    "massincidents.survival.conventions",
     "massincidents.survival.discrete",
     "massincidents.survival.nonparametric",
     "massincidents.survival.parametric",

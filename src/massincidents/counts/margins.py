@@ -36,7 +36,7 @@ from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
 
-from massincidents.design import as_frame
+from massincidents.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 
@@ -79,9 +79,8 @@ class MarginsInfo:
     def for_count_model(cls, design, fit) -> MarginsInfo:
         """From a design and an IRLS fit (Poisson, NB2)."""
         parsed = design.formula
-        rhs = parsed.rhs if not parsed.fixed_effects else f"{parsed.rhs} - 1"
         return cls(
-            count_rhs=rhs,
+            count_rhs=design_rhs(parsed),
             count_names=list(fit.names),
             count_positions=np.arange(len(fit.names)),
             eta=fit.eta,
@@ -96,7 +95,7 @@ def _variables(rhs: str) -> list[str]:
 
 
 def _matrix(spec, rows: pd.DataFrame, names: list[str]) -> np.ndarray:
-    mm = spec.get_model_matrix(rows)
+    mm = spec.get_model_matrix(rows, context=FORMULA_CONTEXT)
     return np.asarray(mm[names], dtype=float).reshape(len(rows), len(names))
 
 
@@ -162,7 +161,7 @@ def marginal_effects(
             f"it had {info.used.shape[0]} rows, this has {len(frame)}"
         )
     rows = frame.iloc[np.flatnonzero(info.used)]
-    count_spec = model_matrix(info.count_rhs, rows).model_spec
+    count_spec = formula_matrix(info.count_rhs, rows).model_spec
     X = _matrix(count_spec, rows, info.count_names)
     zero_spec = None
     if info.zero_rhs is not None:

@@ -68,6 +68,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from massincidents.core.least_squares import least_squares
 from massincidents.demean import demean, is_nested
 from massincidents.inference.vcov import cluster_factor
 
@@ -310,9 +311,8 @@ class _LeastSquaresEngine:
         X, y = np.asarray(data.X, float), np.asarray(data.y, float)
         n, k = X.shape
         G = int(codes.max()) + 1
-        A = np.linalg.inv(X.T @ X)
-        beta = A @ (X.T @ y)
-        u = y - X @ beta
+        solution = least_squares(X, y, warn=False)
+        A, beta, u = solution.bread, solution.beta, solution.resid
         z = X @ A[:, j]
         P = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n))
         self.c = cluster_factor(
@@ -348,7 +348,7 @@ class _LeastSquaresEngine:
             others = np.delete(X, j, axis=1)
             target = np.column_stack([y, X[:, j]])
             if others.shape[1]:
-                target = target - others @ np.linalg.lstsq(others, target, rcond=None)[0]
+                target = least_squares(others, target, warn=False).resid
             u0, u1 = target[:, 0], target[:, 1]  # restricted residuals u0 - r u1
             (N0, C0), (N1, C1) = pieces(u0), pieces(u1)
         else:
@@ -456,9 +456,8 @@ def _poisson_irls(
         zt = demean(working, fe, weights=mu) if fe else working
         Xt = demean(X, fe, weights=mu) if fe else X
         if X.shape[1]:
-            XtW = Xt.T * mu
-            beta = np.linalg.solve(XtW @ Xt, XtW @ zt)
-            resid = zt - Xt @ beta
+            step = least_squares(Xt, zt, mu, warn=False)
+            beta, resid = step.beta, step.resid
         else:
             resid = zt
         eta = offset + working - resid
@@ -475,7 +474,7 @@ def _poisson_scores(
     y: np.ndarray, X: np.ndarray, fe: list[np.ndarray], mu: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     Xt = demean(X, fe, weights=mu) if fe else X
-    return Xt * (y - mu)[:, None], np.linalg.inv((Xt.T * mu) @ Xt)
+    return Xt * (y - mu)[:, None], least_squares(Xt, np.zeros(len(y)), mu, warn=False).bread
 
 
 def poisson_score_data(

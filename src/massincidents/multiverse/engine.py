@@ -113,7 +113,7 @@ def _window_mask(values: pd.Series, window: tuple[Any, Any] | None) -> np.ndarra
     if window is None:
         return np.ones(len(values), dtype=bool)
     start, end = window
-    keep = values.notna().to_numpy()
+    keep = values.notna().to_numpy(copy=True)  # a view is read-only under copy-on-write
     if start is not None:
         keep &= (values >= start).fillna(False).to_numpy(dtype=bool)
     if end is not None:

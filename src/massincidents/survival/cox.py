@@ -33,6 +33,8 @@ residuals :math:`L_i` summed by cluster (Lin and Wei 1989), with no
 small-sample factor: exactly R ``coxph(..., cluster = id)``'s ``var``
 (``{"CRV0": id}`` on the variance menu). ``vcov={"CRV1": "province"}`` adds
 :math:`G/(G-1)`; ``"hetero"`` is R's ``robust = TRUE`` times :math:`n/(n-1)`.
+With ``ssc="stata"`` the clustered default is Stata's ``stcox, vce(cluster id)``,
+:math:`G/(G-1)` times R's (:mod:`massincidents.survival.conventions`).
 
 Other software. On the same data the numbers agree with R ``survival`` to
 machine precision (coefficients, model-based and robust variances, log
@@ -75,10 +77,16 @@ import pandas as pd
 
 from massincidents.design import as_frame, build_design
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.results import Result
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import concordance
+from massincidents.survival.conventions import (
+    default_cox_vcov,
+    survival_convention,
+    with_convention,
+)
 from massincidents.survival.frailty import fit_gamma_frailty
 from massincidents.survival.partial_likelihood import (
     CoxTerms,
@@ -89,6 +97,7 @@ from massincidents.survival.partial_likelihood import (
 from massincidents.survival.risksets import RiskSets, build_risk_sets
 
 COX_KEY = "cox"
+MODEL_BASED = "model-based (inverse information)"
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ def cox(
     id: str | None = None,
     eps: float = 1e-9,
     maxiter: int = 30,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Cox proportional hazards with (start, stop] data, strata, clusters and frailty.
 
@@ -215,14 +225,21 @@ def cox(
         the score residuals summed by cluster (Lin and Wei 1989) with no
         small-sample factor, as R ``coxph(..., cluster = id)``.
         ``{"CRV1": col}`` multiplies it by :math:`G/(G-1)`; ``"hetero"`` is
-        R's ``robust = TRUE`` times :math:`n/(n-1)`. Normal reference
-        distribution.
+        R's ``robust = TRUE`` times :math:`n/(n-1)` (Stata's ``vce(robust)`` with one
+        row per subject).
+        Normal reference distribution.
     id
         Unit identifier: checks that a unit's intervals within a stratum do not
         overlap (and names the unit in error messages).
     eps, maxiter
         Convergence: relative change of the log partial likelihood, as R's
         ``coxph.control(eps = 1e-9, iter.max)``.
+    ssc
+        Small-sample convention of the default clustered variance: ``"R"``
+        (default, ``coxph(..., cluster = g)``, no factor) or ``"stata"``
+        (``stcox, vce(cluster g)``: :math:`G/(G-1)`, i.e. ``{"CRV1": g}``).
+        Explicit ``vcov=`` choices mean the same under both (see
+        :mod:`massincidents.survival.conventions`).
 
     Returns
     -------
@@ -263,6 +280,7 @@ def cox(
     """
     frame = as_frame(data)
     rhs = _rhs(formula_rhs)
+    fit_ssc = survival_convention(ssc)
     fspec = _frailty_spec(frailty)
     strata_cols = _strata_columns(strata)
     roles: dict[str, str] = {"event": event}
@@ -363,12 +381,15 @@ def cox(
         stats["n_clusters"] = float(pd.Series(design.extra["cluster"]).nunique())
     scores = score_residuals(rs, X, terms) if frail_fit is None else None
 
-    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
+    def revcov(
+        choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = fit_ssc if ssc is None else survival_convention(ssc)
         spec = parse_vcov(choice)
         if scores is None and spec.kind != "iid":
             raise ValueError("with frailty only the model-based variance ('iid') is available")
         if spec.kind == "iid":
-            return bread.copy(), None, "model-based (inverse information)"
+            return bread.copy(), None, with_convention(MODEL_BASED, convention)
         matrix, df = compute_vcov(
             spec,
             bread=bread,
@@ -380,17 +401,17 @@ def cox(
         label = spec.label
         if spec.kind == "CRV0":
             label += " (robust, as R coxph cluster=)"
-        return matrix, df, label
+        return matrix, df, with_convention(label, convention)
 
-    choice = vcov if vcov is not None else ({"CRV0": cluster} if cluster is not None else "iid")
+    choice = vcov if vcov is not None else default_cox_vcov(cluster, fit_ssc)
     matrix, df, label = revcov(choice)
 
     def term_columns() -> dict[str, list[int]]:
         if all(name.isidentifier() for name in names):
             return {name: [j] for j, name in enumerate(names)}
-        from formulaic import model_matrix
+        from massincidents.design import formula_matrix
 
-        spec = model_matrix(rhs, frame.iloc[rows]).model_spec
+        spec = formula_matrix(rhs, frame.iloc[rows]).model_spec
         columns = list(spec.column_names)
         out: dict[str, list[int]] = {}
         for term, idx in spec.term_indices.items():
@@ -413,6 +434,7 @@ def cox(
         dropped={name: "constant within strata or collinear" for name in dropped},
         notes=notes,
         extra={
+            "ssc": fit_ssc,
             COX_KEY: CoxFitData(
                 risk_sets=rs,
                 X=X,

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from massincidents.core.least_squares import inverse_symmetric
 from massincidents.design import CollinearityWarning, drop_collinear
 from massincidents.errors import DataError, Problem
 
@@ -144,7 +145,9 @@ def drop_absorbed(
     means = np.vstack([np.bincount(stratum, weights=X[:, j]) / counts for j in range(X.shape[1])])
     within = X - means.T[stratum]
     spread = np.sqrt((within**2).sum(axis=0))
-    scale = np.sqrt((X**2).sum(axis=0)) + 1.0
+    # relative to the column's own size (no absolute floor), so that the decision
+    # does not depend on the units of the covariate
+    scale = np.sqrt((X**2).sum(axis=0))
     keep = [j for j in range(X.shape[1]) if spread[j] > 1e-10 * scale[j]]
     dropped = [names[j] for j in range(X.shape[1]) if j not in keep]
     for name in dropped:
@@ -159,9 +162,17 @@ def drop_absorbed(
 
 
 def inverse_information(info: np.ndarray, names: list[str]) -> np.ndarray:
-    """The inverse information, or a :class:`DataError` when it is singular."""
+    """The inverse information, or a :class:`DataError` when it is singular.
+
+    Both the test and the inverse work on the unit-diagonal scaling of the
+    information (:func:`~massincidents.core.least_squares.inverse_symmetric`),
+    so neither depends on the units of the covariates.
+    """
+    d = np.sqrt(np.abs(np.diag(info)))
     try:
-        np.linalg.cholesky(info)
+        if not np.all(np.isfinite(d) & (d > 0)):
+            raise np.linalg.LinAlgError("zero information")
+        np.linalg.cholesky(info / np.outer(d, d))
     except np.linalg.LinAlgError:
         raise DataError(
             [
@@ -171,4 +182,4 @@ def inverse_information(info: np.ndarray, names: list[str]) -> np.ndarray:
                 )
             ]
         ) from None
-    return np.linalg.inv(info)
+    return inverse_symmetric(info)

@@ -26,14 +26,17 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.interpolate import BSpline
 from scipy.special import expit
 
+from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
+from massincidents.demean import ConvergenceError
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
+from massincidents.survival.conventions import convention_revcov, survival_convention
 from massincidents.survival.nonparametric import label
 
 Link = Literal["logit", "cloglog"]
@@ -319,12 +322,9 @@ def _fe_dummies(columns: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, lis
 
 
 # -- the model -----------------------------------------------------------------------------
-def _link(link: str) -> sm.families.links.Link:
-    if link == "logit":
-        return sm.families.links.Logit()
-    if link == "cloglog":
-        return sm.families.links.CLogLog()
-    raise ValueError(f"link is 'logit' or 'cloglog', got {link!r}")
+def _check_link(link: str) -> None:
+    if link not in ("logit", "cloglog"):
+        raise ValueError(f"link is 'logit' or 'cloglog', got {link!r}")
 
 
 def _mean_and_slope(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
@@ -334,6 +334,59 @@ def _mean_and_slope(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]
     e = np.exp(eta)
     p = -np.expm1(-e)
     return p, e * np.exp(-e)
+
+
+def _link_of_mean(mu: np.ndarray, link: str) -> np.ndarray:
+    if link == "logit":
+        return np.log(mu) - np.log1p(-mu)
+    return np.log(-np.log1p(-mu))
+
+
+def _deviance(y: np.ndarray, p: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(-2.0 * np.sum(np.where(y == 1, np.log(p), np.log1p(-p))))
+
+
+def _irls(
+    X: np.ndarray, y: np.ndarray, link: str, tol: float, maxiter: int
+) -> tuple[np.ndarray, int]:
+    r"""Binomial maximum likelihood by iteratively reweighted least squares, as R ``glm``.
+
+    Each step is a weighted least-squares fit of the working response
+    :math:`z = \eta + (y - \mu)/\mu'(\eta)` with weights
+    :math:`\mu'(\eta)^2/(\mu(1-\mu))`, solved by the least-squares kernel
+    (:func:`~massincidents.core.least_squares.least_squares`: equilibrated
+    columns, so the path does not depend on the units of the regressors).
+    The start is R's (:math:`\mu = (y + 1/2)/2`, free of :math:`X`); iterations
+    stop when the deviance changes by less than ``tol`` relative
+    (:math:`|D - D_{old}| / (|D| + 0.1)`, R's criterion) twice in a row; a step
+    that makes the deviance non-finite or larger is halved.
+    """
+    eta = _link_of_mean((y + 0.5) / 2.0, link)
+    beta = np.zeros(X.shape[1])
+    deviance = np.inf
+    quiet = 0
+    for iteration in range(1, maxiter + 1):
+        mu, slope = _mean_and_slope(eta, link)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weights = slope**2 / (mu * (1.0 - mu))
+            z = eta + (y - mu) / slope
+        ok = np.isfinite(weights) & np.isfinite(z) & (weights > 0)
+        new_beta = least_squares(X[ok], z[ok], weights[ok], warn=False).beta
+        new_dev = _deviance(y, _mean_and_slope(X @ new_beta, link)[0])
+        for _ in range(40):
+            if np.isfinite(new_dev) and (iteration == 1 or new_dev <= deviance * (1 + 1e-12)):
+                break
+            new_beta = (new_beta + beta) / 2.0
+            new_dev = _deviance(y, _mean_and_slope(X @ new_beta, link)[0])
+        change = abs(new_dev - deviance) / (abs(new_dev) + 0.1) if np.isfinite(deviance) else 1.0
+        beta, deviance, eta = new_beta, new_dev, X @ new_beta
+        quiet = quiet + 1 if change < tol else 0
+        if quiet >= 2 or change == 0.0:
+            return beta, iteration
+    raise ConvergenceError(
+        f"the discrete-time hazard likelihood did not converge in {maxiter} IRLS steps"
+    )
 
 
 def discrete_hazard(
@@ -352,6 +405,7 @@ def discrete_hazard(
     vcov: object | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Discrete-time hazard regression (person-period logit or complementary log-log).
 
@@ -411,7 +465,16 @@ def discrete_hazard(
         cluster = ~unit, type = "HC0")``. The likelihood factorises over
         periods, so the iid variance is valid for single spells.
     tol, maxiter
-        IRLS convergence (statsmodels ``GLM.fit``).
+        IRLS convergence: the deviance changes by less than ``tol`` relative
+        (R ``glm``'s criterion) in two successive steps; at most ``maxiter``
+        steps. Each step is a weighted least-squares solve by the kernel
+        :func:`~massincidents.core.least_squares.least_squares`, so the
+        estimates do not depend on the units of the covariates.
+    ssc
+        Small-sample convention, ``"R"`` (default) or ``"stata"``
+        (``logit``/``cloglog`` with ``vce(cluster unit)`` is ``{"CRV1":
+        unit}`` under both; only the label changes, see
+        :mod:`massincidents.survival.conventions`).
 
     Returns
     -------
@@ -442,6 +505,7 @@ def discrete_hazard(
     0.5
     """
     frame = as_frame(data)
+    fit_ssc = survival_convention(ssc)
     notes: list[str] = []
     for column in (unit, time, event):
         if column not in frame.columns:
@@ -493,18 +557,20 @@ def discrete_hazard(
             [Problem("no event in the data: the hazard is not identified", column=event)]
         )
 
-    model = sm.GLM(y, X, family=sm.families.Binomial(link=_link(link)))
-    glm = model.fit(tol=tol, maxiter=maxiter)
-    beta = np.asarray(glm.params, dtype=float)
+    _check_link(link)
+    beta, iterations = _irls(X, y, link, tol, maxiter)
     eta = X @ beta
     p, slope = _mean_and_slope(eta, link)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = slope / (p * (1.0 - p))
     information = (X * (slope * w)[:, None]).T @ X
-    bread = np.linalg.inv(information)
+    bread = inverse_symmetric(information)
     scores = X * ((y - p) * w)[:, None]
-    revcov = make_revcov(
-        frame=frame, used=used, bread=bread, scores=scores, n_params=len(names), fe=[], fe_dof=0
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame, used=used, bread=bread, scores=scores, n_params=len(names), fe=[], fe_dof=0
+        ),
+        fit_ssc,
     )
     matrix, dfi, label = revcov(vcov if vcov is not None else "iid")
     loglik = float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
@@ -527,10 +593,10 @@ def discrete_hazard(
             "n_units": float(len(pd.unique(units))),
             "n_events": float(y.sum()),
             "n_person_periods": float(len(y)),
-            "iterations": float(glm.fit_history.get("iteration", np.nan)),
+            "iterations": float(iterations),
         },
         dropped={name: "collinear" for name in dropped},
         notes=notes,
-        extra={"layout": layout, "duration": duration},
+        extra={"layout": layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
     )

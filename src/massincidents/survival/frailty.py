@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from massincidents.core.least_squares import column_scale, inverse_symmetric
 from massincidents.survival.partial_likelihood import (
     CoxConvergenceWarning,
     CoxTerms,
@@ -231,14 +232,19 @@ def _penalty_blocks(
 def _solve(
     i_bb: np.ndarray, i_bw: np.ndarray, d: np.ndarray, full: np.ndarray | None, u: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton direction and the beta block of the inverse penalised information."""
+    """Newton direction and the beta block of the inverse penalised information.
+
+    Inverses are taken on the unit-diagonal scaling of each matrix
+    (:func:`~massincidents.core.least_squares.inverse_symmetric`): the
+    :math:`\\beta` rows carry the units of the covariates, the frailty rows none.
+    """
     p = i_bb.shape[0]
     if full is not None:
         H = np.block([[i_bb, i_bw], [i_bw.T, full]])
-        Hinv = np.linalg.inv(H)
+        Hinv = inverse_symmetric(H)
         return Hinv @ u, Hinv[:p, :p]
     schur = i_bb - (i_bw / d) @ i_bw.T
-    var_beta = np.linalg.inv(schur) if p else np.zeros((0, 0))
+    var_beta = inverse_symmetric(schur) if p else np.zeros((0, 0))
     ub, uw = u[:p], u[p:]
     db = var_beta @ (ub - i_bw @ (uw / d)) if p else np.zeros(0)
     dw = (uw - i_bw.T @ db) / d
@@ -264,6 +270,10 @@ def fit_penalized(
     steps use the full information when there are few groups (at most 200),
     the diagonal approximation of the frailty block otherwise (the fixed point
     is the same). ``sparse`` chooses how the reported variance is computed.
+    Converged when the penalised log-likelihood changes by at most ``eps``
+    relative and the last step moves the linear predictor by at most
+    :math:`10^{-10}` relative (each :math:`\\beta_j` step times the root mean
+    square of :math:`x_j`): both free of the units of the covariates.
     """
     n, p = X.shape
     n_groups = int(groups.max()) + 1
@@ -272,6 +282,9 @@ def fit_penalized(
     beta, omega = (np.zeros(p), np.zeros(n_groups)) if init is None else init
     beta, omega = beta.copy(), omega - np.log(np.mean(np.exp(omega)))
     newton_full = n_groups <= 200 and rs.n_events * n_groups <= 20_000_000
+    # steps are measured in the units of the linear predictor: beta_j by the root
+    # mean square of x_j, the frailties (already in those units) by 1
+    unit = np.concatenate([column_scale(X), np.ones(n_groups)])
     if segments is None:
         segments = GroupSegments.build(rs, groups, n_groups)
 
@@ -303,7 +316,8 @@ def fit_penalized(
             step = step / 2.0
         else:
             break
-        small = np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(np.concatenate([nb, nw]))))
+        size = np.abs(np.concatenate([nb, nw])) * unit
+        small = np.max(np.abs(step) * unit) <= 1e-10 * (1.0 + np.max(size))
         change = abs(1.0 - ppl / new_ppl) if new_ppl else 0.0
         beta, omega, terms, ppl = nb, nw, new_terms, new_ppl
         if change <= eps and small:
@@ -360,6 +374,11 @@ def fit_gamma_frailty(
 
     Returns ``None`` when the marginal likelihood is largest at
     :math:`\\theta = 0` (no frailty: the ordinary Cox model).
+
+    The search (bracketing, then ``scipy.optimize.brentq``) runs on
+    :math:`\\log\\theta`; :math:`\\theta`, the variance of the frailties, carries
+    no unit of the covariates, and each penalised fit inside the search is
+    unit-free (:func:`fit_penalized`).
     """
     n_groups = int(groups.max()) + 1
     events = np.bincount(groups[rs.death_rows], minlength=n_groups)

@@ -38,10 +38,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_ndtr
 
-from massincidents.counts._common import make_revcov, newton_maximize
+from massincidents.core.least_squares import inverse_symmetric, least_squares
+from massincidents.counts._common import make_revcov
 from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
+from massincidents.survival._newton import maximize
+from massincidents.survival.conventions import convention_revcov, survival_convention
 
 Dist = Literal["weibull", "exponential", "lognormal", "loglogistic"]
 
@@ -150,7 +154,8 @@ def aft_loglik(
 
 
 def _start(X: np.ndarray, log_t: np.ndarray, dist: str) -> np.ndarray:
-    beta, *_ = np.linalg.lstsq(X, log_t, rcond=None)
+    """Least squares of log time on the regressors (the kernel: free of their units)."""
+    beta = least_squares(X, log_t, warn=False).beta
     if dist == "exponential":
         return beta
     resid = log_t - X @ beta
@@ -173,7 +178,7 @@ def _fit(
         value, grad, hess, _ = aft_loglik(p, X, log_t, event, log_entry, dist)
         return value, grad, hess
 
-    x, value, grad, hess, iterations = newton_maximize(
+    x, value, grad, hess, iterations = maximize(
         fun, _start(X, log_t, dist), tol=tol, maxiter=maxiter, what=f"the {dist} likelihood"
     )
     return x, value, grad, hess, iterations
@@ -190,6 +195,7 @@ def weibull(
     vcov: object | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Accelerated failure time regression (Weibull, log-normal, log-logistic, exponential).
 
@@ -227,7 +233,21 @@ def weibull(
         ``survreg(..., cluster = inst)``; ``"hetero"`` multiplies by
         :math:`N/(N-1)`, ``CRV1`` by :math:`G/(G-1)`.
     tol, maxiter
-        Newton convergence tolerance and step limit.
+        Newton convergence: the Newton decrement (the predicted gain of the
+        log-likelihood, free of the units of the covariates) below ``tol``
+        times :math:`1 + |\ell|`; at most ``maxiter`` steps. Steps are solved
+        on the unit-diagonal scaling of the Hessian
+        (:func:`~massincidents.core.least_squares.solve_symmetric`), starting
+        from least squares of :math:`\log t` (the kernel
+        :func:`~massincidents.core.least_squares.least_squares`), so rescaling
+        a covariate rescales its coefficient and nothing else.
+    ssc
+        Small-sample convention, ``"R"`` (default) or ``"stata"``: ``streg,
+        vce(robust)`` is ``"hetero"`` (:math:`N/(N-1)`), ``vce(cluster g)`` is
+        ``{"CRV1": g}`` (:math:`G/(G-1)`) under both, so only the label
+        changes (:mod:`massincidents.survival.conventions`). ``streg,
+        dist(weibull)`` reports the proportional-hazards metric:
+        :func:`weibull_ph`.
 
     Returns
     -------
@@ -258,6 +278,7 @@ def weibull(
     """
     if dist not in _NAMES:
         raise ValueError(f"dist is one of {', '.join(_NAMES)}; got {dist!r}")
+    fit_ssc = survival_convention(ssc)
     frame = as_frame(data)
     rhs = formula_rhs.strip().lstrip("~").strip() or "1"
     if "|" in rhs:
@@ -301,18 +322,21 @@ def weibull(
     log_t = np.log(t)
     params, loglik, _grad, hess, iterations = _fit(X, log_t, d, log_entry, dist, tol, maxiter)
     _, _, _, scores = aft_loglik(params, X, log_t, d, log_entry, dist)
-    bread = np.linalg.inv(-hess)
+    bread = inverse_symmetric(-hess)
     names_all = [*names, *([] if dist == "exponential" else [LOG_SCALE])]
     n = len(t)
     n_par = len(names_all)
-    revcov = make_revcov(
-        frame=frame,
-        used=design.used,
-        bread=bread,
-        scores=scores,
-        n_params=n_par,
-        fe=[],
-        fe_dof=0,
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame,
+            used=design.used,
+            bread=bread,
+            scores=scores,
+            n_params=n_par,
+            fe=[],
+            fe_dof=0,
+        ),
+        fit_ssc,
     )
     matrix, df, label = revcov(vcov if vcov is not None else "iid")
 
@@ -347,7 +371,7 @@ def weibull(
         stats=stats_out,
         dropped={name: "collinear" for name in dropped},
         notes=notes,
-        extra={"dist": dist, "hessian": hess, "scores": scores},
+        extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
         _revcov=revcov,
     )
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from massincidents.core.least_squares import column_scale, solve_symmetric
 from massincidents.survival.risksets import RiskSets
 
 
@@ -206,11 +207,20 @@ class NewtonFit:
 
 
 def _newton_step(terms: CoxTerms) -> np.ndarray:
+    """:math:`\\mathcal I^{-1}U`, solved on the unit-diagonal scaling of :math:`\\mathcal I`.
+
+    The step is then the same in every unit of the covariates (rescaling
+    :math:`x_j` by :math:`c` divides step :math:`j` by :math:`c` and changes
+    nothing else); a singular information gives the minimum-norm step of the
+    scaled system.
+    """
     try:
-        chol = np.linalg.cholesky(terms.information)
+        return solve_symmetric(terms.information, terms.score)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(terms.information, terms.score, rcond=None)[0]
-    return np.linalg.solve(chol.T, np.linalg.solve(chol, terms.score))
+        d = np.sqrt(np.abs(np.diag(terms.information)))
+        d = np.where(np.isfinite(d) & (d > 0), d, 1.0)
+        scaled = terms.information / np.outer(d, d)
+        return np.linalg.lstsq(scaled, terms.score / d, rcond=None)[0] / d
 
 
 def newton_raphson(
@@ -228,13 +238,22 @@ def newton_raphson(
     As R ``coxph``: start at ``init`` (zeros), take full Newton steps
     :math:`\beta + \mathcal I^{-1}U`, halve a step that lowers :math:`\ell`, and
     stop when :math:`|1 - \ell_{old}/\ell_{new}| \le` ``eps``. A coefficient whose
-    next Newton step is still larger than ``eps`` and than
-    :math:`\sqrt{eps}\,|\beta_j|` is reported as possibly infinite (with an
-    :class:`InfiniteCoefficientWarning`); otherwise a few more Newton steps polish
-    the estimate to machine precision. Running out of iterations gives a
-    :class:`CoxConvergenceWarning`.
+    next Newton step :math:`\delta_j` still moves the linear predictor by more than
+    ``eps`` (:math:`|\delta_j| s_j >` ``eps``, :math:`s_j` the root mean square of
+    column :math:`j`) and is larger than :math:`\sqrt{eps}\,|\beta_j|` is reported
+    as possibly infinite (with an :class:`InfiniteCoefficientWarning`); otherwise a
+    few more Newton steps polish the estimate to machine precision. Running out of
+    iterations gives a :class:`CoxConvergenceWarning`.
+
+    Every criterion is free of the units of the covariates (R's absolute
+    :math:`|\delta_j| >` ``eps`` is not): the log-likelihood is, and steps are
+    measured in the units of the linear predictor. Newton steps are solved on
+    the unit-diagonal scaling of the information
+    (:func:`~massincidents.core.least_squares.solve_symmetric`), so rescaling a
+    covariate rescales its coefficient and changes no other number.
     """
     n, p = X.shape
+    unit = column_scale(X)  # the size of a unit step of each coefficient, in eta
     offset = np.zeros(n) if offset is None else offset
     beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
     terms = cox_terms(rs, X, X @ beta + offset)
@@ -271,7 +290,7 @@ def newton_raphson(
     infinite: tuple[int, ...] = ()
     if converged:
         step = _newton_step(terms)
-        flagged = (np.abs(step) > eps) & (np.abs(step) > np.sqrt(eps) * np.abs(beta))
+        flagged = (np.abs(step) * unit > eps) & (np.abs(step) > np.sqrt(eps) * np.abs(beta))
         infinite = tuple(int(j) for j in np.flatnonzero(flagged))
         if not infinite:
             for _ in range(5):  # polish: quadratic convergence to machine precision
@@ -279,7 +298,7 @@ def newton_raphson(
                 if not candidate.loglik >= terms.loglik - 1e-12 * abs(terms.loglik):
                     break
                 beta, terms = beta + step, candidate
-                if np.max(np.abs(step)) <= 1e-13 * (1.0 + np.max(np.abs(beta))):
+                if np.max(np.abs(step) * unit) <= 1e-13 * (1.0 + np.max(np.abs(beta) * unit)):
                     break
                 step = _newton_step(terms)
     if warn and not converged:

@@ -24,6 +24,12 @@ Scaled Schoenfeld residuals (Grambsch and Therneau 1994), one per event:
 residual and :math:`d` the number of events (per stratum, counting only
 strata where a covariate varies, as R); plotted against :math:`g(t)` they
 trace :math:`\beta(t)`.
+
+Every linear system (the score tests, the scaled residuals) is solved on the
+unit-diagonal scaling of its matrix
+(:func:`~massincidents.core.least_squares.solve_symmetric`): the statistics do
+not change when a covariate is rescaled, and its scaled residuals are rescaled
+with its coefficient.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import rankdata
 
+from massincidents.core.least_squares import solve_symmetric
 from massincidents.results import Result
 from massincidents.survival.cox import COX_KEY, CoxFitData
 from massincidents.survival.partial_likelihood import schoenfeld_residuals
@@ -173,11 +180,11 @@ def cox_zph(result: Result, transform: str = "km", *, terms: bool = True) -> Cox
     for name, cols in groups.items():
         keep = list(range(p)) + [p + j for j in cols]
         u = np.concatenate([np.zeros(p), u_gamma[cols]])
-        chisq.append(float(u @ np.linalg.solve(info[np.ix_(keep, keep)], u)))
+        chisq.append(float(u @ solve_symmetric(info[np.ix_(keep, keep)], u)))
         dfs.append(len(cols))
         rows.append(name)
     u = np.concatenate([np.zeros(p), u_gamma])
-    chisq.append(float(u @ np.linalg.solve(info, u)))
+    chisq.append(float(u @ solve_symmetric(info, u)))
     dfs.append(p)
     rows.append("GLOBAL")
     table = pd.DataFrame(
@@ -229,7 +236,7 @@ def _scaled_schoenfeld(
         k = np.flatnonzero(used[s] > 0)
         idx = np.flatnonzero(strat == s)
         if k.size and idx.size:
-            out[np.ix_(idx, k)] = np.linalg.solve(vmean[np.ix_(k, k)], schoen[np.ix_(idx, k)].T).T
+            out[np.ix_(idx, k)] = solve_symmetric(vmean[np.ix_(k, k)], schoen[np.ix_(idx, k)].T).T
     for k, cols in enumerate(groups.values()):
         out[:, k] += fit.beta[cols[0]] if len(cols) == 1 else 1.0
     return out, order

@@ -1,0 +1,1 @@
+"""Shared numerical machinery used by every model family (the least-squares kernel)."""

@@ -1,0 +1,244 @@
+"""events_to_panel: count events per province and period in DuckDB, zero-fill, account."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from massincidents.errors import DataError, DataQualityWarning, Problem
+from massincidents.events.checks import check_columns, check_formats, panel_codes, row_problems
+from massincidents.events.dates import CHINA_TIME_ZONE, date_sql, days_to_dates, parse_window
+from massincidents.events.query import EventQuery
+from massincidents.events.sources import literal, open_source, quote
+from massincidents.provinces import OUTSIDE_MAINLAND_CODES, normalise_provinces
+
+Freq = Literal["year", "quarter", "month", "day"]
+FREQS: tuple[str, ...] = ("year", "quarter", "month", "day")
+
+
+def events_to_panel(
+    events: pd.DataFrame | str | Path | Sequence[str | Path],
+    *,
+    province: str = "province",
+    date: str = "date",
+    freq: Freq = "year",
+    by: str | None = None,
+    start: object = None,
+    end: object = None,
+    provinces: Sequence[int | str] | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | Sequence[str] | None = None,
+    glob: bool = False,
+) -> pd.DataFrame:
+    r"""Count events per province and period, zero-filled.
+
+    .. math::
+
+        y_{it} = \sum_{e} \mathbf{1}\{\text{prov}(e) = i,\ \text{date}(e) \in t\}
+
+    Parameters
+    ----------
+    events
+        A DataFrame; the path of one CSV or Parquet file (counted out of core
+        by DuckDB, so it may be larger than memory; the path names that file
+        exactly, even if it contains ``*``, ``?`` or ``[``); a list of such
+        paths; or, with ``glob=True``, a pattern such as ``"events/*.csv"``.
+    province
+        Column holding the province (any spelling :func:`province_code`
+        accepts, or a GB/T code).
+    date
+        Column holding the event date: a date, a timestamp, or text such as
+        ``2015-03-02``, ``2015/3/2`` or ``2015年3月2日``. Dates are China
+        Standard Time (UTC+8): a time-zone-aware timestamp (or text with an
+        offset, ``2016-01-01T02:00+08:00``) is converted to it before its date
+        is taken, a naive one is read as local China time; the machine's time
+        zone plays no part. Month-precision text (``2015年3月``, ``2015-03``)
+        is accepted for every ``freq`` but ``"day"``, where it counts as an
+        unparseable date.
+    freq
+        ``"year"``, ``"quarter"`` (coded ``YYYYQ``, e.g. 20151), ``"month"``
+        (coded ``YYYYMM``) or ``"day"`` (a date).
+    by
+        Optional category column (size band, industry, demand, response): one
+        count column per category, plus ``total``. Events without a category
+        are counted under ``"missing"``; a category literally named ``total``
+        or ``missing`` is refused (rename it).
+    start, end
+        Observation window, inclusive: dates (China Standard Time) or years
+        (``start=2011, end=2017`` means 2011-01-01 to 2017-12-31). Events
+        outside it are reported, not counted. The window must not cut a
+        period in two (``start="2015-07-01"`` with ``freq="year"`` is refused).
+        Left out, a side is set by the first or last event, and an event dated
+        before 1949 or after next year is refused as a likely mistyped year
+        (pass ``start``/``end`` to count such data).
+    provinces
+        Provinces that make up the panel, as codes or names (default: the 31
+        mainland provinces); every one gets a row for every period.
+    dayfirst
+        How to read a date with the year last (``03/04/2015``): ``True`` day
+        first (3 April), ``False`` month first (4 March). Left as ``None``,
+        such a date counts only if both readings fall in the same period;
+        otherwise a DataError names its rows.
+    date_format
+        A strptime format (or a list tried in order), e.g. ``"%d/%m/%Y"``,
+        used for text dates instead of the formats above.
+    glob
+        Read ``events`` as a pattern matching several files (Python's
+        :mod:`glob` rules: ``*``, ``?``, ``[...]``, and ``**`` for any
+        number of folders); the files are read as one table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``province``, period), where the period level is named
+        after ``freq``; column ``count`` (or one column per category and
+        ``total`` when ``by`` is given). ``attrs["accounting"]`` holds the
+        number of events read, counted, and left out by reason, so that
+        ``counted == read - sum(left out)`` and the counts sum to ``counted``.
+
+    Raises
+    ------
+    DataError
+        When a named column is missing, a file cannot be read, an argument
+        is not valid, or rows cannot be counted as they are (dates whose
+        reading is ambiguous, likely mistyped years, reserved category
+        names); the rows are named.
+
+    Examples
+    --------
+    >>> import pandas as pd, massincidents as mi
+    >>> ev = pd.DataFrame({"province": ["Guangdong", "广东", "Sichuan"],
+    ...                    "date": ["2015-01-03", "2015-06-01", "2016-02-02"]})
+    >>> panel = mi.events_to_panel(ev, freq="year")
+    >>> int(panel.loc[(440000, 2015), "count"]), int(panel["count"].sum()), panel.shape
+    (2, 3, (62, 1))
+    """
+    if freq not in FREQS:
+        raise DataError(f"freq must be one of {', '.join(map(repr, FREQS))}, got {freq!r}")
+    if dayfirst is not None and date_format is not None:
+        raise DataError("give dayfirst= or date_format=, not both")
+    if dayfirst not in (None, True, False):
+        raise DataError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    window = parse_window(start, end, freq)
+    codes = panel_codes(provinces)
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET TimeZone = {literal(CHINA_TIME_ZONE)}")
+        source = open_source(con, events, glob=glob)
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM {source.relation}").fetchall()
+            types = {row[0]: row[1] for row in described}
+        except duckdb.Error as err:
+            raise DataError([Problem(f"cannot be read: {err}", file=source.label)]) from err
+        wanted = {"province": province, "date": date, "category": by}
+        check_columns(list(types), wanted, source.label)
+        if date_format is not None:
+            check_formats(con, date_format)
+        dates = date_sql(
+            quote(date), types[date], freq, dayfirst=dayfirst, date_format=date_format
+        )
+        query = EventQuery(
+            con, source, province=province, date=date, by=by, freq=freq, window=window,
+            dates=dates,
+        )
+        return _assemble(query, query.grouped(), codes)
+    finally:
+        con.close()
+
+
+def _period_index(freq: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Index:
+    if freq == "year":
+        return pd.Index(range(first.year, last.year + 1), name="year")
+    if freq == "quarter":
+        periods = pd.period_range(first, last, freq="Q")
+        return pd.Index([p.year * 10 + p.quarter for p in periods], name="quarter")
+    if freq == "month":
+        periods = pd.period_range(first, last, freq="M")
+        return pd.Index([p.year * 100 + p.month for p in periods], name="month")
+    return pd.Index(pd.date_range(first, last, freq="D"), name="day")
+
+
+def _assemble(
+    counter: EventQuery, grouped: pd.DataFrame, panel_codes: tuple[int, ...]
+) -> pd.DataFrame:
+    """Turn DuckDB's grouped counts into the zero-filled panel with row accounting."""
+    freq, window, label = counter.freq, counter.window, counter.source.label
+    n = grouped["n"].astype("int64")
+    read = int(n.sum())
+    codes, unknown = normalise_provinces(grouped["prov"])
+    in_panel = codes.isin(panel_codes).fillna(False).astype(bool)
+    no_date = grouped["period"].isna()
+    outside = codes.isin(OUTSIDE_MAINLAND_CODES).fillna(False).astype(bool) & ~in_panel
+    not_in_panel = ~unknown & ~outside & ~in_panel
+    valid = ~unknown & ~no_date & ~outside & ~not_in_panel
+
+    problems = row_problems(counter, grouped, valid)
+    if problems:
+        raise DataError(problems)
+
+    days = grouped.loc[valid, ["first_day", "last_day"]]
+    if days.empty and (window.start is None or window.end is None):
+        raise DataError(
+            [Problem("no event has both a known province and a valid date", file=label)]
+        )
+    first = pd.Timestamp(window.start or days_to_dates([days["first_day"].min()])[0])
+    last = pd.Timestamp(window.end or days_to_dates([days["last_day"].max()])[0])
+    periods = _period_index(freq, first, last)
+    in_window = valid & grouped["in_window"].astype(bool)
+    outside_window = valid & ~in_window
+
+    accounting = {
+        "events_read": read,
+        "counted": int(n[in_window].sum()),
+        "left_out": {
+            "unknown_province": int(n[unknown].sum()),
+            "outside_mainland": int(n[outside & ~unknown].sum()),
+            "province_not_in_panel": int(n[not_in_panel].sum()),
+            "unparseable_date": int(n[no_date & ~unknown & ~outside & ~not_in_panel].sum()),
+            "outside_window": int(n[outside_window].sum()),
+        },
+    }
+    left = {k: v for k, v in accounting["left_out"].items() if v}
+    if left:
+        detail = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in left.items())
+        warnings.warn(
+            f"events_to_panel counted {accounting['counted']} of {read} events; left out: {detail}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+    keys = grouped.loc[in_window, "period"].astype("int64")
+    if freq == "day":
+        keys = pd.Series(pd.DatetimeIndex(days_to_dates(keys)), index=keys.index)
+    kept = pd.DataFrame(
+        {
+            "province": codes[in_window].astype("int64"),
+            "period": keys,
+            "cat": grouped.loc[in_window, "cat"].fillna("missing"),
+            "n": n[in_window],
+        }
+    )
+    index = pd.MultiIndex.from_product([list(panel_codes), periods], names=["province", freq])
+    table = kept.pivot_table(
+        index=["province", "period"], columns="cat", values="n", aggfunc="sum", fill_value=0
+    )
+    table.index = table.index.set_names(["province", freq])
+    table = table.reindex(index, fill_value=0).astype("int64")
+    table.columns.name = None
+    if counter.by is None:
+        if "count" not in table.columns:
+            table["count"] = np.int64(0)
+        table = table[["count"]]
+    else:
+        table = table[sorted(table.columns, key=str)]
+        table["total"] = table.sum(axis=1)
+    table.attrs["accounting"] = accounting
+    table.attrs["freq"] = freq
+    return table

@@ -1,0 +1,211 @@
+"""Where the events come from: a DataFrame, one file, a list of files, or a glob.
+
+A path names exactly one file. DuckDB treats ``*``, ``?`` and ``[...]`` in a
+path as a glob pattern, so a file called ``ev[1].csv`` would otherwise be read
+as ``ev1.csv``; :func:`escape_glob` makes every such character literal. Several
+files are read only when asked for: a list of paths, or ``glob=True`` with a
+pattern.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob as globbing
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from massincidents.errors import DataError, Problem
+
+#: The column DuckDB adds with the file each row came from (lists and globs).
+FILE_COLUMN = "__massincidents_file"
+#: The column with each row's number, added only when rows must be named.
+ROW_COLUMN = "__massincidents_row"
+
+_KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
+
+
+def _has_glob(path: Path) -> bool:
+    return any(c in str(path) for c in "*?[")
+
+
+@dataclass(frozen=True)
+class Source:
+    """An events table registered with DuckDB.
+
+    ``relation`` is the SQL that reads it, ``label`` names it in messages,
+    ``kind`` is ``"frame"``, ``"csv"`` or ``"parquet"``, and ``several`` says
+    whether rows come from more than one file (then ``FILE_COLUMN`` holds each
+    row's file).
+    """
+
+    relation: str
+    label: str
+    kind: str
+    several: bool = False
+
+    def numbered(self) -> str:
+        """SQL reading the table with each row's number in ``ROW_COLUMN``.
+
+        Without a partition DuckDB numbers the rows in a streaming window, in
+        file order, so this stays out of core; it is used only to name rows.
+        """
+        over = f"PARTITION BY {quote(FILE_COLUMN)}" if self.several else ""
+        return f"(SELECT *, row_number() OVER ({over}) AS {ROW_COLUMN} FROM {self.relation})"
+
+    def row_labels(
+        self, con: duckdb.DuckDBPyConnection, file: str, numbers: list[int]
+    ) -> dict[int, int]:
+        """The rows as :class:`~massincidents.errors.Problem` counts them.
+
+        ``numbers`` are DuckDB's 1-based record numbers in ``file``. A CSV row
+        is its 1-based line in the file (the header is line 1), found by
+        reading the file up to the last record asked for, so that blank lines
+        and line breaks inside quoted fields are counted; a Parquet row is its
+        1-based record, a DataFrame row its 0-based position.
+        """
+        if self.kind == "frame":
+            return {n: n - 1 for n in numbers}
+        if self.kind == "parquet":
+            return {n: n for n in numbers}
+        return _csv_lines(con, file, set(numbers))
+
+
+def _csv_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
+    """First line of each wanted data record of a CSV (DuckDB's numbering, 1-based)."""
+    try:
+        found = _scan_lines(con, file, wanted)
+    except (csv.Error, OSError, duckdb.Error):
+        found = {}
+    # A record not found (a dialect Python reads differently): the line it
+    # would be on without blank lines or quoted line breaks.
+    return {n: found.get(n, n + 1) for n in wanted}
+
+
+def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
+    sniffed = con.execute(
+        f"SELECT Delimiter, Quote FROM sniff_csv({literal(escape_glob(file))})"
+    ).fetchone()
+    delimiter, quote_char = sniffed if sniffed else (",", '"')
+    if len(delimiter) != 1:
+        return {}
+    dialect = {"quotechar": quote_char} if len(quote_char) == 1 else {"quoting": csv.QUOTE_NONE}
+    found: dict[int, int] = {}
+    record, line = -1, 0  # record -1 is the header
+    opener = gzip.open if file.lower().endswith(".gz") else open
+    with opener(file, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, **dialect)
+        for fields in reader:
+            first_line, line = line + 1, reader.line_num
+            if not fields:  # DuckDB skips blank lines
+                continue
+            record += 1
+            if record in wanted:
+                found[record] = first_line
+                if len(found) == len(wanted):
+                    break
+    return found
+
+
+def quote(identifier: str) -> str:
+    """A SQL identifier, quoted."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def escape_glob(path: str) -> str:
+    """``path`` with DuckDB's glob characters made literal (``[`` -> ``[[]``)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+def _check_file(path: Path) -> str:
+    """The kind of one named file, or a DataError saying why it cannot be read."""
+    if path.is_dir():
+        raise DataError(
+            [Problem("is a directory: pass a list of files, or a pattern with glob=True",
+                     file=str(path))]
+        )
+    if not path.exists():
+        hint = "; to read the files matching a pattern, pass glob=True" if _has_glob(path) else ""
+        raise DataError([Problem(f"file not found{hint}", file=str(path))])
+    if path.stat().st_size < 4096 and not path.read_bytes().strip():
+        raise DataError(
+            [Problem("the file is empty (0 bytes or only blank lines)", file=str(path))]
+        )
+    kind = _KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            [Problem(f"unsupported file type {path.suffix.lower()!r}: use CSV or Parquet",
+                     file=str(path))]
+        )
+    return kind
+
+
+def _reader(kind: str, files: list[str], several: bool) -> str:
+    listed = "[" + ", ".join(literal(f) for f in files) + "]"
+    extra = f", union_by_name=true, filename={literal(FILE_COLUMN)}" if several else ""
+    if kind == "parquet":
+        return f"read_parquet({listed}{extra})"
+    # all_varchar: a column's type is ours to interpret, row by row.
+    return f"read_csv({listed}, header=true, all_varchar=true{extra})"
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    events: pd.DataFrame | str | Path | Sequence[str | Path],
+    *,
+    glob: bool = False,
+) -> Source:
+    """Register ``events`` with DuckDB; see the module docstring for the path rules."""
+    if isinstance(events, pd.DataFrame):
+        if glob:
+            raise DataError("glob=True needs a file pattern, not a DataFrame")
+        con.register("events_input", events)
+        return Source("events_input", "<DataFrame>", "frame")
+    if glob:
+        if not isinstance(events, str | Path):
+            raise DataError("glob=True needs one pattern (a str), not a list of paths")
+        pattern = str(events)
+        files = sorted(globbing.glob(pattern, recursive=True))
+        if not files:
+            raise DataError([Problem("no file matches this pattern", file=pattern)])
+        return _several(files, pattern)
+    if isinstance(events, str | Path):
+        path = Path(events)
+        kind = _check_file(path)
+        return Source(_reader(kind, [escape_glob(str(path))], False), str(path), kind)
+    if not isinstance(events, Sequence) or not all(isinstance(p, str | Path) for p in events):
+        raise DataError(
+            "events must be a DataFrame, the path of a CSV or Parquet file, or a list of paths; "
+            f"got {type(events).__name__}"
+        )
+    files = [str(p) for p in events]
+    if not files:
+        raise DataError("the list of event files is empty")
+    return _several(files, ", ".join(files))
+
+
+def _several(files: list[str], label: str) -> Source:
+    seen: dict[Path, str] = {}
+    for f in files:
+        resolved = Path(f).resolve()
+        if resolved in seen:
+            message = f"listed twice (also as {seen[resolved]!r}): its events would count twice"
+            raise DataError([Problem(message, file=f)])
+        seen[resolved] = f
+    kinds = {_check_file(Path(f)) for f in files}
+    if len(kinds) > 1:
+        raise DataError(f"cannot mix CSV and Parquet files in one call: {label}")
+    kind = kinds.pop()
+    if len(files) == 1:
+        label = files[0]
+    relation = _reader(kind, [escape_glob(f) for f in files], len(files) > 1)
+    return Source(relation, label, kind, several=len(files) > 1)
