@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import massincidents as mi
 from massincidents import DataError, DataQualityWarning, OutsideMainlandWarning
@@ -864,3 +866,62 @@ def test_footnote_marks_in_a_dataframe_are_refused() -> None:
     # A DataFrame has no notes: a mark is never taken for defined.
     frame = pd.DataFrame({"province": ["Beijing"], "year": [2016], "gdp": ["2.5①"]})
     assert "footnote mark" in str(error(frame))
+
+
+def test_two_row_header_indicator_called_year_is_renamed(tmp_path: Path) -> None:
+    # Found by fuzzing: an indicator named like a key column crashed the melt.
+    path = tmp_path / "odd.csv"
+    path.write_text("地区,2017年,2016年\n,year,year\n北京市,1.5,2\n", encoding="utf-8")
+    df = read(path)
+    assert df.loc[(110000, 2016), "year_raw"] == 2.0
+    assert df.attrs["columns_renamed"] == {"year": "year_raw"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.integers(2000, 2020),
+    n_years=st.integers(1, 4),
+    names=st.lists(st.sampled_from(["GDP", "人口", "财政支出", "城镇化率(%)"]), min_size=1,
+                   max_size=3, unique=True),
+    years_first=st.booleans(),
+    merged=st.booleans(),
+    data=st.data(),
+)
+def test_two_row_headers_round_trip(
+    tmp_path_factory: pytest.TempPathFactory,
+    first: int,
+    n_years: int,
+    names: list[str],
+    years_first: bool,
+    merged: bool,
+    data: st.DataObject,
+) -> None:
+    """Any years-by-indicators header, merged or repeated, either row on top, reads back."""
+    provinces = {"北京市": 110000, "天津市": 120000, "河北省": 130000}
+    years = data.draw(st.permutations(range(first, first + n_years)))  # any column order
+    columns = [(y, n) for y in years for n in names] if years_first else [
+        (y, n) for n in names for y in years
+    ]
+    top, below, previous = ["地区"], [""], None
+    for year, name in columns:
+        outer, inner = (f"{year}年", name) if years_first else (name, f"{year}年")
+        top.append("" if merged and outer == previous else outer)
+        below.append(inner)
+        previous = outer
+    values = data.draw(
+        st.lists(st.integers(0, 10**6), min_size=3 * len(columns), max_size=3 * len(columns))
+    )
+    rows = [top, below]
+    truth = {}
+    for k, (province, code) in enumerate(provinces.items()):
+        cells = values[k * len(columns) : (k + 1) * len(columns)]
+        rows.append([province, *(f"{v / 100:.2f}" for v in cells)])
+        for (year, name), v in zip(columns, cells, strict=True):
+            truth[(code, year, name.removesuffix("(%)"))] = v / 100
+    path = tmp_path_factory.mktemp("two") / "table.csv"
+    path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="gbk")
+    df = read(path)
+    assert sorted(df.columns) == sorted(n.removesuffix("(%)") for n in names)
+    assert len(df) == 3 * len(years)
+    for (code, year, name), value in truth.items():
+        assert df.loc[(code, year), name] == pytest.approx(value, rel=1e-12)

@@ -240,6 +240,7 @@ def _long_from_two_row_header(table: Table, province: str | None, label: str) ->
     cells: dict[str, dict[int, int]] = {}  # indicator -> year -> column
     units: dict[str, str] = {}
     dropped: list[str] = []
+    renamed: dict[str, str] = {}
     for j in range(len(header)):
         if j == key:
             continue
@@ -251,6 +252,9 @@ def _long_from_two_row_header(table: Table, province: str | None, label: str) ->
                 problems.append(Problem(message, label, table.header_line, f"column {j + 1}"))
             continue
         name, unit = _name_and_unit(header[j])
+        if name in ("province", "year"):
+            renamed[name] = f"{name}_raw"
+            name = renamed[name]
         year = year_or_none(year_labels[j])
         assert year is not None  # two_row_header accepts year rows only
         by_year = cells.setdefault(name, {})
@@ -289,7 +293,8 @@ def _long_from_two_row_header(table: Table, province: str | None, label: str) ->
         names,
         problems,
         {"empty": dropped},
-        units=units,
+        renamed,
+        units,
     )
 
 
