@@ -15,9 +15,10 @@ def test_missing_tokens() -> None:
 
 
 def test_number_parsing() -> None:
-    numbers, bad = parse_numbers(pd.Series(["1,234.5", " 7 ", "１２", "-3", "1e3", "x", True]))
-    assert numbers.tolist()[:5] == [1234.5, 7.0, 12.0, -3.0, 1000.0]
-    assert bad.tolist() == [False] * 5 + [True, True]
+    cells = ["1,234.5", " 7 ", "１２", "-3", "1e3", "\u22122.5", "－１", "x", True]
+    numbers, bad = parse_numbers(pd.Series(cells))
+    assert numbers.tolist()[:7] == [1234.5, 7.0, 12.0, -3.0, 1000.0, -2.5, -1.0]
+    assert bad.tolist() == [False] * 7 + [True, True]
 
 
 def test_year_parsing() -> None:

@@ -113,8 +113,9 @@ _NUMBER_LIKE = re.compile(
     r"((?:[^\x00-\x7f]|[%*#]){0,4}|(?<= )[A-Za-z]{1,8}\.?)"
 )
 _EUROPEAN = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d{1,2}|\d+,\d{4,})", re.ASCII)
-#: Full-width ASCII forms (U+FF01-U+FF5E) and the ideographic space, narrowed.
-_NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+#: Full-width ASCII forms (U+FF01-U+FF5E), the ideographic space and the minus
+#: sign U+2212 (typeset tables), narrowed to ASCII.
+_NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}
 
 
 def narrow(text: str) -> str:
@@ -126,8 +127,8 @@ def narrow(text: str) -> str:
 
     Examples
     --------
-    >>> narrow("\u3000１２．５ "), narrow("28014.94¹")
-    ('12.5', '28014.94¹')
+    >>> narrow("\u3000１２．５ "), narrow("\u22123.5"), narrow("28014.94¹")
+    ('12.5', '-3.5', '28014.94¹')
     """
     return text.translate(_NARROW).strip()
 
