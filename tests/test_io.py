@@ -925,3 +925,11 @@ def test_two_row_headers_round_trip(
     assert len(df) == 3 * len(years)
     for (code, year, name), value in truth.items():
         assert df.loc[(code, year), name] == pytest.approx(value, rel=1e-12)
+
+
+def test_text_option_of_read_panel(tmp_path: Path) -> None:
+    path = tmp_path / "bands.csv"
+    path.write_text("province,year,band\nBeijing,2016,>10000\nTianjin,2016,100-999\n")
+    assert "non-numeric value '>10000'" in str(error(path))
+    df = read(path, text=["band"])
+    assert df["band"].tolist() == [">10000", "100-999"] and df["band"].dtype == object

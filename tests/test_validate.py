@@ -363,6 +363,16 @@ def test_text_columns_without_any_number_stay_text() -> None:
     assert quiet_validate(df) is df
 
 
+def test_names_with_a_few_stray_numbers_stay_text_but_placeholders_do_not() -> None:
+    df = balanced()
+    df["name"] = ["Hebei", "Henan", "Hubei", "Hunan", "Anhui", "Jilin"] * 2
+    df.loc[3, "name"] = "3"
+    assert quiet_validate(df) is df
+    df["gdp"] = ["n.r.", "x", "不详", "未公布"] * 2 + ["1.5"] * 4  # placeholders, not names
+    found = problems(df)
+    assert [(p.row, p.column) for p in found if p.row is not None] == [(i, "gdp") for i in range(8)]
+
+
 def test_number_like_cells_make_a_column_numeric_even_among_identifiers() -> None:
     df = balanced()
     df["gdp"] = ["Le945062828"] * 11 + ["1.5亿元"]
@@ -385,3 +395,18 @@ def test_dataframe_values_a_csv_would_refuse(values: object, hint: str) -> None:
     found = [p for p in problems(df) if p.row is not None]
     assert found and found[0].row == 0 and found[0].column == "gdp"
     assert hint in found[0].message
+
+
+def test_text_option_keeps_a_column_as_text() -> None:
+    df = balanced()
+    df["size_band"] = [">10000", "100-999", "1000-9999", "50"] * 3
+    found = problems(df)
+    assert any("text=['size_band']" in p.message for p in found)
+    assert quiet_validate(df, text=["size_band"]) is df
+    assert [p.message for p in problems(df, text=["nope"], counts=["strikes"])][:1] == [
+        "text column 'nope' not found; the columns are 'province', 'year', 'strikes', 'gdp', "
+        "'size_band'"
+    ]
+    assert any("both in counts= and in text=" in p.message for p in problems(
+        balanced(), counts=["strikes"], text=["strikes"]
+    ))

@@ -99,6 +99,7 @@ def read_panel(
     encoding: str | None = None,
     counts: Sequence[str] | None = None,
     year_range: tuple[int, int] = (1949, 2100),
+    text: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a province-year table from a file or DataFrame into a validated panel.
 
@@ -134,6 +135,11 @@ def read_panel(
         ``int64`` when complete (see :func:`massincidents.validate`).
     year_range
         Inclusive range of plausible years.
+    text
+        Value columns to keep as text whatever they hold (codes, size bands
+        such as ``">10000"``). Other columns that hold numbers, or cells meant
+        as numbers, are numeric and every cell must be a number (see
+        :func:`massincidents.validate`).
 
     Returns
     -------
@@ -251,6 +257,7 @@ def read_panel(
         counts=counts,
         year_range=year_range,
         source=file,
+        text=text,
     )
     problems = long.problems + checked.problems
     if problems:

@@ -70,6 +70,7 @@ def validate(
     source: str | None = None,
     province: str = "province",
     year: str = "year",
+    text: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Check a province-year panel and report every problem at once.
 
@@ -89,10 +90,11 @@ def validate(
       (``"1.5亿元"``, ``"12%"``), ``inf``, complex numbers, durations and
       booleans are not numbers, in a CSV and a DataFrame alike. A column is
       numeric when its dtype is, when any cell looks meant as a number
-      (``"1.234,5"``, ``"28014.94¹"``), or when it holds numbers and its other
-      cells are words without digits (``"n.r."``); a column without numbers,
-      or whose identifiers and dates outnumber its numbers, is text and left
-      alone;
+      (``"1.234,5"``, ``"28014.94¹"``), or when it holds numbers and its
+      other cells are placeholders such as ``"n.r."`` or ``"x"``, at any
+      share. A column without numbers is text and left alone, and so is one
+      whose identifiers and dates (``"Le945062828"``), or whose words of more
+      than five kinds (names, notes), outnumber its numbers;
     - negative or fractional values in the columns named in ``counts``, and
       count columns that do not exist;
     - a value column that is entirely missing.
@@ -119,6 +121,9 @@ def validate(
         File name to print in messages; defaults to ``df.attrs["source"]``.
     province, year
         Names of the key columns or index levels.
+    text
+        Columns to leave alone as text whatever they hold (codes, size bands
+        such as ``">10000"``); names that are not columns are problems.
 
     Returns
     -------
@@ -161,6 +166,7 @@ def validate(
         counts=counts,
         year_range=year_range,
         source=source,
+        text=text,
     )
     if checked.problems:
         raise DataError(checked.problems)
