@@ -45,6 +45,7 @@ REFUSED = {
     "12.5%": "'%'",
     "٣": "not ASCII",  # Arabic-Indic three: float() accepts it
     "inf": "not a finite number",
+    "100-999": "a range",
     "-Infinity": "not a finite number",
     "nan": "",  # "nan" is a missing-value token, never reaches number_or_none in a column
 }

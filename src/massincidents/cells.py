@@ -253,6 +253,8 @@ def non_number_reason(value: object) -> str:
         return "underscores between digits: write the number without separators"
     if re.search(r"\d\s+\d", text):
         return "spaces between digits: one number or two? write it without spaces"
+    if re.fullmatch(r"[0-9.,]+\s*(?:-|–|~|～|至|到)\s*[0-9.,]+", text):
+        return "a range, not a number (if the column holds categories, name it in text=)"
     if _EUROPEAN.fullmatch(text):
         return (
             "a decimal comma? write numbers as 1234.5 "
