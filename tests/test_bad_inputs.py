@@ -256,6 +256,8 @@ CASES: dict[str, tuple[dict[str, object], Err | Ok]] = {
         Err(("non-numeric value 'n.r.'", "3 of the 4 filled cells"), row=4, column="gdp"),
     ),
     "percent_cells.csv": ({}, Err(("non-numeric value '87.9%'", "'%'"), row=3, column="urban")),
+    "markup_in_cells.csv": ({}, Err(("non-numeric value '[/]'",), row=2, column="[bold]gdp")),
+    "markup_in_header.csv": ({}, Ok(values={(120000, 2016, "[/red]gdp"): 2}, shape=(2, 1))),
     # not a table file
     "not_a_workbook.xlsx": ({}, Err(("cannot open as an .xlsx workbook",))),
     "wrong_extension.json": ({}, Err(("unsupported file extension",))),

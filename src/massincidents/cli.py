@@ -161,6 +161,8 @@ def validate(
     """Read FILE as a province panel and list every problem found, with rows and columns."""
     import warnings
 
+    from rich.markup import escape  # cells and file names may hold "[...]"
+
     from massincidents.errors import DataError
     from massincidents.io import read_panel
     from massincidents.validate import validate as validate_frame
@@ -172,15 +174,16 @@ def validate(
             if counts:
                 validate_frame(df, counts=list(counts), source=str(file))
         except DataError as err:
-            console.print(f"[red]{err}[/red]")
+            console.print(f"[red]{escape(str(err))}[/red]")
             raise typer.Exit(1) from None
     for w in caught:
-        console.print(f"[yellow]warning:[/yellow] {w.message}")
+        console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
     provinces = df.index.get_level_values(0).nunique()
     years = df.index.get_level_values(1)
+    columns = escape(", ".join(map(str, df.columns)))
     out.print(
-        f"[green]OK[/green] {file}: {len(df)} province-years, {provinces} provinces, "
-        f"{years.min()}-{years.max()}, columns: {', '.join(map(str, df.columns))}"
+        f"[green]OK[/green] {escape(str(file))}: {len(df)} province-years, {provinces} provinces, "
+        f"{years.min()}-{years.max()}, columns: {columns}"
     )
 
 

@@ -183,6 +183,11 @@ TEXT: dict[str, bytes] = {
         "地区,2017年,,2016年,\n,地区生产总值,人口,地区生产总值,人口\n,亿元,万人,亿元,万人\n"
         "北京市,2.5,2170,1.5,2173\n"
     ),
+    # Rich console markup in cells and headers: printed as text, not parsed.
+    "markup_in_cells.csv": _utf8(
+        "province,year,[bold]gdp\nBeijing,2016,[/]\nTianjin,2016,2\n"
+    ),
+    "markup_in_header.csv": _utf8("province,year,[/red]gdp\nBeijing,2016,1\nTianjin,2016,2\n"),
     # --- not a table file ---------------------------------------------------
     "not_a_workbook.xlsx": _utf8("province,year,gdp\nBeijing,2016,1.5\n"),
     "wrong_extension.json": _utf8('{"province": "Beijing", "year": 2016}\n'),
