@@ -933,3 +933,15 @@ def test_text_option_of_read_panel(tmp_path: Path) -> None:
     assert "non-numeric value '>10000'" in str(error(path))
     df = read(path, text=["band"])
     assert df["band"].tolist() == [">10000", "100-999"] and df["band"].dtype == object
+
+
+def test_dataframe_with_other_column_levels_is_flattened() -> None:
+    long = pd.DataFrame(
+        {"province": ["北京", "北京", "天津"], "year": [2016, 2016, 2016],
+         "variable": ["gdp", "pop", "gdp"], "value": [1.5, 2.0, 3.5]}
+    )
+    wide = long.pivot_table(index=["province", "year"], columns="variable", values=["value"])
+    df = mi.read_panel(wide)
+    assert list(df.columns) == ["value_gdp", "value_pop"]
+    assert df.loc[(120000, 2016), "value_gdp"] == 3.5
+    assert np.isnan(df.loc[(120000, 2016), "value_pop"])

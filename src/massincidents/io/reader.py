@@ -72,7 +72,7 @@ def read_table(
             message = f"sheet={sheet!r} given, but this is not an Excel file"
             raise DataError([Problem(message, label)])
         if kind == "parquet":
-            table = table_from_frame(read_parquet(path, label), label)
+            table = table_from_frame(read_parquet(path, label))
         elif kind == "csv":
             rows, lines, origin["encoding"] = read_csv_grid(path, label, encoding)
             table = table_from_grid(rows, lines, label)

@@ -270,25 +270,27 @@ def _frame_label(cell: object) -> str:
     return "" if re.fullmatch(r"Unnamed: \d+(_level_\d+)?", text) else text
 
 
-def table_from_frame(df: pd.DataFrame, label: str = "<DataFrame>") -> Table:
+def table_from_frame(df: pd.DataFrame) -> Table:
     """A DataFrame (or Parquet table) as a Table; rows numbered by position.
 
     Two-level columns (``pd.read_excel(..., header=[0, 1])``) are read as a
-    two-row header: years on one level, indicator names on the other.
+    two-row header when one level holds years and the other indicator names;
+    other multi-level columns are flattened, their labels joined with ``_``
+    (``("value", "gdp")`` -> ``"value_gdp"``, ``("province", "")`` ->
+    ``"province"``).
     """
     if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
         df = df.reset_index()
     years = None
-    if isinstance(df.columns, pd.MultiIndex):
-        combined = None
-        if df.columns.nlevels == 2:
-            top = [_frame_label(c[0]) for c in df.columns]
-            below = [_frame_label(c[1]) for c in df.columns]
-            combined = two_row_header(top, below)
-        if combined is None:
-            message = f"the columns have {df.columns.nlevels} levels: {_SECOND_HEADER_HINT}"
-            raise DataError([Problem(message, label)])
+    combined = None
+    if isinstance(df.columns, pd.MultiIndex) and df.columns.nlevels == 2:
+        top = [_frame_label(c[0]) for c in df.columns]
+        below = [_frame_label(c[1]) for c in df.columns]
+        combined = two_row_header(top, below)
+    if combined is not None:
         header, years = combined
+    elif isinstance(df.columns, pd.MultiIndex):
+        header = ["_".join(t for t in map(_frame_label, c) if t) for c in df.columns]
     else:
         header = [_label(c) for c in df.columns]
     body = pd.DataFrame(df.to_numpy(dtype=object), dtype=object, columns=range(df.shape[1]))
