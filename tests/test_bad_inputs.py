@@ -61,6 +61,7 @@ class Ok:
 
 NAN = float("nan")
 GDP2 = {(110000, 2016, "gdp"): 1.5, (310000, 2016, "gdp"): 2.5}
+MERGED = {(110000, 2017, "地区生产总值"): 2, (120000, 2016, "人口"): 7}
 WIDE = {(110000, 2017, "value"): 2.5, (110000, 2016, "value"): 1.5, (120000, 2016, "value"): 2.0}
 
 #: file -> (read_panel / events_to_panel keyword arguments, expected outcome)
@@ -91,8 +92,20 @@ CASES: dict[str, tuple[dict[str, object], Err | Ok]] = {
     "title_lines_only.csv": ({}, Err(("no table found",))),
     "empty_sheet.xlsx": ({}, Err(("sheet 'empty'", "is empty"))),
     # headers, footnotes, units
-    "merged_header_two_rows.csv": ({}, Err(("second header row",), row=2)),
-    "merged_header.xlsx": ({}, Err(("second header row",), row=2)),
+    "merged_header_two_rows.csv": ({}, Ok(values=MERGED, shape=(4, 2))),
+    "merged_header.xlsx": ({}, Ok(values=MERGED, shape=(4, 2))),
+    "two_row_header_years_first.csv": (
+        {},
+        Ok(
+            values={
+                (110000, 2017, "地区生产总值"): 2.5,
+                (120000, 2016, "年末常住人口"): 1562,
+                (120000, 2017, "地区生产总值"): 3.5,
+            },
+            shape=(4, 2),
+        ),
+    ),
+    "two_row_header_and_units_row.csv": ({}, Err(("third header row", "long form"), row=3)),
     "footnotes.csv": (
         {},
         Ok(values={(110000, 2017, "地区生产总值"): 2.5, (120000, 2016, "地区生产总值"): 2.0}),
@@ -182,6 +195,69 @@ CASES: dict[str, tuple[dict[str, object], Err | Ok]] = {
         ),
     ),
     "all_missing_column.csv": ({}, Err(("entirely missing",), column="gdp")),
+    # cells that float() or NFKC would turn into other numbers
+    "footnote_superscript.csv": (
+        {},
+        Ok(
+            DataQualityWarning,
+            ("removed the footnote marks of 1 cell", "初步核算数", "'28014.94¹' (row 2"),
+            {(110000, 2017, "value"): 28014.94, (120000, 2017, "value"): 18549.19},
+            (4, 1),
+        ),
+    ),
+    "footnote_undefined.csv": (
+        {},
+        Err(("non-numeric value '28014.94¹'", "superscript"), row=2, column="2017年"),
+    ),
+    "superscript_exponent.csv": (
+        {},
+        Err(("non-numeric value '10²'", "superscript"), row=2, column="gdp"),
+    ),
+    "circled_digit.csv": (
+        {},
+        Err(("non-numeric value '2.5②'", "footnote mark"), row=2, column="gdp"),
+    ),
+    "arabic_indic_digits.csv": (
+        {},
+        Err(("non-numeric value '٣'", "not ASCII"), row=2, column="gdp"),
+    ),
+    "space_inside_number.csv": (
+        {},
+        Err(("non-numeric value '12 34'", "spaces between digits"), row=2, column="gdp"),
+    ),
+    "two_numbers_in_cell.csv": (
+        {},
+        Err(("non-numeric value '2016 2017'", "one number or two"), row=2, column="gdp"),
+    ),
+    "underscore_digits.csv": (
+        {},
+        Err(("non-numeric value '1_000'", "underscores"), row=2, column="gdp"),
+    ),
+    "infinity_text.csv": ({}, Err(("non-numeric value '-Infinity'",), row=2, column="gdp")),
+    # numeric columns mostly (or entirely) made of cells that are not numbers
+    "european_decimals_mostly.csv": (
+        {},
+        Err(
+            ("non-numeric value '3.456,7'", "decimal comma", "row 2", "row 3"),
+            row=4,
+            column="gdp",
+        ),
+    ),
+    "units_in_cells_mostly.csv": (
+        {},
+        Err(("non-numeric value '3.5亿元'", "'亿元'", "row 2", "row 3"), row=4, column="gdp"),
+    ),
+    "units_in_every_cell.csv": (
+        {},
+        Err(("non-numeric value '2.5亿元'", "2 of the 2 filled cells"), row=3, column="gdp"),
+    ),
+    "not_reported_mostly.csv": (
+        {},
+        Err(("non-numeric value 'n.r.'", "3 of the 4 filled cells"), row=4, column="gdp"),
+    ),
+    "percent_cells.csv": ({}, Err(("non-numeric value '87.9%'", "'%'"), row=3, column="urban")),
+    "markup_in_cells.csv": ({}, Err(("non-numeric value '[/]'",), row=2, column="[bold]gdp")),
+    "markup_in_header.csv": ({}, Ok(values={(120000, 2016, "[/red]gdp"): 2}, shape=(2, 1))),
     # not a table file
     "not_a_workbook.xlsx": ({}, Err(("cannot open as an .xlsx workbook",))),
     "wrong_extension.json": ({}, Err(("unsupported file extension",))),
@@ -310,3 +386,42 @@ def test_bad_input(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         assert accounting["counted"] == accounting["events_read"] - sum(
             accounting["left_out"].values()
         )
+
+
+#: read_panel keyword -> the option of `massincidents validate` that passes it on.
+_CLI_OPTIONS = {"sheet": "--sheet", "counts": "--counts"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name
+        for name, (kwargs, _) in CASES.items()
+        if not name.startswith("events_") and set(kwargs) <= set(_CLI_OPTIONS)
+    ),
+)
+def test_validate_command(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`massincidents validate FILE`: the same outcome, a message and exit code, no traceback."""
+    from typer.testing import CliRunner
+
+    from massincidents.cli import app
+
+    kwargs, expected = CASES[name]
+    args = ["validate", str(BAD / name)]
+    for key, value in kwargs.items():
+        for item in value if isinstance(value, list) else [value]:
+            args += [_CLI_OPTIONS[key], str(item)]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    output = result.output
+    assert "Traceback" not in output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    if isinstance(expected, Err):
+        assert result.exit_code == 1, output
+        flat = " ".join(output.split())  # the console wraps long lines
+        assert name in flat and expected.words[0] in flat, output
+    else:
+        assert result.exit_code == 0, output
+        assert "OK" in output

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import massincidents as mi
 from massincidents import DataError, DataQualityWarning, OutsideMainlandWarning
@@ -353,9 +355,67 @@ def test_unknown_encoding_name() -> None:
 
 
 def test_merged_header_rows() -> None:
-    err = error(DATA / "merged_header.csv")
-    text = str(err)
-    assert "merged_header.csv" in text and "row 2" in text and "second header row" in text
+    # Indicators merged across in the first header row, years below (issue 14).
+    df = read("merged_header.csv")
+    assert_panel_shape(df)
+    assert list(df.columns) == ["地区生产总值", "人口"]
+    assert df.loc[(110000, 2017)].tolist() == [2, 4]
+    assert df.loc[(120000, 2016)].tolist() == [5, 7]
+    assert df.attrs["layout"] == "wide"
+    assert df.attrs["source_rows"][(120000, 2016)] == 4
+
+
+def test_nbs_export_with_years_over_indicator_names() -> None:
+    # Years merged across in one row, indicator names below: as NBS/EPS export them.
+    with pytest.warns(DataQualityWarning, match="national totals"):
+        df = mi.read_panel(DATA / "nbs_two_row_header_gbk.csv")
+    assert_panel_shape(df)
+    assert list(df.columns) == ["地区生产总值", "年末常住人口"]
+    assert df.shape == (6, 2)
+    assert df.loc[(110000, 2017), "地区生产总值"] == 300.50
+    assert df.loc[(110000, 2016), "年末常住人口"] == 2173
+    assert df.loc[(130000, 2016), "地区生产总值"] == 140.00
+    assert np.isnan(df.loc[(120000, 2016), "年末常住人口"])  # "—"
+    assert df.attrs["units"] == {"地区生产总值": "亿元", "年末常住人口": "万人"}
+    assert df.attrs["encoding"] == "gbk" and df.attrs["header_row"] == 3
+    assert df.attrs["source_rows"][(130000, 2017)] == 8
+    assert df.attrs["rows_removed"]["footnote"] == 2
+
+
+def test_two_row_header_errors_name_the_indicator_and_year(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "地区,2017年,,2016年,\n,GDP(亿元),人口,GDP(亿元),人口\n北京市,1,2,3,x\n天津市,5,6,7,8\n",
+        encoding="utf-8",
+    )
+    err = error(path)
+    assert [(p.row, p.column) for p in err.problems] == [(3, "人口, 2016年")]
+    assert "non-numeric value 'x'" in str(err)
+
+
+def test_two_row_header_with_a_units_row_below(tmp_path: Path) -> None:
+    path = tmp_path / "three.csv"
+    path.write_text(
+        "地区,2017年,,2016年,\n,GDP,人口,GDP,人口\n,亿元,万人,亿元,万人\n北京市,1,2,3,4\n",
+        encoding="utf-8",
+    )
+    err = error(path)
+    assert "three.csv, row 3" in str(err) and "third header row" in str(err)
+
+
+def test_dataframe_with_two_column_levels(tmp_path: Path) -> None:
+    columns = pd.MultiIndex.from_tuples(
+        [("地区", ""), ("2017年", "GDP"), ("2017年", "人口"), ("2016年", "GDP")]
+    )
+    frame = pd.DataFrame([["北京市", 1.5, 2, 3.5], ["天津市", 5.0, 6, 7.0]], columns=columns)
+    df = mi.read_panel(frame)
+    assert df.loc[(110000, 2017)].tolist() == [1.5, 2.0]
+    assert df.loc[(120000, 2016), "GDP"] == 7.0 and np.isnan(df.loc[(120000, 2016), "人口"])
+    path = tmp_path / "two.xlsx"
+    frame.to_excel(path)  # pandas writes merged year cells over the indicator row
+    two_levels = pd.read_excel(path, header=[0, 1], index_col=0).reset_index(drop=True)
+    from_excel = mi.read_panel(two_levels)
+    pd.testing.assert_frame_equal(from_excel, df, check_dtype=False)
 
 
 def test_bilingual_second_header_row(tmp_path: Path) -> None:
@@ -363,6 +423,8 @@ def test_bilingual_second_header_row(tmp_path: Path) -> None:
     path.write_text("province,year,gdp\n省份,年份,地区生产总值\nBeijing,2016,1\n", encoding="utf-8")
     err = error(path)
     assert "two_headers.csv, row 2" in str(err) and "second header row" in str(err)
+    # The hint is one that works: long form, not "one column per variable and year".
+    assert "long form" in str(err) and "per variable and year" not in str(err)
 
 
 def test_merged_excel_header_cells(tmp_path: Path) -> None:
@@ -378,8 +440,9 @@ def test_merged_excel_header_cells(tmp_path: Path) -> None:
     sheet.merge_cells("A1:A2")
     path = tmp_path / "merged.xlsx"
     book.save(path)
-    err = error(path)
-    assert "merged.xlsx, row 2" in str(err) and "merged header cells" in str(err)
+    df = read(path)
+    assert df.loc[(110000, 2016)].tolist() == [1, 3]
+    assert df.attrs["source_rows"][(110000, 2017)] == 3
 
 
 def test_wide_unknown_province_reported_once_and_duplicates_grouped(tmp_path: Path) -> None:
@@ -591,7 +654,7 @@ def test_duplicate_column_names(tmp_path: Path) -> None:
 
 
 def test_no_pandas_internals_in_messages() -> None:
-    for name in ("shift_jis.csv", "merged_header.csv", "duplicates.csv", "header_only.csv"):
+    for name in ("shift_jis.csv", "duplicates.csv", "header_only.csv"):
         with pytest.raises(DataError) as info:
             mi.read_panel(DATA / name)
         assert "Traceback" not in str(info.value)
@@ -654,3 +717,231 @@ def read_raw(name: str, **kwargs: object) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return mi.read_panel(GDP / name, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# special files are refused before anything is read (issue 14)
+# ---------------------------------------------------------------------------
+
+_READ_IN_CHILD = """
+import resource, sys
+# A regression must not eat the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+import massincidents as mi
+try:
+    mi.read_panel(sys.argv[1])
+except mi.DataError as err:
+    print(err)
+    sys.exit(3)
+"""
+
+
+def _read_in_child(path: Path) -> str:
+    """read_panel(path) in a subprocess with a timeout: a hang fails the test, not the suite."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"read_panel({path}) hung (still running after 60 s)")
+    assert done.returncode == 3, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_named_pipe_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "panel.csv"
+    os.mkfifo(fifo)
+    text = _read_in_child(fifo)
+    assert str(fifo) in text and "named pipe (FIFO), not a regular file" in text
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_device_is_refused_without_reading_it(tmp_path: Path, suffix: str) -> None:
+    link = tmp_path / f"zeros{suffix}"
+    link.symlink_to("/dev/zero")
+    text = _read_in_child(link)
+    assert str(link) in text and "character device, not a regular file" in text
+    assert "character device" in str(error("/dev/null"))
+
+
+# ---------------------------------------------------------------------------
+# one rule for numbers in every format (issue 14)
+# ---------------------------------------------------------------------------
+
+
+def _long_frame(gdp: object) -> pd.DataFrame:
+    return pd.DataFrame({"province": ["Beijing", "Tianjin"], "year": [2016, 2016], "gdp": gdp})
+
+
+@pytest.mark.parametrize(
+    ("gdp", "hint"),
+    [
+        ([np.inf, 1.5], "infinite value"),
+        ([1.5, -np.inf], "infinite value"),
+        (pd.to_timedelta([1, 2], unit="D"), "duration"),
+    ],
+)
+def test_parquet_and_dataframe_refuse_what_a_csv_refuses(
+    tmp_path: Path, gdp: object, hint: str
+) -> None:
+    frame = _long_frame(gdp)
+    path = tmp_path / "panel.parquet"
+    frame.to_parquet(path)
+    csv = tmp_path / "panel.csv"
+    frame.to_csv(csv, index=False)
+    for source, label in ((frame, None), (path, str(path)), (csv, str(csv))):
+        err = error(source)
+        cells = [p for p in err.problems if p.row is not None]
+        assert cells and all(p.column == "gdp" and p.file == label for p in cells), err
+        assert "non-numeric value" in str(err)
+        if source is not csv:
+            assert hint in str(err)
+
+
+def test_dataframe_complex_column_is_refused() -> None:
+    err = error(_long_frame([1 + 2j, 3 + 0j]))
+    assert "row 0, column 'gdp': non-numeric value (1+2j)" in str(err) and "complex" in str(err)
+
+
+@pytest.mark.parametrize(
+    "cell", ["28014.94¹", "10²", "2.5②", "12 34", "2016 2017", "1_000", "1,23"]
+)
+def test_csv_cells_are_not_read_as_other_numbers(tmp_path: Path, cell: str) -> None:
+    path = tmp_path / "gdp.csv"
+    path.write_text(f'地区,2017年,2016年\n北京市,"{cell}",1\n天津市,2,3\n', encoding="utf-8")
+    err = error(path)
+    assert f"gdp.csv, row 2, column '2017年': non-numeric value {cell!r}" in str(err)
+
+
+@pytest.mark.parametrize("n_bad", [1, 2, 3])  # of 3 cells: 33%, 67%, 100%
+@pytest.mark.parametrize("cell", ["1.234,5", "1.5亿元"])
+def test_csv_numeric_column_never_turns_into_text(tmp_path: Path, cell: str, n_bad: int) -> None:
+    cells = [cell] * n_bad + ["2.5"] * (3 - n_bad)
+    names = ["北京", "天津", "河北"]
+    rows = "".join(f'{p},2016,"{c}"\n' for p, c in zip(names, cells, strict=True))
+    path = tmp_path / "gdp.csv"
+    path.write_text("province,year,gdp\n" + rows, encoding="utf-8")
+    err = error(path)
+    listed = [(p.row, p.column) for p in err.problems if p.row is not None]
+    assert listed == [(line, "gdp") for line in range(2, 2 + n_bad)]
+
+
+@pytest.mark.parametrize("name", ["x" * 5000 + ".csv", "nul\x00byte.csv"])
+def test_unopenable_names_are_data_errors(name: str) -> None:
+    err = error(name)
+    assert "cannot open the file" in str(err) or "no such file" in str(err)
+
+
+def test_footnote_marks_defined_in_the_notes_are_removed_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "marks.csv"
+    path.write_text(
+        "地区,2017年,2016年\n北京市,2.5①,1.5\n天津市,3.5,2②\n河北省,4.5③,4\n"
+        "注：①初步核算数；②含兵团。\n",
+        encoding="utf-8",
+    )
+    err = error(path)  # ③ is not defined by any note: refused, and nothing else reported
+    assert [(p.row, p.column) for p in err.problems] == [(4, "2017年")]
+    assert "non-numeric value '4.5③'" in str(err)
+
+    path.write_text(path.read_text(encoding="utf-8").replace("4.5③", "4.5"), encoding="utf-8")
+    with pytest.warns(DataQualityWarning, match="removed the footnote marks of 2 cell"):
+        df = mi.read_panel(path)
+    assert df.loc[(110000, 2017), "value"] == 2.5 and df.loc[(120000, 2016), "value"] == 2.0
+    assert df.attrs["footnotes"] == [
+        {"row": 2, "column": "2017年", "cell": "2.5①", "note": "注：①初步核算数；②含兵团。"},
+        {"row": 3, "column": "2016年", "cell": "2②", "note": "注：①初步核算数；②含兵团。"},
+    ]
+
+
+def test_footnote_marks_in_a_dataframe_are_refused() -> None:
+    # A DataFrame has no notes: a mark is never taken for defined.
+    frame = pd.DataFrame({"province": ["Beijing"], "year": [2016], "gdp": ["2.5①"]})
+    assert "footnote mark" in str(error(frame))
+
+
+def test_two_row_header_indicator_called_year_is_renamed(tmp_path: Path) -> None:
+    # Found by fuzzing: an indicator named like a key column crashed the melt.
+    path = tmp_path / "odd.csv"
+    path.write_text("地区,2017年,2016年\n,year,year\n北京市,1.5,2\n", encoding="utf-8")
+    df = read(path)
+    assert df.loc[(110000, 2016), "year_raw"] == 2.0
+    assert df.attrs["columns_renamed"] == {"year": "year_raw"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.integers(2000, 2020),
+    n_years=st.integers(1, 4),
+    names=st.lists(st.sampled_from(["GDP", "人口", "财政支出", "城镇化率(%)"]), min_size=1,
+                   max_size=3, unique=True),
+    years_first=st.booleans(),
+    merged=st.booleans(),
+    data=st.data(),
+)
+def test_two_row_headers_round_trip(
+    tmp_path_factory: pytest.TempPathFactory,
+    first: int,
+    n_years: int,
+    names: list[str],
+    years_first: bool,
+    merged: bool,
+    data: st.DataObject,
+) -> None:
+    """Any years-by-indicators header, merged or repeated, either row on top, reads back."""
+    provinces = {"北京市": 110000, "天津市": 120000, "河北省": 130000}
+    years = data.draw(st.permutations(range(first, first + n_years)))  # any column order
+    columns = [(y, n) for y in years for n in names] if years_first else [
+        (y, n) for n in names for y in years
+    ]
+    top, below, previous = ["地区"], [""], None
+    for year, name in columns:
+        outer, inner = (f"{year}年", name) if years_first else (name, f"{year}年")
+        top.append("" if merged and outer == previous else outer)
+        below.append(inner)
+        previous = outer
+    values = data.draw(
+        st.lists(st.integers(0, 10**6), min_size=3 * len(columns), max_size=3 * len(columns))
+    )
+    rows = [top, below]
+    truth = {}
+    for k, (province, code) in enumerate(provinces.items()):
+        cells = values[k * len(columns) : (k + 1) * len(columns)]
+        rows.append([province, *(f"{v / 100:.2f}" for v in cells)])
+        for (year, name), v in zip(columns, cells, strict=True):
+            truth[(code, year, name.removesuffix("(%)"))] = v / 100
+    path = tmp_path_factory.mktemp("two") / "table.csv"
+    path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="gbk")
+    df = read(path)
+    assert sorted(df.columns) == sorted(n.removesuffix("(%)") for n in names)
+    assert len(df) == 3 * len(years)
+    for (code, year, name), value in truth.items():
+        assert df.loc[(code, year), name] == pytest.approx(value, rel=1e-12)
+
+
+def test_text_option_of_read_panel(tmp_path: Path) -> None:
+    path = tmp_path / "bands.csv"
+    path.write_text("province,year,band\nBeijing,2016,>10000\nTianjin,2016,100-999\n")
+    assert "non-numeric value '>10000'" in str(error(path))
+    df = read(path, text=["band"])
+    assert df["band"].tolist() == [">10000", "100-999"] and df["band"].dtype == object
+
+
+def test_dataframe_with_other_column_levels_is_flattened() -> None:
+    long = pd.DataFrame(
+        {"province": ["北京", "北京", "天津"], "year": [2016, 2016, 2016],
+         "variable": ["gdp", "pop", "gdp"], "value": [1.5, 2.0, 3.5]}
+    )
+    wide = long.pivot_table(index=["province", "year"], columns="variable", values=["value"])
+    df = mi.read_panel(wide)
+    assert list(df.columns) == ["value_gdp", "value_pop"]
+    assert df.loc[(120000, 2016), "value_gdp"] == 3.5
+    assert np.isnan(df.loc[(120000, 2016), "value_pop"])

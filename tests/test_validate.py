@@ -304,3 +304,109 @@ def test_chongqing_before_1997_is_reported() -> None:
         assert mi.validate(df) is df
     later = balanced((500000, 510000), range(1997, 1999))
     assert quiet_validate(later) is later
+
+
+# ---------------------------------------------------------------------------
+# one rule for numbers, at any share of bad cells (issue 14)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("28014.94¹", "superscript"),
+        ("10²", "superscript"),
+        ("2.5②", "footnote mark"),
+        ("12 34", "spaces between digits"),
+        ("2016 2017", "spaces between digits"),
+        ("1_000", "underscores"),
+        ("1,23", "decimal comma"),
+    ],
+)
+def test_footnote_marks_spaces_and_underscores_are_not_digits(cell: str, hint: str) -> None:
+    df = balanced().astype({"gdp": object})
+    df.loc[5, "gdp"] = cell
+    found = problems(df, source="gdp.csv")
+    assert [(p.file, p.row, p.column) for p in found] == [("gdp.csv", 5, "gdp")]
+    assert f"non-numeric value {cell!r}" in found[0].message and hint in found[0].message
+
+
+def _with_bad_share(cell: str, n_bad: int) -> pd.DataFrame:
+    df = balanced().astype({"gdp": object})  # 12 rows
+    df.loc[: n_bad - 1, "gdp"] = cell
+    return df
+
+
+@pytest.mark.parametrize("cell", ["1.234,5", "1.5亿元", "n.r.", "12.5%"])
+@pytest.mark.parametrize("n_bad", [1, 6, 11])  # one cell, 50%, over 90%
+def test_mostly_unparseable_numeric_column_is_an_error_not_text(cell: str, n_bad: int) -> None:
+    found = problems(_with_bad_share(cell, n_bad))
+    cells = [p for p in found if p.row is not None]
+    assert [(p.row, p.column) for p in cells] == [(i, "gdp") for i in range(n_bad)]
+    assert all(f"non-numeric value {cell!r}" in p.message for p in cells)
+
+
+@pytest.mark.parametrize("cell", ["1.234,5", "1.5亿元", "28014.94¹"])
+def test_column_with_only_number_like_cells_is_an_error(cell: str) -> None:
+    found = problems(_with_bad_share(cell, 12))
+    assert len([p for p in found if p.row is not None]) == 12
+    assert any("12 of the 12 filled cells are not numbers" in p.message for p in found)
+
+
+def test_text_columns_without_any_number_stay_text() -> None:
+    df = balanced()
+    df["note"] = ["修订", "n.r.", "2016-03-01", "初步核算数"] * 3
+    df["all_nr"] = "n.r."
+    # Identifiers (as the bundled leader ids): codes with digits outnumber the
+    # few that happen to be all digits, so the column is text.
+    df["leader_id"] = ["Le945062828", "L8469691303", "A12", "9f65a", "1203"] * 2 + ["x1", "y2"]
+    assert quiet_validate(df) is df
+
+
+def test_names_with_a_few_stray_numbers_stay_text_but_placeholders_do_not() -> None:
+    df = balanced()
+    df["name"] = ["Hebei", "Henan", "Hubei", "Hunan", "Anhui", "Jilin"] * 2
+    df.loc[3, "name"] = "3"
+    assert quiet_validate(df) is df
+    df["gdp"] = ["n.r.", "x", "不详", "未公布"] * 2 + ["1.5"] * 4  # placeholders, not names
+    found = problems(df)
+    assert [(p.row, p.column) for p in found if p.row is not None] == [(i, "gdp") for i in range(8)]
+
+
+def test_number_like_cells_make_a_column_numeric_even_among_identifiers() -> None:
+    df = balanced()
+    df["gdp"] = ["Le945062828"] * 11 + ["1.5亿元"]
+    found = problems(df)
+    assert (11, "gdp") in [(p.row, p.column) for p in found]
+
+
+@pytest.mark.parametrize(
+    ("values", "hint"),
+    [
+        ([np.inf] + [1.5] * 11, "infinite"),
+        ([-np.inf] * 12, "infinite"),
+        ([1 + 2j] * 12, "complex"),
+        (pd.to_timedelta(range(12), unit="D"), "duration"),
+    ],
+)
+def test_dataframe_values_a_csv_would_refuse(values: object, hint: str) -> None:
+    df = balanced()
+    df["gdp"] = values
+    found = [p for p in problems(df) if p.row is not None]
+    assert found and found[0].row == 0 and found[0].column == "gdp"
+    assert hint in found[0].message
+
+
+def test_text_option_keeps_a_column_as_text() -> None:
+    df = balanced()
+    df["size_band"] = [">10000", "100-999", "1000-9999", "50"] * 3
+    found = problems(df)
+    assert any("text=['size_band']" in p.message for p in found)
+    assert quiet_validate(df, text=["size_band"]) is df
+    assert [p.message for p in problems(df, text=["nope"], counts=["strikes"])][:1] == [
+        "text column 'nope' not found; the columns are 'province', 'year', 'strikes', 'gdp', "
+        "'size_band'"
+    ]
+    assert any("both in counts= and in text=" in p.message for p in problems(
+        balanced(), counts=["strikes"], text=["strikes"]
+    ))

@@ -73,6 +73,21 @@ MERGED_HEADER = """地区,地区生产总值,,人口,
 天津市,5,6,7,8
 """
 
+# An NBS/EPS export of several indicators: GBK, title lines, each year merged
+# across its indicators in one header row, indicator names with units below,
+# national total and footnotes.
+NBS_TWO_ROW_HEADER = """数据库：分省年度数据
+时间：2016-2017
+地区,2017年,,2016年,
+,地区生产总值(亿元),年末常住人口(万人),地区生产总值(亿元),年末常住人口(万人)
+全国,1000.0,14000,900.0,13900
+北京市,300.50,2170,280.25,2173
+天津市,200.00,1560,190.10,—
+河北省,150.75,7520,140.00,7470
+注：为测试而虚构的数字。
+数据来源：测试
+"""
+
 DUPLICATES = """province,year,gdp
 北京,2016,1.0
 北京市,2016,2.0
@@ -100,6 +115,7 @@ TEXT_FIXTURES: tuple[tuple[str, str, str], ...] = (
     ("long_codes.tsv", LONG_CODES_TSV, "utf-8"),
     ("transposed_en.csv", TRANSPOSED_EN, "utf-8"),
     ("merged_header.csv", MERGED_HEADER, "utf-8"),
+    ("nbs_two_row_header_gbk.csv", NBS_TWO_ROW_HEADER, "gbk"),
     ("duplicates.csv", DUPLICATES, "utf-8"),
     ("text_in_numeric.csv", TEXT_IN_NUMERIC, "utf-8"),
     ("header_only.csv", HEADER_ONLY, "utf-8"),

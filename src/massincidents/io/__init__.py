@@ -20,7 +20,8 @@ The package is read in the order the data flows: :mod:`~massincidents.io.reader`
 reading their cells), :mod:`~massincidents.io.encoding` (decoding CSV bytes),
 :mod:`~massincidents.io.table` (header row, title lines, footnotes),
 :mod:`~massincidents.io.keys` (finding the province and year columns),
-:mod:`~massincidents.io.layout` (long, wide and transposed tables to long form)
+:mod:`~massincidents.io.layout` (long, wide and transposed tables to long form),
+:mod:`~massincidents.io.footnotes` (footnote marks that the notes define)
 and :mod:`~massincidents.io.output` (dropping rows outside the panel, building
 the result). Cells are parsed with :mod:`massincidents.cells`, as in the
 validator.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ from massincidents.io.table import HEADER_SEARCH
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "check_regular_file",
     "read_csv_grid",
     "read_parquet",
     "read_xls_grid",
@@ -52,16 +54,47 @@ def resolve(source: str | os.PathLike[str]) -> tuple[Path, str]:
         )
     path = Path(source)
     label = str(source)
-    if not path.exists():
-        raise DataError([Problem("no such file (read_panel reads existing files only)", label)])
-    if path.is_dir():
-        raise DataError([Problem("is a directory, not a file", label)])
+    check_regular_file(path, label)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
         message = f"unsupported file extension {suffix or '(none)'!r}; read_panel reads {known}"
         raise DataError([Problem(message, label)])
     return path, label
+
+
+def check_regular_file(path: Path, label: str) -> None:
+    """Raise a DataError unless ``path`` is an existing regular file (or a link to one).
+
+    Named pipes, devices and sockets are refused before they are opened: a
+    FIFO blocks the reader and ``/dev/zero`` never ends.
+    """
+    try:
+        mode = path.stat().st_mode  # follows symbolic links
+    except FileNotFoundError:
+        raise DataError([Problem("no such file", label)]) from None
+    except (OSError, ValueError) as err:  # permission, name too long, NUL in the name
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise DataError([Problem(f"cannot open the file: {reason}", label)]) from None
+    if stat.S_ISDIR(mode):
+        raise DataError([Problem("is a directory, not a file", label)])
+    if not stat.S_ISREG(mode):
+        # A named pipe blocks on reading and a device such as /dev/zero never
+        # ends: refuse them before opening anything.
+        kind = _special_kind(mode)
+        message = f"is {kind}, not a regular file; only regular files are read"
+        raise DataError([Problem(message, label)])
+
+
+def _special_kind(mode: int) -> str:
+    """``"a named pipe (FIFO)"``, ``"a character device"``, ... for messages."""
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -27,7 +27,7 @@ from massincidents.io.keys import (
     province_like,
     year_like,
 )
-from massincidents.io.table import Table, column_name
+from massincidents.io.table import UNIT_IN_PARENTHESES, Table, column_name
 from massincidents.provinces import MAINLAND_CODES, normalise_provinces
 
 __all__ = [
@@ -50,10 +50,13 @@ class Long:
     problems: list[Problem] = field(default_factory=list)
     dropped: dict[str, list[str]] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
 
 def detect_layout(table: Table, province: str | None, year: str | None) -> str:
     """``"wide"`` if years run across, ``"wide_transposed"`` if provinces do, else long."""
+    if table.years is not None:
+        return "wide"
     if province is not None and year is not None:
         return "long"
     rest = [h for j, h in enumerate(table.header) if j > 0 and h]
@@ -190,6 +193,8 @@ def _key_column(table: Table, name: str | None, label: str) -> int:
 
 def long_from_wide(table: Table, province: str | None, value: str, label: str) -> Long:
     """Provinces down, years across (``地区,2017年,2016年,...``)."""
+    if table.years is not None:
+        return _long_from_two_row_header(table, province, label)
     header = table.header
     key = _key_column(table, province, label)
     problems = _unique_columns(header, table, label)
@@ -217,6 +222,94 @@ def long_from_wide(table: Table, province: str | None, value: str, label: str) -
     return Long(
         frame, lines, columns, [value], problems, {"empty": dropped, "identifier": identifiers}
     )
+
+
+def _long_from_two_row_header(table: Table, province: str | None, label: str) -> Long:
+    """Provinces down; across, a row of years over a row of indicator names.
+
+    NBS and EPS exports of several indicators put the years in one header row
+    (each year merged across its indicators) and the indicator names in the
+    next, or the other way round. Each indicator becomes a column of the
+    long table, each year a row; a unit in parentheses after an indicator name
+    (``地区生产总值(亿元)``) goes to ``units``.
+    """
+    assert table.years is not None
+    header, year_labels = table.header, table.years
+    key = _key_column(table, province, label)
+    problems: list[Problem] = []
+    cells: dict[str, dict[int, int]] = {}  # indicator -> year -> column
+    units: dict[str, str] = {}
+    dropped: list[str] = []
+    renamed: dict[str, str] = {}
+    for j in range(len(header)):
+        if j == key:
+            continue
+        if not header[j]:
+            if _empty_column(table, j):
+                dropped.append(f"column {j + 1}")
+            else:
+                message = "cells with values in a column that has no header"
+                problems.append(Problem(message, label, table.header_line, f"column {j + 1}"))
+            continue
+        name, unit = _name_and_unit(header[j])
+        if name in ("province", "year"):
+            renamed[name] = f"{name}_raw"
+            name = renamed[name]
+        year = year_or_none(year_labels[j])
+        assert year is not None  # two_row_header accepts year rows only
+        by_year = cells.setdefault(name, {})
+        if year in by_year:
+            first = by_year[year]
+            message = f"duplicate column: {name} for {year} (also column {first + 1})"
+            problems.append(Problem(message, label, table.header_line, _two_row_label(table, j)))
+            continue
+        by_year[year] = j
+        if unit:
+            units.setdefault(name, unit)
+    names = list(cells)
+    years = sorted({year for by_year in cells.values() for year in by_year})
+    n = len(table.body)
+    empty = np.full(n, None, dtype=object)
+    parts = []
+    lines: list[int | None] = []
+    labels: dict[str, list[str]] = {name: [] for name in ("province", "year", *names)}
+    for year in years:
+        part = {"province": table.body[key].to_numpy(), "year": np.full(n, year, dtype=object)}
+        for name in names:
+            j = cells[name].get(year)
+            part[name] = empty if j is None else table.body[j].to_numpy()
+            where = f"{name}, {year}" if j is None else _two_row_label(table, j)
+            labels[name].extend([where] * n)
+        parts.append(pd.DataFrame(part))
+        lines.extend(table.lines)
+        labels["province"].extend([column_name(header, key)] * n)
+        labels["year"].extend([f"{year}"] * n)
+    columns = ["province", "year", *names]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return Long(
+        frame,
+        lines,
+        dict(labels),
+        names,
+        problems,
+        {"empty": dropped},
+        renamed,
+        units,
+    )
+
+
+def _two_row_label(table: Table, j: int) -> str:
+    """How a column under a two-row header is named in messages: ``地区生产总值(亿元), 2016年``."""
+    assert table.years is not None
+    return f"{table.header[j]}, {table.years[j]}"
+
+
+def _name_and_unit(text: str) -> tuple[str, str | None]:
+    """``("地区生产总值", "亿元")`` from ``"地区生产总值(亿元)"``; no unit: ``(text, None)``."""
+    match = UNIT_IN_PARENTHESES.match(text)
+    if match and match.group(1):
+        return match.group(1).strip(), match.group(2).strip()
+    return text, None
 
 
 def long_from_transposed(table: Table, year: str | None, value: str, label: str) -> Long:

@@ -9,21 +9,20 @@ builds the (``province``, ``year``)-indexed frame, with numbers as numbers.
 from __future__ import annotations
 
 import re
-import unicodedata
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import is_missing, is_national
+from massincidents.cells import is_missing, is_national, narrow
 from massincidents.errors import DataQualityWarning, OutsideMainlandWarning
 from massincidents.io.layout import Long
 from massincidents.provinces import MAINLAND_CODES, normalise_provinces
 
 __all__ = ["drop_outside_panel", "finalise", "warn_removed"]
 
-_INTEGER_TEXT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)$")
+_INTEGER_TEXT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)$", re.ASCII)
 
 
 def drop_outside_panel(long: Long) -> dict[str, list[tuple[str, int | None]]]:
@@ -106,7 +105,7 @@ def _written_as_integers(raw: pd.Series) -> bool:
             return False
         if isinstance(value, int | np.integer):
             continue
-        text = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
+        text = narrow(value) if isinstance(value, str) else ""
         if _INTEGER_TEXT.match(text):
             continue
         return False

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from massincidents.errors import DataError, Problem
+from massincidents.errors import DataError, DataQualityWarning, Problem
 from massincidents.io.files import (
     SUPPORTED_EXTENSIONS,
     read_csv_grid,
@@ -26,6 +26,7 @@ from massincidents.io.files import (
     read_xlsx_grid,
     resolve,
 )
+from massincidents.io.footnotes import footnote_warning, strip_defined_marks
 from massincidents.io.layout import (
     detect_layout,
     long_from_long,
@@ -98,6 +99,7 @@ def read_panel(
     encoding: str | None = None,
     counts: Sequence[str] | None = None,
     year_range: tuple[int, int] = (1949, 2100),
+    text: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a province-year table from a file or DataFrame into a validated panel.
 
@@ -133,6 +135,11 @@ def read_panel(
         ``int64`` when complete (see :func:`massincidents.validate`).
     year_range
         Inclusive range of plausible years.
+    text
+        Value columns to keep as text whatever they hold (codes, size bands
+        such as ``">10000"``). Other columns that hold numbers, or cells meant
+        as numbers, are numeric and every cell must be a number (see
+        :func:`massincidents.validate`).
 
     Returns
     -------
@@ -140,8 +147,13 @@ def read_panel(
         Indexed by (``province``: GB/T 2260 code, ``year``), both ``int64``,
         sorted. Numeric columns are ``float64``, or ``int64`` when complete
         and either named in ``counts`` or written as integers (``3``, not
-        ``3.0``); mostly-text columns stay ``object``. Cells such as ``""``,
-        ``"—"``, ``"-"``, ``"…"``, ``"NA"`` are missing.
+        ``3.0``); text columns (see :func:`massincidents.validate` for the
+        rule) stay ``object``. Cells such as ``""``, ``"—"``, ``"-"``,
+        ``"…"``, ``"NA"`` are missing. A wide table may have two header rows,
+        one of years and one of indicator names (NBS and EPS exports of
+        several indicators, merged cells included, either row on top): each
+        indicator becomes a column, its unit in parentheses goes to
+        ``attrs["units"]``.
 
         ``attrs`` holds:
 
@@ -162,6 +174,10 @@ def read_panel(
           codes in a wide table; ``national_total`` and ``outside_mainland``
           columns of a transposed table) and ``columns_renamed`` (a value
           column called ``province`` or ``year`` becomes ``province_raw``);
+        - ``footnotes``: cells whose footnote marks (``28014.94¹``, ``2.5②``)
+          were removed because a note below the table defines the mark
+          (``注：¹ ...``), each as ``{"row", "column", "cell", "note"}``. A
+          mark that no note defines is refused, as any non-numeric cell;
         - ``source_rows``, a dict (province, year) -> row number in the
           source: the 1-based file line for CSV, the Excel row number for a
           sheet, the 0-based position for DataFrame and Parquet sources.
@@ -170,10 +186,12 @@ def read_panel(
     Raises
     ------
     DataError
-        For every failure, always naming the file: a missing file, an
+        For every failure, always naming the file: a missing file, a named
+        pipe, device or socket (refused before it is opened), an
         unsupported extension, an undecodable file (listing the encodings
         tried), an empty or header-only file, a missing sheet (listing the
-        sheets), a second header row, and every validation problem (duplicate
+        sheets), a second header row that is not years over indicators (or
+        a third), and every validation problem (duplicate
         province-years, unknown provinces, non-numeric cells, impossible
         years, bad counts), each with row and column.
 
@@ -182,7 +200,8 @@ def read_panel(
     OutsideMainlandWarning
         When rows for Hong Kong, Macao or Taiwan were removed (with the count).
     DataQualityWarning
-        When national-total rows (全国, National, China) were removed, and for
+        When national-total rows (全国, National, China) were removed, when
+        footnote marks defined in the notes were removed from cells, and for
         the soft problems of :func:`massincidents.validate`.
 
     Examples
@@ -215,6 +234,12 @@ def read_panel(
     meta = title_metadata(table.title)
     indicator, unit = indicator_and_unit(meta)
     chosen = detect_layout(table, province, year) if layout == "auto" else layout
+    if table.years is not None and chosen != "wide":
+        message = (
+            "the table has two header rows, years and indicator names: it is read with "
+            f"layout='auto' or layout='wide', not {chosen!r}"
+        )
+        raise DataError([Problem(message, label, table.header_line)])
     value = value_name or indicator or "value"
     if chosen == "long":
         long = long_from_long(table, province, year, label)
@@ -224,6 +249,7 @@ def read_panel(
         long = long_from_transposed(table, year, value, label)
 
     removed = drop_outside_panel(long)
+    footnotes = strip_defined_marks(long, table.notes)
     checked = check_frame(
         long.frame,
         rows=long.lines,
@@ -231,6 +257,7 @@ def read_panel(
         counts=counts,
         year_range=year_range,
         source=file,
+        text=text,
     )
     problems = long.problems + checked.problems
     if problems:
@@ -239,6 +266,8 @@ def read_panel(
     out = finalise(long, checked.numeric, checked.codes, checked.years, counts)
 
     warn_removed(label, removed, long.dropped)
+    if footnotes:
+        warnings.warn(footnote_warning(label, footnotes), DataQualityWarning, stacklevel=2)
     for message, category in checked.soft:
         warnings.warn(message, category, stacklevel=2)
 
@@ -257,12 +286,16 @@ def read_panel(
             "metadata": meta,
             "indicator": indicator,
             "notes": table.notes,
-            "units": {value: unit} if unit and chosen != "long" else {},
+            "units": long.units or ({value: unit} if unit and chosen != "long" else {}),
             "rows_read": kept + sum(rows_removed.values()),
             "rows_kept": kept,
             "rows_removed": rows_removed,
             "columns_dropped": {k: v for k, v in long.dropped.items() if v},
             "columns_renamed": long.renamed,
+            "footnotes": [
+                {"row": f.row, "column": f.column, "cell": f.cell, "note": f.note}
+                for f in footnotes
+            ],
         }
     )
     return out

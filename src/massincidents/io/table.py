@@ -18,17 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from massincidents.cells import number_like, number_or_none
 from massincidents.errors import DataError, Problem
 from massincidents.io.keys import name_key, names_key_column, province_like, year_like
 
 __all__ = [
     "HEADER_SEARCH",
+    "UNIT_IN_PARENTHESES",
     "Table",
     "column_name",
     "indicator_and_unit",
     "table_from_frame",
     "table_from_grid",
     "title_metadata",
+    "two_row_header",
 ]
 
 #: How many rows from the top are searched for the header row (and, for a
@@ -42,7 +45,8 @@ _FOOTNOTE = re.compile(
 )
 # "指标：地区生产总值(亿元)" and similar title lines.
 _TITLE = re.compile(r"^\s*([^:：]{1,20})\s*[:：]\s*(.*?)\s*$")
-_UNIT = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")
+#: "地区生产总值(亿元)": a name and its unit in parentheses (ASCII or full width).
+UNIT_IN_PARENTHESES = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")
 _INDICATOR_KEYS = ("指标", "indicator", "variable", "series")
 _UNIT_KEYS = ("单位", "计量单位", "unit", "units")
 
@@ -63,6 +67,9 @@ class Table:
     title: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     removed: dict[str, int] = field(default_factory=lambda: {"blank": 0, "footnote": 0})
+    #: For a two-row header (a row of years and a row of indicator names), the
+    #: year label of each column; ``header`` then holds the indicator names.
+    years: list[str] | None = None
 
 
 def _label(cell: object) -> str:
@@ -134,38 +141,75 @@ def _is_footnote(row: Sequence[object], trailing: bool) -> bool:
     return trailing and not province_like(text) and not year_like(text)
 
 
-def _check_second_header(header: list[str], row: Sequence[object], line: int, label: str) -> None:
-    """Raise when the first row below the header is a second header row.
+_SECOND_HEADER_HINT = (
+    "read_panel reads one header row, or two when one row holds the years and the other "
+    "the indicator names (as NBS and EPS exports do); otherwise save the table in long "
+    "form: a province column, a year column and one column per variable"
+)
 
-    Merged header cells (an indicator spanning several year columns) export
-    as a header row with blanks or repeats and a second row of sub-labels;
-    bilingual tables repeat the header in a second language. Either way the
-    row has no numbers and either starts empty, sits under a header with
-    blanks or repeats, or itself names key columns (地区, year, ...).
+
+def _is_second_header(header: list[str], row: Sequence[object]) -> bool:
+    """Whether the first row below the header is a second header row.
+
+    Merged header cells (an indicator spanning several year columns, or a
+    year spanning several indicators) export as a header row with blanks or
+    repeats and a second row of sub-labels; bilingual tables repeat the header
+    in a second language. Either way the row has no numbers and either starts
+    empty, sits under a header with blanks or repeats, or itself names key
+    columns (地区, year, ...).
     """
     cells = [_label(c) for c in row]
     rest = [text for text in cells[1:] if text]
     if not rest:
-        return
-    numbers = [t for t in rest if not year_like(t) and _looks_numeric(t)]
-    if numbers:
-        return
+        return False
+    if any(not year_like(t) and _looks_numeric(t) for t in rest):
+        return False
     gaps = any(not h for h in header[1:]) or len(set(header)) < len(header)
-    if not cells[0] or gaps or names_key_column(cells):
-        message = (
-            "looks like a second header row (merged header cells?): read_panel needs a "
-            "single header row; flatten the header, e.g. one column per variable and year, "
-            "or save the table in long form"
-        )
-        raise DataError([Problem(message, label, line)])
+    return not cells[0] or gaps or names_key_column(cells)
+
+
+def _forward_fill(labels: list[str], other: list[str]) -> list[str]:
+    """Fill a blank label from the left (a merged cell) where ``other`` has a label."""
+    out: list[str] = []
+    last = ""
+    for text, below in zip(labels, other, strict=True):
+        if text:
+            last = text
+        out.append(text or (last if below else ""))
+    return out
+
+
+def two_row_header(top: list[str], below: list[str]) -> tuple[list[str], list[str]] | None:
+    """Indicator names and year labels per column from two header rows, else ``None``.
+
+    One row must hold a year in every labelled column (blanks after a year
+    are merged cells and take it), the other an indicator name and no years.
+    Column 0 is the province column; its label is returned first.
+
+    Examples
+    --------
+    >>> two_row_header(["地区", "2016年", "", "2017年", ""], ["", "GDP", "人口", "GDP", "人口"])
+    (['地区', 'GDP', '人口', 'GDP', '人口'], ['', '2016年', '2016年', '2017年', '2017年'])
+    >>> two_row_header(["province", "year", "gdp"], ["省份", "年份", "地区生产总值"]) is None
+    True
+    """
+    top_filled = _forward_fill(top[1:], below[1:])
+    below_filled = _forward_fill(below[1:], top[1:])
+    used = [j for j, (a, b) in enumerate(zip(top_filled, below_filled, strict=True)) if a or b]
+    if not used:
+        return None
+    for years, names in ((top_filled, below_filled), (below_filled, top_filled)):
+        if all(year_like(years[j]) for j in used) and all(
+            names[j] and not year_like(names[j]) for j in used
+        ):
+            key = top[0] or below[0]
+            return [key, *names], ["", *years]
+    return None
 
 
 def _looks_numeric(text: str) -> bool:
-    try:
-        float(unicodedata.normalize("NFKC", text).replace(",", ""))
-    except ValueError:
-        return False
-    return True
+    """A number, or a cell meant as one (``"1.5亿元"``): not a header label."""
+    return number_or_none(text) is not None or number_like(text)
 
 
 def table_from_grid(
@@ -204,18 +248,53 @@ def table_from_grid(
     if not keep_rows:
         message = "no data rows below the header (the file has only a header)"
         raise DataError([Problem(message, label, lines[h])])
-    _check_second_header(header, keep_rows[0], keep_lines[0], label)
+    years = None
+    if _is_second_header(header, keep_rows[0]):
+        combined = two_row_header(header, [_label(c) for c in keep_rows[0]])
+        if combined is None or len(keep_rows) == 1:
+            what = "looks like a second header row (merged header cells?)"
+            message = f"{what}: {_SECOND_HEADER_HINT}"
+            raise DataError([Problem(message, label, keep_lines[0])])
+        header, years = combined
+        keep_rows, keep_lines = keep_rows[1:], keep_lines[1:]
+        if _is_second_header(header, keep_rows[0]):
+            message = f"looks like a third header row (units?): {_SECOND_HEADER_HINT}"
+            raise DataError([Problem(message, label, keep_lines[0])])
     body = pd.DataFrame(keep_rows, dtype=object, columns=range(width))
-    return Table(header, body, keep_lines, lines[h], title, notes, removed)
+    return Table(header, body, keep_lines, lines[h], title, notes, removed, years)
+
+
+def _frame_label(cell: object) -> str:
+    """A column label of a frame; pandas' ``Unnamed: 1_level_0`` placeholders are blank."""
+    text = _label(cell)
+    return "" if re.fullmatch(r"Unnamed: \d+(_level_\d+)?", text) else text
 
 
 def table_from_frame(df: pd.DataFrame) -> Table:
-    """A DataFrame (or Parquet table) as a Table; rows numbered by position."""
+    """A DataFrame (or Parquet table) as a Table; rows numbered by position.
+
+    Two-level columns (``pd.read_excel(..., header=[0, 1])``) are read as a
+    two-row header when one level holds years and the other indicator names;
+    other multi-level columns are flattened, their labels joined with ``_``
+    (``("value", "gdp")`` -> ``"value_gdp"``, ``("province", "")`` ->
+    ``"province"``).
+    """
     if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
         df = df.reset_index()
-    header = [_label(c) for c in df.columns]
+    years = None
+    combined = None
+    if isinstance(df.columns, pd.MultiIndex) and df.columns.nlevels == 2:
+        top = [_frame_label(c[0]) for c in df.columns]
+        below = [_frame_label(c[1]) for c in df.columns]
+        combined = two_row_header(top, below)
+    if combined is not None:
+        header, years = combined
+    elif isinstance(df.columns, pd.MultiIndex):
+        header = ["_".join(t for t in map(_frame_label, c) if t) for c in df.columns]
+    else:
+        header = [_label(c) for c in df.columns]
     body = pd.DataFrame(df.to_numpy(dtype=object), dtype=object, columns=range(df.shape[1]))
-    return Table(header, body, list(range(len(df))))
+    return Table(header, body, list(range(len(df))), years=years)
 
 
 def title_metadata(title: list[str]) -> dict[str, str]:
@@ -241,7 +320,7 @@ def indicator_and_unit(meta: dict[str, str]) -> tuple[str | None, str | None]:
     name = unit = None
     for key, value in meta.items():
         if name_key(key) in _INDICATOR_KEYS and value and name is None:
-            match = _UNIT.match(value)
+            match = UNIT_IN_PARENTHESES.match(value)
             if match and match.group(1):
                 name, unit = match.group(1).strip(), match.group(2).strip()
             else:

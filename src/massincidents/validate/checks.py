@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import cell_token, is_missing, is_national, parse_numbers, parse_years
+from massincidents.cells import (
+    cell_token,
+    is_missing,
+    is_national,
+    non_number_reason,
+    number_like,
+    parse_numbers,
+    parse_years,
+)
 from massincidents.errors import Problem
 from massincidents.provinces import normalise_provinces, province_code
 from massincidents.validate.messages import describe, show, year_span
@@ -195,6 +204,56 @@ def _pivot_hint(
     return []
 
 
+#: A column whose words (cells without digits that are not numbers) take more
+#: distinct values than this, and outnumber its numbers, is a text column
+#: (names, notes) with a few stray numbers; fewer distinct words are
+#: placeholders such as "n.r." or "x" in a numeric column.
+MAX_PLACEHOLDERS = 5
+
+
+def _meant_as_numbers(values: pd.Series, numbers: pd.Series, bad: pd.Series) -> bool:
+    """Whether a column is a numeric column (its cells are then all checked).
+
+    It is when any cell that is not a number looks meant as one: number-like
+    text (``"1.5亿元"``, ``"1.234,5"``, ``"10²"``, ``"12%"``, see
+    :func:`massincidents.cells.number_like`) or a value such as ``inf``, a
+    complex number or a duration. Otherwise a column with numbers is numeric
+    whatever the share of its other cells, unless those outnumber the numbers
+    and are identifiers or dates (cells with digits, ``"Le945062828"``) or
+    words of more than :data:`MAX_PLACEHOLDERS` kinds (names, notes): then it
+    is a text column with a few stray numbers. Placeholders such as
+    ``"n.r."`` or ``"x"``, however many, do not make a numeric column text. A
+    column without numbers is text.
+
+    Examples
+    --------
+    >>> def numeric(cells):
+    ...     values = pd.Series(cells, dtype=object)
+    ...     numbers, bad = parse_numbers(values)
+    ...     return _meant_as_numbers(values, numbers, bad)
+    >>> numeric(["n.r."] * 19 + ["2.5"]), numeric(["1.5亿元"] * 20), numeric(["n.r."] * 20)
+    (True, True, False)
+    >>> numeric(["Hebei", "Henan", "Hubei", "Hunan", "Anhui", "Jilin", "3"])
+    False
+    """
+    n_numbers = int(numbers.notna().sum())
+    n_coded = 0
+    words: list[str] = []
+    for value in values[bad].to_numpy():
+        if isinstance(value, str):
+            if number_like(value):
+                return True
+            if any(c.isdigit() for c in value):
+                n_coded += 1
+            else:
+                words.append(cell_token(value))
+        elif not isinstance(value, bool | np.bool_ | pd.Timestamp | np.datetime64 | date):
+            return True
+    if n_numbers == 0 or n_coded > n_numbers:
+        return False
+    return not (len(set(words)) > MAX_PLACEHOLDERS and len(words) > n_numbers)
+
+
 def _check_values(
     frame: pd.DataFrame,
     value_columns: Iterable[str],
@@ -203,8 +262,15 @@ def _check_values(
     columns: Mapping[str, object] | None,
     source: str | None,
     checked: Checked,
+    text: Sequence[str] = (),
 ) -> None:
-    """Check value columns: non-numeric cells, empty columns, bad counts."""
+    """Check value columns: non-numeric cells, empty columns, bad counts.
+
+    One rule at any share of bad cells: a numeric column (see
+    :func:`_meant_as_numbers`) has every cell that is not a number listed,
+    whether that is one cell or 95% of them; nothing numeric silently becomes
+    a text column. Columns named in ``text`` are text, whatever they hold.
+    """
     for name in value_columns:
         values = frame[name]
         numbers, bad = parse_numbers(values)
@@ -217,7 +283,9 @@ def _check_values(
             checked.numeric[name] = numbers
             continue
         excel = _excel_errors(values) if n_bad else np.zeros(len(values), dtype=bool)
-        if name not in counts and n_bad - int(excel.sum()) > n_ok:
+        if name in text or (
+            name not in counts and not _meant_as_numbers(values, numbers, bad & ~excel)
+        ):
             checked.text.append(name)  # a text column (names, notes): not checked
             for i in np.flatnonzero(excel):
                 message = f"Excel error value {show(values.iloc[i])} (a formula that failed)"
@@ -225,13 +293,23 @@ def _check_values(
                 checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
             continue
         checked.numeric[name] = numbers
+        if name not in counts and n_bad - int(excel.sum()) > n_ok:
+            message = (
+                f"{n_bad} of the {n_bad + n_ok} filled cells are not numbers, yet the column "
+                f"holds numbers or cells meant as numbers (listed with their rows); fix those "
+                f"cells, or, if it is a text column, name it in text=[{name!r}]"
+            )
+            checked.problems.append(Problem(message, file=source, column=label))
         for i in np.flatnonzero(bad.to_numpy()):
-            message = f"non-numeric value {show(values.iloc[i])} in a numeric column"
+            value = values.iloc[i]
+            reason = non_number_reason(value)
+            message = f"non-numeric value {show(value)} in a numeric column"
             if excel[i]:
                 message = (
-                    f"Excel error value {show(values.iloc[i])} (a formula that failed) "
-                    "in a numeric column"
+                    f"Excel error value {show(value)} (a formula that failed) in a numeric column"
                 )
+            elif reason:
+                message += f": {reason}"
             col = _column_label(columns, name, i)
             checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
         if name in counts:
@@ -262,6 +340,7 @@ def check_frame(
     counts: Sequence[str] | None = None,
     year_range: tuple[int, int] = (1949, 2100),
     source: str | None = None,
+    text: Sequence[str] | None = None,
 ) -> Checked:
     """Run every check on a frame with ``province`` and ``year`` as columns.
 
@@ -274,17 +353,24 @@ def check_frame(
         the 0-based position.
     columns
         Frame column -> original column label, or a per-row sequence of labels.
+    text
+        Value columns kept as text, never checked as numbers.
     """
     frame = frame.reset_index(drop=True)
     if rows is None:
         rows = list(range(len(frame)))
     counts = list(counts or [])
+    text = list(text or [])
     checked = Checked()
-    for name in counts:
-        if name not in frame.columns:
-            known = ", ".join(repr(c) for c in frame.columns)
-            message = f"count column {name!r} not found; the columns are {known}"
-            checked.problems.append(Problem(message, file=source, column=name))
+    for kind, names in (("count", counts), ("text", text)):
+        for name in names:
+            if name not in frame.columns:
+                known = ", ".join(repr(c) for c in frame.columns)
+                message = f"{kind} column {name!r} not found; the columns are {known}"
+                checked.problems.append(Problem(message, file=source, column=name))
+    for name in sorted(set(counts) & set(text)):
+        message = "named both in counts= and in text=; a count column holds numbers"
+        checked.problems.append(Problem(message, file=source, column=name))
     if len(frame) == 0:
         checked.problems.append(Problem("the table has no rows", file=source))
         return checked
@@ -296,7 +382,7 @@ def check_frame(
         frame, province, codes, years, rows, columns, source
     )
     value_columns = [c for c in frame.columns if c not in (province, year)]
-    _check_values(frame, value_columns, counts, rows, columns, source, checked)
+    _check_values(frame, value_columns, counts, rows, columns, source, checked, text)
     if any(p.message.startswith("duplicate province-year") for p in cell_problems):
         checked.problems += _pivot_hint(frame, codes, years, checked.text, columns, source)
     structural = [p for p in checked.problems if p.row is None]

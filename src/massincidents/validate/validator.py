@@ -70,6 +70,7 @@ def validate(
     source: str | None = None,
     province: str = "province",
     year: str = "year",
+    text: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Check a province-year panel and report every problem at once.
 
@@ -81,10 +82,19 @@ def validate(
       rows, missing provinces;
     - missing years, non-integer years (``2017.5``, ``"2017-06"``) and years
       outside ``year_range``;
-    - non-numeric cells (``"abc"``) in numeric columns; a column counts as
-      numeric when its dtype is numeric or when at most half of its filled
-      cells are not numbers (mostly-text columns, such as names, are left
-      alone);
+    - cells that are not numbers in numeric columns, whatever their share.
+      A number is ASCII digits with an optional sign, decimal point,
+      exponent and comma thousands separators (full-width digits are
+      narrowed); superscript, circled and other Unicode digits, spaces or
+      underscores between digits, decimal commas, units in the cell
+      (``"1.5亿元"``, ``"12%"``), ``inf``, complex numbers, durations and
+      booleans are not numbers, in a CSV and a DataFrame alike. A column is
+      numeric when its dtype is, when any cell looks meant as a number
+      (``"1.234,5"``, ``"28014.94¹"``), or when it holds numbers and its
+      other cells are placeholders such as ``"n.r."`` or ``"x"``, at any
+      share. A column without numbers is text and left alone, and so is one
+      whose identifiers and dates (``"Le945062828"``), or whose words of more
+      than five kinds (names, notes), outnumber its numbers;
     - negative or fractional values in the columns named in ``counts``, and
       count columns that do not exist;
     - a value column that is entirely missing.
@@ -111,6 +121,9 @@ def validate(
         File name to print in messages; defaults to ``df.attrs["source"]``.
     province, year
         Names of the key columns or index levels.
+    text
+        Columns to leave alone as text whatever they hold (codes, size bands
+        such as ``">10000"``); names that are not columns are problems.
 
     Returns
     -------
@@ -153,6 +166,7 @@ def validate(
         counts=counts,
         year_range=year_range,
         source=source,
+        text=text,
     )
     if checked.problems:
         raise DataError(checked.problems)

@@ -137,6 +137,57 @@ TEXT: dict[str, bytes] = {
         "Hebei,2016,NA\n"
     ),
     "all_missing_column.csv": _utf8("province,year,gdp\nBeijing,2016,—\nShanghai,2016,\n"),
+    # --- cells that are not numbers, whatever Python's float() says (issue 14) ---
+    # A footnote mark after a number: NFKC would read 28014.94¹ as 28014.941.
+    # Defined in the notes: removed, with a warning. Not defined: refused.
+    "footnote_superscript.csv": _utf8(
+        "地区,2017年,2016年\n北京市,28014.94¹,25669.13\n天津市,18549.19,17885.39\n"
+        "注：¹ 初步核算数（虚构）。\n"
+    ),
+    "footnote_undefined.csv": _utf8(
+        "地区,2017年,2016年\n北京市,28014.94¹,25669.13\n天津市,18549.19,17885.39\n"
+    ),
+    "superscript_exponent.csv": _utf8("province,year,gdp\nBeijing,2016,10²\nShanghai,2016,2.5\n"),
+    "circled_digit.csv": _utf8("province,year,gdp\nBeijing,2016,2.5②\nShanghai,2016,2.5\n"),
+    "arabic_indic_digits.csv": _utf8("province,year,gdp\nBeijing,2016,٣\nShanghai,2016,2.5\n"),
+    "space_inside_number.csv": _utf8("province,year,gdp\nBeijing,2016,12 34\nShanghai,2016,2.5\n"),
+    "two_numbers_in_cell.csv": _utf8(
+        "province,year,gdp\nBeijing,2016,2016 2017\nShanghai,2016,2.5\n"
+    ),
+    "underscore_digits.csv": _utf8("province,year,gdp\nBeijing,2016,1_000\nShanghai,2016,2.5\n"),
+    "infinity_text.csv": _utf8("province,year,gdp\nBeijing,2016,-Infinity\nShanghai,2016,2.5\n"),
+    # Numeric columns whose cells are mostly not numbers: never silently text.
+    "european_decimals_mostly.csv": _utf8(
+        'province,year,gdp\nBeijing,2016,"1.234,5"\nShanghai,2016,"2.345,6"\n'
+        'Tianjin,2016,"3.456,7"\nHebei,2016,4.5\n'
+    ),
+    "units_in_cells_mostly.csv": _utf8(
+        "province,year,gdp\nBeijing,2016,1.5亿元\nShanghai,2016,2.5亿元\nTianjin,2016,3.5亿元\n"
+        "Hebei,2016,4.5\n"
+    ),
+    "units_in_every_cell.csv": _utf8(
+        "province,year,gdp\nBeijing,2016,1.5亿元\nShanghai,2016,2.5亿元\n"
+    ),
+    "not_reported_mostly.csv": _utf8(
+        "province,year,gdp\nBeijing,2016,n.r.\nShanghai,2016,n.r.\nTianjin,2016,n.r.\n"
+        "Hebei,2016,4.5\n"
+    ),
+    "percent_cells.csv": _utf8("province,year,urban\nBeijing,2016,86.5%\nShanghai,2016,87.9%\n"),
+    # Two-row yearbook header (NBS/EPS): years merged across, indicator names below.
+    "two_row_header_years_first.csv": _gbk(
+        "数据库：分省年度数据\n地区,2017年,,2016年,\n"
+        ",地区生产总值(亿元),年末常住人口(万人),地区生产总值(亿元),年末常住人口(万人)\n"
+        "北京市,2.5,2170,1.5,2173\n天津市,3.5,1560,2,1562\n"
+    ),
+    "two_row_header_and_units_row.csv": _utf8(
+        "地区,2017年,,2016年,\n,地区生产总值,人口,地区生产总值,人口\n,亿元,万人,亿元,万人\n"
+        "北京市,2.5,2170,1.5,2173\n"
+    ),
+    # Rich console markup in cells and headers: printed as text, not parsed.
+    "markup_in_cells.csv": _utf8(
+        "province,year,[bold]gdp\nBeijing,2016,[/]\nTianjin,2016,2\n"
+    ),
+    "markup_in_header.csv": _utf8("province,year,[/red]gdp\nBeijing,2016,1\nTianjin,2016,2\n"),
     # --- not a table file ---------------------------------------------------
     "not_a_workbook.xlsx": _utf8("province,year,gdp\nBeijing,2016,1.5\n"),
     "wrong_extension.json": _utf8('{"province": "Beijing", "year": 2016}\n'),
