@@ -456,3 +456,40 @@ def test_a_zone_named_by_letters_is_reported_not_shifted() -> None:
     counts = panel.xs(110000)["count"]
     assert int(counts.sum()) == 1 and int(counts.iloc[-1]) == 1
     assert panel.attrs["accounting"]["left_out"]["unparseable_date"] == 1
+
+
+_COUNT_IN_CHILD = """
+import sys
+import massincidents as mi
+try:
+    mi.events_to_panel(sys.argv[1])
+except mi.DataError as err:
+    print(err)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_special_files_are_refused_without_hanging(tmp_path, kind) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes on this platform")
+        path = tmp_path / "events.csv"
+        os.mkfifo(path)
+    else:
+        path = tmp_path / "events.parquet"
+        path.symlink_to("/dev/zero")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _COUNT_IN_CHILD, str(path)],
+            capture_output=True, text=True, timeout=60, env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"events_to_panel({path}) hung (still running after 60 s)")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "not a regular file" in done.stdout

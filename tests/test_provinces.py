@@ -166,3 +166,8 @@ def test_every_raw_file_spelling_maps(raw_dir) -> None:
         except mi.UnknownProvinceError:
             unmapped.append(cell)
     assert unmapped == []
+
+
+def test_province_codes_are_ascii_digits() -> None:
+    with pytest.raises(mi.UnknownProvinceError):
+        mi.province_code("\u0661\u0661\u0660\u0660\u0660\u0660")  # 110000 in Arabic-Indic digits

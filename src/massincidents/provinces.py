@@ -252,7 +252,7 @@ def province_code(name: object) -> int:
         except AttributeError:
             raise UnknownProvinceError(name, []) from None
     text = name.strip().strip(",;").strip()
-    if re.fullmatch(r"\d+(\.0+)?", text):
+    if re.fullmatch(r"\d+(\.0+)?", text, flags=re.ASCII):  # not Arabic-Indic or other digits
         code = _code_from_number(float(text))
         if code is None:
             raise UnknownProvinceError(name, [])

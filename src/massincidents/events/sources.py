@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from massincidents.errors import DataError, Problem
+from massincidents.io.files import check_regular_file
 
 #: The column DuckDB adds with the file each row came from (lists and globs).
 FILE_COLUMN = "__massincidents_file"
@@ -136,6 +137,7 @@ def _check_file(path: Path) -> str:
     if not path.exists():
         hint = "; to read the files matching a pattern, pass glob=True" if _has_glob(path) else ""
         raise DataError([Problem(f"file not found{hint}", file=str(path))])
+    check_regular_file(path, str(path))  # a FIFO would block the read below, /dev/zero never end
     if path.stat().st_size < 4096 and not path.read_bytes().strip():
         raise DataError(
             [Problem("the file is empty (0 bytes or only blank lines)", file=str(path))]
