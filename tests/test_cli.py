@@ -128,3 +128,19 @@ def test_datasets_export_out_of_disk_leaves_the_file_as_it_was(tmp_path) -> None
     assert "could not be written" in done.stderr and "Traceback" not in done.stderr
     assert target.read_text(encoding="utf-8") == "the user's earlier copy\n"
     assert [p.name for p in tmp_path.iterdir()] == ["panel.csv"]
+
+
+def test_validate_text_option_keeps_a_column_as_text(tmp_path) -> None:
+    # read_panel's hint names text=[...]; the command has the same option.
+    path = tmp_path / "bands.csv"
+    pd.DataFrame(
+        {
+            "province": ["Beijing", "Tianjin", "Hebei"],
+            "year": [2010, 2010, 2010],
+            "size_band": ["100-999", ">10000", "1000"],
+        }
+    ).to_csv(path, index=False)
+    refused = runner.invoke(app, ["validate", str(path)])
+    assert refused.exit_code == 1 and "size_band" in refused.output
+    ok = runner.invoke(app, ["validate", str(path), "--text", "size_band"])
+    assert ok.exit_code == 0, ok.output

@@ -214,6 +214,10 @@ def validate(
     counts: Annotated[
         list[str] | None, typer.Option(help="Columns that must be non-negative whole numbers.")
     ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(help="Columns to keep as text whatever they hold (size bands, notes)."),
+    ] = None,
 ) -> None:
     """Read FILE as a province panel and list every problem found, with rows and columns."""
     import warnings
@@ -225,7 +229,7 @@ def validate(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            df = read_panel(file, province=province, year=year, sheet=sheet)
+            df = read_panel(file, province=province, year=year, sheet=sheet, text=text)
             if counts:
                 validate_frame(df, counts=list(counts), source=str(file))
         except DataError as err:

@@ -297,7 +297,8 @@ def _check_values(
             message = (
                 f"{n_bad} of the {n_bad + n_ok} filled cells are not numbers, yet the column "
                 f"holds numbers or cells meant as numbers (listed with their rows); fix those "
-                f"cells, or, if it is a text column, name it in text=[{name!r}]"
+                f"cells, or, if it is a text column, name it in text=[{name!r}] "
+                f"(massincidents validate --text {name})"
             )
             checked.problems.append(Problem(message, file=source, column=label))
         for i in np.flatnonzero(bad.to_numpy()):
