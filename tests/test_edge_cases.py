@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 import massincidents as mi
+from massincidents.core.demean import ConvergenceError
+from massincidents.core.design import CollinearityWarning
 from massincidents.counts.separation import SeparationWarning
-from massincidents.demean import ConvergenceError
-from massincidents.design import CollinearityWarning
 from massincidents.survival import CoxConvergenceWarning
 
 # ---------------------------------------------------------------------------- data
@@ -255,7 +255,7 @@ def test_cox_non_convergence_warns(survival):
 
 def test_demeaning_non_convergence_raises(panel):
     with pytest.raises(ConvergenceError, match="demeaning did not converge"):
-        mi.demean.demean(panel[["x1"]].to_numpy(), [panel["province"].factorize()[0],
+        mi.core.demean.demean(panel[["x1"]].to_numpy(), [panel["province"].factorize()[0],
                          panel["year"].factorize()[0]], maxiter=1, tol=1e-300)  # fmt: skip
 
 

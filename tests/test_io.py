@@ -69,7 +69,7 @@ def test_text_fixtures_match_their_generator(tmp_path: Path) -> None:
 
 def test_docstring_examples() -> None:
     # io and validate are packages: run the examples of every module in them.
-    names = ["massincidents.cells"]
+    names = ["massincidents.core.cells"]
     for package in ("massincidents.io", "massincidents.validate"):
         names.append(package)
         modules = pkgutil.iter_modules(sys.modules[package].__path__)

@@ -19,8 +19,8 @@ _import_guard.__enter__()
 
 from massincidents import datasets, spec
 from massincidents.core.least_squares import IllConditionedWarning
-from massincidents.counterfactual_prediction import counterfactual
 from massincidents.counts import marginal_effects, negbin, poisson, zero_inflated
+from massincidents.counts.counterfactual import counterfactual
 from massincidents.did.bacon import bacon_decomposition
 from massincidents.did.callaway_santanna import staggered_did
 from massincidents.did.event_study import event_study, pretrend_test
@@ -34,21 +34,21 @@ from massincidents.errors import (
     UnknownProvinceError,
 )
 from massincidents.events import events_to_panel
-from massincidents.hausman_test import TestResult, hausman
 from massincidents.inference.bootstrap import BootstrapResult, wild_bootstrap
 from massincidents.inference.conventions import ssc
 from massincidents.inference.vcov import FewClustersWarning
 from massincidents.io import read_panel
-from massincidents.linear_models import between, first_difference, linear, random_effects
+from massincidents.linear.estimators import between, first_difference, linear, random_effects
+from massincidents.linear.hausman import TestResult, hausman
 from massincidents.multiverse import specification_curve
 from massincidents.provinces import is_mainland, province_code, province_name, provinces
+from massincidents.results.tables import etable
 from massincidents.survival import cox, cox_zph
 from massincidents.survival.discrete import discrete_hazard, person_period
 from massincidents.survival.nonparametric import cumulative_incidence, kaplan_meier, nelson_aalen
 from massincidents.survival.parametric import weibull, weibull_ph
 from massincidents.survival.recurrent import check_counting_process, recurrent_data
 from massincidents.survival.spells import leader_spells_to_first_event
-from massincidents.tables import etable
 from massincidents.validate import validate
 
 _import_guard.__exit__(None, None, None)

@@ -11,11 +11,11 @@ import pytest
 import statsmodels.formula.api as smf
 
 import massincidents as mi
+from massincidents.core.demean import ConvergenceError
+from massincidents.core.design import SingletonWarning
 from massincidents.counts import SeparationWarning
 from massincidents.counts.negbin import nb2_loglik, theta_ml
 from massincidents.counts.poisson import ZERO_GROUP
-from massincidents.demean import ConvergenceError
-from massincidents.design import SingletonWarning
 
 REF_DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
 FORMULA = "y ~ x1 + x2 + treated | province + year"

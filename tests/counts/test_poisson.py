@@ -11,6 +11,8 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import massincidents as mi
+from massincidents.core.demean import ConvergenceError
+from massincidents.core.design import CollinearityWarning, build_design
 from massincidents.counts import SeparationWarning
 from massincidents.counts.poisson import SEPARATED_RELU, SEPARATED_SIMPLE, ZERO_GROUP
 from massincidents.counts.separation import (
@@ -18,8 +20,6 @@ from massincidents.counts.separation import (
     simple_separation,
     zero_outcome_groups,
 )
-from massincidents.demean import ConvergenceError
-from massincidents.design import CollinearityWarning, build_design
 
 FORMULA = "y ~ x1 + x2 + treated | province + year"
 TRUTH = {"x1": 0.3, "x2": -0.2, "treated": 0.2}

@@ -26,7 +26,7 @@ import pytest
 import statsmodels.api as sm
 
 import massincidents as mi
-import massincidents.design
+import massincidents.core.design
 from massincidents.inference import compute_vcov, parse_vcov
 from massincidents.inference.bootstrap import (
     BOOTSTRAP_KEY,
@@ -378,7 +378,7 @@ def test_poisson_score_data_fits_mi_poisson() -> None:
         pytest.skip("mi.poisson is not available")
     df = mi.datasets.simulate_panel(n_provinces=12, n_years=10, seed=3)
     fit = mi.poisson("y ~ x1 + x2 | province + year", df, exposure="population")
-    design = mi.design.build_design("y ~ x1 + x2 | province + year", df)
+    design = mi.core.design.build_design("y ~ x1 + x2 | province + year", df)
     data = poisson_score_data(
         design.y,
         design.X,

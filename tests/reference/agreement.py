@@ -1296,11 +1296,11 @@ def _ll(name: str, entry: dict, data: pd.DataFrame) -> float:
 
 
 def pyfixest_i() -> list[Row]:
-    """feols/fepois with ``i()`` on the simulated event panel (tests/test_interactions.py)."""
+    """feols/fepois with ``i()`` on the simulated event panel (tests/core/test_interactions.py)."""
     ref = _load("pyfixest_i.json")
     cases = ref["cases"]
     version = f"pyfixest {ref['packages']['pyfixest']}"
-    col = _Collector("pyfixest_i.json", version, "tests/test_interactions.py")
+    col = _Collector("pyfixest_i.json", version, "tests/core/test_interactions.py")
     panel = pd.read_csv(HERE / "data" / "event_panel.csv")
     formulas = {
         "fe_ref": "y ~ i(rel, ref=-1) | unit + year",

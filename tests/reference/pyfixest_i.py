@@ -11,7 +11,7 @@ small-sample settings: pyfixest's default ``ssc()`` (fixest's
 clusters plus one for each fully nested one), ``ssc(k_adj=False)``
 (``G/(G-1)`` only) and ``ssc(k_adj=False, G_adj=False)`` (no correction: the
 plain sandwich, CRV0). ``df_k`` is pyfixest's ``K`` of the default setting.
-``tests/test_interactions.py`` compares ``massincidents`` with these numbers.
+``tests/core/test_interactions.py`` compares ``massincidents`` with these numbers.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> None:
             out[key] = {str(k): float(v) for k, v in model.se().items()}
         cases[name] = out
     result = {
-        "description": "pyfixest estimates with fixest's i() (tests/test_interactions.py)",
+        "description": "pyfixest estimates with fixest's i() (tests/core/test_interactions.py)",
         "generated_by": "tests/reference/pyfixest_i.py",
         "data": "data/event_panel.csv, written by tests/reference/make_event_panel.py",
         "python": platform.python_version(),

@@ -18,7 +18,7 @@ from scipy import stats
 
 import massincidents as mi
 from massincidents.inference.vcov import compute_vcov, parse_vcov
-from massincidents.panel import quasi_demeaned
+from massincidents.linear.transforms import quasi_demeaned
 from massincidents.results import Result
 
 HERE = Path(__file__).parent

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import massincidents as mi
-from massincidents.design import CollinearityWarning
+from massincidents.core.design import CollinearityWarning
 from massincidents.survival.concordance import concordance
 from massincidents.survival.partial_likelihood import (
     CoxConvergenceWarning,

@@ -130,7 +130,7 @@ def least_squares(
     ----------
     X
         Regressors, shape (n, k), full column rank (drop collinear columns first,
-        with :func:`massincidents.design.drop_collinear`, which names them).
+        with :func:`massincidents.core.design.drop_collinear`, which names them).
     y
         Response, shape (n,) or (n, m) for several responses at once.
     weights

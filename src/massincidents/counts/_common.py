@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from massincidents.core.demean import fe_degrees_of_freedom, is_nested
+from massincidents.core.design import Design
 from massincidents.core.least_squares import (
     ILL_CONDITIONED,
     IllConditionedWarning,
@@ -22,17 +24,15 @@ from massincidents.core.least_squares import (
     solve_symmetric,
 )
 from massincidents.counts._irls import IrlsFit
-from massincidents.demean import fe_degrees_of_freedom, is_nested
-from massincidents.design import Design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov, vcov_columns
-from massincidents.linear_models import default_vcov
+from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
 
 
 def offset_roles(offset: str | None, exposure: str | None) -> dict[str, str]:
-    """The ``extra`` columns :func:`~massincidents.design.build_design` must carry."""
+    """The ``extra`` columns :func:`~massincidents.core.design.build_design` must carry."""
     roles: dict[str, str] = {}
     for role, column in (("offset", offset), ("exposure", exposure)):
         if column is None:
@@ -400,7 +400,7 @@ def newton_maximize(
         When ``maxiter`` steps do not bring the Newton decrement
         :math:`g'(-H)^{-1}g` below ``tol``.
     """
-    from massincidents.demean import ConvergenceError
+    from massincidents.core.demean import ConvergenceError
 
     x = np.asarray(start, dtype=float).copy()
     value, grad, hess = fun(x)

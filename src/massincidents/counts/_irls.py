@@ -10,7 +10,7 @@ iteration forms the working variable and weights
     z_i = \eta_i - o_i + \frac{y_i - \mu_i}{\mu_i}, \qquad w_i = \frac{\mu_i^2}{V(\mu_i)},
 
 partials the fixed effects out of :math:`z` and :math:`X` with weights
-:math:`w` (:func:`~massincidents.demean.demean`), and solves the weighted
+:math:`w` (:func:`~massincidents.core.demean.demean`), and solves the weighted
 least-squares problem of :math:`\tilde z` on :math:`\tilde X` (Frisch-Waugh-
 Lovell: the same :math:`\beta` as with the dummies). The new linear predictor
 is :math:`\eta = z - (\tilde z - \tilde X\beta) + o`. This is the algorithm of
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from massincidents.core.demean import ConvergenceError, demean
+from massincidents.core.design import drop_collinear
 from massincidents.core.least_squares import least_squares
-from massincidents.demean import ConvergenceError, demean
-from massincidents.design import drop_collinear
 from massincidents.errors import DataError, Problem
 
 _ETA_MAX = 700.0
@@ -136,7 +136,7 @@ def irls(
     keep
         Columns of ``X`` to use; default: decided at the first iteration by
         dropping columns collinear with each other or absorbed by the fixed
-        effects (with a :class:`~massincidents.design.CollinearityWarning`).
+        effects (with a :class:`~massincidents.core.design.CollinearityWarning`).
     tol
         Convergence tolerance on the relative change of the deviance.
     maxiter

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
 
+from massincidents.core.demean import is_nested
+from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
@@ -46,8 +48,6 @@ from massincidents.counts._common import (
     subset_design,
 )
 from massincidents.counts.separation import warn_if_separated
-from massincidents.demean import is_nested
-from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import VcovSpec

@@ -36,8 +36,8 @@ from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
 
+from massincidents.core.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 from massincidents.core.least_squares import column_scale
-from massincidents.design import FORMULA_CONTEXT, as_frame, design_rhs, formula_matrix
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 

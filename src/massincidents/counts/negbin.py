@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
 
+from massincidents.core.demean import ConvergenceError, demean
+from massincidents.core.design import as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     Sandwich,
@@ -40,10 +42,8 @@ from massincidents.counts._common import (
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
-from massincidents.demean import ConvergenceError, demean
-from massincidents.design import as_frame, build_design
 from massincidents.inference.conventions import SmallSample
-from massincidents.linear_models import default_vcov
+from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
 
 

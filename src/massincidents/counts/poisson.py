@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
+from massincidents.core.demean import demean
+from massincidents.core.design import Design, as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
@@ -40,8 +42,6 @@ from massincidents.counts.separation import (
     warn_separation,
     zero_outcome_groups,
 )
-from massincidents.demean import demean
-from massincidents.design import Design, as_frame, build_design
 from massincidents.inference.bootstrap import ScoreData
 from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
@@ -185,7 +185,7 @@ def poisson(
         IRLS convergence tolerance on the relative change of the deviance.
     maxiter
         Largest number of IRLS iterations; not converging raises
-        :class:`~massincidents.demean.ConvergenceError`.
+        :class:`~massincidents.core.demean.ConvergenceError`.
     separation
         Checks for perfectly predicted zeros, run to a fixed point: ``"fe"``
         (fixed-effect groups whose outcome is all zero), ``"simple"`` (a

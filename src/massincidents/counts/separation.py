@@ -28,8 +28,8 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from massincidents.core.demean import demean
 from massincidents.core.least_squares import column_scale
-from massincidents.demean import demean
 
 
 class SeparationWarning(UserWarning):

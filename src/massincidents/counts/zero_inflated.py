@@ -27,6 +27,8 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 from scipy.special import digamma, expit, gammaln, log_expit, polygamma
 
+from massincidents.core.design import as_frame, build_design, drop_collinear
+from massincidents.core.formula import parse_formula
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     check_counts,
@@ -42,9 +44,7 @@ from massincidents.counts._common import (
 from massincidents.counts._irls import irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.separation import warn_if_separated
-from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
-from massincidents.formula import parse_formula
 from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
 

@@ -257,7 +257,7 @@ def export(name: str, path: str | Path) -> Path:
         df = df.reset_index()
     # Written whole or not at all: into a hidden file beside the target, flushed,
     # then renamed over it. A full disk leaves the target as it was.
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.partial-", suffix=suffix, dir=path.parent)
     os.close(handle)
     try:
         if suffix == ".csv":

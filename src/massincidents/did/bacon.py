@@ -51,7 +51,7 @@ import pandas as pd
 
 from massincidents.did.event_study import prepare_panel
 from massincidents.errors import DataError, Problem
-from massincidents.linear_models import linear
+from massincidents.linear.estimators import linear
 
 TYPES = ("Earlier vs Later Treated", "Later vs Earlier Treated", "Treated vs Never Treated")
 

@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.core.design import _drop_singletons, as_frame
 from massincidents.core.least_squares import solve_symmetric
-from massincidents.design import _drop_singletons, as_frame
 from massincidents.did.callaway_santanna import AggregateResult
 from massincidents.errors import DataError, Problem
-from massincidents.hausman_test import TestResult
-from massincidents.linear_models import linear
+from massincidents.linear.estimators import linear
+from massincidents.linear.hausman import TestResult
 from massincidents.results import Result
 
 EVENT_PREFIX = "rel_time::"

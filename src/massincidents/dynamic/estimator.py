@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from massincidents.design import drop_collinear
+from massincidents.core.design import drop_collinear
 from massincidents.dynamic.formula import DynamicFormula, parse_dynamic_formula
 from massincidents.dynamic.gmm import TooManyInstrumentsWarning, ar_test, fit_gmm
 from massincidents.dynamic.grid import Grid, build_grid

@@ -68,8 +68,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from massincidents.core.demean import demean, is_nested
 from massincidents.core.least_squares import least_squares
-from massincidents.demean import demean, is_nested
 from massincidents.inference.vcov import cluster_factor
 
 BOOTSTRAP_KEY = "bootstrap"

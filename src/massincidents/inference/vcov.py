@@ -140,7 +140,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from massincidents.demean import is_nested
+from massincidents.core.demean import is_nested
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import PRESETS, SmallSample
 

@@ -23,7 +23,7 @@ reading their cells), :mod:`~massincidents.io.encoding` (decoding CSV bytes),
 :mod:`~massincidents.io.layout` (long, wide and transposed tables to long form),
 :mod:`~massincidents.io.footnotes` (footnote marks that the notes define)
 and :mod:`~massincidents.io.output` (dropping rows outside the panel, building
-the result). Cells are parsed with :mod:`massincidents.cells`, as in the
+the result). Cells are parsed with :mod:`massincidents.core.cells`, as in the
 validator.
 """
 

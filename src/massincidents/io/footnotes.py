@@ -3,7 +3,7 @@
 Yearbook tables mark some cells with a footnote (``28014.94¹``, ``2.5②``,
 ``3.1*``) and explain the mark in a note below the table
 (``注：¹ 初步核算数。``). Read as text, a mark would become a digit
-(``28014.941``); :mod:`massincidents.cells` therefore refuses such cells. When
+(``28014.941``); :mod:`massincidents.core.cells` therefore refuses such cells. When
 a note of the same file starts with the mark, the mark is known to be a
 footnote: :func:`strip_defined_marks` removes it, keeps the number, and
 returns what it did so that :func:`massincidents.read_panel` can say so (a
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from massincidents.cells import footnote_mark, narrow
+from massincidents.core.cells import footnote_mark, narrow
 from massincidents.io.layout import Long
 
 __all__ = ["Footnote", "defined_marks", "footnote_warning", "strip_defined_marks"]

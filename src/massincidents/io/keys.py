@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from massincidents.cells import is_missing, parse_years, year_or_none
+from massincidents.core.cells import is_missing, parse_years, year_or_none
 from massincidents.provinces import normalise_provinces
 
 __all__ = [

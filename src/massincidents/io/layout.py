@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import is_missing, is_national, year_or_none
+from massincidents.core.cells import is_missing, is_national, year_or_none
 from massincidents.errors import DataError, Problem
 from massincidents.io.keys import (
     PROVINCE_NAMES,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import is_missing, is_national, narrow
+from massincidents.core.cells import is_missing, is_national, narrow
 from massincidents.errors import DataQualityWarning, OutsideMainlandWarning
 from massincidents.io.layout import Long
 from massincidents.provinces import MAINLAND_CODES, normalise_provinces

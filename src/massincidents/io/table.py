@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import number_like, number_or_none
+from massincidents.core.cells import number_like, number_or_none
 from massincidents.errors import DataError, Problem
 from massincidents.io.keys import name_key, names_key_column, province_like, year_like
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from massincidents.design import as_frame
+from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
 from massincidents.multiverse.choices import Choices, Specification, enumerate_specifications
 from massincidents.multiverse.curve import TABLE_COLUMNS, SpecificationCurve
@@ -143,7 +143,7 @@ def fit_specification(
     :math:`P` and window of ``spec``. This is the task each worker runs.
 
     A failing fit (a :class:`~massincidents.errors.DataError`, a
-    :class:`~massincidents.demean.ConvergenceError`, any ``Exception``) is
+    :class:`~massincidents.core.demean.ConvergenceError`, any ``Exception``) is
     recorded in the rows' ``error`` with ``converged=False``, never raised.
     Warnings raised during the fit are recorded in ``warnings``.
 

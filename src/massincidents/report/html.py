@@ -181,7 +181,7 @@ def _data_section(result: RerunResult) -> str:
 
 def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
     from massincidents.report.write import indicator_table
-    from massincidents.tables import etable
+    from massincidents.results.tables import etable
 
     spec = result.spec
     ind = indicator_table(result)

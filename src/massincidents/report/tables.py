@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from massincidents.tables import latex_escape
+from massincidents.results.tables import latex_escape
 
 __all__ = ["format_cell", "markdown_escape", "to_html", "to_latex", "to_markdown", "write_table"]
 

@@ -141,7 +141,7 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
     >>> files[:3], "report.html" in files
     (['tables/coefficients.csv', 'tables/coefficients.tex', 'tables/coefficients.md'], True)
     """
-    from massincidents.tables import etable
+    from massincidents.results.tables import etable
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, figures = out_dir / "tables", out_dir / "figures"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from massincidents.cells import is_missing, number_or_none, parse_numbers
+from massincidents.core.cells import is_missing, number_or_none, parse_numbers
 from massincidents.errors import DataError, Problem
 from massincidents.io import read_panel
 from massincidents.io.reader import read_table

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from massincidents.counterfactual_prediction import COLUMNS as COUNTERFACTUAL_COLUMNS
-from massincidents.counterfactual_prediction import counterfactual
+from massincidents.counts.counterfactual import COLUMNS as COUNTERFACTUAL_COLUMNS
+from massincidents.counts.counterfactual import counterfactual
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
 from massincidents.spec.errors import NothingEstimatedError
@@ -283,7 +283,7 @@ def within_sd(frame: pd.DataFrame, column: str, fixed_effects: tuple[str, ...]) 
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from massincidents.demean import demean
+    from massincidents.core.demean import demean
 
     x = frame[column].to_numpy(dtype=float)
     n = len(x)

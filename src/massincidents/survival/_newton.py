@@ -69,7 +69,7 @@ def maximize(
 
     Raises
     ------
-    massincidents.demean.ConvergenceError
+    massincidents.core.demean.ConvergenceError
         When the value is not finite at ``start``, no step increases it, or
         ``maxiter`` steps do not converge.
 
@@ -81,7 +81,7 @@ def maximize(
     >>> round(float(x[0] * 1e6), 12)
     1.0
     """
-    from massincidents.demean import ConvergenceError
+    from massincidents.core.demean import ConvergenceError
 
     x = np.asarray(start, dtype=float).copy()
     value, grad, hess = fun(x)

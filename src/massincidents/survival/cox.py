@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from massincidents.design import as_frame, build_design
+from massincidents.core.design import as_frame, build_design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
@@ -410,7 +410,7 @@ def cox(
     def term_columns() -> dict[str, list[int]]:
         if all(name.isidentifier() for name in names):
             return {name: [j] for j, name in enumerate(names)}
-        from massincidents.design import formula_matrix
+        from massincidents.core.design import formula_matrix
 
         spec = formula_matrix(rhs, frame.iloc[rows]).model_spec
         columns = list(spec.column_names)

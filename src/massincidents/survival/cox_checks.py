@@ -5,7 +5,7 @@ Every problem with the data is collected and raised together as one
 position in the input DataFrame) and, when a unit identifier is given, the unit.
 Covariates the baseline hazards absorb (constant within strata) or that are
 collinear are dropped with a
-:class:`~massincidents.design.CollinearityWarning`.
+:class:`~massincidents.core.design.CollinearityWarning`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import warnings
 
 import numpy as np
 
+from massincidents.core.design import CollinearityWarning, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric
-from massincidents.design import CollinearityWarning, drop_collinear
 from massincidents.errors import DataError, Problem
 
 MAX_PROBLEMS = 200

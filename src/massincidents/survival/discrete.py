@@ -29,10 +29,10 @@ import pandas as pd
 from scipy.interpolate import BSpline
 from scipy.special import expit
 
+from massincidents.core.demean import ConvergenceError
+from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
-from massincidents.demean import ConvergenceError
-from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from massincidents.design import as_frame
+from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
 
 ConfType = Literal["log", "log-log", "plain"]

@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_ndtr
 
+from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
-from massincidents.design import as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result

@@ -51,7 +51,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from massincidents.design import as_frame
+from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
 from massincidents.survival.nonparametric import label
 

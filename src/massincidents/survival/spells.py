@@ -29,8 +29,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from massincidents.core.design import as_frame
 from massincidents.datasets.simulate import SIZE_BANDS
-from massincidents.design import as_frame
 from massincidents.errors import DataError, Problem
 from massincidents.survival.nonparametric import label
 

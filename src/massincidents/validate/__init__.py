@@ -12,7 +12,7 @@ itself), :mod:`~massincidents.validate.checks` (the hard checks, also run by
 :func:`massincidents.read_panel`), :mod:`~massincidents.validate.soft` (the
 warnings) and :mod:`~massincidents.validate.messages` (how values are written
 in messages). Numbers, years and missing cells are parsed with
-:mod:`massincidents.cells`, shared with :mod:`massincidents.io`, so that a
+:mod:`massincidents.core.cells`, shared with :mod:`massincidents.io`, so that a
 reader and the validator agree on what a number, a year and a missing cell are.
 """
 

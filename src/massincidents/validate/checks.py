@@ -4,7 +4,7 @@
 collects every problem (keys, duplicates, values) in one :class:`Checked`,
 so that :func:`massincidents.validate` and :func:`massincidents.read_panel`
 report a whole file's problems at once. Cells are parsed with
-:mod:`massincidents.cells`.
+:mod:`massincidents.core.cells`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from massincidents.cells import (
+from massincidents.core.cells import (
     cell_token,
     is_missing,
     is_national,
@@ -33,7 +33,7 @@ from massincidents.validate.soft import soft_problems
 __all__ = ["Checked", "check_frame"]
 
 #: Excel error values (a formula that failed). ``#N/A`` is a missing-value
-#: token (see :data:`massincidents.cells.MISSING_TOKENS`), not an error.
+#: token (see :data:`massincidents.core.cells.MISSING_TOKENS`), not an error.
 EXCEL_ERRORS: frozenset[str] = frozenset(
     {"#div/0!", "#ref!", "#value!", "#name?", "#num!", "#null!", "#spill!", "#calc!", "#error"}
 )
@@ -216,7 +216,7 @@ def _meant_as_numbers(values: pd.Series, numbers: pd.Series, bad: pd.Series) -> 
 
     It is when any cell that is not a number looks meant as one: number-like
     text (``"1.5亿元"``, ``"1.234,5"``, ``"10²"``, ``"12%"``, see
-    :func:`massincidents.cells.number_like`) or a value such as ``inf``, a
+    :func:`massincidents.core.cells.number_like`) or a value such as ``inf``, a
     complex number or a duration. Otherwise a column with numbers is numeric
     whatever the share of its other cells, unless those outnumber the numbers
     and are identifiers or dates (cells with digits, ``"Le945062828"``) or

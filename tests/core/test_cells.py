@@ -1,4 +1,4 @@
-"""Tests for massincidents.cells: missing cells, numbers and years."""
+"""Tests for massincidents.core.cells: missing cells, numbers and years."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from massincidents.cells import is_missing, parse_numbers, parse_years
+from massincidents.core.cells import is_missing, parse_numbers, parse_years
 
 
 def test_missing_tokens() -> None:
@@ -53,7 +53,7 @@ REFUSED = {
 
 @pytest.mark.parametrize("cell", sorted(REFUSED))
 def test_numbers_are_refused_not_guessed(cell: str) -> None:
-    from massincidents.cells import non_number_reason, number_or_none
+    from massincidents.core.cells import non_number_reason, number_or_none
 
     assert number_or_none(cell) is None
     assert REFUSED[cell] in non_number_reason(cell)
@@ -61,7 +61,7 @@ def test_numbers_are_refused_not_guessed(cell: str) -> None:
 
 @pytest.mark.parametrize("cell", [float("inf"), -np.inf, 1 + 2j, np.complex128(3), True])
 def test_non_finite_and_non_real_values_are_not_numbers(cell: object) -> None:
-    from massincidents.cells import non_number_reason, number_or_none
+    from massincidents.core.cells import non_number_reason, number_or_none
 
     assert number_or_none(cell) is None
     assert non_number_reason(cell)
@@ -85,7 +85,7 @@ def test_decimal_values_are_numbers() -> None:
 
 
 def test_number_like_cells() -> None:
-    from massincidents.cells import number_like
+    from massincidents.core.cells import number_like
 
     assert all(number_like(c) for c in ["1.5亿元", "1.234,5", "10²", "28014.94¹", "12 34", "3%"])
     words = ["n.r.", "修订", "2016-03-01", "Beijing", "2017年数据为初步核算数"]

@@ -27,10 +27,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from massincidents.core.design import Design, as_frame, build_design, drop_collinear
+from massincidents.core.formula import parse_formula
 from massincidents.core.least_squares import inverse_symmetric, least_squares
-from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
-from massincidents.formula import parse_formula
 from massincidents.inference.vcov import VcovSpec
 
 

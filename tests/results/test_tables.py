@@ -76,7 +76,7 @@ def models():
 LABELS = {"np.log(gdp_pc)": "log GDP per capita", "province": "Province"}
 CAPTION = "Strikes & growth, 2011–2017"
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 MARKDOWN = (GOLDEN / "etable.md").read_text(encoding="utf-8")
 LATEX = (GOLDEN / "etable.tex").read_text(encoding="utf-8")
 HTML = (GOLDEN / "etable.html").read_text(encoding="utf-8")

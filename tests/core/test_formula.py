@@ -7,11 +7,11 @@ import importlib
 
 import pytest
 
-from massincidents.formula import parse_formula
+from massincidents.core.formula import parse_formula
 
 
 def test_doctests() -> None:
-    result = doctest.testmod(importlib.import_module("massincidents.formula"))
+    result = doctest.testmod(importlib.import_module("massincidents.core.formula"))
     assert result.attempted >= 5 and result.failed == 0
 
 

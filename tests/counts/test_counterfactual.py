@@ -13,8 +13,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 import massincidents as mi
-from massincidents.counterfactual_prediction import COLUMNS
-from massincidents.design import CollinearityWarning
+from massincidents.core.design import CollinearityWarning
+from massincidents.counts.counterfactual import COLUMNS
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -353,5 +353,5 @@ def test_bad_interval_options(panel):
 
 
 def test_doctests():
-    result = doctest.testmod(importlib.import_module("massincidents.counterfactual_prediction"))
+    result = doctest.testmod(importlib.import_module("massincidents.counts.counterfactual"))
     assert result.attempted > 0 and result.failed == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from massincidents.demean import (
+from massincidents.core.demean import (
     ConvergenceError,
     demean,
     fe_degrees_of_freedom,

@@ -10,7 +10,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 import massincidents as mi
-from massincidents.design import CollinearityWarning, SingletonWarning
+from massincidents.core.design import CollinearityWarning, SingletonWarning
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,7 @@ def test_works_on_read_panel_index(panel) -> None:
 def test_public_functions_are_not_shadowed_by_modules() -> None:
     import importlib
 
-    for module in ("massincidents.linear_models", "massincidents.hausman_test"):
+    for module in ("massincidents.linear.estimators", "massincidents.linear.hausman"):
         importlib.import_module(module)
     for name in ("linear", "hausman", "random_effects", "between", "first_difference"):
         assert callable(getattr(mi, name)), name

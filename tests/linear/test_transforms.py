@@ -15,7 +15,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 import massincidents as mi
-from massincidents.design import CollinearityWarning
+from massincidents.core.design import CollinearityWarning
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def panel() -> pd.DataFrame:
 
 
 def test_docstring_examples() -> None:
-    for name in ("massincidents.linear_models", "massincidents.panel"):
+    for name in ("massincidents.linear.estimators", "massincidents.linear.transforms"):
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name
 

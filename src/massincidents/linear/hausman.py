@@ -20,7 +20,7 @@ from scipy import stats
 
 from massincidents.core.least_squares import RankDeficientError, least_squares, solve_symmetric
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
-from massincidents.panel import quasi_demeaned
+from massincidents.linear.transforms import quasi_demeaned
 from massincidents.results import Result
 
 

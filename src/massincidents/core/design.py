@@ -9,7 +9,7 @@ column that does not exist.
 Categorical regressors are coded as R's ``lm`` and fixest code them: with an
 intercept *or with absorbed fixed effects*, ``C(g)`` leaves out its first level
 (``C(g, Treatment(r))`` leaves out ``r``), and fixest's ``i()``
-(:mod:`massincidents.interactions`) is available. With fixed effects the matrix
+(:mod:`massincidents.core.interactions`) is available. With fixed effects the matrix
 is the one of the same formula with an intercept, less the intercept column,
 so the reference level is the one a dummy-variable regression would use.
 """
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, ModelMatrices, ModelMatrix, model_matrix
 
+from massincidents.core.formula import ParsedFormula, parse_formula
+from massincidents.core.interactions import i as fixest_i
 from massincidents.errors import DataError, Problem
-from massincidents.formula import ParsedFormula, parse_formula
-from massincidents.interactions import i as fixest_i
 
 #: Functions a formula may call besides formulaic's own (``C``, ``np``, ``log``, ...).
 FORMULA_CONTEXT: dict[str, object] = {"i": fixest_i}

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from massincidents.core.demean import demean, fe_degrees_of_freedom
+from massincidents.core.design import Design, as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import least_squares
-from massincidents.demean import demean, fe_degrees_of_freedom
-from massincidents.design import Design, as_frame, build_design, drop_collinear
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
-from massincidents.panel import (
+from massincidents.linear.transforms import (
     differenced,
     intercept_position,
     panel_design,
@@ -178,7 +178,7 @@ def linear(
         -1 (``ref`` may be a list), ``i(rel, treated, ref=-1)`` each dummy
         times the numeric ``treated``; columns are named as fixest and
         pyfixest name them (``rel::0``, ``rel::0:treated``). See
-        :mod:`massincidents.formula`.
+        :mod:`massincidents.core.formula`.
         Terms are evaluated as Python expressions (``np`` in scope): pass only trusted formulas.
     data
         A DataFrame; index levels named ``province``/``year`` (as
@@ -212,7 +212,7 @@ def linear(
         With ``stats`` ``r2``, ``r2_within`` (with fixed effects), ``rss``,
         ``sigma``; terms dropped for collinearity (for example a regressor
         absorbed by the fixed effects) in ``dropped``, with a
-        :class:`~massincidents.design.CollinearityWarning`.
+        :class:`~massincidents.core.design.CollinearityWarning`.
 
     Examples
     --------
@@ -277,7 +277,7 @@ def random_effects(
 
     by OLS on the quasi-demeaned data (the intercept column becomes
     :math:`1 - \theta_i`), with :math:`\hat\sigma^2_\varepsilon`,
-    :math:`\hat\sigma^2_u` from :func:`massincidents.panel.variance_components`:
+    :math:`\hat\sigma^2_u` from :func:`massincidents.linear.transforms.variance_components`:
     by default Swamy-Arora as plm's ``random.method="swar"`` (its unbalanced
     formulas when the :math:`T_i` differ), under ``ssc="stata"`` as Stata's
     ``xtreg, re`` (the same on balanced panels, not on unbalanced ones).

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import massincidents as mi
-from massincidents.hausman_test import HausmanWarning
+from massincidents.linear.hausman import HausmanWarning
 
 FORMULA = "y_linear ~ x1 + x2 + treated"
 
@@ -26,7 +26,7 @@ def _fits(df, vcov="iid"):
 
 
 def test_docstring_examples() -> None:
-    result = doctest.testmod(importlib.import_module("massincidents.hausman_test"))
+    result = doctest.testmod(importlib.import_module("massincidents.linear.hausman"))
     assert result.failed == 0 and result.attempted > 0
 
 

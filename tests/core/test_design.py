@@ -18,10 +18,10 @@ import pytest
 from formulaic import model_matrix
 
 import massincidents as mi
-from massincidents.design import CollinearityWarning, build_design
-from massincidents.formula import parse_formula
+from massincidents.core.design import CollinearityWarning, build_design
+from massincidents.core.formula import parse_formula
 
-DATA = Path(__file__).parent / "reference" / "data" / "event_panel.csv"
+DATA = Path(__file__).resolve().parents[1] / "reference" / "data" / "event_panel.csv"
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_fe_only_model_has_no_regressor(panel) -> None:
 
 
 def test_design_rhs() -> None:
-    from massincidents.design import design_rhs
+    from massincidents.core.design import design_rhs
 
     assert design_rhs(parse_formula("y ~ x | g")) == "x + 1"
     assert design_rhs(parse_formula("y ~ 1 | g")) == "0"
@@ -141,5 +141,5 @@ def test_doctests() -> None:
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module("massincidents.design"))
+    result = doctest.testmod(importlib.import_module("massincidents.core.design"))
     assert result.attempted >= 2 and result.failed == 0

@@ -13,10 +13,10 @@ import pytest
 import statsmodels.api as sm
 
 import massincidents as mi
+from massincidents.core.interactions import ordered_levels
 from massincidents.errors import DataError
-from massincidents.interactions import ordered_levels
 
-REFERENCE = Path(__file__).parent / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 PYFIXEST = json.loads((REFERENCE / "pyfixest_i.json").read_text())["cases"]
 FEOLS_CASES = {
     "fe_ref": "y ~ i(rel, ref=-1) | unit + year",
@@ -212,5 +212,5 @@ def test_doctests() -> None:
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module("massincidents.interactions"))
+    result = doctest.testmod(importlib.import_module("massincidents.core.interactions"))
     assert result.attempted >= 2 and result.failed == 0

@@ -13,7 +13,7 @@ when the model has an intercept *or absorbed fixed effects*;
 coding is that of the same model with the fixed effects entered as dummies
 (as R ``lm`` and fixest code it), so the coefficients are the same.
 
-fixest's ``i()`` (:mod:`massincidents.interactions`), for event studies:
+fixest's ``i()`` (:mod:`massincidents.core.interactions`), for event studies:
 
 =========================  ==================================================
 ``i(rel)``                 a dummy per level of ``rel`` (the first is the
@@ -34,7 +34,7 @@ levels ordered as numbers when they are numbers (-3, -2, 0, 1). Rows where
 Examples
 --------
 >>> import pandas as pd
->>> from massincidents.design import build_design
+>>> from massincidents.core.design import build_design
 >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 7], "rel": [-2, -1, 0, -2, -1, 0],
 ...                   "treated": [1, 1, 1, 0, 0, 0]})
 >>> build_design("y ~ i(rel, ref=-1)", d).names
