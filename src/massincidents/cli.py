@@ -511,7 +511,7 @@ def datasets_export(
 
     try:
         written = bundled.export(name, path)
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, ImportError) as err:
         raise _fail(user_text(err.args[0], "red"), EXIT_USAGE) from None
     except OSError as err:
         raise _fail(user_text(str(err), "red"), EXIT_OUTPUT) from None

@@ -231,6 +231,8 @@ def export(name: str, path: str | Path) -> Path:
         For an unknown dataset.
     ValueError
         For another suffix.
+    ImportError
+        For ``.parquet`` without pyarrow (``pip install 'massincidents[parquet]'``).
     OSError
         When ``path`` is a folder, its folder does not exist, or the file
         cannot be written (a full disk); the message says which, and an
@@ -263,7 +265,13 @@ def export(name: str, path: str | Path) -> Path:
         if suffix == ".csv":
             df.to_csv(temp, index=False)
         elif suffix == ".parquet":
-            df.to_parquet(temp, index=False)
+            try:
+                df.to_parquet(temp, index=False)
+            except ImportError:  # pyarrow is the optional extra "parquet"
+                raise ImportError(
+                    "writing .parquet needs pyarrow, which is not installed: "
+                    "pip install 'massincidents[parquet]' (or export to .csv or .xlsx)"
+                ) from None
         else:
             df.to_excel(temp, index=False, engine="openpyxl")
         with open(temp, "rb") as written:

@@ -209,9 +209,18 @@ def read_xls_grid(
     return rows, list(range(1, len(rows) + 1)), name, sheets
 
 
+#: What to do when pandas has no Parquet engine (pyarrow is an optional extra).
+PARQUET_EXTRA = (
+    "reading Parquet needs pyarrow, which is not installed: "
+    "pip install 'massincidents[parquet]' (or save the table as CSV or Excel)"
+)
+
+
 def read_parquet(path: Path, label: str) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
+    except ImportError as err:  # neither pyarrow nor fastparquet
+        raise DataError([Problem(PARQUET_EXTRA, label)]) from err
     except Exception as err:
         message = f"cannot read as Parquet ({type(err).__name__}: {err})"
         raise DataError([Problem(message, label)]) from err
