@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 import massincidents as mi
 from massincidents.cli import app
+from massincidents.spec.software import software_versions
 
 runner = CliRunner()
 
@@ -73,6 +75,8 @@ def test_multiverse_writes_the_curve_and_agrees_with_the_api(tmp_path: Path) -> 
         "summary.csv",
         "summary.md",
     ]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["software"] == software_versions()
     table = pd.read_csv(out / "specifications.csv")
     assert len(table) == 64 and (table["status"] == "ok").all()
     # The derived indicator of the spec's transforms is the log of x3.

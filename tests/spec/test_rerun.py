@@ -14,6 +14,7 @@ import yaml
 import massincidents as mi
 from massincidents.errors import DataError
 from massincidents.spec import SpecError, default_spec, load_spec, rerun
+from massincidents.spec.software import software_versions
 
 SIM_SPEC = """\
 version: 1
@@ -123,6 +124,7 @@ def test_default_run_writes_every_output(book_run) -> None:
     assert record["seed"] == 20110101
     assert record["spec"] == default_spec().to_dict()
     assert sorted(record["files"]) == sorted(f for f in result.files if f != "run.json")
+    assert record["software"] == software_versions()  # scipy, pyfixest, duckdb, ... too
 
 
 def _within_sd(d: pd.DataFrame, x: str, fit) -> float:

@@ -20,6 +20,7 @@ from massincidents.multiverse.curve import SpecificationCurve
 from massincidents.multiverse.engine import specification_curve
 from massincidents.report.publish import RECORD, OutputFolder
 from massincidents.report.tables import markdown_escape
+from massincidents.spec.software import software_versions
 
 
 @dataclass
@@ -295,6 +296,7 @@ def run_multiverse_command(
             "specifications": int(curve.table["spec_number"].nunique()),
             "failed": int(curve.n_failed),
             "backend": str(curve.backend),
+            "software": software_versions(),
             "files": sorted(names.values()),
         }
         folder.commit(record)

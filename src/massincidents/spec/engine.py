@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from massincidents.counts.counterfactual import counterfactual
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
 from massincidents.spec.errors import NothingEstimatedError
+from massincidents.spec.software import software_versions
 
 __all__ = ["RerunResult", "rerun"]
 
@@ -648,11 +648,7 @@ def _run(
             **{k: v for k, v in prepared.accounting.items() if k != "warnings"},
             "models": rows.to_dict(orient="records"),
         },
-        "software": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
+        "software": software_versions(),
         "notes": list(notes),
     }
     result = RerunResult(
