@@ -1,14 +1,30 @@
 # One command sets everything up and runs the main job; one runs the tests.
 #   make reproduce   create .venv, install the pinned environment, build data, analysis and book
-#   make test        the test suite (creates the environment first if needed)
+#   make test        the test suite in .venv (pinned), then again in .venv-latest (see below)
 # Setting up as root also installs Debian's chromium when /usr/bin/chromium is missing
-# (the headless browser test of the book, tests/book/test_browser.py).
+# (the headless browser test of the book, tests/book/test_browser.py, drives it with Playwright).
+#
+# .venv-latest: `make test` recreates it on every run with Python 3.13 and the NEWEST versions
+# that pyproject.toml's ranges allow (no constraints file), and runs the library's tests there
+# (everything but tests/book: the book is built with the pinned environment of `make reproduce`),
+# so that a new release of numpy, pandas, scipy, ... that breaks us is seen at once.
+# The 3.13 interpreter is PYTHON_LATEST if given, else python3.13 on PATH, else pyenv's
+# ($PYENV_ROOT or ~/.pyenv)/versions/3.13.*. Without one, that run is skipped with a printed
+# reason (`make test` still fails if the pinned run fails); REQUIRE_LATEST=1 makes it an error.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LATEST ?= .venv-latest
+PYENV_ROOT ?= $(HOME)/.pyenv
+# the first candidate that runs and is 3.13 (a pyenv shim on PATH may exist and not run)
+ifeq ($(origin PYTHON_LATEST), undefined)
+PYTHON_LATEST := $(shell for p in python3.13 $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13)); do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
+  done)
+endif
 
-.PHONY: reproduce test lint constraints clean
+.PHONY: reproduce test test-pinned test-latest lint constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +43,27 @@ $(STAMP): pyproject.toml constraints.txt
 reproduce: $(STAMP)
 	$(VENV)/bin/massincidents reproduce
 
-test: $(STAMP)
+test: test-pinned test-latest
+
+test-pinned: $(STAMP)
 	$(PY) -m pytest
+
+test-latest:
+	@if [ -z "$(PYTHON_LATEST)" ]; then \
+	  echo "SKIPPED the newest-versions run (.venv-latest): no Python 3.13 found (python3.13 on PATH,"; \
+	  echo "        or $(PYENV_ROOT)/versions/3.13.*); install one or run make test PYTHON_LATEST=/path/to/python3.13"; \
+	  if [ "$(REQUIRE_LATEST)" = 1 ]; then exit 1; fi; \
+	  exit 0; \
+	fi; \
+	set -e; \
+	echo "newest-versions run: $(PYTHON_LATEST) -> $(LATEST), pip install -e '.[dev]' without constraints"; \
+	rm -rf $(LATEST); \
+	"$(PYTHON_LATEST)" -m venv $(LATEST); \
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip; \
+	$(LATEST)/bin/python -m pip install --quiet -e ".[dev]"; \
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt; \
+	echo "installed: $$(grep -iE '^(numpy|pandas|scipy|statsmodels|pyfixest|formulaic|duckdb)==' $(LATEST)/versions.txt | tr '\n' ' ')"; \
+	$(LATEST)/bin/python -m pytest --ignore=tests/book -p no:cacheprovider
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests analysis benchmarks
@@ -39,8 +74,8 @@ constraints:
 	.venv-lock/bin/pip install --quiet -e ".[book,dev]"
 	{ echo "# Exact versions of every dependency (direct and transitive). Resolved on Python 3.11.2 so that"; \
 	  echo "# every 3.11.x (Debian's 3.11.2 and newer) can install them. Regenerate: make constraints PYTHON=python3.11"; \
-	  .venv-lock/bin/pip freeze --exclude-editable | grep -v '^massincidents'; } > constraints.txt
+	  .venv-lock/bin/pip freeze --all --exclude-editable | grep -v -e '^massincidents' -e '^pip=='; } > constraints.txt
 	rm -rf .venv-lock
 
 clean:
-	rm -rf book/_build $(VENV)
+	rm -rf book/_build $(VENV) $(LATEST)
