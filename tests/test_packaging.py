@@ -165,3 +165,18 @@ def test_sdist_carries_the_tests_citation_and_changelog(tmp_path) -> None:
     )
     if tracked.returncode == 0 and tracked.stdout:  # every test file of the checkout
         assert set(tracked.stdout.split()) - names == set()
+
+
+# --- warnings from our own code are errors ------------------------------------------------
+
+
+def test_deprecations_raised_from_our_code_are_errors() -> None:
+    """pyproject's filterwarnings: ours (massincidents.*) fail the test; others' do not."""
+    code = compile("import warnings; warnings.warn('old', DeprecationWarning)", "<x>", "exec")
+    for ours in ("massincidents", "massincidents.survival.spells"):
+        with pytest.raises(DeprecationWarning):
+            exec(code, {"__name__": ours})
+    # a test helper whose module name only starts with the package name, and a peer
+    for theirs in ("massincidents_reference_agreement", "lifelines.utils"):
+        with pytest.warns(DeprecationWarning):
+            exec(code, {"__name__": theirs})
