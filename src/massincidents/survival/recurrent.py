@@ -653,7 +653,7 @@ def recurrent_data(
             split_t = ((sd.dropna().dt.normalize() - o).dt.days).to_numpy(dtype=float)
         period_t = np.array([], dtype=float)
         if table is not None:
-            first_day = o + pd.Timedelta(days=entry_of[u])
+            first_day = o + pd.Timedelta(entry_of[u], unit="D")
             period_t, _ = _period_boundaries(o, first_day, end_of[u], freq)
         pieces.append(_unit_intervals(u, entry_of[u], exit_of[u], times, counts, split_t, period_t))
     rows = pd.concat(pieces, ignore_index=True)

@@ -225,7 +225,7 @@ def leader_spells_to_first_event(
         # the tenure covers the whole last month
         leave = (e + pd.offsets.MonthBegin(1)) if pd.notna(e) else None
         obs_from = max(s, d0)
-        after_data = d1 + pd.Timedelta(days=1)
+        after_data = d1 + pd.Timedelta(1, unit="D")
         obs_to = min(leave, after_data) if leave is not None else after_data
         if leave is not None and leave <= d0:
             count("spell ended before the events data begin")
@@ -253,7 +253,7 @@ def leader_spells_to_first_event(
             if event:
                 duration = float(_month_index(stop_day) - m0 + 1)
             else:
-                duration = float(_month_index(obs_to - pd.Timedelta(days=1)) - m0 + 1)
+                duration = float(_month_index(obs_to - pd.Timedelta(1, unit="D")) - m0 + 1)
         record = {
             "spell_id": f"{row[unit]}-{row.get('role', '')}-{s:%Y-%m}",
             unit: row[unit],
