@@ -5,7 +5,9 @@
 # (the headless browser test of the book, tests/book/test_browser.py, drives it with Playwright).
 #
 # .venv-latest: `make test` recreates it on every run with Python 3.13 and the NEWEST versions
-# that pyproject.toml's ranges allow (no constraints file), and runs the library's tests there
+# that pyproject.toml's ranges allow (no constraints file; the package's own dependencies are
+# then upgraded past caps that test-only peers put on them, as a user who installs massincidents
+# without the dev extra gets them), and runs the library's tests there
 # (everything but tests/book: the book is built with the pinned environment of `make reproduce`),
 # so that a new release of numpy, pandas, scipy, ... that breaks us is seen at once.
 # The 3.13 interpreter is PYTHON_LATEST if given, else python3.13 on PATH, else pyenv's
@@ -23,6 +25,9 @@ PYTHON_LATEST := $(shell for p in python3.13 $(sort $(wildcard $(PYENV_ROOT)/ver
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
   done)
 endif
+
+# the names of pyproject.toml's [project] dependencies, one per word
+export CORE_DEPS := import re, tomllib; print(" ".join(re.split(r"[^A-Za-z0-9._-]", d, maxsplit=1)[0] for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
 
 .PHONY: reproduce test test-pinned test-latest lint constraints clean
 
@@ -61,6 +66,8 @@ test-latest:
 	"$(PYTHON_LATEST)" -m venv $(LATEST); \
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip; \
 	$(LATEST)/bin/python -m pip install --quiet -e ".[dev]"; \
+	echo "upgrading the package's own dependencies past any cap a test peer puts on them (lifelines: pandas<3)"; \
+	$(LATEST)/bin/python -m pip install --quiet --upgrade $$($(LATEST)/bin/python -c "$$CORE_DEPS"); \
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt; \
 	echo "installed: $$(grep -iE '^(numpy|pandas|scipy|statsmodels|pyfixest|formulaic|duckdb)==' $(LATEST)/versions.txt | tr '\n' ' ')"; \
 	$(LATEST)/bin/python -m pytest --ignore=tests/book -p no:cacheprovider
