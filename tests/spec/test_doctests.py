@@ -15,6 +15,7 @@ MODULES = [
     "massincidents.spec.transforms",
     "massincidents.spec.data",
     "massincidents.spec.engine",
+    "massincidents.spec.software",
 ]
 
 
