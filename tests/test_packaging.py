@@ -147,7 +147,9 @@ def test_sdist_carries_the_tests_citation_and_changelog(tmp_path) -> None:
         ),
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path)],
+        # --skip-dependency-check: an sdist needs setuptools (checked above), not `wheel`
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--skip-dependency-check",
+         "--outdir", str(tmp_path)],
         cwd=source,
         capture_output=True,
         text=True,
