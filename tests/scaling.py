@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 EXPONENTS = st.integers(min_value=-15, max_value=15)
 RTOL = 1e-8
@@ -64,7 +65,16 @@ def check_rescaling(
     assert any(name in terms for name in names), f"{terms} not among {names}"
     _close(other.params.to_numpy() * factor, base.params.to_numpy(), f"params, k={k}")
     _close(other.bse.to_numpy() * factor, base.bse.to_numpy(), f"standard errors, k={k}")
-    _close(other.pvalues.to_numpy(), base.pvalues.to_numpy(), f"p-values, k={k}", atol=1e-14)
+    # p-values on the normal scale z = Phi^-1(1 - p/2): a p-value multiplies the relative
+    # error of its statistic by z phi(z) / p (about 4 at p = 0.01, more in the tails), so
+    # 1e-8 on p itself is stricter than 1e-8 on the statistic (under numpy 2.5 a two-step
+    # system GMM p-value of 0.0101 differed by 1.1e-8 at k=-14, its z by 1.5e-9)
+    _close(
+        norm.isf(other.pvalues.to_numpy() / 2),
+        norm.isf(base.pvalues.to_numpy() / 2),
+        f"p-values (as z), k={k}",
+        atol=1e-12,
+    )
     skip = set(skip_stats)
     for key, value in getattr(base, "stats", {}).items():
         if key in skip or not isinstance(value, int | float | np.floating):
