@@ -1,0 +1,86 @@
+"""The console script: Ctrl-C at any point after Python has started prints no traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import massincidents as mi
+
+SOURCE = Path(mi.__file__).resolve().parents[1]
+REPO_ROOT = SOURCE.parent
+
+
+def _console_script(folder: Path) -> Path:
+    """The ``massincidents`` script pip writes for the entry point of pyproject.toml."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    module, function = config["project"]["scripts"]["massincidents"].split(":")
+    script = folder / "massincidents"
+    script.write_text(
+        "import sys\n"
+        f"from {module} import {function}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
+        f"    sys.exit({function}())\n",
+        encoding="utf-8",
+    )
+    return script
+
+
+def _interrupt(script: Path, delay: float) -> tuple[int, list[str]]:
+    """Run ``massincidents datasets list``; SIGINT ``delay`` s after Python's start-up.
+
+    Python itself (``site``, before any code of ours runs) prints a traceback for
+    a Ctrl-C during its own start-up; ``-X importtime`` tells when that is over.
+    """
+    env = {**os.environ, "PYTHONPATH": str(SOURCE)}
+    running = subprocess.Popen(
+        [sys.executable, "-X", "importtime", str(script), "datasets", "list"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert running.stderr is not None
+    for line in running.stderr:
+        if line.rstrip().endswith("| site"):
+            break
+    time.sleep(delay)
+    running.send_signal(signal.SIGINT)
+    rest = running.stderr.read()
+    running.wait()
+    said = [line for line in rest.splitlines() if not line.startswith("import time:")]
+    return running.returncode, said
+
+
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    # on main the script imported the whole package (1-2 s) before any handler:
+    # every one of these delays printed a KeyboardInterrupt traceback
+    script = _console_script(tmp_path)
+    codes = []
+    for delay in (0.03, 0.06, 0.1, 0.2, 0.35, 0.6, 1.0):
+        code, said = _interrupt(script, delay)
+        codes.append(code)
+        assert not any("Traceback" in line for line in said), (delay, said)
+        assert code in (0, 130), (delay, code, said)
+        if code == 130:
+            assert said in ([], ["massincidents: interrupted"]), (delay, said)
+    assert codes.count(130) >= 3, codes  # the command was really interrupted, not finished
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    env = {**os.environ, "PYTHONPATH": str(SOURCE)}
+    done = subprocess.run(
+        [sys.executable, "-m", "massincidents", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "reproduce" in done.stdout and "datasets" in done.stdout
