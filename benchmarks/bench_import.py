@@ -2,6 +2,7 @@
 pyfixest in the same run.
 
     python benchmarks/bench_import.py [--repeat 9] [--skip-first-call] [--importtime 12]
+                                      [--baseline-src OTHER_CHECKOUT/src]
 
 Each case runs in ``--repeat`` fresh interpreters (one warm-up run first, so that the
 byte-code caches exist); the table gives the median and the fastest wall time of the whole
@@ -23,6 +24,9 @@ Cases:
 * first call (unless ``--skip-first-call``): import and one Poisson fit with two-way fixed
   effects on ``mi.datasets.simulate_panel(seed=1)``, against pyfixest's ``fepois`` on the
   same data (its first call compiles with numba).
+
+With ``--baseline-src``, ``import massincidents`` and ``import + mi.poisson`` are also timed
+with the package of another checkout (an older commit) in the same run.
 
 Then ``python -X importtime`` of ``import massincidents`` and of ``massincidents --help``:
 the ``--importtime`` modules with the largest cumulative import time. Run from the
@@ -89,6 +93,7 @@ def cases(script: Path, first_call: bool) -> dict[str, list[str]]:
 
 
 def wall_times(command: list[str], repeat: int, env: dict[str, str]) -> list[float]:
+    """Wall times of ``repeat`` fresh runs of ``command``."""
     subprocess.run(command, env=env, capture_output=True, check=True)  # warm-up: byte-code
     times = []
     for _ in range(repeat):
@@ -121,6 +126,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--skip-first-call", action="store_true")
     parser.add_argument("--importtime", type=int, default=12)
+    parser.add_argument("--baseline-src", type=Path, default=None)
     args = parser.parse_args()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -134,6 +140,11 @@ def main() -> None:
     results = {}
     for name, command in cases(script, not args.skip_first_call).items():
         results[name] = wall_times(command, args.repeat, env)
+    if args.baseline_src is not None:
+        baseline = {**env, "PYTHONPATH": str(args.baseline_src.resolve())}
+        for name in ("import massincidents", "import + mi.poisson"):
+            command = cases(script, False)[name]
+            results[f"baseline: {name}"] = wall_times(command, args.repeat, baseline)
     pandas = statistics.median(results["import pandas"])
     print(f"{'case':32s} {'median s':>9s} {'fastest s':>9s} {'/ pandas':>9s}")
     for name, times in results.items():

@@ -235,3 +235,24 @@ def test_first_call_of_each_family_in_a_fresh_process(family: str) -> None:
     fit = here["fit"]
     np.testing.assert_allclose(fresh["params"], fit.params.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(fresh["bse"], fit.bse.to_numpy(), rtol=1e-12)
+
+
+#: Loaded only by the commands and functions that need them (plots, rerun, events).
+NOT_FOR_MODELS = (
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "duckdb",
+    "jsonschema",
+    "yaml",
+    "joblib",
+    "numba",
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["linear", "poisson", "negbin", "cox", "weibull", "arellano_bond", "event_study"]
+)
+def test_looking_up_a_model_loads_no_plotting_or_reader_dependency(name: str) -> None:
+    loaded = _loaded(f"import massincidents as mi\nmi.{name}")
+    assert {m for m in NOT_FOR_MODELS if m in loaded} == set()
