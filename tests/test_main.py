@@ -32,15 +32,31 @@ def _console_script(folder: Path) -> Path:
     return script
 
 
-def _interrupt(script: Path, delay: float) -> tuple[int, list[str]]:
-    """Run ``massincidents datasets list``; SIGINT ``delay`` s after Python's start-up.
+SPEC = """\
+version: 1
+data: {unit: province, time: year}
+outcome: {count: y, exposure: population, window: [2003, 2010]}
+causes: {social: [x1], solving: [], legal: [], system: [x2]}
+measures:
+  rule_of_law: []
+  government_functions: []
+  system_construction: []
+  cadre_quality: []
+  responsibility_system: []
+  livelihood: [treated]
+models: [poisson]
+"""
+
+
+def _interrupt(script: Path, args: list[str], delay: float) -> tuple[int, list[str]]:
+    """Run ``massincidents ARGS``; SIGINT ``delay`` s after Python's start-up.
 
     Python itself (``site``, before any code of ours runs) prints a traceback for
     a Ctrl-C during its own start-up; ``-X importtime`` tells when that is over.
     """
-    env = {**os.environ, "PYTHONPATH": str(SOURCE)}
+    env = {**os.environ, "PYTHONPATH": str(SOURCE), "COLUMNS": "300"}
     running = subprocess.Popen(
-        [sys.executable, "-X", "importtime", str(script), "datasets", "list"],
+        [sys.executable, "-X", "importtime", str(script), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -64,13 +80,33 @@ def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path: Path) ->
     script = _console_script(tmp_path)
     codes = []
     for delay in (0.03, 0.06, 0.1, 0.2, 0.35, 0.6, 1.0):
-        code, said = _interrupt(script, delay)
+        code, said = _interrupt(script, ["datasets", "list"], delay)
         codes.append(code)
         assert not any("Traceback" in line for line in said), (delay, said)
         assert code in (0, 130), (delay, code, said)
         if code == 130:
             assert said in ([], ["massincidents: interrupted"]), (delay, said)
     assert codes.count(130) >= 3, codes  # the command was really interrupted, not finished
+
+
+def test_ctrl_c_while_rerun_loads_the_models_says_out_was_left(tmp_path: Path) -> None:
+    # rerun imports the models inside the command: an interrupt there exited 130 in silence
+    script = _console_script(tmp_path)
+    data, spec, out = tmp_path / "panel.csv", tmp_path / "spec.yaml", tmp_path / "runs" / "out"
+    mi.datasets.simulate_panel(31, 12, seed=8).to_csv(data, index=False)
+    spec.write_text(SPEC, encoding="utf-8")
+    out.parent.mkdir()
+    args = ["rerun", "--data", str(data), "--spec", str(spec), "--out", str(out)]
+    codes = []
+    for delay in (0.03, 0.1, 0.2, 0.35, 0.6, 1.0):
+        code, said = _interrupt(script, args, delay)
+        codes.append(code)
+        assert not any("Traceback" in line for line in said), (delay, said)
+        assert code == 130, (delay, code, said)  # a rerun takes seconds: always interrupted
+        assert said == ["massincidents: interrupted"] or (
+            len(said) == 1 and said[0].endswith("was left as it was")
+        ), (delay, said)
+        assert list(out.parent.iterdir()) == [], (delay, said)
 
 
 def test_python_dash_m_runs_the_command_line() -> None:
