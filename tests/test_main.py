@@ -83,9 +83,13 @@ def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path: Path) ->
         code, said = _interrupt(script, ["datasets", "list"], delay)
         codes.append(code)
         assert not any("Traceback" in line for line in said), (delay, said)
-        assert code in (0, 130), (delay, code, said)
-        if code == 130:
-            assert said in ([], ["massincidents: interrupted"]), (delay, said)
+        # -SIGINT: the command had finished and Python was shutting down (signals are the
+        # system's again then): killed without a word
+        assert code in (0, 130, -signal.SIGINT), (delay, code, said)
+        if code == -signal.SIGINT:
+            assert said == [], (delay, said)
+        if code == 130:  # typer's own silent exit 130 (Ctrl-C while it parses) says it too
+            assert said == ["massincidents: interrupted"], (delay, said)
     assert codes.count(130) >= 3, codes  # the command was really interrupted, not finished
 
 

@@ -16,6 +16,9 @@ import sys
 EXIT_INTERRUPTED = 130
 
 
+INTERRUPTED = "massincidents: interrupted\n"
+
+
 def main() -> None:
     """Run the command line; Ctrl-C at any point exits 130 without a traceback."""
     try:
@@ -23,8 +26,20 @@ def main() -> None:
 
         app()
     except KeyboardInterrupt:
-        sys.stderr.write("massincidents: interrupted\n")
+        sys.stderr.write(INTERRUPTED)
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as done:
+        # typer turns Ctrl-C while it parses the arguments (it imports pydantic then) or
+        # runs a command into ``Exit(130)`` and exits without a word: say it
+        if done.code == EXIT_INTERRUPTED and _from_ctrl_c(done):
+            sys.stderr.write(INTERRUPTED)
+        raise
+
+
+def _from_ctrl_c(done: SystemExit) -> bool:
+    """Whether typer's exit was raised from a KeyboardInterrupt (not from our own message)."""
+    exit_ = done.__context__
+    return exit_ is not None and isinstance(exit_.__cause__, KeyboardInterrupt)
 
 
 if __name__ == "__main__":
