@@ -151,6 +151,7 @@ def test_public_names_are_the_objects_of_their_modules() -> None:
         assert getattr(mi, name) is expected, name
     with pytest.raises(AttributeError, match="no_such_name"):
         mi.no_such_name  # noqa: B018
+    assert not hasattr(mi, "inference.no_such_module")
 
 
 def _submodule_names() -> set[str]:

@@ -102,6 +102,12 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
+def _is_submodule(name: str) -> bool:
+    if name.startswith("_") or not name.isidentifier():
+        return False
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
+
+
 def __getattr__(name: str) -> object:
     """Load a public name (or a subpackage, ``mi.inference``) on first use."""
     if name == "__version__":  # importlib.metadata is a fifth of the import time
@@ -111,7 +117,7 @@ def __getattr__(name: str) -> object:
         value = _quiet_import(module)
         if attribute is not None:
             value = getattr(value, attribute)
-    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+    elif _is_submodule(name):
         value = _quiet_import(f"{__name__}.{name}")  # a subpackage: mi.inference, mi.core
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
