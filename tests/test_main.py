@@ -124,3 +124,9 @@ def test_python_dash_m_runs_the_command_line() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "reproduce" in done.stdout and "datasets" in done.stdout
+
+
+def test_the_exit_code_is_the_command_line_s() -> None:
+    from massincidents import __main__, cli
+
+    assert __main__.EXIT_INTERRUPTED == cli.EXIT_INTERRUPTED == 130
