@@ -13,6 +13,7 @@ slopes are computed on the variables partialled out of the fixed effects
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from massincidents.core.least_squares import least_squares
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import compute_vcov, parse_vcov
 from massincidents.linear.transforms import (
     differenced,
     intercept_position,
@@ -34,6 +35,7 @@ from massincidents.linear.transforms import (
     variance_components,
 )
 from massincidents.results import Result
+from massincidents.results.sample import SampleColumns
 
 
 def default_vcov(fixed_effects: tuple[str, ...]) -> object:
@@ -41,6 +43,39 @@ def default_vcov(fixed_effects: tuple[str, ...]) -> object:
     if fixed_effects and "^" not in fixed_effects[0]:
         return {"CRV1": fixed_effects[0]}
     return "iid"
+
+
+@dataclass(frozen=True, eq=False)
+class LeastSquaresVariance:
+    """The variance menu on a least-squares fit (``Result.with_vcov``); it pickles."""
+
+    sample: SampleColumns
+    bread: np.ndarray
+    scores: np.ndarray
+    n_params: int
+    fe: list[np.ndarray]
+    fe_dof: int
+    sigma2: float
+    fit_ssc: SmallSample
+
+    def __call__(
+        self, choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = self.fit_ssc if ssc is None else resolve_ssc(ssc)
+        spec = parse_vcov(choice)
+        matrix, df = compute_vcov(
+            spec,
+            bread=self.bread,
+            scores=self.scores,
+            family="ls",
+            n_params=self.n_params,
+            fe=self.fe,
+            fe_dof=self.fe_dof,
+            columns=self.sample.for_spec(spec),
+            sigma2=self.sigma2,
+            ssc=convention,
+        )
+        return matrix, df, convention_label(spec.label, convention)
 
 
 def fit_least_squares(
@@ -90,26 +125,8 @@ def fit_least_squares(
         )
     sigma2 = rss / df_resid
 
-    def revcov(
-        choice: object, ssc: str | SmallSample | None = None
-    ) -> tuple[np.ndarray, float | None, str]:
-        convention = fit_ssc if ssc is None else resolve_ssc(ssc)
-        spec = parse_vcov(choice)
-        columns = vcov_columns(spec, frame, design.used)
-        matrix, df = compute_vcov(
-            spec,
-            bread=bread,
-            scores=scores,
-            family="ls",
-            n_params=k,
-            fe=design.fe,
-            fe_dof=fe_dof,
-            columns=columns,
-            sigma2=sigma2,
-            ssc=convention,
-        )
-        return matrix, df, convention_label(spec.label, convention)
-
+    sample = SampleColumns(frame, design.used)
+    revcov = LeastSquaresVariance(sample, bread, scores, k, design.fe, fe_dof, sigma2, fit_ssc)
     matrix, df, label = revcov(vcov)
     y_raw = design.y
     tss = float(((y_raw - y_raw.mean()) ** 2).sum())
@@ -143,7 +160,7 @@ def fit_least_squares(
                 names=names,
                 fe=design.fe,
                 fe_dof=fe_dof,
-                cluster=lambda c: vcov_columns(parse_vcov({"CRV1": c}), frame, design.used)[c],
+                cluster=sample,
             ),
             "ssc": fit_ssc,
             **(extra or {}),

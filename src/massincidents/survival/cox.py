@@ -78,8 +78,9 @@ import pandas as pd
 from massincidents.core.design import as_frame, build_design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import compute_vcov, parse_vcov
 from massincidents.results import Result
+from massincidents.results.sample import LazyValue, SampleColumns
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import concordance
 from massincidents.survival.conventions import (
@@ -113,6 +114,58 @@ class CoxFitData:
     start: np.ndarray | None
     frailty: bool
     term_columns: Callable[[], dict[str, list[int]]]
+
+
+@dataclass(frozen=True, eq=False)
+class CoxVariance:
+    """The variance menu on a Cox fit (``Result.with_vcov``); it pickles.
+
+    ``scores`` is ``None`` with frailty: only the model-based variance is defined.
+    """
+
+    sample: SampleColumns
+    bread: np.ndarray
+    scores: np.ndarray | None
+    n_params: int
+    fit_ssc: SmallSample
+
+    def __call__(
+        self, choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = self.fit_ssc if ssc is None else survival_convention(ssc)
+        spec = parse_vcov(choice)
+        if self.scores is None and spec.kind != "iid":
+            raise ValueError("with frailty only the model-based variance ('iid') is available")
+        if spec.kind == "iid":
+            return self.bread.copy(), None, with_convention(MODEL_BASED, convention)
+        matrix, df = compute_vcov(
+            spec,
+            bread=self.bread,
+            scores=self.scores,  # type: ignore[arg-type]
+            family="ml",
+            n_params=self.n_params,
+            columns=self.sample.for_spec(spec),
+        )
+        label = spec.label
+        if spec.kind == "CRV0":
+            label += " (robust, as R coxph cluster=)"
+        return matrix, df, with_convention(label, convention)
+
+
+def _term_columns(rhs: str, sample: SampleColumns, names: list[str]) -> dict[str, list[int]]:
+    """Columns of the design by formula term (for :func:`cox_zph`'s per-term tests)."""
+    if all(name.isidentifier() for name in names):
+        return {name: [j] for j, name in enumerate(names)}
+    from massincidents.core.design import formula_matrix
+
+    spec = formula_matrix(rhs, sample.rows).model_spec
+    columns = list(spec.column_names)
+    out: dict[str, list[int]] = {}
+    for term, idx in spec.term_indices.items():
+        cols = [names.index(columns[i]) for i in idx if columns[i] in names]
+        if cols:
+            out[str(term)] = cols
+    return out
 
 
 def _quote(name: str) -> str:
@@ -382,44 +435,11 @@ def cox(
         stats["n_clusters"] = float(pd.Series(design.extra["cluster"]).nunique())
     scores = score_residuals(rs, X, terms) if frail_fit is None else None
 
-    def revcov(
-        choice: object, ssc: str | SmallSample | None = None
-    ) -> tuple[np.ndarray, float | None, str]:
-        convention = fit_ssc if ssc is None else survival_convention(ssc)
-        spec = parse_vcov(choice)
-        if scores is None and spec.kind != "iid":
-            raise ValueError("with frailty only the model-based variance ('iid') is available")
-        if spec.kind == "iid":
-            return bread.copy(), None, with_convention(MODEL_BASED, convention)
-        matrix, df = compute_vcov(
-            spec,
-            bread=bread,
-            scores=scores,  # type: ignore[arg-type]
-            family="ml",
-            n_params=p,
-            columns=vcov_columns(spec, frame, design.used),
-        )
-        label = spec.label
-        if spec.kind == "CRV0":
-            label += " (robust, as R coxph cluster=)"
-        return matrix, df, with_convention(label, convention)
+    sample = SampleColumns(frame, design.used)
+    revcov = CoxVariance(sample, bread, scores, p, fit_ssc)
 
     choice = vcov if vcov is not None else default_cox_vcov(cluster, fit_ssc)
     matrix, df, label = revcov(choice)
-
-    def term_columns() -> dict[str, list[int]]:
-        if all(name.isidentifier() for name in names):
-            return {name: [j] for j, name in enumerate(names)}
-        from massincidents.core.design import formula_matrix
-
-        spec = formula_matrix(rhs, frame.iloc[rows]).model_spec
-        columns = list(spec.column_names)
-        out: dict[str, list[int]] = {}
-        for term, idx in spec.term_indices.items():
-            cols = [names.index(columns[i]) for i in idx if columns[i] in names]
-            if cols:
-                out[str(term)] = cols
-        return out
 
     return Result(
         model=f"{model} ({ties} ties)",
@@ -445,7 +465,7 @@ def cox(
                 stop=stop_v,
                 start=start_v,
                 frailty=frail_fit is not None,
-                term_columns=term_columns,
+                term_columns=LazyValue(_term_columns, rhs, sample, names),
             )
         },
         _revcov=revcov,
