@@ -396,6 +396,27 @@ def count_result(
     )
 
 
+def with_prediction(
+    result: Result,
+    design: Design,
+    frame: pd.DataFrame,
+    mu: np.ndarray,
+    off: np.ndarray,
+    exposure: str | None,
+    offset: str | None,
+) -> Result:
+    """``result`` with the predictions of a log-link count model (``Result.predict``)."""
+    from massincidents.results.prediction import from_design
+
+    sample = SampleColumns(frame, design.used)
+    names = list(result.params.index)
+    result._prediction = from_design(
+        design, sample, names, np.log(mu), link="log", offset=off,
+        exposure=exposure, offset_column=offset,
+    )
+    return result
+
+
 def newton_maximize(
     fun: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
     start: np.ndarray,

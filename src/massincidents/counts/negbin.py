@@ -38,6 +38,7 @@ from massincidents.counts._common import (
     offset_roles,
     offset_vector,
     refuse_fixest,
+    with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
@@ -390,7 +391,7 @@ def negbin(
         sandwich, stats = _stata_variance(
             vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
         )
-    return count_result(
+    result = count_result(
         design,
         fit.names,
         fit.beta,
@@ -408,6 +409,7 @@ def negbin(
             "index": design.index,
         },
     )
+    return with_prediction(result, design, frame, mu, off, exposure, offset)
 
 
 def _stata_variance(

@@ -35,6 +35,7 @@ from massincidents.counts._common import (
     offset_vector,
     singleton_mask,
     subset_design,
+    with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
@@ -243,7 +244,10 @@ def poisson(
     )
     off = offset_vector(design, offset, exposure)
     fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention)
+    result = _result(
+        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention
+    )
+    return with_prediction(result, design, frame, fit.mu, off, exposure, offset)
 
 
 def _result(

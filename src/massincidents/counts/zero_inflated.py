@@ -47,6 +47,7 @@ from massincidents.counts.separation import warn_if_separated
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 
@@ -174,6 +175,11 @@ def _logit_start(zero: np.ndarray, Z: np.ndarray) -> np.ndarray:
     except Exception:  # the start is only a start (e.g. separated zeros)
         g = np.zeros(Z.shape[1])
     return g
+
+
+ZERO_INFLATED_NEWDATA = (
+    "zero-inflated models predict on the estimation sample only (newdata=None)"
+)
 
 
 def zero_inflated(
@@ -376,4 +382,12 @@ def zero_inflated(
         notes=notes,
         condition_number=condition,
         extra={"margins": info, "index": design.index},
+        _prediction=Prediction(  # response (1 - pi) mu; link: the count part's log mean
+            link="log",
+            eta=X @ beta + off,
+            y=design.y,
+            fitted=(1.0 - expit(Z @ gamma)) * np.exp(X @ beta + off),
+            index=design.index,
+            refuse_newdata=ZERO_INFLATED_NEWDATA,
+        ),
     )

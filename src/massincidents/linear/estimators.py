@@ -35,6 +35,7 @@ from massincidents.linear.transforms import (
     variance_components,
 )
 from massincidents.results import Result
+from massincidents.results.prediction import from_design
 from massincidents.results.sample import SampleColumns
 
 
@@ -99,6 +100,7 @@ def fit_least_squares(
     ``ssc`` is the small-sample convention of the variance (``resolve_ssc``).
     """
     fit_ssc = resolve_ssc(ssc)
+    untransformed = X is None and y is None  # mi.linear: predictions are defined
     X = design.X if X is None else X
     y = design.y if y is None else y
     names = list(design.names)
@@ -139,6 +141,9 @@ def fit_least_squares(
         tss_within = float((y**2).sum())
         fit_stats["r2_within"] = 1 - rss / tss_within if tss_within > 0 else float("nan")
     fit_stats.update(extra_stats or {})
+    prediction = None
+    if untransformed:
+        prediction = from_design(design, sample, names, y_raw - resid, link="identity")
     return Result(
         model=model,
         formula=formula,
@@ -166,6 +171,7 @@ def fit_least_squares(
             **(extra or {}),
         },
         _revcov=revcov,
+        _prediction=prediction,
     )
 
 

@@ -80,6 +80,7 @@ from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import compute_vcov, parse_vcov
 from massincidents.results import Result
+from massincidents.results.prediction import NewData, Prediction
 from massincidents.results.sample import LazyValue, SampleColumns
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import concordance
@@ -469,4 +470,10 @@ def cox(
             )
         },
         _revcov=revcov,
+        _prediction=Prediction(  # relative hazard exp(x'b), not centred (R centres lp)
+            link="log",
+            eta=X @ beta,
+            newdata=NewData(rhs=rhs, names=list(names), sample=sample),
+            index=design.index,
+        ),
     )

@@ -36,6 +36,7 @@ from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 from massincidents.survival.conventions import convention_revcov, survival_convention
 from massincidents.survival.nonparametric import label
 
@@ -600,4 +601,11 @@ def discrete_hazard(
         notes=notes,
         extra={"layout": layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
+        _prediction=Prediction(
+            link=link,
+            eta=eta,
+            y=y,
+            refuse_newdata="discrete-time hazards predict on the estimation sample only "
+            "(newdata=None): the baseline needs the person-period rows of the fit",
+        ),
     )
