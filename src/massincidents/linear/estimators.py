@@ -92,15 +92,17 @@ def fit_least_squares(
     extra_stats: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
     ssc: str | SmallSample | None = None,
+    predictions: bool = False,
 ) -> Result:
     """Least squares on (already transformed) ``y`` and ``X``, with the variance menu.
 
     Used by :func:`linear` and by the panel transformations (between, first
     difference, random effects), which pass their transformed ``y`` and ``X``.
     ``ssc`` is the small-sample convention of the variance (``resolve_ssc``).
+    ``predictions``: the design is the model's own (not transformed), so
+    ``Result.predict`` and ``Result.fixef`` are defined.
     """
     fit_ssc = resolve_ssc(ssc)
-    untransformed = X is None and y is None  # mi.linear: predictions are defined
     X = design.X if X is None else X
     y = design.y if y is None else y
     names = list(design.names)
@@ -142,7 +144,7 @@ def fit_least_squares(
         fit_stats["r2_within"] = 1 - rss / tss_within if tss_within > 0 else float("nan")
     fit_stats.update(extra_stats or {})
     prediction = None
-    if untransformed:
+    if predictions:
         prediction = from_design(design, sample, names, y_raw - resid, link="identity")
     return Result(
         model=model,
@@ -261,6 +263,7 @@ def linear(
         frame,
         vcov=choice,
         model="OLS" if not parsed_fe.fe else "OLS, fixed effects absorbed",
+        predictions=True,
         formula=formula,
         ssc=ssc,
     )

@@ -96,6 +96,9 @@ class Prediction:
         The reason new rows are refused, when ``newdata`` is ``None``.
     index
         Row labels of the estimation sample in the input data.
+    link_shift
+        Subtracted from the linear predictor of new rows (``eta`` already has
+        it); 0 for every model today.
     """
 
     link: str
@@ -108,6 +111,7 @@ class Prediction:
     newdata: NewData | None = None
     refuse_newdata: str = "predictions on new rows are not available for this model"
     index: pd.Index | None = None
+    link_shift: float = 0.0
     _fixef: dict[str, pd.Series] | None = None
 
     # -- sample ---------------------------------------------------------------
@@ -162,7 +166,7 @@ class Prediction:
                 key = _fe_key(data, columns)
                 eta = eta + key.map(values).to_numpy(dtype=float)  # unseen level: NaN
                 del name
-        return eta
+        return eta - self.link_shift
 
 
 def _fe_key(rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from massincidents.results.prediction import Prediction
+from massincidents.results.table_plugin import register_if_loaded
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 
@@ -106,6 +107,9 @@ class Result:
         default=None, repr=False
     )
     _prediction: Prediction | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        register_if_loaded()  # maketables.ETable reads the hooks below (table_plugin)
 
     # -- inference ------------------------------------------------------------
     @property

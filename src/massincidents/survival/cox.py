@@ -470,9 +470,9 @@ def cox(
             )
         },
         _revcov=revcov,
-        _prediction=Prediction(  # relative hazard exp(x'b), not centred (R centres lp)
+        _prediction=Prediction(  # x'b, relative to x = 0 (statsmodels; R centres at means)
             link="log",
-            eta=X @ beta,
+            eta=X_raw @ beta,
             newdata=NewData(rhs=rhs, names=list(names), sample=sample),
             index=design.index,
         ),
