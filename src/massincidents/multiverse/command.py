@@ -19,7 +19,7 @@ import pandas as pd
 from massincidents.multiverse.curve import SpecificationCurve
 from massincidents.multiverse.engine import specification_curve
 from massincidents.report.publish import RECORD, OutputFolder
-from massincidents.report.tables import markdown_escape
+from massincidents.results.markdown import markdown_escape, pipe_table
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _cell(value: object) -> str:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table (numbers to 4 significant digits).
+    """A GitHub-flavoured Markdown table (numbers to 4 significant digits; the package's writer).
 
     Examples
     --------
@@ -62,12 +62,9 @@ def markdown_table(frame: pd.DataFrame) -> str:
     | --- | --- |
     | a | 0.1235 |
     """
-    lines = [
-        "| " + " | ".join(map(markdown_escape, frame.columns)) + " |",
-        "| " + " | ".join("---" for _ in frame.columns) + " |",
-    ]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines)
+    header = [markdown_escape(c) for c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(False)]
+    return pipe_table(header, rows, ["none"] * len(header))
 
 
 #: Seconds to wait for a Dask scheduler to answer before refusing its address.

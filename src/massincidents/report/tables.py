@@ -1,4 +1,8 @@
-"""Write a table three ways: CSV (full precision), LaTeX (booktabs) and Markdown."""
+"""Write a table three ways: CSV (full precision), LaTeX (booktabs) and Markdown.
+
+The Markdown goes through the package's one table writer
+(:func:`massincidents.results.markdown.pipe_table`, as ``mi.etable``).
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from massincidents.results.markdown import markdown_escape, pipe_table
 from massincidents.results.tables import latex_escape
 
 __all__ = ["format_cell", "markdown_escape", "to_html", "to_latex", "to_markdown", "write_table"]
-
-
-def markdown_escape(text: object) -> str:
-    r"""Text safe in a Markdown table cell: shown as written, never as HTML or a new cell.
-
-    Backslashes and ``|`` are escaped with a backslash, ``&``, ``<`` and
-    ``>`` become HTML entities (Markdown passes raw HTML through, so a name
-    ``<script>`` would otherwise run in a rendered page), and line breaks
-    become spaces.
-
-    Examples
-    --------
-    >>> print(markdown_escape("<script>x</script> a|b \\ c"))
-    &lt;script&gt;x&lt;/script&gt; a\|b \\ c
-    """
-    out = html.escape(str(text), quote=False).replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(out.splitlines())
 
 
 def format_cell(value: object, digits: int = 3) -> str:
@@ -74,12 +62,10 @@ def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
     |:--|--:|
     | x | 0.500 |
     """
-    esc = markdown_escape
+    header = [markdown_escape(str(c)) for c in df.columns]
+    rows = [[markdown_escape(c) for c in row] for row in _cells(df, digits)]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    lines = ["| " + " | ".join(esc(str(c)) for c in df.columns) + " |"]
-    lines.append("|" + "|".join("--:" if n else ":--" for n in numeric) + "|")
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in _cells(df, digits)]
-    return "\n".join(lines)
+    return pipe_table(header, rows, ["right" if n else "left" for n in numeric])
 
 
 def to_latex(df: pd.DataFrame, digits: int = 3, caption: str | None = None) -> str:

@@ -14,7 +14,7 @@ from massincidents.report.figures import (
     png_base64,
     save_figure,
 )
-from massincidents.report.tables import markdown_escape, write_table
+from massincidents.report.tables import write_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from massincidents.spec.engine import RerunResult
@@ -161,10 +161,8 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
         results = [f.result for f in ok]
         names = [f.label for f in ok]
         for fmt, ext in (("markdown", "md"), ("latex", "tex")):
-            # model names are free text from the specification: escaped for Markdown here
-            # (etable's LaTeX output escapes them itself)
-            shown = [markdown_escape(n) for n in names] if fmt == "markdown" else names
-            text = etable(results, format=fmt, model_names=shown)
+            # model names are free text from the specification: etable escapes them
+            text = etable(results, format=fmt, model_names=names)
             path = tables / f"models.{ext}"
             path.write_text(str(text) + "\n", encoding="utf-8")
             written.append(path)

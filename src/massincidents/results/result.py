@@ -450,7 +450,7 @@ class Result:
         if key == "se_type":
             return self.vcov_label
         aliases = {
-            "ll": ("loglik",),
+            "ll": ("loglik", "llf", "log_likelihood"),
             "llnull": ("loglik_null",),
             "pseudo_r2": ("pseudo_r2", "r2_pseudo", "r2_mcfadden"),
             "rmse": ("sigma",),
