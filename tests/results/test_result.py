@@ -218,7 +218,16 @@ def test_discrete_hazard_fitted_hazards_add_up_to_the_events(every_family):
         fit.predict(pd.DataFrame({"x": [0.0]}))
 
 
-@pytest.mark.parametrize("family", ["arellano_bond", "random_effects", "negbin_conditional"])
+def test_arellano_bond_fits_the_differenced_equation(every_family):
+    fit = every_family["arellano_bond"]  # one-step difference GMM, R convention
+    assert len(fit.resid) == fit.nobs
+    # plm's one-step sigma^2 = e'e / 2N on the differenced residuals
+    assert (fit.resid**2).sum() / (2 * fit.nobs) == pytest.approx(fit.stats["sigma2"], rel=1e-10)
+    with pytest.raises(ValueError, match="first differences"):
+        fit.predict(pd.DataFrame({"y": [1.0]}))
+
+
+@pytest.mark.parametrize("family", ["random_effects", "between", "negbin_conditional"])
 def test_models_without_predictions_say_so(every_family, family):
     with pytest.raises(NotImplementedError, match="fitted values or predictions"):
         every_family[family].predict()

@@ -26,6 +26,7 @@ from massincidents.dynamic.instruments import (
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 
 
 def _stack(blocks: list[np.ndarray], n: int, rows: int) -> np.ndarray:
@@ -480,4 +481,25 @@ def arellano_bond(
         dropped={nm: "collinear" for nm in dropped_names},
         notes=notes,
         extra={"instruments": W.shape[2], "first_period_lost": int(d["t1"])},
+        _prediction=_differenced_fit(fit.params, X, y, used, diff_rows),
+    )
+
+
+def _differenced_fit(
+    params: np.ndarray, X: np.ndarray, y: np.ndarray, used: np.ndarray, diff_rows: int
+) -> Prediction:
+    """Fitted values of the differenced equation on its rows (as plm's ``pgmm`` fitted values).
+
+    The individual effects are differenced out and never estimated, so new rows
+    cannot be predicted.
+    """
+    rows = used[:, :diff_rows]
+    fitted = np.einsum("nrk,k->nr", X[:, :diff_rows], params)[rows]
+    return Prediction(
+        link="identity",
+        eta=fitted,
+        y=y[:, :diff_rows][rows],
+        refuse_newdata="dynamic panel GMM fits the equation in first differences and never "
+        "estimates the individual effects: it predicts its estimation sample only "
+        "(newdata=None: fitted first differences)",
     )
