@@ -226,8 +226,9 @@ class Result:
     def irr(self, level: float = 0.95) -> pd.DataFrame:
         r"""Incidence-rate ratios :math:`e^{\beta}` with confidence intervals (log-link models).
 
-        Hazard ratios for Cox models, odds ratios for the ``zero_`` terms of
-        zero-inflated models.
+        Odds ratios for the ``zero_`` terms of zero-inflated models. On a Cox
+        model it gives the hazard ratios (kept for old code; the column is
+        named ``irr``): prefer :meth:`hazard_ratios`.
 
         Parameters
         ----------
