@@ -104,6 +104,18 @@ def test_results_go_through_joblib_process_workers(every_family):
         pickle.dumps(result)  # and what came back pickles again
 
 
+def test_results_go_through_dask_process_workers(every_family):
+    dask = pytest.importorskip("dask")
+    names = ["linear", "poisson", "cox", "sun_abraham"]
+    tasks = [dask.delayed(_recompute)(every_family[f], CLUSTER_BY[f]) for f in names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = dask.compute(*tasks, scheduler="processes", num_workers=2)
+    for name, result in zip(names, out, strict=True):
+        expected = every_family[name].with_vcov(CLUSTER_BY[name])
+        pd.testing.assert_frame_equal(expected.vcov, result.vcov, rtol=1e-10)
+
+
 # -- predictions ---------------------------------------------------------------------
 
 
@@ -122,6 +134,24 @@ def test_linear_fixef_predict_resid_match_pyfixest():
     np.testing.assert_allclose(fit.resid, ref.resid(), rtol=1e-6, atol=1e-10)
     new = df.sample(50, random_state=3)
     np.testing.assert_allclose(fit.predict(new), ref.predict(newdata=new), rtol=1e-8)
+
+
+def test_poisson_fixef_and_predict_match_pyfixest_fepois():
+    pf = pytest.importorskip("pyfixest")
+    df = mi.datasets.simulate_panel(seed=1)
+    fit = mi.poisson("y ~ x1 + x2 | province + year", df)
+    ref = pf.fepois("y ~ x1 + x2 | province + year", data=df, fixef_tol=1e-12)
+    expected = ref.fixef()
+    for name, values in fit.fixef().items():
+        theirs = expected[f"C({name})"]
+        for level, value in values.items():
+            assert value == pytest.approx(theirs.get(str(level), 0.0), rel=1e-6, abs=1e-9)
+    new = df.sample(30, random_state=1)
+    response = ref.predict(newdata=new, type="response")  # pyfixest's default is "link"
+    np.testing.assert_allclose(fit.predict(new), response, rtol=1e-8)
+    np.testing.assert_allclose(
+        fit.predict(new, type="link"), ref.predict(newdata=new, type="link"), rtol=1e-8
+    )
 
 
 def test_linear_unseen_fixed_effect_level_predicts_nan():
