@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -227,6 +229,26 @@ def test_cox_predicts_the_relative_hazard_as_statsmodels(every_family):
     np.testing.assert_allclose(fit.predict(d.head(5)), np.exp(lhr[:5]), rtol=1e-6)
     with pytest.raises(NotImplementedError, match="residuals"):
         _ = fit.resid
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+
+
+def test_survival_predictions_match_r():
+    # tests/reference/predict_survival.R (R survival 3.5.3): predict.survreg lp/response,
+    # predict.coxph lp/risk with reference="zero"
+    ref = json.loads((REFERENCE / "predict_survival.json").read_text(encoding="utf-8"))
+    lung = pd.read_csv(REFERENCE / "data" / "lung.csv").rename(columns={"ph.ecog": "ph_ecog"})
+    lung = lung.dropna(subset=["ph_ecog"])
+    new = pd.DataFrame(ref["newdata"])
+    rhs = "age + sex + ph_ecog"
+    aft = mi.weibull(rhs, lung, duration="time", event="event")
+    np.testing.assert_allclose(aft.predict(new, type="link"), ref["weibull"]["lp"], rtol=1e-6)
+    np.testing.assert_allclose(aft.predict(new), ref["weibull"]["response"], rtol=1e-6)
+    cox = mi.cox(rhs, lung, stop="time", event="event", ties="efron")
+    # tiny linear predictors: compare them absolutely, the relative hazards relatively
+    np.testing.assert_allclose(cox.predict(new, type="link"), ref["cox"]["lp"], atol=1e-7)
+    np.testing.assert_allclose(cox.predict(new), ref["cox"]["risk"], rtol=1e-6)
 
 
 def test_weibull_predict_is_r_survreg_response_and_lp(every_family):
