@@ -33,15 +33,17 @@ cox <- coxph(Surv(time, event) ~ age + sex + ph.ecog, data = lung, ties = "efron
 
 out <- list(
   r_version = R.version.string,
-  survival_version = as.character(packageVersion("survival")),
+  packages = list(survival = as.character(packageVersion("survival"))),
   newdata = list(age = vec17(new$age), sex = vec17(new$sex), ph_ecog = vec17(new$ph.ecog)),
   weibull = list(
     call = aft_call,
+    coef = vec17(c(coef(aft), "Log(scale)" = log(aft$scale))),
     lp = vec17(predict(aft, newdata = new, type = "lp")),
     response = vec17(predict(aft, newdata = new, type = "response"))
   ),
   cox = list(
     call = cox_call,
+    coef = vec17(coef(cox)),
     lp = vec17(predict(cox, newdata = new, type = "lp", reference = "zero")),
     risk = vec17(predict(cox, newdata = new, type = "risk", reference = "zero")),
     lp_centred = vec17(predict(cox, newdata = new, type = "lp"))
