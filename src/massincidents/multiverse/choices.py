@@ -23,7 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-FAMILIES: tuple[str, ...] = ("poisson", "negbin")
+from massincidents.registry import models
+
+#: The registry's family of models a multiverse may cross (:mod:`massincidents.registry`).
+MODEL_FAMILY = "count"
 ROLES: tuple[str, ...] = ("unit", "time")
 KEYS: tuple[str, ...] = (
     "indicators",
@@ -137,13 +140,14 @@ def _check_families(value: object, problems: list[str]) -> tuple[str, ...]:
     items = _as_list(value, "families", problems)
     if items is None:
         return ()
-    unknown = [f for f in items if f not in FAMILIES]
+    known = models(MODEL_FAMILY)
+    unknown = [f for f in items if f not in known]
     if unknown:
-        problems.append(f"unknown model family {unknown!r}; choose from {list(FAMILIES)}")
+        problems.append(f"unknown model family {unknown!r}; choose from {list(known)}")
     dups = _duplicates(items)
     if dups:
         problems.append(f"families lists {dups!r} more than once")
-    return tuple(dict.fromkeys(f for f in items if f in FAMILIES))
+    return tuple(dict.fromkeys(f for f in items if f in known))
 
 
 def _check_fixed_effects(value: object, problems: list[str]) -> tuple[tuple[str, ...], ...]:
@@ -236,8 +240,10 @@ class Choices:
         them, and every cause enters the same regression. A column may measure
         one cause only.
     families
-        Model families, from ``"poisson"`` (:func:`massincidents.poisson`,
-        PPML) and ``"negbin"`` (:func:`massincidents.negbin`, NB2).
+        Model families: the registry's count models
+        (:func:`massincidents.registry.models`), ``"poisson"``
+        (:func:`massincidents.poisson`, PPML) and ``"negbin"``
+        (:func:`massincidents.negbin`, NB2) unless more are registered.
     fixed_effects
         Fixed-effect structures, each a list of the roles ``"unit"`` and
         ``"time"``; ``[]`` (or ``None``) fits no fixed effects (a pooled model

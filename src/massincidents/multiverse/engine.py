@@ -36,6 +36,7 @@ from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
 from massincidents.multiverse.choices import Choices, Specification, enumerate_specifications
 from massincidents.multiverse.curve import TABLE_COLUMNS, SpecificationCurve
+from massincidents.registry import get_model
 
 # Warnings are caught with warnings.catch_warnings, which changes process-wide
 # state: fits that share a process (threaded workers) take turns.
@@ -43,9 +44,8 @@ _FIT_LOCK = threading.Lock()
 
 
 def _family(name: str) -> Callable[..., Any]:
-    from massincidents.counts import negbin, poisson
-
-    return {"poisson": poisson, "negbin": negbin}[name]
+    """The fitting function of a model family, from :mod:`massincidents.registry`."""
+    return get_model(name).load()
 
 
 def _check_name(name: object, what: str) -> list[Problem]:

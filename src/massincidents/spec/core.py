@@ -31,6 +31,7 @@ from massincidents.spec.schema import (
     MEASURES,
     RESERVED,
     _dotted,
+    families,
     schema_problems,
 )
 
@@ -836,7 +837,7 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
                     key=True,
                 )
         for i, fam in enumerate(multiverse.get("families") or []):
-            if fam not in ("poisson", "negbin"):  # pragma: no cover - the schema checks it
+            if fam not in families():  # pragma: no cover - the schema checks it
                 problem(f"unknown family {fam!r}", "multiverse", "families", i)
         for i, w in enumerate(multiverse.get("windows") or []):
             if w is not None and w[0] > w[1]:

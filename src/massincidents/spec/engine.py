@@ -35,6 +35,7 @@ import pandas as pd
 
 from massincidents.counts.counterfactual import COLUMNS as COUNTERFACTUAL_COLUMNS
 from massincidents.counts.counterfactual import counterfactual
+from massincidents.registry import get_model, models
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
 from massincidents.spec.errors import NothingEstimatedError
@@ -72,7 +73,8 @@ class FitRecord:
     @property
     def label(self) -> str:
         """Column heading: the specification, with the family when not Poisson."""
-        return self.spec_name if self.family == "poisson" else f"{self.spec_name}, NB2"
+        heading = get_model(self.family).heading
+        return f"{self.spec_name}, {heading}" if heading else self.spec_name
 
 
 @dataclass
@@ -155,8 +157,6 @@ def _version() -> str:
 def _fit(
     spec: Spec, frame: pd.DataFrame, name: str, family: str, terms: tuple[str, ...]
 ) -> FitRecord:
-    from massincidents.counts import negbin, poisson
-
     formula = spec.formula(terms)
     record = FitRecord(name, family, formula)
     columns = list(
@@ -167,7 +167,7 @@ def _fit(
         )
     )
     data = frame[columns]
-    model = poisson if family == "poisson" else negbin
+    model = get_model(family).load()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -604,7 +604,7 @@ def _run(
                 notes.append(f"{rec.label} failed: {rec.error}")
             else:
                 coef_parts.append(_coef_rows(rec, the_spec))
-                if the_spec.bootstrap is not None and family == "poisson":
+                if the_spec.bootstrap is not None and get_model(family).wild_bootstrap:
                     if progress is not None:
                         progress(f"wild bootstrap, {s.name}", done, total)
                     boot_parts.append(_bootstrap(rec, the_spec))
@@ -616,10 +616,16 @@ def _run(
     )
     if not coefficients.empty:
         coefficients = coefficients.merge(boots, on=["model", "term"], how="left")
-    if the_spec.bootstrap is not None and any(f.family == "negbin" for f in fits):
+    no_bootstrap = [
+        get_model(f).description or f
+        for f in dict.fromkeys(f.family for f in fits)
+        if not get_model(f).wild_bootstrap
+    ]
+    if the_spec.bootstrap is not None and no_bootstrap:
+        covered = [get_model(f).description or f for f in models() if get_model(f).wild_bootstrap]
         notes.append(
-            "The negative binomial models have no wild bootstrap: the package's score "
-            "bootstrap covers the Poisson model only."
+            f"The {' and '.join(no_bootstrap)} models have no wild bootstrap: the package's "
+            f"score bootstrap covers the {' and '.join(covered) or 'no'} model only."
         )
 
     if progress is not None and n_measures:
