@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from massincidents.report.summaries import did_tables, indicator_table
 from massincidents.report.tables import to_html
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,7 +181,6 @@ def _data_section(result: RerunResult) -> str:
 
 
 def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
-    from massincidents.report.write import indicator_table
     from massincidents.results.tables import etable
 
     spec = result.spec
@@ -273,7 +273,6 @@ def _vcov_text(vcov: object) -> str:
 
 
 def _timing_section(result: RerunResult, embedded: dict[str, str]) -> str:
-    from massincidents.report.write import did_tables
 
     spec, did = result.spec, result.did
     if spec.timing is None:
