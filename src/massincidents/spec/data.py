@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,10 @@ def _original(spec: Spec, name: str) -> str:
 
 
 def _read_province(
-    source: str | os.PathLike[str] | pd.DataFrame, spec: Spec, sheet: str | int | None
+    source: str | os.PathLike[str] | pd.DataFrame,
+    spec: Spec,
+    sheet: str | int | None,
+    reader: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     count = _original(spec, spec.count)
     header = _header_names(source, sheet)
@@ -106,13 +110,15 @@ def _read_province(
     # (by name, e.g. 省份 or 地区, or by content; and in yearbook layouts).
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        panel = read_panel(
-            source,
-            province=unit if unit in header else None,
-            year=time if time in header else None,
-            sheet=sheet,
-            counts=[count] if count in header else None,
-        )
+        options: dict[str, Any] = {
+            "province": unit if unit in header else None,
+            "year": time if time in header else None,
+            "sheet": sheet,
+            "counts": [count] if count in header else None,
+        }
+        # options given by the user (--layout, --province, ...) win over the guesses
+        options.update({k: v for k, v in reader.items() if v is not None})
+        panel = read_panel(source, **options)
     attrs = dict(panel.attrs)
     frame = panel.reset_index()
     frame = frame.rename(columns={"province": spec.unit, "year": spec.time})
@@ -140,12 +146,27 @@ def _header_names(
 
 
 def _read_generic(
-    source: str | os.PathLike[str] | pd.DataFrame, spec: Spec, sheet: str | int | None
+    source: str | os.PathLike[str] | pd.DataFrame,
+    spec: Spec,
+    sheet: str | int | None,
+    reader: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A long table of any units: keys parsed, numbers parsed, nothing normalised."""
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     file = None if isinstance(source, pd.DataFrame) else label
-    table, origin = read_table(source, sheet=sheet, encoding=None)
+    province_only = sorted(k for k, v in reader.items() if v is not None and k != "encoding")
+    if province_only:
+        raise DataError(
+            [
+                Problem(
+                    f"the reader options {', '.join(province_only)} apply to province data; "
+                    f"this specification's units are {spec.level!r} (data.level), read as a "
+                    "long table with one row per unit and period",
+                    file,
+                )
+            ]
+        )
+    table, origin = read_table(source, sheet=sheet, encoding=reader.get("encoding"))
     encoding = origin["encoding"]
     header = [column_name(table.header, j) for j in range(len(table.header))]
     problems: list[Problem] = []
@@ -239,6 +260,7 @@ def prepare_data(
     spec: Spec,
     *,
     sheet: str | int | None = None,
+    reader: Mapping[str, Any] | None = None,
 ) -> Prepared:
     """Read ``source`` for ``spec``: rename, check, restrict to the window, transform.
 
@@ -251,6 +273,11 @@ def prepare_data(
         The specification (its ``mapping`` renames columns first).
     sheet
         Excel sheet.
+    reader
+        More options of :func:`massincidents.read_panel` (``layout``,
+        ``province``, ``year``, ``encoding``, ``value_name``, ``text``) for
+        province data (``data.level: province``); units of other levels are
+        read as a long table, where only ``encoding`` applies.
 
     Returns
     -------
@@ -283,9 +310,9 @@ def prepare_data(
         label = "<DataFrame>"
     checksum = sha256_of(source)
     if spec.level == "province":
-        frame, info = _read_province(source, spec, sheet)
+        frame, info = _read_province(source, spec, sheet, dict(reader or {}))
     else:
-        frame, info = _read_generic(source, spec, sheet)
+        frame, info = _read_generic(source, spec, sheet, dict(reader or {}))
     keys = {spec.unit, spec.time}
     renames = {
         old: new for old, new in spec.mapping.items() if old in frame.columns and old not in keys

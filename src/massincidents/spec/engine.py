@@ -25,7 +25,7 @@ import json
 import os
 import platform
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -462,6 +462,7 @@ def rerun(
     *,
     mapping: dict[str, str] | None = None,
     sheet: str | int | None = None,
+    reader: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     report: bool = True,
 ) -> RerunResult:
@@ -481,6 +482,10 @@ def rerun(
         More column renames ``{old: new}`` (they win over the spec's ``mapping``).
     sheet
         Excel sheet of ``data``.
+    reader
+        More options of :func:`massincidents.read_panel` for province data
+        (``layout``, ``province``, ``year``, ``encoding``, ``value_name``,
+        ``text``); see :func:`massincidents.spec.prepare_data`.
     progress
         Called as ``progress(description, completed, total)`` as steps finish.
     report
@@ -542,14 +547,15 @@ def rerun(
     spec_source = spec
     the_spec = default_spec() if spec is None else load_spec(spec)
     the_spec = the_spec.with_mapping(mapping)
+    options: dict[str, Any] = {**(reader or {}), "sheet": sheet}
     if out_dir is None:
-        return _run(data, the_spec, spec_source, None, sheet, progress, report)
+        return _run(data, the_spec, spec_source, None, options, progress, report)
     from massincidents.report.publish import OutputFolder
 
     # The folder is checked and locked before anything is fitted; the outputs go to a
     # staging folder beside it that replaces it, complete, in one step at the end.
     with OutputFolder(out_dir, command="rerun") as folder:
-        return _run(data, the_spec, spec_source, folder, sheet, progress, report)
+        return _run(data, the_spec, spec_source, folder, options, progress, report)
 
 
 def _estimated_nothing(result: RerunResult) -> bool:
@@ -564,7 +570,7 @@ def _run(
     the_spec: Spec,
     spec_source: object,
     folder: Any,
-    sheet: str | int | None,
+    reader: dict[str, Any],
     progress: Progress | None,
     report: bool,
 ) -> RerunResult:
@@ -583,7 +589,8 @@ def _run(
 
     if progress is not None:
         progress("reading the data", 0, total)
-    prepared = prepare_data(data, the_spec, sheet=sheet)
+    options = dict(reader)
+    prepared = prepare_data(data, the_spec, sheet=options.pop("sheet", None), reader=options)
     step("data read")
     frame = prepared.frame
     for column in prepared.accounting.get("replaced_by_transform", []):
