@@ -12,6 +12,7 @@ the transforms, and every row left out is counted by reason.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import warnings
@@ -28,7 +29,7 @@ from massincidents.io import read_panel
 from massincidents.io.reader import read_table
 from massincidents.io.table import column_name
 from massincidents.spec.core import Spec
-from massincidents.spec.errors import SpecError, did_you_mean
+from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.transforms import apply_transforms
 
 __all__ = ["Prepared", "prepare_data", "sha256_of"]
@@ -255,6 +256,26 @@ def _read_generic(
     return frame, info
 
 
+def _missing_column(spec: Spec, column: str, columns: list[str]) -> SpecProblem:
+    """A column the specification names that neither the data nor a transform provide.
+
+    The closest name is looked for among the data's columns and the derived
+    columns of ``transforms:`` alike, so a misspelt derived name gets its hint.
+    """
+    derived = [c for c in spec.transforms if c not in columns]
+    close = difflib.get_close_matches(column, [*columns, *derived], n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        made_here = " (derived under transforms:)" if close[0] in derived else ""
+        hint = f" (did you mean {close[0]!r}{made_here}?)"
+    made = f"; the transforms derive {', '.join(derived)}" if derived else ""
+    return spec.problem(
+        f"column {column!r} is not in the data{hint}; the data have "
+        f"{', '.join(columns)}{made}. Rename a column with `mapping:` or --map old={column}",
+        *spec.find(column),
+    )
+
+
 def prepare_data(
     source: str | os.PathLike[str] | pd.DataFrame,
     spec: Spec,
@@ -332,17 +353,7 @@ def prepare_data(
     frame = frame.rename(columns=renames)
     missing = [c for c in spec.needed_columns() if c not in frame.columns]
     if missing:
-        columns = [str(c) for c in frame.columns]
-        raise SpecError(
-            [
-                spec.problem(
-                    f"column {c!r} is not in the data{did_you_mean(c, columns)}; the data have "
-                    f"{', '.join(columns)}. Rename a column with `mapping:` or --map old={c}",
-                    *spec.find(c),
-                )
-                for c in missing
-            ]
-        )
+        raise SpecError([_missing_column(spec, c, list(map(str, frame.columns))) for c in missing])
     info["panel_rows"] = len(frame)
     # Transforms first (a lag reaches back before the window), then the window.
     if spec.window is not None:
