@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,6 +15,7 @@ from massincidents.report.figures import (
     save_figure,
 )
 from massincidents.report.html import render_report
+from massincidents.report.numbers import whole_number_columns
 from massincidents.report.summaries import did_tables, indicator_table
 from massincidents.report.tables import markdown_escape, write_table
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from massincidents.spec.engine import RerunResult
 
 __all__ = ["did_tables", "indicator_table", "write_outputs"]
+
+
+def _write_table(df: pd.DataFrame, folder: Path, stem: str, **options: Any) -> list[Path]:
+    """:func:`write_table` with whole-number columns (counts, reps) printed as integers."""
+    return write_table(whole_number_columns(df), folder, stem, **options)
 
 
 def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = True) -> list[str]:
@@ -66,7 +72,7 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
     ok = [f for f in result.fits if f.result is not None]
 
     if not result.coefficients.empty:
-        written += write_table(
+        written += _write_table(
             result.coefficients,
             tables,
             "coefficients",
@@ -88,15 +94,17 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
         assert isinstance(frame, pd.DataFrame)
         frame.reset_index().to_csv(tables / "models.csv", index=False, lineterminator="\n")
         written.append(tables / "models.csv")
-    written += write_table(result.rows, tables, "rows", caption="Rows used and left out, per model")
-    written += write_table(
+    written += _write_table(
+        result.rows, tables, "rows", caption="Rows used and left out, per model"
+    )
+    written += _write_table(
         indicator_table(result),
         tables,
         "indicators",
         caption="Columns standing for each cause and measure",
     )
     if not result.measures.empty:
-        written += write_table(
+        written += _write_table(
             result.measures,
             tables,
             "measures",
@@ -105,7 +113,7 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
         )
     if result.did is not None and "error" not in result.did:
         for stem, df in did_tables(result.did).items():
-            written += write_table(df, tables, stem, digits=4)
+            written += _write_table(df, tables, stem, digits=4)
 
     if not result.coefficients.empty:
         fig = coefficient_figure(

@@ -223,6 +223,22 @@ def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd
     return pd.DataFrame(out)
 
 
+def _tiny_effect_notes(coefficients: pd.DataFrame) -> list[str]:
+    """A note per indicator whose incidence-rate ratio per unit prints as 1.000 (badly scaled)."""
+    from massincidents.report.numbers import format_number, tiny_per_unit
+
+    notes = []
+    for row in coefficients.itertuples(index=False):
+        if tiny_per_unit(row.estimate):
+            notes.append(
+                f"{row.model}: the coefficient of {row.term} is {format_number(row.estimate, 3)} "
+                f"per unit, so its incidence-rate ratio per unit prints as 1.000: one unit of "
+                f"{row.term} is tiny. Rescale {row.term} (transforms: scale, per_million or "
+                "share) so that a unit is a change worth reading."
+            )
+    return notes
+
+
 def _rows_table(prepared: Prepared, fits: list[FitRecord]) -> pd.DataFrame:
     acc = prepared.accounting
     n = acc["rows_in_window"]
@@ -623,6 +639,7 @@ def _run(
     )
     if not coefficients.empty:
         coefficients = coefficients.merge(boots, on=["model", "term"], how="left")
+        notes += _tiny_effect_notes(coefficients)
     no_bootstrap = [
         get_model(f).description or f
         for f in dict.fromkeys(f.family for f in fits)
