@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -309,13 +309,13 @@ def _reader_options(
     encoding: str | None,
     value_name: str | None,
     text: list[str] | None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The reader's keyword arguments from the command-line flags (unset ones left out)."""
     if layout not in LAYOUTS:
         raise typer.BadParameter(
             f"{layout!r} is not a layout; use one of {', '.join(LAYOUTS)}", param_hint="--layout"
         )
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "province": province,
         "year": year,
         # a sheet given as a whole number is its 0-based position, as read_panel's sheet=0

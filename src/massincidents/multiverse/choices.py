@@ -21,7 +21,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from massincidents.registry import models
 
@@ -38,6 +38,7 @@ KEYS: tuple[str, ...] = (
 )
 
 Window = tuple[Any, Any]
+T = TypeVar("T")
 
 
 class ChoicesError(ValueError):
@@ -74,9 +75,9 @@ def _as_list(value: object, what: str, problems: list[str]) -> list[Any] | None:
     return list(value)
 
 
-def _duplicates(values: Sequence[object]) -> list[object]:
-    seen: list[object] = []
-    dups: list[object] = []
+def _duplicates(values: Sequence[T]) -> list[T]:
+    seen: list[T] = []
+    dups: list[T] = []
     for v in values:
         if v in seen and v not in dups:
             dups.append(v)
@@ -333,14 +334,37 @@ class Choices:
             raise ChoicesError(problems)
         return cls(**{k: d[k] for k in KEYS if k in d})
 
+    # The fields accept any sequences; __post_init__ stores them as tuples. These
+    # views give the stored forms their exact types.
+    @property
+    def indicator_pairs(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``((cause, (column, ...)), ...)`` in the order given."""
+        return cast("tuple[tuple[str, tuple[str, ...]], ...]", self.indicators)
+
+    @property
+    def axes(
+        self,
+    ) -> tuple[
+        tuple[str, ...],
+        tuple[tuple[str, ...], ...],
+        tuple[str | None, ...],
+        tuple[Window | None, ...],
+    ]:
+        """The families, fixed-effect structures, exposures and windows, as stored."""
+        return cast(
+            "tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str | None, ...], "
+            "tuple[Window | None, ...]]",
+            (self.families, self.fixed_effects, self.exposure, self.windows),
+        )
+
     @property
     def terms(self) -> tuple[str, ...]:
         """The causes and measures, in the order given."""
-        return tuple(name for name, _ in self.indicators)  # type: ignore[misc]
+        return tuple(name for name, _ in self.indicator_pairs)
 
     def alternatives(self, term: str) -> tuple[str, ...]:
         """The indicator columns of one cause or measure."""
-        for name, columns in self.indicators:  # type: ignore[misc]
+        for name, columns in self.indicator_pairs:
             if name == term:
                 return columns
         raise KeyError(f"{term!r} is not a cause or measure of these choices: {list(self.terms)}")
@@ -348,7 +372,7 @@ class Choices:
     @property
     def columns(self) -> tuple[str, ...]:
         """Every data column the choices name (indicators and exposures)."""
-        names = [c for _, cols in self.indicators for c in cols]  # type: ignore[misc]
+        names = [c for _, cols in self.indicator_pairs for c in cols]
         names += [e for e in self.exposure if e is not None]
         return tuple(dict.fromkeys(names))
 
@@ -356,7 +380,7 @@ class Choices:
     def n_specifications(self) -> int:
         """How many specifications the choices span."""
         n = len(self.families) * len(self.fixed_effects) * len(self.exposure) * len(self.windows)
-        for _, columns in self.indicators:  # type: ignore[misc]
+        for _, columns in self.indicator_pairs:
             n *= len(columns)
         return n
 
@@ -478,16 +502,11 @@ def enumerate_specifications(choices: Choices) -> list[Specification]:
     if not isinstance(choices, Choices):
         raise TypeError(f"choices must be a Choices, got {type(choices).__name__}")
     names = choices.terms
-    axes = [
-        *(choices.alternatives(n) for n in names),
-        choices.families,
-        choices.fixed_effects,
-        choices.exposure,
-        choices.windows,
-    ]
+    indicator_combinations = itertools.product(*(choices.alternatives(n) for n in names))
+    families, fixed_effects, exposures, windows = choices.axes
+    combos = itertools.product(indicator_combinations, families, fixed_effects, exposures, windows)
     specs = []
-    for number, combo in enumerate(itertools.product(*axes)):
-        *columns, family, fe, exposure, window = combo
+    for number, (columns, family, fe, exposure, window) in enumerate(combos):
         specs.append(
             Specification(
                 number=number,

@@ -94,13 +94,13 @@ def check_columns(
         for c in clash
     ]
     if time in frame.columns and not problems:
-        for window in choices.windows:
+        for window in choices.axes[3]:
             try:
                 _window_mask(frame[time], window)
             except TypeError:
                 problems.append(
                     Problem(
-                        f"window {list(window)!r} cannot be compared with the time column "
+                        f"window {list(window or ())!r} cannot be compared with the time column "
                         f"(dtype {frame[time].dtype})",
                         column=time,
                     )

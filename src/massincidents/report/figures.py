@@ -21,6 +21,7 @@ import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -43,10 +44,10 @@ __all__ = [
 #: Held while any figure of the package is drawn or saved (matplotlib is not thread-safe).
 FIGURE_LOCK = threading.RLock()
 
-#: The settings every saved figure is written with: fixed SVG ids, text as paths.
-_SAVE_RC = {"svg.hashsalt": "massincidents", "svg.fonttype": "path"}
+#: The salt of every saved SVG's ids (fixed, so that the files are reproducible).
+_SVG_HASHSALT = "massincidents"
 
-_PLAIN = {"parse_math": False}
+_PLAIN: dict[str, Any] = {"parse_math": False}
 
 
 def _plain_legend(ax: object) -> None:
@@ -327,7 +328,7 @@ def save_figure_as(
     matplotlib.figure.Figure
         The figure saved.
     """
-    with FIGURE_LOCK, mpl.rc_context({**_SAVE_RC, "svg.fonttype": svg_fonttype}):
+    with FIGURE_LOCK, mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT, "svg.fonttype": svg_fonttype}):
         fig = figure() if callable(figure) else figure
         for path, dpi in targets.items():
             if path.suffix.lower() == ".svg":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -82,7 +82,11 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
     if ok:
         results = [f.result for f in ok]
         names = [f.label for f in ok]
-        for fmt, ext in (("markdown", "md"), ("latex", "tex")):
+        formats: tuple[tuple[Literal["markdown", "latex"], str], ...] = (
+            ("markdown", "md"),
+            ("latex", "tex"),
+        )
+        for fmt, ext in formats:
             # model names are free text from the specification: escaped for Markdown here
             # (etable's LaTeX output escapes them itself)
             shown = [markdown_escape(n) for n in names] if fmt == "markdown" else names

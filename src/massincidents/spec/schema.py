@@ -510,15 +510,15 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
     if is_window and kind in ("type", "minItems", "maxItems"):
         return [(path, f"{_dotted(path)} must be [start, end] (two whole years) or null", False)]
     if kind == "type":
-        wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        words = {
+        kinds = error.validator_value
+        kinds = " or ".join(kinds) if isinstance(kinds, list) else kinds
+        type_words = {
             "object": "a mapping",
             "array": "a list",
             "string": "text",
             "integer": "a whole number",
         }
-        wanted = " or ".join(words.get(w, w) for w in str(wanted).split(" or "))
+        wanted = " or ".join(type_words.get(w, w) for w in str(kinds).split(" or "))
         return [
             (
                 path,
