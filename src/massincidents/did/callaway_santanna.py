@@ -503,18 +503,22 @@ def _estimate_cells(
     """Every ATT(g,t) cell: panel estimators when balanced, repeated cross sections if not."""
     tlist, unit_cohort, glist = layout.tlist, layout.unit_cohort, layout.glist
     n, n_t = layout.n, len(tlist)
-    kw = dict(
-        method=method,
-        control_group=control,
-        anticipation=anticipation,
-        base_period=base_period,
-    )
     if len(df) == n * n_t:  # balanced
         y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
         x = np.ones((n, n_t, 1 + len(covs)))
         if covs:
             x[:, :, 1:] = df[covs].to_numpy(dtype=float).reshape(n, n_t, len(covs))
-        cells = group_time_effects(y, x, unit_cohort, tlist, glist, **kw)
+        cells = group_time_effects(
+            y,
+            x,
+            unit_cohort,
+            tlist,
+            glist,
+            method=method,
+            control_group=control,
+            anticipation=anticipation,
+            base_period=base_period,
+        )
     else:
         notes.append(
             "unbalanced panel: cells estimated as repeated cross sections "
@@ -532,7 +536,10 @@ def _estimate_cells(
             unit_cohort,
             tlist,
             glist,
-            **kw,
+            method=method,
+            control_group=control,
+            anticipation=anticipation,
+            base_period=base_period,
         )
     if cells.att.size == 0:
         raise DataError(

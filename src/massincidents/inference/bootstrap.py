@@ -711,7 +711,8 @@ def wild_bootstrap(
     statistic = engine.t(null)
     tstar = engine.tstar(null)
     p = _pvalue(statistic, tstar)
-    interval, notes = None, ()
+    interval: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
 
     def pvalue_or_reject(r: float) -> float:
         """p(r) for the interval search; a trial value the model cannot be fitted at is rejected."""

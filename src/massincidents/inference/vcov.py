@@ -134,6 +134,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import FrameType
 from typing import Literal
 
 import numpy as np
@@ -314,7 +315,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
 def _caller_outside_package() -> int:
     """``stacklevel`` of the first frame outside the package (for the caller's ``warn``)."""
-    frame, level = sys._getframe(1), 1  # the function that will warn is level 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1  # the function that will warn is level 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level

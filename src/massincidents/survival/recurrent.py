@@ -136,15 +136,15 @@ def check_counting_process(
     def add(i: int, column: str, message: str) -> None:
         problems.append(Problem(f"unit {units[i]!r}: {message}", row=int(i), column=column))
 
-    for i in np.flatnonzero(~np.isfinite(a)):
+    for i in np.flatnonzero(~np.isfinite(a)).tolist():
         add(i, start, "start is missing or not a number")
-    for i in np.flatnonzero(~np.isfinite(b)):
+    for i in np.flatnonzero(~np.isfinite(b)).tolist():
         add(i, stop, "stop is missing or not a number")
-    for i in np.flatnonzero(np.isfinite(a) & (a < 0)):
+    for i in np.flatnonzero(np.isfinite(a) & (a < 0)).tolist():
         add(i, start, f"negative time {a[i]:g}")
-    for i in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b <= a)):
+    for i in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b <= a)).tolist():
         add(i, stop, f"stop {b[i]:g} is not after start {a[i]:g} (no time at risk)")
-    for i in np.flatnonzero(~(d >= 0)):
+    for i in np.flatnonzero(~(d >= 0)).tolist():
         add(i, event, "event must be a count >= 0 (0 = censored)")
     if end is not None:
         limit = (
@@ -152,7 +152,7 @@ def check_counting_process(
             if isinstance(end, Mapping | pd.Series)
             else np.full(len(frame), float(end))  # type: ignore[arg-type]
         )
-        for i in np.flatnonzero(np.isfinite(limit) & (b > limit)):
+        for i in np.flatnonzero(np.isfinite(limit) & (b > limit)).tolist():
             what = "an event" if d[i] > 0 else "an interval"
             add(i, stop, f"{what} at {b[i]:g} is after the end of observation {limit[i]:g}")
     key = pd.DataFrame({"u": frame[unit].to_numpy(), "a": a, "b": b, "pos": np.arange(len(frame))})
@@ -717,7 +717,8 @@ def recurrent_data(
     if absent:
         raise DataError([Problem("column not found in the events", column=c) for c in absent])
     frame = frame.reset_index(drop=True)
-    table, cov_names = (None, [])
+    table: pd.DataFrame | None = None
+    cov_names: list[str] = []
     if covariates is not None:
         table, cov_names = _covariate_table(covariates, unit, covariate_time)
     universe, source = _units_at_risk(frame, unit, units, table)
