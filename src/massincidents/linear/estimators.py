@@ -26,6 +26,7 @@ from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.linear.transforms import (
+    RandomMethod,
     differenced,
     intercept_position,
     panel_design,
@@ -262,7 +263,7 @@ def random_effects(
     time: str = "year",
     vcov: object = "iid",
     ssc: str | SmallSample | None = None,
-    random_method: str | None = None,
+    random_method: RandomMethod | None = None,
 ) -> Result:
     r"""Random-effects (feasible GLS) regression, as R ``plm(model="random")`` or ``xtreg, re``.
 

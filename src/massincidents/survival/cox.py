@@ -289,9 +289,9 @@ def cox(
         roles["start"] = start
     for column in strata_cols:
         roles[f"strata:{column}"] = column
-    for role, column in (("cluster", cluster), ("id", id)):
-        if column is not None:
-            roles[role] = column
+    for role, name in (("cluster", cluster), ("id", id)):
+        if name is not None:
+            roles[role] = name
     if fspec is not None:
         roles["frailty"] = fspec["cluster"]
     design = build_design(

@@ -131,14 +131,14 @@ def person_period(
     ids = rows[unit].to_numpy()
     problems: list[Problem] = []
     for i in range(len(rows)):
-        where = {"row": int(position[i])}
+        row = int(position[i])
         tag = f"unit {label(ids[i])}: "
         if not (np.isfinite(dur[i]) and dur[i] == np.round(dur[i]) and dur[i] >= 0):
             problems.append(
                 Problem(
                     tag + f"duration must be a whole number of periods, got {label(dur[i])}",
                     column=duration,
-                    **where,
+                    row=row,
                 )
             )
         elif not (np.isfinite(ent[i]) and ent[i] == np.round(ent[i]) and ent[i] >= 0):
@@ -146,7 +146,7 @@ def person_period(
                 Problem(
                     tag + f"entry must be a whole number >= 0, got {label(ent[i])}",
                     column=entry,
-                    **where,
+                    row=row,
                 )
             )
         elif dur[i] <= ent[i]:
@@ -154,13 +154,13 @@ def person_period(
                 Problem(
                     tag + f"no period at risk (duration {dur[i]:g} <= entry {ent[i]:g})",
                     column=duration,
-                    **where,
+                    row=row,
                 )
             )
         if ev[i] not in (0.0, 1.0):
-            problems.append(Problem(tag + "event must be 0 or 1", column=event, **where))
+            problems.append(Problem(tag + "event must be 0 or 1", column=event, row=row))
     duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
-    for i in np.flatnonzero(duplicated):
+    for i in np.flatnonzero(duplicated).tolist():
         problems.append(
             Problem(
                 f"unit {label(ids[i])} has more than one spell (one row per spell)",
