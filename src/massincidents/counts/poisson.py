@@ -44,6 +44,7 @@ from massincidents.counts.separation import (
 )
 from massincidents.inference.bootstrap import ScoreData
 from massincidents.inference.conventions import SmallSample, resolve_ssc
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 
 ZERO_GROUP = "outcome zero in every row of its fixed-effect group"
@@ -116,7 +117,7 @@ def poisson(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,

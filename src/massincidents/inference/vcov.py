@@ -135,7 +135,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -199,6 +199,12 @@ class VcovSpec:
         if self.kind == "DK":
             return (self.time,)
         return self.clusters
+
+
+#: A choice from the variance menu as every model takes it (``vcov=``): ``"iid"``,
+#: ``"hetero"``, ``{"CRV1": "province"}``, ``{"CRV1": "province+year"}``, ``{"CRV0": ...}``,
+#: ``{"DK": 2}`` (or ``{"DK": {"lags": 2, "time": "year"}}``), or a parsed :class:`VcovSpec`.
+VcovChoice: TypeAlias = str | Mapping[str, Any] | VcovSpec
 
 
 def parse_vcov(spec: object) -> VcovSpec:

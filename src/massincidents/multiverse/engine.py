@@ -34,6 +34,7 @@ import pandas as pd
 
 from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import VcovChoice
 from massincidents.multiverse.choices import Choices, Specification, enumerate_specifications
 from massincidents.multiverse.curve import TABLE_COLUMNS, SpecificationCurve
 from massincidents.registry import get_model
@@ -367,7 +368,7 @@ def specification_curve(
     unit: str | None = None,
     time: str | None = None,
     choices: Choices | dict[str, Any] | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     level: float = 0.95,
     n_jobs: int = 1,
     scheduler: object | None = None,

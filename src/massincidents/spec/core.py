@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from massincidents.spec._yaml import MAX_DEPTH, LoadProblem, Located, load_located
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
@@ -34,6 +34,9 @@ from massincidents.spec.schema import (
     families,
     schema_problems,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from massincidents.inference.vcov import VcovChoice
 
 _COLUMN = re.compile(COLUMN_PATTERN)
 
@@ -160,7 +163,7 @@ class Spec:
     specifications: tuple[Specification, ...]
     models: tuple[str, ...]
     fixed_effects: tuple[str, ...]
-    vcov: object
+    vcov: VcovChoice
     level_ci: float
     bootstrap: dict[str, Any] | None
     timing: dict[str, Any] | None
@@ -808,7 +811,9 @@ def _read_specifications(
     return specs
 
 
-def _read_vcov(doc: dict[str, Any], unit: str, time: str, problem: _Problems) -> object:
+def _read_vcov(
+    doc: dict[str, Any], unit: str, time: str, problem: _Problems
+) -> VcovChoice:
     """The variance choice in the form the models take, ``unit``/``time`` resolved."""
     vcov_raw = doc.get("vcov", {"CRV1": "unit"})
     if isinstance(vcov_raw, str):

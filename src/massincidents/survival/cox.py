@@ -78,7 +78,7 @@ import pandas as pd
 from massincidents.core.design import Design, as_frame, build_design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import VcovChoice, compute_vcov, parse_vcov, vcov_columns
 from massincidents.results import Result
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import concordance
@@ -266,7 +266,7 @@ def cox(
     cluster: str | None = None,
     ties: str = "efron",
     frailty: Mapping[str, Any] | str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     id: str | None = None,
     eps: float = 1e-9,
     maxiter: int = 30,

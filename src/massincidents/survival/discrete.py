@@ -35,6 +35,7 @@ from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.survival.conventions import convention_revcov, survival_convention
 from massincidents.survival.nonparametric import label
@@ -402,7 +403,7 @@ def discrete_hazard(
     fixed_effects: str | Sequence[str] | None = None,
     entry: str | None = None,
     layout: Literal["auto", "person-period", "spells"] = "auto",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
     ssc: str | SmallSample | None = None,
