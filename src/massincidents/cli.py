@@ -569,7 +569,7 @@ def multiverse(
 @spec_app.command("init")
 def spec_init(
     path: Annotated[
-        Path, typer.Argument(help="Where to write the specification (default: spec.yaml).")
+        Path, typer.Argument(help="Where to write the specification.")
     ] = Path("spec.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:

@@ -581,46 +581,33 @@ def _estimated_nothing(result: RerunResult) -> bool:
     return not did_ok and all(f.result is None for f in fits)
 
 
-def _run(
-    data: str | os.PathLike[str] | pd.DataFrame,
-    the_spec: Spec,
-    spec_source: object,
-    folder: Any,
-    reader: dict[str, Any],
-    progress: Progress | None,
-    report: bool,
-) -> RerunResult:
-    notes: list[str] = []
+class _Steps:
+    """Progress of a run: ``progress(description, done, total)`` as steps finish."""
 
-    n_fits = sum(len(s.families) for s in the_spec.specifications)
-    n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
-    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if folder else 0)
-    done = 0
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
 
-    def step(description: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(description, done, total)
+    def show(self, description: str) -> None:
+        """Say what is being done now (the count unchanged)."""
+        if self.progress is not None:
+            self.progress(description, self.done, self.total)
 
-    if progress is not None:
-        progress("reading the data", 0, total)
-    options = dict(reader)
-    prepared = prepare_data(data, the_spec, sheet=options.pop("sheet", None), reader=options)
-    step("data read")
-    frame = prepared.frame
-    for column in prepared.accounting.get("replaced_by_transform", []):
-        notes.append(
-            f"The data have a column {column!r}; the transform of the same name replaced it."
-        )
+    def step(self, description: str) -> None:
+        """One more step done."""
+        self.done += 1
+        self.show(description)
 
+
+def _fit_models(
+    the_spec: Spec, frame: pd.DataFrame, notes: list[str], steps: _Steps
+) -> tuple[list[FitRecord], pd.DataFrame]:
+    """Every specification and family: the fits and their coefficient table (with bootstrap)."""
     fits: list[FitRecord] = []
     coef_parts: list[pd.DataFrame] = []
     boot_parts: list[pd.DataFrame] = []
     for s in the_spec.specifications:
         for family in s.families:
-            if progress is not None:
-                progress(f"fitting {s.name} ({family})", done, total)
+            steps.show(f"fitting {s.name} ({family})")
             rec = _fit(the_spec, frame, s.name, family, s.terms)
             fits.append(rec)
             if rec.result is None:
@@ -628,10 +615,9 @@ def _run(
             else:
                 coef_parts.append(_coef_rows(rec, the_spec))
                 if the_spec.bootstrap is not None and get_model(family).wild_bootstrap:
-                    if progress is not None:
-                        progress(f"wild bootstrap, {s.name}", done, total)
+                    steps.show(f"wild bootstrap, {s.name}")
                     boot_parts.append(_bootstrap(rec, the_spec))
-            step(f"fitted {rec.label}")
+            steps.step(f"fitted {rec.label}")
     coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else pd.DataFrame()
     boot_cols = ["model", "term", "boot_p", "boot_low", "boot_high", "boot_reps", "boot_method"]
     boots = (
@@ -651,21 +637,18 @@ def _run(
             f"The {' and '.join(no_bootstrap)} models have no wild bootstrap: the package's "
             f"score bootstrap covers the {' and '.join(covered) or 'no'} model only."
         )
+    return fits, coefficients
 
-    if progress is not None and n_measures:
-        progress("measures and counterfactuals", done, total)
-    measures, measure_fits = _measures(the_spec, frame, notes, the_spec.bootstrap is not None)
-    for _ in range(n_measures):
-        step("measures")
-    did = None
-    if the_spec.timing:
-        if progress is not None:
-            progress("staggered adoption (Callaway-Sant'Anna)", done, total)
-        did = _did(the_spec, frame, notes)
-        step("staggered adoption")
-    rows = _rows_table(prepared, fits)
 
-    record: dict[str, Any] = {
+def _run_record(
+    the_spec: Spec,
+    spec_source: object,
+    prepared: Prepared,
+    rows: pd.DataFrame,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The contents of ``run.json``: version, input checksums, spec, seed, rows, software."""
+    return {
         "massincidents_version": _version(),
         "command": "rerun",
         "inputs": {
@@ -685,6 +668,45 @@ def _run(
         },
         "notes": list(notes),
     }
+
+
+def _run(
+    data: str | os.PathLike[str] | pd.DataFrame,
+    the_spec: Spec,
+    spec_source: object,
+    folder: Any,
+    reader: dict[str, Any],
+    progress: Progress | None,
+    report: bool,
+) -> RerunResult:
+    notes: list[str] = []
+    n_fits = sum(len(s.families) for s in the_spec.specifications)
+    n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
+    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if folder else 0)
+    steps = _Steps(progress, total)
+
+    steps.show("reading the data")
+    options = dict(reader)
+    prepared = prepare_data(data, the_spec, sheet=options.pop("sheet", None), reader=options)
+    steps.step("data read")
+    frame = prepared.frame
+    for column in prepared.accounting.get("replaced_by_transform", []):
+        notes.append(
+            f"The data have a column {column!r}; the transform of the same name replaced it."
+        )
+    fits, coefficients = _fit_models(the_spec, frame, notes, steps)
+    if n_measures:
+        steps.show("measures and counterfactuals")
+    measures, measure_fits = _measures(the_spec, frame, notes, the_spec.bootstrap is not None)
+    for _ in range(n_measures):
+        steps.step("measures")
+    did = None
+    if the_spec.timing:
+        steps.show("staggered adoption (Callaway-Sant'Anna)")
+        did = _did(the_spec, frame, notes)
+        steps.step("staggered adoption")
+    rows = _rows_table(prepared, fits)
+    record = _run_record(the_spec, spec_source, prepared, rows, notes)
     result = RerunResult(
         spec=the_spec,
         prepared=prepared,
@@ -705,8 +727,7 @@ def _run(
             + ([("staggered adoption", str(did["error"]))] if did else [])
         )
     if folder is not None:
-        if progress is not None:
-            progress("writing tables, figures and the report", done, total)
+        steps.show("writing tables, figures and the report")
         from massincidents.report.write import write_outputs
 
         try:
@@ -716,7 +737,7 @@ def _run(
         record["files"] = list(result.files)
         folder.commit(record, default=_json_default)
         result.files.append("run.json")
-        step("written")
+        steps.step("written")
     return result
 
 
