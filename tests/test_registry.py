@@ -96,3 +96,37 @@ def test_a_registered_model_reaches_spec_rerun_and_multiverse(fake_model):
     assert len(fake_model) == before + 1
     assert set(curve.table["family"]) == {"fake_count"}
     assert curve.table["estimate"].notna().all()
+
+
+@pytest.fixture
+def rate_free_model():
+    """A fake count model without exposure and with two variance choices only."""
+    calls: list[dict[str, Any]] = []
+
+    def fit(formula: str, data: Any, vcov: Any = None) -> Any:
+        calls.append({"vcov": vcov})
+        return mi.poisson(formula, data, vcov=vcov)
+
+    register(ModelSpec("rate_free", fit, family="count", exposure=False, vcov=("iid", "hetero")))
+    try:
+        yield calls
+    finally:
+        unregister("rate_free")
+
+
+def test_capabilities_are_checked_by_spec_and_multiverse(rate_free_model):
+    doc = _doc(["rate_free"])
+    del doc["multiverse"]
+    with pytest.raises(SpecError) as err:
+        load_spec(doc)
+    text = str(err.value)
+    assert "model 'rate_free' takes no exposure" in text
+    assert "model 'rate_free' has no variance 'CRV1'; it offers iid, hetero" in text
+    with pytest.raises(ChoicesError, match="takes no exposure"):
+        Choices({"social": ["x1"]}, families=["rate_free"], exposure=["population"])
+
+    doc["outcome"] = {"count": "y"}
+    doc["vcov"] = "hetero"
+    result = rerun(mi.datasets.simulate_panel(31, 6, seed=2), load_spec(doc))
+    assert rate_free_model == [{"vcov": "hetero"}]  # no exposure= passed to a model without it
+    assert result.fit("All causes", "rate_free").nobs == 186

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,14 +98,26 @@ class ModelSpec:
         return fitted
 
     def supports_vcov(self, vcov: object) -> bool:
-        """Whether a choice of the variance menu (``"hetero"``, ``{"CRV1": ...}``) is accepted."""
-        if vcov is None:
-            return True
-        if isinstance(vcov, str):
-            return vcov in self.vcov
-        if isinstance(vcov, dict) and len(vcov) == 1:
-            return str(next(iter(vcov))) in self.vcov
-        return False
+        """Whether a choice of the variance menu (``"hetero"``, ``{"CRV1": ...}``) is accepted.
+
+        ``None`` (the model's default) always is.
+        """
+        return vcov is None or vcov_kind(vcov) in self.vcov
+
+
+def vcov_kind(vcov: object) -> str:
+    """The kind of a variance choice: ``"hetero"``, ``{"CRV1": "province"}`` -> ``"CRV1"``.
+
+    Examples
+    --------
+    >>> vcov_kind("iid"), vcov_kind({"DK": 2}), vcov_kind({"a": 1, "b": 2})
+    ('iid', 'DK', '')
+    """
+    if isinstance(vcov, str):
+        return vcov
+    if isinstance(vcov, Mapping):
+        return str(next(iter(vcov))) if len(vcov) == 1 else ""
+    return str(getattr(vcov, "kind", ""))  # a parsed VcovSpec
 
 
 #: Name -> :class:`ModelSpec`, in the order models are listed.

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from massincidents.registry import models
+from massincidents.registry import get_model, models
 
 #: The registry's family of models a multiverse may cross (:mod:`massincidents.registry`).
 MODEL_FAMILY = "count"
@@ -290,6 +290,12 @@ class Choices:
             "exposure": _check_exposure(self.exposure, problems),
             "windows": _check_windows(self.windows, problems),
         }
+        if any(e is not None for e in values["exposure"]):
+            problems += [
+                f"model family {f!r} takes no exposure; drop it or use exposure: [null]"
+                for f in values["families"]
+                if not get_model(str(f)).exposure
+            ]
         if problems:
             raise ChoicesError(problems)
         for name, value in values.items():

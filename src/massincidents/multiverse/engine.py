@@ -221,7 +221,10 @@ def fit_specification(
         try:
             if len(data) == 0:
                 raise DataError([Problem("no rows in the window", column=time)])
-            result = _family(spec.family)(formula, data, exposure=spec.exposure, vcov=vcov)
+            options: dict[str, Any] = {"vcov": vcov}
+            if get_model(spec.family).exposure or spec.exposure is not None:
+                options["exposure"] = spec.exposure
+            result = _family(spec.family)(formula, data, **options)
         except Exception as exc:  # a failing specification is recorded, not raised
             error = f"{type(exc).__name__}: {exc}"
     warned = "; ".join(dict.fromkeys(str(w.message) for w in caught))

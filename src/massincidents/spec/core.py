@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from massincidents.registry import get_model, vcov_kind
 from massincidents.spec._yaml import MAX_DEPTH, LoadProblem, Located, load_located
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.schema import (
@@ -831,6 +832,29 @@ def _read_vcov(
     return {kind: "+".join(resolved)}
 
 
+def _check_capabilities(
+    models: tuple[str, ...], exposure: str | None, vcov: VcovChoice, problem: _Problems
+) -> None:
+    """Every model named supports the exposure and the variance asked for (the registry)."""
+    for i, name in enumerate(models):
+        if name not in families():
+            continue  # reported by the schema
+        entry = get_model(name)
+        if exposure is not None and not entry.exposure:
+            problem(
+                f"model {name!r} takes no exposure; remove outcome.exposure or the model",
+                "models",
+                i,
+            )
+        if not entry.supports_vcov(vcov):
+            kind = vcov_kind(vcov)
+            problem(
+                f"model {name!r} has no variance {kind!r}; it offers {', '.join(entry.vcov)}",
+                "models",
+                i,
+            )
+
+
 def _read_bootstrap(doc: dict[str, Any]) -> dict[str, Any] | None:
     boot = doc.get("bootstrap")
     if boot is None:
@@ -916,6 +940,7 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
     if len(set(fixed_effects)) != len(fixed_effects):
         problem("fixed_effects lists the same column twice", "fixed_effects")
     vcov = _read_vcov(doc, unit, time, problem)
+    _check_capabilities(models, exposure, vcov, problem)
     mapping = dict(doc.get("mapping") or {})
     for p in _mapping_clashes(mapping, label):
         problem(p.message, "mapping")

@@ -167,11 +167,14 @@ def _fit(
         )
     )
     data = frame[columns]
-    model = get_model(family).load()
+    entry = get_model(family)
+    options: dict[str, Any] = {"vcov": spec.vcov}
+    if entry.exposure or spec.exposure is not None:
+        options["exposure"] = spec.exposure
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            record.result = model(formula, data, exposure=spec.exposure, vcov=spec.vcov)
+            record.result = entry.load()(formula, data, **options)
         except Exception as err:  # a failed fit is reported, not hidden, and the run goes on
             record.error = f"{type(err).__name__}: {err}"
     record.warnings = [f"{type(w.message).__name__}: {w.message}" for w in caught]
