@@ -61,8 +61,9 @@ def log_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
     """Tick positions of a log axis over ``[lo, hi]``: at most ``most``, at least two.
 
     1, 2 and 5 times the powers of ten when they fit, else the powers of
-    ten (every second, third... decade over very wide ranges), else, over a
-    range narrower than a factor of two, 1-9 times the powers of ten.
+    ten (every second, third... decade over very wide ranges); over a range
+    too narrow for three of those, finer steps (1, 1.2, 1.5, 2, 3, ... 9 times
+    the powers of ten).
 
     Examples
     --------
@@ -70,12 +71,14 @@ def log_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
     [0.5, 1.0, 2.0]
     >>> log_ticks(1e-6, 1e4)
     [1e-06, 0.0001, 0.01, 1.0, 100.0, 10000.0]
-    >>> log_ticks(0.67, 1.5)
-    [0.7, 0.8, 0.9, 1.0]
+    >>> log_ticks(0.53, 1.5)
+    [0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5]
+    >>> log_ticks(0.9, 1.1)
+    [0.9, 1.0]
     """
     first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
 
-    def inside(subs: tuple[int, ...], step: int = 1) -> list[float]:
+    def inside(subs: tuple[float, ...], step: int = 1) -> list[float]:
         values = [float(f"{m}e{k}") for k in range(first, last + 1, step) for m in subs]
         return [v for v in values if lo <= v <= hi]
 
@@ -87,8 +90,10 @@ def log_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
             step += 1
             # keep 1 (= no association) among the ticks: decades counted from 10^0
             ticks = [v for v in inside((1,)) if round(math.log10(v)) % step == 0]
-    if len(ticks) < 2:
-        ticks = inside(tuple(range(1, 10)))
+    if len(ticks) < 3:
+        finer = inside((1, 1.2, 1.5, 2, 3, 4, 5, 6, 7, 8, 9))
+        if len(finer) <= most or len(ticks) < 2:
+            ticks = finer
     return ticks
 
 
