@@ -31,7 +31,8 @@ app = typer.Typer(
     help=(
         "Models and data for the study of mass incidents in China's provinces.\n\n"
         "Rebuild the data, the analysis and the book with `massincidents reproduce`; "
-        "check a file of your own with `massincidents validate FILE`."
+        "check a file of your own with `massincidents validate FILE`; write a specification "
+        "to edit with `massincidents spec init` and run it with `massincidents rerun`."
     ),
     no_args_is_help=True,
     add_completion=False,
