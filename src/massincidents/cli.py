@@ -389,9 +389,14 @@ def rerun(
     model could be estimated (nothing written); 4 --out cannot be used or
     writing failed (--out left as it was); 130 interrupted.
     """
-    from massincidents.errors import DataError
-    from massincidents.spec import NothingEstimatedError, OutputFolderError, SpecError
-    from massincidents.spec import rerun as run_spec
+    try:  # the models load here (a second or more): Ctrl-C meanwhile leaves --out as it was
+        from massincidents.errors import DataError
+        from massincidents.spec import NothingEstimatedError, OutputFolderError, SpecError
+        from massincidents.spec import rerun as run_spec
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
 
     mapping = _parse_map(map_)
     reader = _reader_options(
@@ -503,10 +508,15 @@ def multiverse(
     the same serially, with --n-jobs and on a Dask cluster. Exit codes as for
     rerun.
     """
-    from massincidents.errors import DataError
-    from massincidents.multiverse.choices import ChoicesError
-    from massincidents.multiverse.command import check_parallel, run_multiverse_command
-    from massincidents.spec import OutputFolderError, SpecError, load_spec
+    try:  # the models load here (a second or more): Ctrl-C meanwhile leaves --out as it was
+        from massincidents.errors import DataError
+        from massincidents.multiverse.choices import ChoicesError
+        from massincidents.multiverse.command import check_parallel, run_multiverse_command
+        from massincidents.spec import OutputFolderError, SpecError, load_spec
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
 
     mapping = _parse_map(map_)
     try:
