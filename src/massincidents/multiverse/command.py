@@ -175,7 +175,7 @@ def summary_markdown(curve: SpecificationCurve, alpha: float = 0.05) -> str:
 def _version() -> str:
     from massincidents import __version__
 
-    return __version__
+    return str(__version__)  # the lazy package's __getattr__ is typed object
 
 
 def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:

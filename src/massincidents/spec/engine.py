@@ -151,7 +151,7 @@ class RerunResult:
 def _version() -> str:
     from massincidents import __version__
 
-    return __version__
+    return str(__version__)  # the lazy package's __getattr__ is typed object
 
 
 def _fit(
