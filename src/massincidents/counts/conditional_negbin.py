@@ -52,7 +52,7 @@ from massincidents.counts._common import (
 from massincidents.counts.separation import warn_if_separated
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.vcov import VcovSpec
+from massincidents.inference.vcov import VcovChoice, VcovSpec
 from massincidents.results import Result
 from massincidents.results.sample import SampleColumns
 
@@ -128,7 +128,7 @@ def conditional_negbin(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,

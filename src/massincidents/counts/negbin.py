@@ -44,6 +44,7 @@ from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
 
@@ -198,7 +199,7 @@ def negbin(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     conditional: bool = False,
     tol: float = 1e-10,

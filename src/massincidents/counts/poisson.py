@@ -47,6 +47,7 @@ from massincidents.counts.separation import (
 )
 from massincidents.inference.bootstrap import ScoreData
 from massincidents.inference.conventions import SmallSample, resolve_ssc
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.sample import SampleColumns
 
@@ -120,7 +121,7 @@ def poisson(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,

@@ -46,6 +46,7 @@ from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.separation import warn_if_separated
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.prediction import Prediction
 
@@ -190,7 +191,7 @@ def zero_inflated(
     dist: str = "poisson",
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,

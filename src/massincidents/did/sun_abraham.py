@@ -53,6 +53,7 @@ from massincidents.did.event_study import (
     term_name,
 )
 from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import VcovChoice
 
 
 def _cell_name(g: float, e: int) -> str:
@@ -79,7 +80,7 @@ def sun_abraham(
     time: str,
     cohort: str,
     control: str = "never",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     covariates: list[str] | None = None,
     treated: str | None = None,
 ) -> EventStudyResult:

@@ -8,6 +8,7 @@ r"""Arellano-Bond (difference) and Blundell-Bond (system) GMM for dynamic panels
 from __future__ import annotations
 
 import warnings
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,21 @@ def _block_diag(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+class _GmmDesign(TypedDict):
+    """The stacked arrays of a difference or system GMM design (entities x rows x columns)."""
+
+    dummy_instruments: dict[str, int]
+    y: np.ndarray
+    X: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    used: np.ndarray
+    names: list[str]
+    diff_rows: int
+    n_levels: int
+    t1: int
+
+
 def _design(
     f: DynamicFormula,
     grid: Grid,
@@ -51,7 +67,7 @@ def _design(
     effects: str,
     system: bool,
     collapse: bool,
-) -> dict[str, object]:
+) -> _GmmDesign:
     n, t = grid.shape
     main_max = max(t_.last for t_ in f.regressors)
     gmm_min = min(t_.first for t_ in f.gmm)

@@ -25,8 +25,9 @@ from massincidents.core.least_squares import least_squares
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
-from massincidents.inference.vcov import compute_vcov, parse_vcov
+from massincidents.inference.vcov import VcovChoice, compute_vcov, parse_vcov
 from massincidents.linear.transforms import (
+    RandomMethod,
     differenced,
     intercept_position,
     panel_design,
@@ -181,7 +182,7 @@ def linear(
     formula: str,
     data: pd.DataFrame,
     *,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     drop_singletons: bool = True,
     ssc: str | SmallSample | None = None,
 ) -> Result:
@@ -286,9 +287,9 @@ def random_effects(
     *,
     entity: str = "province",
     time: str = "year",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
-    random_method: str | None = None,
+    random_method: RandomMethod | None = None,
 ) -> Result:
     r"""Random-effects (feasible GLS) regression, as R ``plm(model="random")`` or ``xtreg, re``.
 
@@ -388,7 +389,7 @@ def between(
     data: pd.DataFrame,
     *,
     entity: str = "province",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Between estimator: OLS on unit means, as R ``plm(model="between")``.
@@ -456,7 +457,7 @@ def first_difference(
     *,
     entity: str = "province",
     time: str = "year",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""First-difference estimator, as R ``plm(model="fd")``.

@@ -7,6 +7,7 @@ object, so it is testable without YAML or a shell.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -171,7 +172,7 @@ def summary_markdown(curve: SpecificationCurve, alpha: float = 0.05) -> str:
 def _version() -> str:
     from massincidents import __version__
 
-    return __version__
+    return str(__version__)  # the lazy package's __getattr__ is typed object
 
 
 def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:
@@ -200,7 +201,7 @@ def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:
         files[f"png: {term}"] = f"curve_{slug}.png"
         files[f"svg: {term}"] = f"curve_{slug}.svg"
         save_figure_as(
-            lambda term=term: curve.plot(term),
+            functools.partial(curve.plot, term),
             {out / files[f"png: {term}"]: dpi, out / files[f"svg: {term}"]: None},
             svg_fonttype="none",
         )

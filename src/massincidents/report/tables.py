@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from massincidents.report.numbers import format_number
 from massincidents.results.markdown import markdown_escape, pipe_table
 from massincidents.results.tables import latex_escape
 
@@ -20,7 +21,11 @@ __all__ = ["format_cell", "markdown_escape", "to_html", "to_latex", "to_markdown
 
 
 def format_cell(value: object, digits: int = 3) -> str:
-    """A cell as text: numbers with ``digits`` decimals, missing as an empty string.
+    """A cell as text: numbers with ``digits`` significant digits, missing as an empty string.
+
+    Numbers keep their significant digits whatever their size
+    (:func:`massincidents.report.numbers.format_number`): a coefficient of
+    1.2e-06 is not shown as 0.0000.
 
     Examples
     --------
@@ -41,7 +46,7 @@ def format_cell(value: object, digits: int = 3) -> str:
             return ""
         if math.isinf(v):
             return "∞" if v > 0 else "-∞"
-        return f"{v:.{digits}f}"
+        return format_number(v, digits)
     if value is pd.NA:
         return ""
     return str(value)
@@ -79,7 +84,7 @@ def to_latex(df: pd.DataFrame, digits: int = 3, caption: str | None = None) -> s
     \toprule
     term & p \\
     \midrule
-    a\_b & 0.010 \\
+    a\_b & 0.0100 \\
     \bottomrule
     \end{tabular}
     """

@@ -43,6 +43,7 @@ from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.prediction import NewData, Prediction
 from massincidents.results.sample import SampleColumns
@@ -194,7 +195,7 @@ def weibull(
     event: str,
     entry: str | None = None,
     dist: Dist = "weibull",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
     ssc: str | SmallSample | None = None,
