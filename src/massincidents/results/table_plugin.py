@@ -32,13 +32,15 @@ from typing import Any
 def _extractor_class() -> type:
     from maketables.extractors import PluginExtractor
 
-    from massincidents.results.result import Result
-
     class MassincidentsExtractor(PluginExtractor):  # type: ignore[misc]
         """maketables' plug-in extractor, for massincidents results only."""
 
         def can_handle(self, model: Any) -> bool:
-            return isinstance(model, Result)
+            # massincidents.results.Result and its subclasses (by module: no import cycle)
+            return any(
+                klass.__module__ == "massincidents.results.result"
+                for klass in type(model).__mro__
+            )
 
         def supported_stats(self, model: Any) -> set[str]:
             keys = {"N", "se_type", "ll", "llnull", "pseudo_r2", "rmse", "events"}
