@@ -263,7 +263,7 @@ def parse_vcov(spec: object) -> VcovSpec:
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
-    codes = np.unique(codes, return_inverse=True)[1]
+    codes = pd.factorize(codes, sort=False)[0]  # O(n), no sort; order is irrelevant here
     groups = int(codes.max()) + 1
     indicator = sp.csr_matrix(
         (np.ones(codes.shape[0]), (codes, np.arange(codes.shape[0]))),
