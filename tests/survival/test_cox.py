@@ -139,6 +139,37 @@ def test_concordance_matches_brute_force(cdata) -> None:
     assert got["concordance"] == pytest.approx((conc + tied / 2) / (conc + disc + tied))
 
 
+def test_concordance_is_computed_on_first_read_with_the_same_value(cdata, monkeypatch) -> None:
+    import pickle
+    import sys
+
+    concordance_module = sys.modules["massincidents.survival.concordance"]
+    calls = []
+    original = concordance_module.concordance
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(concordance_module, "concordance", counted)
+    fit = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
+    assert fit.stats.pending() == ["concordance"] and calls == []  # not computed by the fit
+    rs = build_risk_sets(
+        cdata["stop"].to_numpy(),
+        cdata["event"].to_numpy(),
+        start=cdata["start"].to_numpy(),
+        strata=cdata["stratum"].to_numpy(),
+    )
+    eta = cdata[["x1", "x2"]].to_numpy() @ fit.params.to_numpy()
+    assert fit.stats["concordance"] == original(rs, eta)["concordance"]
+    assert len(calls) == 1
+    assert fit.stats["concordance"] == fit.stats.get("concordance")
+    assert len(calls) == 1  # stored after the first read
+    fresh = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
+    restored = pickle.loads(pickle.dumps(fresh.stats))
+    assert dict(restored) == dict(fit.stats)
+
+
 def test_fit_solves_the_score_equations(cdata) -> None:
     fit = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
     rs = build_risk_sets(

@@ -81,7 +81,7 @@ from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
 from massincidents.results import Result
 from massincidents.survival import cox_checks
-from massincidents.survival.concordance import concordance
+from massincidents.survival.concordance import LazyStats, concordance_index
 from massincidents.survival.conventions import (
     default_cox_vcov,
     survival_convention,
@@ -328,7 +328,7 @@ def cox(
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 
-    stats: dict[str, float] = {}
+    stats: dict[str, float] = LazyStats()
     notes = ["exp(coef) are hazard ratios: .irr() gives them with confidence intervals"]
     fit = newton_raphson(rs, X, eps=eps, maxiter=maxiter)
     if fit.infinite:
@@ -377,7 +377,7 @@ def cox(
                 + f" over {n_groups} groups of {fspec['cluster']}"
             )
     stats["n_events"] = float(rs.n_events)
-    stats["concordance"] = concordance(rs, eta)["concordance"]
+    stats.defer("concordance", concordance_index, rs, eta)  # computed when first read
     if cluster is not None:
         stats["n_clusters"] = float(pd.Series(design.extra["cluster"]).nunique())
     scores = score_residuals(rs, X, terms) if frail_fit is None else None
