@@ -182,14 +182,14 @@ class LazyStats(dict):
         self._resolve(name)
         return super().pop(name, *default)
 
-    def __iter__(self):  # noqa: ANN204 - overriding makes dict(stats) go through __getitem__
+    def __iter__(self):  # overridden, so that dict(stats) and {**stats} use __getitem__
         return super().__iter__()
 
-    def values(self):  # noqa: ANN201
+    def values(self):
         self._resolve_all()
         return super().values()
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         self._resolve_all()
         return super().items()
 
