@@ -585,7 +585,8 @@ def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[
         raise DataError(
             [Problem("variance column not found in the data", column=c) for c in missing]
         )
-    rows = frame.iloc[np.flatnonzero(used)]
+    # Only the columns needed (taking the rows of the whole frame copied all of it).
+    rows = frame[list(dict.fromkeys(spec.columns))].iloc[np.flatnonzero(used)]
     out = {}
     for column in spec.columns:
         values = rows[column]

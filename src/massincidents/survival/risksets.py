@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,20 @@ class RiskSets:
         return out
 
 
+def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by hashing: sorts only the distinct values.
+
+    Counting-process data have far fewer distinct times than rows, so this is
+    O(n) plus a sort of the distinct values, where ``np.unique`` sorts all rows.
+    """
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
+    uniques = np.asarray(uniques)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0], dtype=np.int64)
+    return uniques[order], rank[codes]
+
+
 def build_risk_sets(
     stop: np.ndarray,
     event: np.ndarray,
@@ -164,18 +179,14 @@ def build_risk_sets(
     event = np.asarray(event).astype(bool)
     n = stop.shape[0]
     stratum = (
-        np.zeros(n, dtype=np.int64)
-        if strata is None
-        else np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64).ravel()
+        np.zeros(n, dtype=np.int64) if strata is None else _dense_rank(np.asarray(strata))[1]
     )
     # Times as integer ranks, so (stratum, time) is one exact integer key.
     if start is None:
-        uniq, stop_code = np.unique(stop, return_inverse=True)
+        uniq, stop_code = _dense_rank(stop)
         start_code = np.full(n, -1, dtype=np.int64)
     else:
-        uniq, codes = np.unique(
-            np.concatenate([np.asarray(start, float), stop]), return_inverse=True
-        )
+        uniq, codes = _dense_rank(np.concatenate([np.asarray(start, float), stop]))
         start_code, stop_code = codes[:n], codes[n:]
     width = np.int64(uniq.shape[0] + 1)
     base = stratum * width
