@@ -138,7 +138,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from massincidents.core.demean import is_nested
 from massincidents.errors import DataError, Problem
@@ -265,11 +264,10 @@ def parse_vcov(spec: object) -> VcovSpec:
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
     codes = pd.factorize(codes, sort=False)[0]  # O(n), no sort; order is irrelevant here
     groups = int(codes.max()) + 1
-    indicator = sp.csr_matrix(
-        (np.ones(codes.shape[0]), (codes, np.arange(codes.shape[0]))),
-        shape=(groups, codes.shape[0]),
-    )
-    sums = indicator @ scores
+    # Cluster sums column by column: no n-sized index arrays besides the codes.
+    sums = np.zeros((groups, scores.shape[1]))
+    for j in range(scores.shape[1]):
+        sums[:, j] = np.bincount(codes, weights=scores[:, j], minlength=groups)
     return sums.T @ sums, groups
 
 

@@ -325,6 +325,7 @@ def cox(
     if not names:
         raise DataError([Problem("no covariate is left to estimate")])
     X = X_raw - X_raw.mean(axis=0)
+    del X_raw  # memory: only the centred covariates are needed from here on
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 

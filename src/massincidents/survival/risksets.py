@@ -115,7 +115,9 @@ class RiskSets:
             cum = np.concatenate([[0.0], np.cumsum(per_time)])
         else:
             cum = np.vstack([np.zeros((1, per_time.shape[1])), np.cumsum(per_time, axis=0)])
-        return cum[self.hi] - cum[self.lo]
+        out = cum[self.hi]
+        out -= cum[self.lo]
+        return out
 
     def row_time(self) -> np.ndarray:
         """Event-time position of each row's own event (``-1`` for censored rows)."""
