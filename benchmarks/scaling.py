@@ -2,7 +2,8 @@
 
     python benchmarks/scaling.py [--max-rows 5000000] [--max-events 50000000]
                                  [--max-did-units 50000] [--max-gmm-units 10000]
-                                 [--repeat 3] [--families ols,ppml,...] [--no-memory]
+                                 [--repeat 3] [--families ols2,ppml3,...]
+                                 [--memory all|largest|none]
                                  [--out benchmarks/SCALING.md] [--readme README.md]
 
 Families (sizes: four or more, the largest at the ``--max-*`` options, the smallest
@@ -427,7 +428,12 @@ def main() -> None:
     parser.add_argument("--lifelines-many-max", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--memory",
+        choices=["all", "largest", "none"],
+        default="all",
+        help="sizes at which peak memory is measured (each measurement is a process of its own)",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "mi_scaling")
     parser.add_argument("--out", type=Path, default=HERE / "SCALING.md")
@@ -454,7 +460,8 @@ def main() -> None:
             print("skipping gmm: Rscript not found", file=sys.stderr)
             continue
         family_rows = []
-        for size in sizes(getattr(args, option)):
+        family_sizes = sizes(getattr(args, option))
+        for size in family_sizes:
             print(f"{family} {size:,} {unit} ...", file=sys.stderr, flush=True)
             skip_peer = family == "cox_many" and size > args.lifelines_many_max
             if skip_peer:
@@ -462,7 +469,7 @@ def main() -> None:
             else:
                 row = run_child(["time", family, str(size), str(args.repeat)], args.timeout) or {}
             row.update(family=family, size=size, unit=unit)
-            if not args.no_memory:
+            if args.memory == "all" or (args.memory == "largest" and size == family_sizes[-1]):
                 mem = run_child(["memory", family, str(size), "ours"], args.timeout)
                 row["mem_ours"] = mem and mem["peak_mb"]
                 if not skip_peer and family != "gmm":  # R runs in its own process
