@@ -63,6 +63,26 @@ class _WaveletMatrix:
         return np.where(too_big, np.asarray(prefix, dtype=np.int64), count)
 
 
+def _tie_ranks(eta: np.ndarray) -> np.ndarray:
+    r"""Dense ranks of ``eta``, values within rounding of each other sharing a rank.
+
+    Rows with the same covariates have the same linear predictor, but ``X @ beta``
+    may round them differently in the last bit (BLAS kernels differ between row
+    blocks and thread counts). Those would count as untied pairs and move the
+    concordance: values closer than :math:`10^{-10}\max(1, |\eta|)` are tied.
+    """
+    eta = np.asarray(eta, dtype=float).ravel()
+    if eta.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(eta, kind="stable")
+    ordered = eta[order]
+    tol = 1e-10 * max(1.0, float(np.abs(ordered[[0, -1]]).max()))
+    dense = np.concatenate([[0], np.cumsum(np.diff(ordered) > tol)]).astype(np.int64)
+    rank = np.empty_like(dense)
+    rank[order] = dense
+    return rank
+
+
 def concordance(rs: RiskSets, eta: np.ndarray) -> dict[str, float]:
     """Concordant, discordant and tied pairs, and Harrell's C, of linear predictor ``eta``.
 
@@ -74,7 +94,7 @@ def concordance(rs: RiskSets, eta: np.ndarray) -> dict[str, float]:
     >>> concordance(rs, np.array([3.0, 2.0, 1.0]))["concordance"]
     1.0
     """
-    rank = np.unique(eta, return_inverse=True)[1].astype(np.int64).ravel()
+    rank = _tie_ranks(eta)
     deaths, when = rs.death_rows, rs.death_time
     v = rank[deaths]
 
