@@ -493,7 +493,8 @@ def main() -> None:
         f"{np.__version__}, {platform.machine()}, "
         f"{len(__import__('os').sched_getaffinity(0))} cores. Medians of {args.repeat} runs, "
         "ours and the peer interleaved in one process; peak RSS is what one fit adds to its "
-        "process; slopes are log-log slopes of time against size (last row of a family)."
+        "process; slopes are log-log slopes of time against size (last row of a family). "
+        f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:])}`."
     )
     table = markdown(rows, header)
     args.out.write_text(
