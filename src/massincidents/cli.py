@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,7 +31,8 @@ app = typer.Typer(
     help=(
         "Models and data for the study of mass incidents in China's provinces.\n\n"
         "Rebuild the data, the analysis and the book with `massincidents reproduce`; "
-        "check a file of your own with `massincidents validate FILE`."
+        "check a file of your own with `massincidents validate FILE`; write a specification "
+        "to edit with `massincidents spec init` and run it with `massincidents rerun`."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -41,6 +42,10 @@ datasets_app = typer.Typer(
     help="List, describe and export the bundled datasets.", no_args_is_help=True
 )
 app.add_typer(datasets_app, name="datasets")
+spec_app = typer.Typer(
+    help="Analysis specifications: write the default one to edit.", no_args_is_help=True
+)
+app.add_typer(spec_app, name="spec")
 
 console = Console(stderr=True, soft_wrap=True, emoji=False)
 out = Console(soft_wrap=True, emoji=False)
@@ -206,18 +211,16 @@ def validate(
             help="A CSV (UTF-8 or GBK), Excel or Parquet file, long or yearbook layout."
         ),
     ],
-    province: Annotated[
-        str | None, typer.Option(help="Name of the province column (long layout).")
-    ] = None,
-    year: Annotated[str | None, typer.Option(help="Name of the year column (long layout).")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    province: ProvinceOption = None,
+    year: YearOption = None,
+    sheet: SheetOption = None,
+    layout: LayoutOption = "auto",
+    encoding: EncodingOption = None,
+    value_name: ValueNameOption = None,
     counts: Annotated[
         list[str] | None, typer.Option(help="Columns that must be non-negative whole numbers.")
     ] = None,
-    text: Annotated[
-        list[str] | None,
-        typer.Option(help="Columns to keep as text whatever they hold (size bands, notes)."),
-    ] = None,
+    text: TextOption = None,
 ) -> None:
     """Read FILE as a province panel and list every problem found, with rows and columns."""
     import warnings
@@ -226,10 +229,19 @@ def validate(
     from massincidents.io import read_panel
     from massincidents.validate import validate as validate_frame
 
+    reader = _reader_options(
+        province=province,
+        year=year,
+        sheet=sheet,
+        layout=layout,
+        encoding=encoding,
+        value_name=value_name,
+        text=text,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            df = read_panel(file, province=province, year=year, sheet=sheet, text=text)
+            df = read_panel(file, **reader)
             if counts:
                 validate_frame(df, counts=list(counts), source=str(file))
         except DataError as err:
@@ -245,6 +257,76 @@ def validate(
             f"{years.min()}-{years.max()}, columns: {', '.join(map(str, df.columns))}",
         )
     )
+
+
+# The reader's options (massincidents.read_panel), the same on `validate` and `rerun`:
+# every option a reader message names (province=, year=, layout=, sheet=, encoding=,
+# value_name=, text=) is a flag of both commands.
+LAYOUTS = ("auto", "long", "wide", "wide_transposed")
+ProvinceOption = Annotated[
+    str | None,
+    typer.Option(help="Name of the province column (long layout; wide: the column of names)."),
+]
+YearOption = Annotated[
+    str | None,
+    typer.Option(help="Name of the year column (long layout; wide_transposed: the year column)."),
+]
+SheetOption = Annotated[
+    str | None,
+    typer.Option(help="Excel sheet, by name or 0-based number (default: the first sheet)."),
+]
+LayoutOption = Annotated[
+    str,
+    typer.Option(
+        help="Table layout: auto (detected), long (one row per province-year), wide "
+        "(provinces down, years across), wide_transposed (years down, provinces across)."
+    ),
+]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(help="Text encoding of a CSV (default: detected; e.g. gbk, utf-16-le)."),
+]
+ValueNameOption = Annotated[
+    str | None,
+    typer.Option("--value-name", help="Name of the value column of a wide table."),
+]
+TextOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Columns to keep as text whatever they hold (size bands, notes)."),
+]
+
+
+def _sheet(sheet: str | None) -> str | int | None:
+    """A sheet given as a whole number is its 0-based position (as read_panel's ``sheet=0``)."""
+    return int(sheet) if sheet is not None and sheet.isdigit() else sheet
+
+
+def _reader_options(
+    *,
+    province: str | None,
+    year: str | None,
+    sheet: str | None,
+    layout: str,
+    encoding: str | None,
+    value_name: str | None,
+    text: list[str] | None,
+) -> dict[str, Any]:
+    """The reader's keyword arguments from the command-line flags (unset ones left out)."""
+    if layout not in LAYOUTS:
+        raise typer.BadParameter(
+            f"{layout!r} is not a layout; use one of {', '.join(LAYOUTS)}", param_hint="--layout"
+        )
+    options: dict[str, Any] = {
+        "province": province,
+        "year": year,
+        # a sheet given as a whole number is its 0-based position, as read_panel's sheet=0
+        "sheet": _sheet(sheet),
+        "layout": None if layout == "auto" else layout,
+        "encoding": encoding,
+        "value_name": value_name,
+        "text": list(text) if text else None,
+    }
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _parse_map(entries: list[str] | None) -> dict[str, str]:
@@ -285,7 +367,13 @@ def rerun(
             "--map", help="Rename a column of the data, old=new (repeatable); wins over the spec."
         ),
     ] = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    province: ProvinceOption = None,
+    year: YearOption = None,
+    sheet: SheetOption = None,
+    layout: LayoutOption = "auto",
+    encoding: EncodingOption = None,
+    value_name: ValueNameOption = None,
+    text: TextOption = None,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write the HTML report.")
     ] = True,
@@ -301,11 +389,25 @@ def rerun(
     model could be estimated (nothing written); 4 --out cannot be used or
     writing failed (--out left as it was); 130 interrupted.
     """
-    from massincidents.errors import DataError
-    from massincidents.spec import NothingEstimatedError, OutputFolderError, SpecError
-    from massincidents.spec import rerun as run_spec
+    try:  # the models load here (a second or more): Ctrl-C meanwhile leaves --out as it was
+        from massincidents.errors import DataError
+        from massincidents.spec import NothingEstimatedError, OutputFolderError, SpecError
+        from massincidents.spec import rerun as run_spec
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
 
     mapping = _parse_map(map_)
+    reader = _reader_options(
+        province=province,
+        year=year,
+        sheet=None,
+        layout=layout,
+        encoding=encoding,
+        value_name=value_name,
+        text=text,
+    )
     try:
         with _progress_bar() as progress:
             task = progress.add_task("rerun", total=None)
@@ -319,7 +421,8 @@ def rerun(
                     spec,
                     out_dir,
                     mapping=mapping,
-                    sheet=sheet,
+                    sheet=_sheet(sheet),
+                    reader=reader,
                     progress=report_progress,
                     report=report,
                 )
@@ -405,10 +508,15 @@ def multiverse(
     the same serially, with --n-jobs and on a Dask cluster. Exit codes as for
     rerun.
     """
-    from massincidents.errors import DataError
-    from massincidents.multiverse.choices import ChoicesError
-    from massincidents.multiverse.command import check_parallel, run_multiverse_command
-    from massincidents.spec import OutputFolderError, SpecError, load_spec
+    try:  # the models load here (a second or more): Ctrl-C meanwhile leaves --out as it was
+        from massincidents.errors import DataError
+        from massincidents.multiverse.choices import ChoicesError
+        from massincidents.multiverse.command import check_parallel, run_multiverse_command
+        from massincidents.spec import OutputFolderError, SpecError, load_spec
+    except KeyboardInterrupt:
+        raise _fail(
+            message(("interrupted", "red"), f"; {out_dir} was left as it was"), EXIT_INTERRUPTED
+        ) from None
 
     mapping = _parse_map(map_)
     try:
@@ -467,6 +575,45 @@ def multiverse(
         )
     console.print(table)
     out.print(user_text(f"wrote {len(run.files)} files to {out_dir}"))
+
+
+@spec_app.command("init")
+def spec_init(
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the specification.")
+    ] = Path("spec.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the book's analysis as a commented specification, to edit and pass to --spec."""
+    from massincidents.spec import default_spec_text
+
+    if path.is_dir():
+        raise _fail(
+            message(("spec init", "red"), ": ", user_text(f"{path} is a folder; name a file")),
+            EXIT_OUTPUT,
+        )
+    if path.exists() and not force:
+        raise _fail(
+            message(
+                ("spec init", "red"),
+                ": ",
+                user_text(f"{path} exists; pass --force to overwrite it"),
+            ),
+            EXIT_OUTPUT,
+        )
+    try:
+        path.write_text(default_spec_text(), encoding="utf-8")
+    except OSError as err:
+        raise _fail(
+            message(("spec init", "red"), ": ", user_text(f"cannot write {path}: {err.strerror}")),
+            EXIT_OUTPUT,
+        ) from None
+    out.print(
+        user_text(
+            f"wrote {path}; edit its column names, then run "
+            f"massincidents rerun --data FILE --spec {path} --out DIR"
+        )
+    )
 
 
 @datasets_app.command("list")

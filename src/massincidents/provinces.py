@@ -247,10 +247,10 @@ def province_code(name: object) -> int:
             raise UnknownProvinceError(name, [])
         return code
     if not isinstance(name, str):
-        try:
-            return province_code(name.item())  # numpy scalars
-        except AttributeError:
-            raise UnknownProvinceError(name, []) from None
+        item = getattr(name, "item", None)  # numpy scalars
+        if not callable(item):
+            raise UnknownProvinceError(name, [])
+        return province_code(item())
     text = name.strip().strip(",;").strip()
     if re.fullmatch(r"\d+(\.0+)?", text, flags=re.ASCII):  # not Arabic-Indic or other digits
         code = _code_from_number(float(text))

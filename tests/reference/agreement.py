@@ -1409,6 +1409,30 @@ def stata_xtabond() -> list[Row]:
 # -- the table ----------------------------------------------------------------------------------
 
 #: one function per reference file of this folder
+def predict_survival() -> list[Row]:
+    ref = _load("predict_survival.json")
+    col = _Collector(
+        "predict_survival.json",
+        f"R survival {ref['packages']['survival']}",
+        "tests/results/test_result.py",
+    )
+    lung = pd.read_csv(HERE / "data" / "lung.csv").rename(columns={"ph.ecog": "ph_ecog"})
+    lung = lung.dropna(subset=["ph_ecog"])
+    new = pd.DataFrame(ref["newdata"])
+    rhs = "age + sex + ph_ecog"
+    aft = mi.weibull(rhs, lung, duration="time", event="event")
+    label = "Result.predict, Weibull AFT (predict.survreg)"
+    col.add(label, "lung", "coefficients", aft.params, ref["weibull"]["coef"], 1e-6)
+    lp, response = ref["weibull"]["lp"], ref["weibull"]["response"]
+    col.add(label, "lung", "predictions (lp)", aft.predict(new, type="link"), lp, 1e-6)
+    col.add(label, "lung", "predictions (response)", aft.predict(new), response, 1e-6)
+    cox = mi.cox(rhs, lung, stop="time", event="event", ties="efron")
+    label = "Result.predict, Cox (predict.coxph, reference='zero')"
+    col.add(label, "lung", "coefficients", cox.params, ref["cox"]["coef"], 1e-6)
+    col.add(label, "lung", "predictions (risk)", cox.predict(new), ref["cox"]["risk"], 1e-6)
+    return col.rows()
+
+
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
     "sandwich_petersen.json": sandwich_petersen,
@@ -1423,6 +1447,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "stata_counts.json": stata_counts,
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
+    "predict_survival.json": predict_survival,
 }
 
 

@@ -12,6 +12,7 @@ MODULES = [
     "massincidents.report.figures",
     "massincidents.report.html",
     "massincidents.report.write",
+    "massincidents.report.summaries",
 ]
 
 

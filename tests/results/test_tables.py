@@ -158,3 +158,37 @@ def test_intercept_is_last() -> None:
     b = mi.linear("y_linear ~ x2 + x1 | province", df)
     table = mi.etable([b, a], format="dataframe")
     assert [row for part, row in table.index if part == "coef"] == ["x2", "x1", "Intercept"]
+
+
+def test_markdown_escapes_pipes_html_and_backslashes_in_names(models) -> None:
+    hostile = _result(
+        "OLS",
+        "y ~ a",
+        {"a|b": 1.0, "<script>x</script>": 2.0, "C(r)[T.a\\b]": 3.0},
+        {"a|b": 0.5, "<script>x</script>": 0.5, "C(r)[T.a\\b]": 0.5},
+    )
+    md = mi.etable([hostile])
+    assert "| a\\|b " in md and "&lt;script&gt;" in md and "<script>" not in md
+    assert "C(r)[T.a\\\\b]" in md
+    rows = [line for line in md.splitlines() if line.startswith("|")]
+    assert {line.count("|") - line.count("\\|") for line in rows} == {3}  # no stray cells
+    raw = mi.etable([hostile], escape=False)
+    assert "<script>" in raw
+
+
+def test_etable_puts_pyfixest_and_statsmodels_models_next_to_ours() -> None:
+    pf = pytest.importorskip("pyfixest")
+    smf = pytest.importorskip("statsmodels.formula.api")
+    df = mi.datasets.simulate_panel(seed=1)
+    ours = mi.linear("y_linear ~ x1 + x2 | province", df, ssc="fixest")
+    theirs = pf.feols("y_linear ~ x1 + x2 | province", data=df, vcov={"CRV1": "province"})
+    ols = smf.ols("y_linear ~ x1 + x2", data=df).fit()
+    table = mi.etable([ours, theirs, ols], format="dataframe")
+    assert table.loc[("coef", "x1")].iloc[0] == table.loc[("coef", "x1")].iloc[1]
+    assert table.loc[("se", "x1")].iloc[0] == table.loc[("se", "x1")].iloc[1]
+    assert table.loc[("fe", "province fixed effects")].tolist() == ["Yes", "Yes", "No"]
+    assert table.loc[("stat", "Observations")].tolist() == ["620"] * 3
+    assert table.loc[("header", "Dependent variable")].tolist() == ["y_linear"] * 3
+    assert table.loc[("coef", "Intercept")].iloc[2] == f"{ols.params['Intercept']:.3f}"
+    latex = mi.etable([ours, theirs], format="latex")
+    assert "y\\_linear" in latex  # escaped, as maketables' own LaTeX does not

@@ -17,11 +17,14 @@ slopes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+_rust_demean: Callable[..., tuple[np.ndarray, bool]] | None
 try:  # pyfixest's compiled alternating projections (a Rust extension)
     from pyfixest.core.demean import demean as _rust_demean
 except ImportError:  # pragma: no cover - pyfixest is a dependency; numpy is the fallback

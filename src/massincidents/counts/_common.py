@@ -26,9 +26,10 @@ from massincidents.core.least_squares import (
 from massincidents.counts._irls import IrlsFit
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample, resolve_ssc
-from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import VcovSpec, compute_vcov, parse_vcov
 from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
+from massincidents.results.sample import SampleColumns
 
 
 def offset_roles(offset: str | None, exposure: str | None) -> dict[str, str]:
@@ -190,34 +191,28 @@ def convention_factor(
     return factor
 
 
-def make_revcov(
-    *,
-    frame: pd.DataFrame,
-    used: np.ndarray,
-    bread: np.ndarray,
-    scores: np.ndarray,
-    n_params: int,
-    fe: list[np.ndarray],
-    fe_dof: int,
-    keep: np.ndarray | None = None,
-    check: Callable[[object], None] | None = None,
-    ssc: SmallSample | None = None,
-) -> Callable[[object], tuple[np.ndarray, float | None, str]]:
-    """A ``Result._revcov`` closure for a likelihood model (``family="ml"``).
+@dataclass(frozen=True, eq=False)
+class LikelihoodVariance:
+    """The variance menu on a likelihood fit (``family="ml"``); it pickles.
 
-    ``bread`` and ``scores`` may cover more parameters than are reported (the
-    log dispersion of ZINB): ``keep`` selects the reported block of the full
-    sandwich (integer positions). ``ssc`` is the small-sample convention
-    (default ``"R"``); see :func:`convention_factor`. With ``ssc.cluster_df``
-    ``"min"`` (fixest), two-way clustering uses the smaller number of clusters
-    for all terms.
+    Built by :func:`make_revcov`; called as ``revcov(choice)``.
     """
-    convention = resolve_ssc(ssc)
 
-    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
+    sample: SampleColumns
+    bread: np.ndarray
+    scores: np.ndarray
+    n_params: int
+    fe: list[np.ndarray]
+    fe_dof: int
+    keep: np.ndarray | None
+    check: Callable[[VcovSpec], None] | None
+    convention: SmallSample
+
+    def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
+        convention = self.convention
         spec = parse_vcov(choice)
-        if check is not None:
-            check(spec)
+        if self.check is not None:
+            self.check(spec)
         if (
             convention.preset != "R"
             and spec.kind in {"CRV1", "CRV0"}
@@ -228,32 +223,58 @@ def make_revcov(
             # for every term; fixest's is the same.
             two_way = "min" if convention.preset == "stata" else convention.cluster_df
             spec = replace(spec, cluster_df=two_way)
-        columns = vcov_columns(spec, frame, used)
+        columns = self.sample.for_spec(spec)
         matrix, df = compute_vcov(
             spec,
-            bread=bread,
-            scores=scores,
+            bread=self.bread,
+            scores=self.scores,
             family="ml",
-            n_params=n_params,
-            fe=fe,
-            fe_dof=fe_dof,
+            n_params=self.n_params,
+            fe=self.fe,
+            fe_dof=self.fe_dof,
             columns=columns,
         )
         matrix = matrix * convention_factor(
             spec,
             convention,
-            n=scores.shape[0],
-            n_params=n_params,
-            fe=fe,
-            fe_dof=fe_dof,
+            n=self.scores.shape[0],
+            n_params=self.n_params,
+            fe=self.fe,
+            fe_dof=self.fe_dof,
             columns=columns,
         )
-        if keep is not None:
-            matrix = matrix[np.ix_(keep, keep)]
+        if self.keep is not None:
+            matrix = matrix[np.ix_(self.keep, self.keep)]
         label = spec.label if convention.preset == "R" else f"{spec.label}, ssc={convention.preset}"
         return matrix, df, label
 
-    return revcov
+
+def make_revcov(
+    *,
+    frame: pd.DataFrame,
+    used: np.ndarray,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    n_params: int,
+    fe: list[np.ndarray],
+    fe_dof: int,
+    keep: np.ndarray | None = None,
+    check: Callable[[VcovSpec], None] | None = None,
+    ssc: SmallSample | None = None,
+) -> LikelihoodVariance:
+    """The ``Result._revcov`` of a likelihood model (``family="ml"``).
+
+    ``bread`` and ``scores`` may cover more parameters than are reported (the
+    log dispersion of ZINB): ``keep`` selects the reported block of the full
+    sandwich (integer positions). ``ssc`` is the small-sample convention
+    (default ``"R"``); see :func:`convention_factor`. With ``ssc.cluster_df``
+    ``"min"`` (fixest), two-way clustering uses the smaller number of clusters
+    for all terms. ``check`` (picklable, e.g. a module-level class) may refuse a
+    variance choice before it is computed.
+    """
+    sample = SampleColumns(frame, used)
+    convention = resolve_ssc(ssc)
+    return LikelihoodVariance(sample, bread, scores, n_params, fe, fe_dof, keep, check, convention)
 
 
 def refuse_fixest(ssc: str | SmallSample | None, model: str) -> SmallSample:
@@ -276,7 +297,7 @@ def refuse_fixest(ssc: str | SmallSample | None, model: str) -> SmallSample:
 class Sandwich:
     """A variance closure and its value at the requested choice."""
 
-    revcov: Callable[[object], tuple[np.ndarray, float | None, str]]
+    revcov: LikelihoodVariance
     matrix: np.ndarray
     df: float | None
     label: str
@@ -373,6 +394,27 @@ def count_result(
         _revcov=sandwich.revcov,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def with_prediction(
+    result: Result,
+    design: Design,
+    frame: pd.DataFrame,
+    mu: np.ndarray,
+    off: np.ndarray,
+    exposure: str | None,
+    offset: str | None,
+) -> Result:
+    """``result`` with the predictions of a log-link count model (``Result.predict``)."""
+    from massincidents.results.prediction import from_design
+
+    sample = SampleColumns(frame, design.used)
+    names = list(result.params.index)
+    result._prediction = from_design(
+        design, sample, names, np.log(mu), link="log", offset=off,
+        exposure=exposure, offset_column=offset,
+    )
+    return result
 
 
 def newton_maximize(

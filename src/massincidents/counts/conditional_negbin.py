@@ -29,6 +29,8 @@ or Poisson FE with robust standard errors (:func:`~massincidents.poisson`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
@@ -50,8 +52,9 @@ from massincidents.counts._common import (
 from massincidents.counts.separation import warn_if_separated
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.vcov import VcovSpec
+from massincidents.inference.vcov import VcovChoice, VcovSpec
 from massincidents.results import Result
+from massincidents.results.sample import SampleColumns
 
 CAVEAT = (
     "Conditional FE negative binomial (Hausman, Hall and Griliches 1984): not a true "
@@ -92,13 +95,40 @@ def hhg_loglik(
     return value, grad, hess, scores
 
 
+@dataclass(frozen=True, eq=False)
+class WholeUnitClusters:
+    """Refuses variance choices the conditional likelihood does not define (it pickles)."""
+
+    unit: np.ndarray
+    unit_name: str
+    sample: SampleColumns
+
+    def __call__(self, spec: VcovSpec) -> None:
+        if spec.kind in {"hetero", "DK"}:
+            raise ValueError(
+                f"vcov={spec.kind!r} is not defined for the conditional likelihood, which does not "
+                f"factor over observations: use 'iid' or {{'CRV1': {self.unit_name!r}}}"
+            )
+        if spec.kind in {"CRV1", "CRV0"}:
+            rows = self.sample.rows
+            for column in spec.clusters:
+                if column not in rows.columns:
+                    continue  # vcov_columns reports it
+                codes = pd.factorize(rows[column])[0]
+                if not is_nested(self.unit, codes):
+                    raise ValueError(
+                        f"clusters must contain whole units of {self.unit_name!r}: "
+                        f"{column!r} splits some units"
+                    )
+
+
 def conditional_negbin(
     formula: str,
     data: pd.DataFrame,
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,
@@ -200,24 +230,7 @@ def conditional_negbin(
     condition = information_condition(-hess)
     unit_name = design.fe_names[0]
 
-    def check(spec: VcovSpec) -> None:
-        if spec.kind in {"hetero", "DK"}:
-            raise ValueError(
-                f"vcov={spec.kind!r} is not defined for the conditional likelihood, which does not "
-                f"factor over observations: use 'iid' or {{'CRV1': {unit_name!r}}}"
-            )
-        if spec.kind in {"CRV1", "CRV0"}:
-            rows = frame.iloc[np.flatnonzero(design.used)]
-            for column in spec.clusters:
-                if column not in rows.columns:
-                    continue  # vcov_columns reports it
-                codes = pd.factorize(rows[column])[0]
-                if not is_nested(unit, codes):
-                    raise ValueError(
-                        f"clusters must contain whole units of {unit_name!r}: "
-                        f"{column!r} splits some units"
-                    )
-
+    check = WholeUnitClusters(unit, unit_name, SampleColumns(frame, design.used))
     sandwich = ml_sandwich(
         vcov, design, frame, bread, scores, len(names), check=check, ssc=convention
     )

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from massincidents.inference.bootstrap import BootstrapResult
+from massincidents.inference.vcov import VcovChoice
 
 COLUMNS = [
     "term",
@@ -206,7 +207,7 @@ def counterfactual(
     shift: Mapping[str, float],
     *,
     level: float = 0.95,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     draws: object | None = None,
     bootstrap: BootstrapResult | Mapping[str, BootstrapResult] | None = None,
 ) -> pd.DataFrame:

@@ -38,11 +38,13 @@ from massincidents.counts._common import (
     offset_roles,
     offset_vector,
     refuse_fixest,
+    with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
 
@@ -197,7 +199,7 @@ def negbin(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     conditional: bool = False,
     tol: float = 1e-10,
@@ -390,7 +392,7 @@ def negbin(
         sandwich, stats = _stata_variance(
             vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
         )
-    return count_result(
+    result = count_result(
         design,
         fit.names,
         fit.beta,
@@ -408,6 +410,7 @@ def negbin(
             "index": design.index,
         },
     )
+    return with_prediction(result, design, frame, mu, off, exposure, offset)
 
 
 def _stata_variance(

@@ -18,6 +18,8 @@ observations whose zero outcome is perfectly predicted (see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
@@ -33,6 +35,7 @@ from massincidents.counts._common import (
     offset_vector,
     singleton_mask,
     subset_design,
+    with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
@@ -44,7 +47,9 @@ from massincidents.counts.separation import (
 )
 from massincidents.inference.bootstrap import ScoreData
 from massincidents.inference.conventions import SmallSample, resolve_ssc
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
+from massincidents.results.sample import SampleColumns
 
 ZERO_GROUP = "outcome zero in every row of its fixed-effect group"
 SEPARATED_SIMPLE = "separated (a regressor is non-zero only where the outcome is zero)"
@@ -122,7 +127,7 @@ def poisson(
     *,
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 100,
@@ -246,7 +251,10 @@ def poisson(
     )
     off = offset_vector(design, offset, exposure)
     fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    return _result(fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention)
+    result = _result(
+        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention
+    )
+    return with_prediction(result, design, frame, fit.mu, off, exposure, offset)
 
 
 def _result(
@@ -297,6 +305,37 @@ def _result(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class PoissonRestricted:
+    """``restricted(j, r)``: the scores and bread of all slopes refitted with beta_j = r.
+
+    ``r x_j`` moves into the offset; IRLS starts at the unrestricted fit. It pickles.
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    fe: list[np.ndarray]
+    off: np.ndarray
+    eta: np.ndarray
+
+    def __call__(self, j: int, r: float) -> tuple[np.ndarray, np.ndarray]:
+        X, y, fe = self.X, self.y, self.fe
+        others = np.delete(X, j, axis=1)
+        names = [n for i, n in enumerate(self.names) if i != j]
+        refit = irls(
+            y,
+            others,
+            names,
+            fe,
+            self.off + r * X[:, j],
+            eta_start=self.eta,
+            keep=np.arange(others.shape[1]),
+        )
+        Xt = demean(X, fe, refit.mu) if fe else X
+        return Xt * (y - refit.mu)[:, None], inverse_symmetric(Xt.T @ (refit.mu[:, None] * Xt))
+
+
 def _score_data(
     fit: IrlsFit,
     design: Design,
@@ -312,29 +351,12 @@ def _score_data(
     bread of all slopes there.
     """
     X = design.X[:, fit.keep]
-    y, fe = design.y, design.fe
-    rows = frame.iloc[np.flatnonzero(design.used)]
-
-    def restricted(j: int, r: float) -> tuple[np.ndarray, np.ndarray]:
-        others = np.delete(X, j, axis=1)
-        names = [n for i, n in enumerate(fit.names) if i != j]
-        refit = irls(
-            y,
-            others,
-            names,
-            fe,
-            off + r * X[:, j],
-            eta_start=fit.eta,
-            keep=np.arange(others.shape[1]),
-        )
-        Xt = demean(X, fe, refit.mu) if fe else X
-        return Xt * (y - refit.mu)[:, None], inverse_symmetric(Xt.T @ (refit.mu[:, None] * Xt))
-
+    restricted = PoissonRestricted(design.y, X, list(fit.names), design.fe, off, fit.eta)
     return ScoreData(
         names=list(fit.names),
         params=fit.beta,
         scores=scores,
         bread=bread,
         restricted=restricted,
-        cluster=lambda name: rows[name].to_numpy(),
+        cluster=SampleColumns(frame, design.used),
     )

@@ -46,7 +46,9 @@ from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.separation import warn_if_separated
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 
 _NOT_VARIABLES = {"np", "C", "log", "exp", "sqrt", "center", "scale", "I"}
 
@@ -176,6 +178,11 @@ def _logit_start(zero: np.ndarray, Z: np.ndarray) -> np.ndarray:
     return g
 
 
+ZERO_INFLATED_NEWDATA = (
+    "zero-inflated models predict on the estimation sample only (newdata=None)"
+)
+
+
 def zero_inflated(
     formula: str,
     data: pd.DataFrame,
@@ -184,7 +191,7 @@ def zero_inflated(
     dist: str = "poisson",
     offset: str | None = None,
     exposure: str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
     tol: float = 1e-10,
     maxiter: int = 200,
@@ -376,4 +383,12 @@ def zero_inflated(
         notes=notes,
         condition_number=condition,
         extra={"margins": info, "index": design.index},
+        _prediction=Prediction(  # response (1 - pi) mu; link: the count part's log mean
+            link="log",
+            eta=X @ beta + off,
+            y=design.y,
+            fitted=(1.0 - expit(Z @ gamma)) * np.exp(X @ beta + off),
+            index=design.index,
+            refuse_newdata=ZERO_INFLATED_NEWDATA,
+        ),
     )

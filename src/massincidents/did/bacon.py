@@ -186,12 +186,13 @@ def bacon_decomposition(
     unit_cohort = frame.groupby(unit)["_cohort"].first()
     unit_c = unit_cohort.where(unit_cohort > periods[0], periods[0]).where(unit_cohort.notna())
     sizes = unit_c.value_counts(dropna=False)
-    share = {(None if pd.isna(k) else float(k)): v / N for k, v in sizes.items()}
-    n_U = share.pop(None, 0.0)
+    # the never-treated (a missing cohort) are the untreated share n_U
+    n_U = float(sum(v for k, v in sizes.items() if pd.isna(k))) / N
+    share = {float(k): v / N for k, v in sizes.items() if not pd.isna(k)}
     cohorts = sorted(share)
     Dbar = {g: float(np.mean(periods >= g)) for g in cohorts}
 
-    rows = []
+    rows: list[tuple[str, float, float | None, float, float]] = []
     if n_U > 0:
         for k in cohorts:
             if Dbar[k] in (0.0, 1.0):

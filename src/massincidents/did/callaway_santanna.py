@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -287,6 +288,290 @@ def _is_sorted(u: np.ndarray, t: np.ndarray) -> bool:
     return bool(np.all((u[1:] > u[:-1]) | ((u[1:] == u[:-1]) & (t[1:] > t[:-1]))))
 
 
+def _checked_options(
+    control_group: str, method: str, base_period: str, anticipation: int
+) -> str:
+    """The control group's canonical name; a ValueError for any option out of its menu."""
+    control = _CONTROL.get(control_group)
+    if control is None:
+        raise ValueError("control_group must be 'notyet' or 'never'")
+    if method not in ("dr", "ipw", "reg"):
+        raise ValueError("method must be 'dr', 'ipw' or 'reg'")
+    if base_period not in ("varying", "universal"):
+        raise ValueError("base_period must be 'varying' or 'universal'")
+    if anticipation < 0:
+        raise ValueError("anticipation must be non-negative")
+    return control
+
+
+def _checked_frame(
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+    covs: list[str],
+    clustervar: str | None,
+    treated: str | None,
+) -> pd.DataFrame:
+    """The needed columns, copied and checked (every problem listed in one DataError).
+
+    Columns exist and are numeric; cohort (missing = never treated) and
+    cluster are constant within units; no unit-time pair repeats; a 0/1
+    treatment, if given, never switches off and agrees with the cohort.
+    """
+    needed = [unit, time, cohort, outcome, *covs]
+    needed += [c for c in (clustervar, treated) if c is not None]
+    missing_cols = [c for c in dict.fromkeys(needed) if c not in data.columns]
+    if missing_cols:
+        raise DataError([Problem("column not found", column=c) for c in missing_cols])
+    # a column-wise copy: much cheaper than DataFrame.copy on mixed dtypes
+    df = pd.DataFrame(
+        {c: data[c].to_numpy(copy=True) for c in dict.fromkeys(needed)},
+        index=data.index,
+        copy=False,
+    )
+    problems: list[Problem] = []
+    for col in [time, cohort, outcome, *covs]:
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            problems.append(Problem("must be numeric", column=col))
+    if problems:
+        raise DataError(problems)
+    df[cohort] = df[cohort].astype("float64").fillna(0.0)
+    df[time] = df[time].astype("float64")
+    codes, labels = _unit_codes(df, unit)
+    problems += _problems_varying(codes, labels, df[cohort].to_numpy(), cohort, "cohort")
+    if clustervar is not None:
+        problems += _problems_varying(
+            codes, labels, df[clustervar].to_numpy(), clustervar, "cluster variable"
+        )
+    t_codes, t_uniq = pd.factorize(df[time].to_numpy())
+    if np.bincount(codes.astype(np.int64) * (len(t_uniq) + 1) + t_codes + 1).max() > 1:
+        dup = df.duplicated([unit, time], keep="first")
+        problems += [
+            Problem(f"duplicate unit and time ({u!r}, {t:g})", row=int(i))
+            for i, u, t in zip(
+                np.flatnonzero(dup), df.loc[dup, unit], df.loc[dup, time], strict=True
+            )
+        ]
+    if treated is not None:
+        s = df.sort_values([unit, time])
+        d = s[treated].astype(float)
+        off = (d.groupby(s[unit], sort=False).diff() < 0).groupby(s[unit], sort=False).any()
+        problems += [
+            Problem(f"treatment switches off in unit {u!r}", column=treated) for u in off.index[off]
+        ]
+        expect = ((s[cohort] > 0) & (s[time] >= s[cohort])).astype(float)
+        bad = (expect != d) & d.notna()
+        problems += [
+            Problem(f"treatment disagrees with cohort in unit {u!r}", column=treated)
+            for u in pd.unique(s.loc[bad, unit])
+            if u not in set(off.index[off])
+        ]
+    if (df[cohort] < 0).any():
+        problems.append(Problem("negative cohort values", column=cohort))
+    if problems:
+        raise DataError(problems)
+    return df
+
+
+def _estimation_sample(
+    df: pd.DataFrame,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+    covs: list[str],
+    control: str,
+    anticipation: int,
+    allow_unbalanced_panel: bool,
+) -> tuple[pd.DataFrame, dict[str, int], list[str]]:
+    """The rows estimated, with the count left out per reason and the notes (module rules)."""
+    left_out: dict[str, int] = {}
+    notes: list[str] = []
+    values = np.column_stack(
+        [df[c].to_numpy(dtype=float, na_value=np.nan) for c in [outcome, *covs]]
+    )
+    miss = pd.Series(~np.isfinite(values).all(axis=1), index=df.index)
+    if miss.any():
+        left_out["missing outcome or covariate"] = int(miss.sum())
+        df = df.loc[~miss]
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal df
+        if mask.any():
+            left_out[reason] = left_out.get(reason, 0) + int(mask.sum())
+            df = df.loc[~mask]
+
+    for _ in range(5):
+        tlist = np.sort(df[time].unique())
+        if len(tlist) < 2:
+            raise DataError("fewer than two periods remain; no comparison is possible")
+        late = df[cohort] > tlist[-1] + anticipation
+        if late.any():
+            notes.append(
+                f"{df.loc[late, unit].nunique()} unit(s) adopting after the last "
+                "period are counted as never treated"
+            )
+            df.loc[late, cohort] = 0.0
+        drop(
+            (df[cohort] > 0) & (df[cohort] <= tlist[0] + anticipation),
+            "units treated in or before the first period",
+        )
+        if not (df[cohort] == 0).any():
+            if control == "never":
+                raise DataError(
+                    "control_group='never' but no unit is never treated; use control_group='notyet'"
+                )
+            gmax = df[cohort].max()
+            drop(
+                df[time] >= gmax - anticipation,
+                "periods from the last adoption on (no comparison units)",
+            )
+        codes = _unit_codes(df, unit)[0]
+        counts = np.bincount(codes)[codes]
+        n_periods = len(np.unique(df[time].to_numpy()))
+        if allow_unbalanced_panel or (counts == n_periods).all():
+            break
+        drop(
+            pd.Series(counts != n_periods, index=df.index),
+            "units not observed in every period (unbalanced panel)",
+        )
+    if df.empty:
+        raise DataError("no observations remain")
+
+    if not _is_sorted(df[unit].to_numpy(), df[time].to_numpy()):
+        df = df.sort_values([unit, time], kind="stable")
+    return df, left_out, notes
+
+
+@dataclass
+class _PanelLayout:
+    """Periods, units and cohorts of the estimation sample (sorted by unit and time)."""
+
+    tlist: np.ndarray
+    unit_idx: np.ndarray
+    units: np.ndarray
+    first_row: np.ndarray
+    unit_cohort: np.ndarray
+    glist: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.units)
+
+    @classmethod
+    def of(
+        cls,
+        df: pd.DataFrame,
+        unit: str,
+        time: str,
+        cohort: str,
+        anticipation: int,
+        notes: list[str],
+    ) -> _PanelLayout:
+        """The layout; the cohorts estimated have a pre-period and a comparison group."""
+        tlist = np.sort(df[time].unique())
+        unit_idx, units = pd.factorize(df[unit].to_numpy(), sort=False)
+        units = np.asarray(units)
+        first_row = np.flatnonzero(np.r_[True, unit_idx[1:] != unit_idx[:-1]])
+        unit_cohort = df[cohort].to_numpy()[first_row]
+        glist = np.unique(unit_cohort[unit_cohort > 0])
+        if not (unit_cohort == 0).any():
+            notes.append(
+                f"no never-treated units: cohort {glist[-1]:g} serves only as a comparison group"
+            )
+            glist = glist[:-1]
+        glist = glist[glist > tlist[0] + anticipation]
+        if glist.size == 0:
+            raise DataError("no treated cohort with a pre-treatment period and a comparison group")
+        return cls(tlist, unit_idx, units, first_row, unit_cohort, glist)
+
+
+def _estimate_cells(
+    df: pd.DataFrame,
+    layout: _PanelLayout,
+    time: str,
+    outcome: str,
+    covs: list[str],
+    method: str,
+    control: str,
+    anticipation: int,
+    base_period: str,
+    notes: list[str],
+) -> Any:
+    """Every ATT(g,t) cell: panel estimators when balanced, repeated cross sections if not."""
+    tlist, unit_cohort, glist = layout.tlist, layout.unit_cohort, layout.glist
+    n, n_t = layout.n, len(tlist)
+    if len(df) == n * n_t:  # balanced
+        y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
+        x = np.ones((n, n_t, 1 + len(covs)))
+        if covs:
+            x[:, :, 1:] = df[covs].to_numpy(dtype=float).reshape(n, n_t, len(covs))
+        cells = group_time_effects(
+            y,
+            x,
+            unit_cohort,
+            tlist,
+            glist,
+            method=method,
+            control_group=control,
+            anticipation=anticipation,
+            base_period=base_period,
+        )
+    else:
+        notes.append(
+            "unbalanced panel: cells estimated as repeated cross sections "
+            "(allow_unbalanced_panel=True), influence functions summed by unit"
+        )
+        x = np.ones((len(df), 1 + len(covs)))
+        if covs:
+            x[:, 1:] = df[covs].to_numpy(dtype=float)
+        row_time = np.searchsorted(tlist, df[time].to_numpy())
+        cells = group_time_effects_rc(
+            df[outcome].to_numpy(dtype=float),
+            x,
+            layout.unit_idx,
+            row_time,
+            unit_cohort,
+            tlist,
+            glist,
+            method=method,
+            control_group=control,
+            anticipation=anticipation,
+            base_period=base_period,
+        )
+    if cells.att.size == 0:
+        raise DataError(
+            "no ATT(g,t) cell could be estimated: "
+            + "; ".join(f"({g:g},{t:g}): {r}" for g, t, r in cells.dropped)
+        )
+    return cells
+
+
+def _att_table(
+    cells: Any, se: np.ndarray, se_boot: np.ndarray, crit: float, alpha: float
+) -> pd.DataFrame:
+    """One row per ATT(g,t) cell: estimate, pointwise interval, bootstrap band."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    return pd.DataFrame(
+        {
+            "group": cells.group,
+            "time": cells.time,
+            "event_time": cells.time - cells.group,
+            "att": cells.att,
+            "se": se,
+            "conf_low": cells.att - z * se,
+            "conf_high": cells.att + z * se,
+            "se_boot": se_boot,
+            "band_low": cells.att - crit * se_boot,
+            "band_high": cells.att + crit * se_boot,
+            "post": cells.group <= cells.time,
+            "n": cells.n_cell,
+        }
+    )
+
+
 def staggered_did(
     data: pd.DataFrame,
     *,
@@ -380,183 +665,20 @@ def staggered_did(
     >>> bool(abs(agg.overall_att - 0.5) < 3 * agg.overall_se)
     True
     """
-    control = _CONTROL.get(control_group)
-    if control is None:
-        raise ValueError("control_group must be 'notyet' or 'never'")
-    if method not in ("dr", "ipw", "reg"):
-        raise ValueError("method must be 'dr', 'ipw' or 'reg'")
-    if base_period not in ("varying", "universal"):
-        raise ValueError("base_period must be 'varying' or 'universal'")
-    if anticipation < 0:
-        raise ValueError("anticipation must be non-negative")
+    control = _checked_options(control_group, method, base_period, anticipation)
     covs = list(covariates or [])
-    needed = [unit, time, cohort, outcome, *covs]
-    needed += [c for c in (clustervar, treated) if c is not None]
-    missing_cols = [c for c in dict.fromkeys(needed) if c not in data.columns]
-    if missing_cols:
-        raise DataError([Problem("column not found", column=c) for c in missing_cols])
-    # a column-wise copy: much cheaper than DataFrame.copy on mixed dtypes
-    df = pd.DataFrame(
-        {c: data[c].to_numpy(copy=True) for c in dict.fromkeys(needed)},
-        index=data.index,
-        copy=False,
+    df = _checked_frame(data, unit, time, cohort, outcome, covs, clustervar, treated)
+    df, left_out, notes = _estimation_sample(
+        df, unit, time, cohort, outcome, covs, control, anticipation, allow_unbalanced_panel
     )
-    problems: list[Problem] = []
-    for col in [time, cohort, outcome, *covs]:
-        if not pd.api.types.is_numeric_dtype(df[col]):
-            problems.append(Problem("must be numeric", column=col))
-    if problems:
-        raise DataError(problems)
-    df[cohort] = df[cohort].astype("float64").fillna(0.0)
-    df[time] = df[time].astype("float64")
-    codes, labels = _unit_codes(df, unit)
-    problems += _problems_varying(codes, labels, df[cohort].to_numpy(), cohort, "cohort")
-    if clustervar is not None:
-        problems += _problems_varying(
-            codes, labels, df[clustervar].to_numpy(), clustervar, "cluster variable"
-        )
-    t_codes, t_uniq = pd.factorize(df[time].to_numpy())
-    if np.bincount(codes.astype(np.int64) * (len(t_uniq) + 1) + t_codes + 1).max() > 1:
-        dup = df.duplicated([unit, time], keep="first")
-        problems += [
-            Problem(f"duplicate unit and time ({u!r}, {t:g})", row=int(i))
-            for i, u, t in zip(
-                np.flatnonzero(dup), df.loc[dup, unit], df.loc[dup, time], strict=True
-            )
-        ]
-    if treated is not None:
-        s = df.sort_values([unit, time])
-        d = s[treated].astype(float)
-        off = (d.groupby(s[unit], sort=False).diff() < 0).groupby(s[unit], sort=False).any()
-        problems += [
-            Problem(f"treatment switches off in unit {u!r}", column=treated) for u in off.index[off]
-        ]
-        expect = ((s[cohort] > 0) & (s[time] >= s[cohort])).astype(float)
-        bad = (expect != d) & d.notna()
-        problems += [
-            Problem(f"treatment disagrees with cohort in unit {u!r}", column=treated)
-            for u in pd.unique(s.loc[bad, unit])
-            if u not in set(off.index[off])
-        ]
-    if (df[cohort] < 0).any():
-        problems.append(Problem("negative cohort values", column=cohort))
-    if problems:
-        raise DataError(problems)
-
-    left_out: dict[str, int] = {}
-    notes: list[str] = []
-    values = np.column_stack(
-        [df[c].to_numpy(dtype=float, na_value=np.nan) for c in [outcome, *covs]]
+    layout = _PanelLayout.of(df, unit, time, cohort, anticipation, notes)
+    cells = _estimate_cells(
+        df, layout, time, outcome, covs, method, control, anticipation, base_period, notes
     )
-    miss = pd.Series(~np.isfinite(values).all(axis=1), index=df.index)
-    if miss.any():
-        left_out["missing outcome or covariate"] = int(miss.sum())
-        df = df.loc[~miss]
-
-    def drop(mask: pd.Series, reason: str) -> None:
-        nonlocal df
-        if mask.any():
-            left_out[reason] = left_out.get(reason, 0) + int(mask.sum())
-            df = df.loc[~mask]
-
-    for _ in range(5):
-        tlist = np.sort(df[time].unique())
-        if len(tlist) < 2:
-            raise DataError("fewer than two periods remain; no comparison is possible")
-        late = df[cohort] > tlist[-1] + anticipation
-        if late.any():
-            notes.append(
-                f"{df.loc[late, unit].nunique()} unit(s) adopting after the last "
-                "period are counted as never treated"
-            )
-            df.loc[late, cohort] = 0.0
-        drop(
-            (df[cohort] > 0) & (df[cohort] <= tlist[0] + anticipation),
-            "units treated in or before the first period",
-        )
-        if not (df[cohort] == 0).any():
-            if control == "never":
-                raise DataError(
-                    "control_group='never' but no unit is never treated; use control_group='notyet'"
-                )
-            gmax = df[cohort].max()
-            drop(
-                df[time] >= gmax - anticipation,
-                "periods from the last adoption on (no comparison units)",
-            )
-        codes = _unit_codes(df, unit)[0]
-        counts = np.bincount(codes)[codes]
-        n_periods = len(np.unique(df[time].to_numpy()))
-        if allow_unbalanced_panel or (counts == n_periods).all():
-            break
-        drop(
-            pd.Series(counts != n_periods, index=df.index),
-            "units not observed in every period (unbalanced panel)",
-        )
-    if df.empty:
-        raise DataError("no observations remain")
-
-    if not _is_sorted(df[unit].to_numpy(), df[time].to_numpy()):
-        df = df.sort_values([unit, time], kind="stable")
-    tlist = np.sort(df[time].unique())
-    n_t = len(tlist)
-    unit_idx, units = pd.factorize(df[unit].to_numpy(), sort=False)
-    units = np.asarray(units)
-    n = len(units)
-    balanced = len(df) == n * n_t
-    first_row = np.flatnonzero(np.r_[True, unit_idx[1:] != unit_idx[:-1]])
-    unit_cohort = df[cohort].to_numpy()[first_row]
-    glist = np.unique(unit_cohort[unit_cohort > 0])
-    if not (unit_cohort == 0).any():
-        notes.append(
-            f"no never-treated units: cohort {glist[-1]:g} serves only as a comparison group"
-        )
-        glist = glist[:-1]
-    glist = glist[glist > tlist[0] + anticipation]
-    if glist.size == 0:
-        raise DataError("no treated cohort with a pre-treatment period and a comparison group")
-
-    kw = dict(
-        method=method,
-        control_group=control,
-        anticipation=anticipation,
-        base_period=base_period,
-    )
-    if balanced:
-        y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
-        x = np.ones((n, n_t, 1 + len(covs)))
-        if covs:
-            x[:, :, 1:] = df[covs].to_numpy(dtype=float).reshape(n, n_t, len(covs))
-        cells = group_time_effects(y, x, unit_cohort, tlist, glist, **kw)
-    else:
-        notes.append(
-            "unbalanced panel: cells estimated as repeated cross sections "
-            "(allow_unbalanced_panel=True), influence functions summed by unit"
-        )
-        x = np.ones((len(df), 1 + len(covs)))
-        if covs:
-            x[:, 1:] = df[covs].to_numpy(dtype=float)
-        row_time = np.searchsorted(tlist, df[time].to_numpy())
-        cells = group_time_effects_rc(
-            df[outcome].to_numpy(dtype=float),
-            x,
-            unit_idx,
-            row_time,
-            unit_cohort,
-            tlist,
-            glist,
-            **kw,
-        )
-    if cells.att.size == 0:
-        raise DataError(
-            "no ATT(g,t) cell could be estimated: "
-            + "; ".join(f"({g:g},{t:g}): {r}" for g, t, r in cells.dropped)
-        )
     clusters = None
     if clustervar is not None:
-        clusters = pd.factorize(df[clustervar].to_numpy()[first_row])[0]
+        clusters = pd.factorize(df[clustervar].to_numpy()[layout.first_row])[0]
     se = analytic_se(cells.influence, clusters)
-    z = stats.norm.ppf(1 - alpha / 2)
     spec = None
     se_boot = np.full(cells.att.size, np.nan)
     crit = np.nan
@@ -564,40 +686,28 @@ def staggered_did(
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         spec = BootstrapSpec(
-            int(reps), int(seed), boot_weights, clusters if clusters is not None else np.arange(n)
+            int(reps),
+            int(seed),
+            boot_weights,
+            clusters if clusters is not None else np.arange(layout.n),
         )
         se_boot, crit = multiplier_bootstrap(cells.influence, spec, alpha)
-    att_gt = pd.DataFrame(
-        {
-            "group": cells.group,
-            "time": cells.time,
-            "event_time": cells.time - cells.group,
-            "att": cells.att,
-            "se": se,
-            "conf_low": cells.att - z * se,
-            "conf_high": cells.att + z * se,
-            "se_boot": se_boot,
-            "band_low": cells.att - crit * se_boot,
-            "band_high": cells.att + crit * se_boot,
-            "post": cells.group <= cells.time,
-            "n": cells.n_cell,
-        }
-    )
+    att_gt = _att_table(cells, se, se_boot, crit, alpha)
     dropped = pd.DataFrame(cells.dropped, columns=["group", "time", "reason"])
     if not dropped.empty:
         notes.append(f"{len(dropped)} ATT(g,t) cell(s) not estimated: see .dropped")
     return GroupTimeResult(
         att_gt=att_gt,
         influence=cells.influence,
-        units=units,
-        unit_cohort=unit_cohort,
+        units=layout.units,
+        unit_cohort=layout.unit_cohort,
         method=method,
         control_group=control,
         base_period=base_period,
         anticipation=anticipation,
         alpha=alpha,
         crit_value=crit,
-        n_units=n,
+        n_units=layout.n,
         nobs=len(df),
         left_out=left_out,
         dropped=dropped,

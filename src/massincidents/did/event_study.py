@@ -41,6 +41,7 @@ from massincidents.core.design import _drop_singletons, as_frame
 from massincidents.core.least_squares import solve_symmetric
 from massincidents.did.callaway_santanna import AggregateResult
 from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import linear
 from massincidents.linear.hausman import TestResult
 from massincidents.results import Result
@@ -205,7 +206,7 @@ def fit_with_dummies(
     unit: str,
     time: str,
     covariates: list[str],
-    vcov: object | None,
+    vcov: VcovChoice | None,
 ) -> Result:
     """``outcome ~ dummies + covariates | unit + time`` through :func:`massincidents.linear`."""
     block = pd.DataFrame(dummies, index=frame.index)
@@ -264,7 +265,7 @@ def event_study(
     lags: int | None = None,
     bin_endpoints: bool = True,
     reference: int = -1,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     covariates: list[str] | None = None,
     treated: str | None = None,
 ) -> EventStudyResult:

@@ -39,6 +39,9 @@ term is small when cohorts are large).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -50,10 +53,23 @@ from massincidents.did.event_study import (
     term_name,
 )
 from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import VcovChoice
 
 
 def _cell_name(g: float, e: int) -> str:
     return f"cohort::{g:g}:rel_time::{e}"
+
+
+@dataclass(frozen=True, eq=False)
+class AggregatedVariance:
+    """The variance of ``W @ beta`` under a choice of the menu for ``beta``; it pickles."""
+
+    base: Callable[[object], tuple[np.ndarray, float | None, str]]
+    W: np.ndarray
+
+    def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
+        matrix, df, label = self.base(choice)
+        return self.W @ matrix @ self.W.T, df, label
 
 
 def sun_abraham(
@@ -64,7 +80,7 @@ def sun_abraham(
     time: str,
     cohort: str,
     control: str = "never",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     covariates: list[str] | None = None,
     treated: str | None = None,
 ) -> EventStudyResult:
@@ -221,11 +237,7 @@ def sun_abraham(
         W[event_times.index(row.event_time), position[row.term]] = row.weight
     nu = W @ fit.params.to_numpy()
     V = W @ fit.vcov.to_numpy() @ W.T
-    base_revcov = fit._revcov
-
-    def revcov(choice: object) -> tuple[np.ndarray, float | None, str]:
-        matrix, df, label = base_revcov(choice)  # type: ignore[misc]
-        return W @ matrix @ W.T, df, label
+    revcov = AggregatedVariance(fit._revcov, W)  # type: ignore[arg-type]
 
     notes = [
         *fit.notes,

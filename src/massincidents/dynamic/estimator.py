@@ -8,6 +8,7 @@ r"""Arellano-Bond (difference) and Blundell-Bond (system) GMM for dynamic panels
 from __future__ import annotations
 
 import warnings
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from massincidents.dynamic.instruments import (
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample, resolve_ssc
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 
 
 def _stack(blocks: list[np.ndarray], n: int, rows: int) -> np.ndarray:
@@ -42,6 +44,21 @@ def _block_diag(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+class _GmmDesign(TypedDict):
+    """The stacked arrays of a difference or system GMM design (entities x rows x columns)."""
+
+    dummy_instruments: dict[str, int]
+    y: np.ndarray
+    X: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    used: np.ndarray
+    names: list[str]
+    diff_rows: int
+    n_levels: int
+    t1: int
+
+
 def _design(
     f: DynamicFormula,
     grid: Grid,
@@ -50,7 +67,7 @@ def _design(
     effects: str,
     system: bool,
     collapse: bool,
-) -> dict[str, object]:
+) -> _GmmDesign:
     n, t = grid.shape
     main_max = max(t_.last for t_ in f.regressors)
     gmm_min = min(t_.first for t_ in f.gmm)
@@ -480,4 +497,25 @@ def arellano_bond(
         dropped={nm: "collinear" for nm in dropped_names},
         notes=notes,
         extra={"instruments": W.shape[2], "first_period_lost": int(d["t1"])},
+        _prediction=_differenced_fit(fit.params, X, y, used, diff_rows),
+    )
+
+
+def _differenced_fit(
+    params: np.ndarray, X: np.ndarray, y: np.ndarray, used: np.ndarray, diff_rows: int
+) -> Prediction:
+    """Fitted values of the differenced equation on its rows (as plm's ``pgmm`` fitted values).
+
+    The individual effects are differenced out and never estimated, so new rows
+    cannot be predicted.
+    """
+    rows = used[:, :diff_rows]
+    fitted = np.einsum("nrk,k->nr", X[:, :diff_rows], params)[rows]
+    return Prediction(
+        link="identity",
+        eta=fitted,
+        y=y[:, :diff_rows][rows],
+        refuse_newdata="dynamic panel GMM fits the equation in first differences and never "
+        "estimates the individual effects: it predicts its estimation sample only "
+        "(newdata=None: fitted first differences)",
     )

@@ -24,7 +24,9 @@ def panel_codes(provinces: Sequence[int | str] | None) -> tuple[int, ...]:
         return MAINLAND_CODES
     if isinstance(provinces, str | int):
         provinces = [provinces]
-    problems, codes, seen = [], [], {}
+    problems: list[Problem] = []
+    codes: list[int] = []
+    seen: dict[int, int | str] = {}
     for given in provinces:
         try:
             code = province_code(given)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -194,7 +194,7 @@ def _assemble(
     in_window = valid & grouped["in_window"].astype(bool)
     outside_window = valid & ~in_window
 
-    accounting = {
+    accounting: dict[str, Any] = {
         "events_read": read,
         "counted": int(n[in_window].sum()),
         "left_out": {

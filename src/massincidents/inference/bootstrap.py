@@ -284,7 +284,12 @@ def bootstrap_weights(
     if isinstance(seed, np.random.Generator):
         rng, used = seed, None
     else:
-        used = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+        if seed is None:
+            entropy = np.random.SeedSequence().entropy
+            assert isinstance(entropy, int)  # drawn from the OS when no seed is given
+            used = entropy
+        else:
+            used = int(seed)
         rng = np.random.default_rng(used)
     if weights == "rademacher":
         v = 2.0 * rng.integers(0, 2, size=(reps, G), dtype=np.int8) - 1.0
@@ -711,7 +716,8 @@ def wild_bootstrap(
     statistic = engine.t(null)
     tstar = engine.tstar(null)
     p = _pvalue(statistic, tstar)
-    interval, notes = None, ()
+    interval: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
 
     def pvalue_or_reject(r: float) -> float:
         """p(r) for the interval search; a trial value the model cannot be fitted at is rejected."""

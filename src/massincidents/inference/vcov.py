@@ -134,7 +134,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from types import FrameType
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -197,6 +198,12 @@ class VcovSpec:
         if self.kind == "DK":
             return (self.time,)
         return self.clusters
+
+
+#: A choice from the variance menu as every model takes it (``vcov=``): ``"iid"``,
+#: ``"hetero"``, ``{"CRV1": "province"}``, ``{"CRV1": "province+year"}``, ``{"CRV0": ...}``,
+#: ``{"DK": 2}`` (or ``{"DK": {"lags": 2, "time": "year"}}``), or a parsed :class:`VcovSpec`.
+VcovChoice: TypeAlias = str | Mapping[str, Any] | VcovSpec
 
 
 def parse_vcov(spec: object) -> VcovSpec:
@@ -312,7 +319,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
 def _caller_outside_package() -> int:
     """``stacklevel`` of the first frame outside the package (for the caller's ``warn``)."""
-    frame, level = sys._getframe(1), 1  # the function that will warn is level 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1  # the function that will warn is level 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level

@@ -276,9 +276,9 @@ def _long_from_two_row_header(table: Table, province: str | None, label: str) ->
     for year in years:
         part = {"province": table.body[key].to_numpy(), "year": np.full(n, year, dtype=object)}
         for name in names:
-            j = cells[name].get(year)
-            part[name] = empty if j is None else table.body[j].to_numpy()
-            where = f"{name}, {year}" if j is None else _two_row_label(table, j)
+            at = cells[name].get(year)
+            part[name] = empty if at is None else table.body[at].to_numpy()
+            where = f"{name}, {year}" if at is None else _two_row_label(table, at)
             labels[name].extend([where] * n)
         parts.append(pd.DataFrame(part))
         lines.extend(table.lines)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
+from typing import TypedDict
 
 import pandas as pd
 
@@ -49,24 +50,34 @@ __all__ = ["LAYOUTS", "read_panel"]
 LAYOUTS: tuple[str, ...] = ("auto", "long", "wide", "wide_transposed")
 
 
+class TableOrigin(TypedDict):
+    """Where a table came from: ``source`` (label for messages), ``file`` (``None`` for a
+    DataFrame), the ``encoding`` of a CSV and the ``sheet`` of a workbook."""
+
+    source: str
+    file: str | None
+    encoding: str | None
+    sheet: str | None
+
+
 def read_table(
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
     sheet: str | int | None,
     encoding: str | None,
-) -> tuple[Table, dict[str, str | None]]:
+) -> tuple[Table, TableOrigin]:
     """Read any source into a Table; also return where it came from.
 
     The second value holds ``source`` (label for messages), ``file`` (``None``
     for a DataFrame), ``encoding`` and ``sheet``.
     """
-    origin: dict[str, str | None] = {"encoding": None, "sheet": None}
+    origin: TableOrigin
     if isinstance(source, pd.DataFrame):
-        origin.update(source="<DataFrame>", file=None)
+        origin = {"source": "<DataFrame>", "file": None, "encoding": None, "sheet": None}
         table = table_from_frame(source)
     else:
         path, label = resolve(source)
-        origin.update(source=label, file=label)
+        origin = {"source": label, "file": label, "encoding": None, "sheet": None}
         kind = SUPPORTED_EXTENSIONS[path.suffix.lower()]
         if sheet is not None and kind not in ("xlsx", "xls"):
             message = f"sheet={sheet!r} given, but this is not an Excel file"

@@ -13,6 +13,7 @@ slopes are computed on the variables partialled out of the fixed effects
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,9 @@ from massincidents.core.least_squares import least_squares
 from massincidents.errors import DataError, Problem
 from massincidents.inference.bootstrap import BOOTSTRAP_KEY, LeastSquaresData
 from massincidents.inference.conventions import SmallSample, convention_label, resolve_ssc
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import VcovChoice, compute_vcov, parse_vcov
 from massincidents.linear.transforms import (
+    RandomMethod,
     differenced,
     intercept_position,
     panel_design,
@@ -34,6 +36,8 @@ from massincidents.linear.transforms import (
     variance_components,
 )
 from massincidents.results import Result
+from massincidents.results.prediction import from_design
+from massincidents.results.sample import SampleColumns
 
 
 def default_vcov(fixed_effects: tuple[str, ...]) -> object:
@@ -41,6 +45,39 @@ def default_vcov(fixed_effects: tuple[str, ...]) -> object:
     if fixed_effects and "^" not in fixed_effects[0]:
         return {"CRV1": fixed_effects[0]}
     return "iid"
+
+
+@dataclass(frozen=True, eq=False)
+class LeastSquaresVariance:
+    """The variance menu on a least-squares fit (``Result.with_vcov``); it pickles."""
+
+    sample: SampleColumns
+    bread: np.ndarray
+    scores: np.ndarray
+    n_params: int
+    fe: list[np.ndarray]
+    fe_dof: int
+    sigma2: float
+    fit_ssc: SmallSample
+
+    def __call__(
+        self, choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = self.fit_ssc if ssc is None else resolve_ssc(ssc)
+        spec = parse_vcov(choice)
+        matrix, df = compute_vcov(
+            spec,
+            bread=self.bread,
+            scores=self.scores,
+            family="ls",
+            n_params=self.n_params,
+            fe=self.fe,
+            fe_dof=self.fe_dof,
+            columns=self.sample.for_spec(spec),
+            sigma2=self.sigma2,
+            ssc=convention,
+        )
+        return matrix, df, convention_label(spec.label, convention)
 
 
 def fit_least_squares(
@@ -56,12 +93,15 @@ def fit_least_squares(
     extra_stats: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
     ssc: str | SmallSample | None = None,
+    predictions: bool = False,
 ) -> Result:
     """Least squares on (already transformed) ``y`` and ``X``, with the variance menu.
 
     Used by :func:`linear` and by the panel transformations (between, first
     difference, random effects), which pass their transformed ``y`` and ``X``.
     ``ssc`` is the small-sample convention of the variance (``resolve_ssc``).
+    ``predictions``: the design is the model's own (not transformed), so
+    ``Result.predict`` and ``Result.fixef`` are defined.
     """
     fit_ssc = resolve_ssc(ssc)
     X = design.X if X is None else X
@@ -91,26 +131,8 @@ def fit_least_squares(
         )
     sigma2 = rss / df_resid
 
-    def revcov(
-        choice: object, ssc: str | SmallSample | None = None
-    ) -> tuple[np.ndarray, float | None, str]:
-        convention = fit_ssc if ssc is None else resolve_ssc(ssc)
-        spec = parse_vcov(choice)
-        columns = vcov_columns(spec, frame, design.used)
-        matrix, df = compute_vcov(
-            spec,
-            bread=bread,
-            scores=scores,
-            family="ls",
-            n_params=k,
-            fe=design.fe,
-            fe_dof=fe_dof,
-            columns=columns,
-            sigma2=sigma2,
-            ssc=convention,
-        )
-        return matrix, df, convention_label(spec.label, convention)
-
+    sample = SampleColumns(frame, design.used)
+    revcov = LeastSquaresVariance(sample, bread, scores, k, design.fe, fe_dof, sigma2, fit_ssc)
     matrix, df, label = revcov(vcov)
     y_raw = design.y
     tss = float(((y_raw - y_raw.mean()) ** 2).sum())
@@ -123,6 +145,9 @@ def fit_least_squares(
         tss_within = float((y**2).sum())
         fit_stats["r2_within"] = 1 - rss / tss_within if tss_within > 0 else float("nan")
     fit_stats.update(extra_stats or {})
+    prediction = None
+    if predictions:
+        prediction = from_design(design, sample, names, y_raw - resid, link="identity")
     return Result(
         model=model,
         formula=formula,
@@ -144,12 +169,13 @@ def fit_least_squares(
                 names=names,
                 fe=design.fe,
                 fe_dof=fe_dof,
-                cluster=lambda c: vcov_columns(parse_vcov({"CRV1": c}), frame, design.used)[c],
+                cluster=sample,
             ),
             "ssc": fit_ssc,
             **(extra or {}),
         },
         _revcov=revcov,
+        _prediction=prediction,
     )
 
 
@@ -157,7 +183,7 @@ def linear(
     formula: str,
     data: pd.DataFrame,
     *,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     drop_singletons: bool = True,
     ssc: str | SmallSample | None = None,
 ) -> Result:
@@ -239,6 +265,7 @@ def linear(
         frame,
         vcov=choice,
         model="OLS" if not parsed_fe.fe else "OLS, fixed effects absorbed",
+        predictions=True,
         formula=formula,
         ssc=ssc,
     )
@@ -261,9 +288,9 @@ def random_effects(
     *,
     entity: str = "province",
     time: str = "year",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
-    random_method: str | None = None,
+    random_method: RandomMethod | None = None,
 ) -> Result:
     r"""Random-effects (feasible GLS) regression, as R ``plm(model="random")`` or ``xtreg, re``.
 
@@ -363,7 +390,7 @@ def between(
     data: pd.DataFrame,
     *,
     entity: str = "province",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""Between estimator: OLS on unit means, as R ``plm(model="between")``.
@@ -431,7 +458,7 @@ def first_difference(
     *,
     entity: str = "province",
     time: str = "year",
-    vcov: object = "iid",
+    vcov: VcovChoice = "iid",
     ssc: str | SmallSample | None = None,
 ) -> Result:
     r"""First-difference estimator, as R ``plm(model="fd")``.

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats
 
 from massincidents.core.least_squares import RankDeficientError, least_squares, solve_symmetric
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import VcovChoice, compute_vcov, parse_vcov, vcov_columns
 from massincidents.linear.transforms import quasi_demeaned
 from massincidents.results import Result
 
@@ -80,7 +80,7 @@ def hausman(
     re: Result,
     *,
     method: Literal["classic", "robust"] = "classic",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
 ) -> TestResult:
     r"""Hausman test of fixed effects ``fe`` against random effects ``re``.
 

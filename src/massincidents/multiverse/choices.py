@@ -21,9 +21,12 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
-FAMILIES: tuple[str, ...] = ("poisson", "negbin")
+from massincidents.registry import get_model, models
+
+#: The registry's family of models a multiverse may cross (:mod:`massincidents.registry`).
+MODEL_FAMILY = "count"
 ROLES: tuple[str, ...] = ("unit", "time")
 KEYS: tuple[str, ...] = (
     "indicators",
@@ -35,6 +38,7 @@ KEYS: tuple[str, ...] = (
 )
 
 Window = tuple[Any, Any]
+T = TypeVar("T")
 
 
 class ChoicesError(ValueError):
@@ -71,9 +75,9 @@ def _as_list(value: object, what: str, problems: list[str]) -> list[Any] | None:
     return list(value)
 
 
-def _duplicates(values: Sequence[object]) -> list[object]:
-    seen: list[object] = []
-    dups: list[object] = []
+def _duplicates(values: Sequence[T]) -> list[T]:
+    seen: list[T] = []
+    dups: list[T] = []
     for v in values:
         if v in seen and v not in dups:
             dups.append(v)
@@ -137,13 +141,14 @@ def _check_families(value: object, problems: list[str]) -> tuple[str, ...]:
     items = _as_list(value, "families", problems)
     if items is None:
         return ()
-    unknown = [f for f in items if f not in FAMILIES]
+    known = models(MODEL_FAMILY)
+    unknown = [f for f in items if f not in known]
     if unknown:
-        problems.append(f"unknown model family {unknown!r}; choose from {list(FAMILIES)}")
+        problems.append(f"unknown model family {unknown!r}; choose from {list(known)}")
     dups = _duplicates(items)
     if dups:
         problems.append(f"families lists {dups!r} more than once")
-    return tuple(dict.fromkeys(f for f in items if f in FAMILIES))
+    return tuple(dict.fromkeys(f for f in items if f in known))
 
 
 def _check_fixed_effects(value: object, problems: list[str]) -> tuple[tuple[str, ...], ...]:
@@ -236,8 +241,10 @@ class Choices:
         them, and every cause enters the same regression. A column may measure
         one cause only.
     families
-        Model families, from ``"poisson"`` (:func:`massincidents.poisson`,
-        PPML) and ``"negbin"`` (:func:`massincidents.negbin`, NB2).
+        Model families: the registry's count models
+        (:func:`massincidents.registry.models`), ``"poisson"``
+        (:func:`massincidents.poisson`, PPML) and ``"negbin"``
+        (:func:`massincidents.negbin`, NB2) unless more are registered.
     fixed_effects
         Fixed-effect structures, each a list of the roles ``"unit"`` and
         ``"time"``; ``[]`` (or ``None``) fits no fixed effects (a pooled model
@@ -283,6 +290,12 @@ class Choices:
             "exposure": _check_exposure(self.exposure, problems),
             "windows": _check_windows(self.windows, problems),
         }
+        if any(e is not None for e in values["exposure"]):
+            problems += [
+                f"model family {f!r} takes no exposure; drop it or use exposure: [null]"
+                for f in values["families"]
+                if not get_model(str(f)).exposure
+            ]
         if problems:
             raise ChoicesError(problems)
         for name, value in values.items():
@@ -327,14 +340,37 @@ class Choices:
             raise ChoicesError(problems)
         return cls(**{k: d[k] for k in KEYS if k in d})
 
+    # The fields accept any sequences; __post_init__ stores them as tuples. These
+    # views give the stored forms their exact types.
+    @property
+    def indicator_pairs(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``((cause, (column, ...)), ...)`` in the order given."""
+        return cast("tuple[tuple[str, tuple[str, ...]], ...]", self.indicators)
+
+    @property
+    def axes(
+        self,
+    ) -> tuple[
+        tuple[str, ...],
+        tuple[tuple[str, ...], ...],
+        tuple[str | None, ...],
+        tuple[Window | None, ...],
+    ]:
+        """The families, fixed-effect structures, exposures and windows, as stored."""
+        return cast(
+            "tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str | None, ...], "
+            "tuple[Window | None, ...]]",
+            (self.families, self.fixed_effects, self.exposure, self.windows),
+        )
+
     @property
     def terms(self) -> tuple[str, ...]:
         """The causes and measures, in the order given."""
-        return tuple(name for name, _ in self.indicators)  # type: ignore[misc]
+        return tuple(name for name, _ in self.indicator_pairs)
 
     def alternatives(self, term: str) -> tuple[str, ...]:
         """The indicator columns of one cause or measure."""
-        for name, columns in self.indicators:  # type: ignore[misc]
+        for name, columns in self.indicator_pairs:
             if name == term:
                 return columns
         raise KeyError(f"{term!r} is not a cause or measure of these choices: {list(self.terms)}")
@@ -342,7 +378,7 @@ class Choices:
     @property
     def columns(self) -> tuple[str, ...]:
         """Every data column the choices name (indicators and exposures)."""
-        names = [c for _, cols in self.indicators for c in cols]  # type: ignore[misc]
+        names = [c for _, cols in self.indicator_pairs for c in cols]
         names += [e for e in self.exposure if e is not None]
         return tuple(dict.fromkeys(names))
 
@@ -350,7 +386,7 @@ class Choices:
     def n_specifications(self) -> int:
         """How many specifications the choices span."""
         n = len(self.families) * len(self.fixed_effects) * len(self.exposure) * len(self.windows)
-        for _, columns in self.indicators:  # type: ignore[misc]
+        for _, columns in self.indicator_pairs:
             n *= len(columns)
         return n
 
@@ -472,16 +508,11 @@ def enumerate_specifications(choices: Choices) -> list[Specification]:
     if not isinstance(choices, Choices):
         raise TypeError(f"choices must be a Choices, got {type(choices).__name__}")
     names = choices.terms
-    axes = [
-        *(choices.alternatives(n) for n in names),
-        choices.families,
-        choices.fixed_effects,
-        choices.exposure,
-        choices.windows,
-    ]
+    indicator_combinations = itertools.product(*(choices.alternatives(n) for n in names))
+    families, fixed_effects, exposures, windows = choices.axes
+    combos = itertools.product(indicator_combinations, families, fixed_effects, exposures, windows)
     specs = []
-    for number, combo in enumerate(itertools.product(*axes)):
-        *columns, family, fe, exposure, window = combo
+    for number, (columns, family, fe, exposure, window) in enumerate(combos):
         specs.append(
             Specification(
                 number=number,

@@ -7,6 +7,7 @@ object, so it is testable without YAML or a shell.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -19,7 +20,7 @@ import pandas as pd
 from massincidents.multiverse.curve import SpecificationCurve
 from massincidents.multiverse.engine import specification_curve
 from massincidents.report.publish import RECORD, OutputFolder
-from massincidents.report.tables import markdown_escape
+from massincidents.results.markdown import markdown_escape, pipe_table
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _cell(value: object) -> str:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table (numbers to 4 significant digits).
+    """A GitHub-flavoured Markdown table (numbers to 4 significant digits; the package's writer).
 
     Examples
     --------
@@ -62,12 +63,9 @@ def markdown_table(frame: pd.DataFrame) -> str:
     | --- | --- |
     | a | 0.1235 |
     """
-    lines = [
-        "| " + " | ".join(map(markdown_escape, frame.columns)) + " |",
-        "| " + " | ".join("---" for _ in frame.columns) + " |",
-    ]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines)
+    header = [markdown_escape(c) for c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(False)]
+    return pipe_table(header, rows, ["none"] * len(header))
 
 
 #: Seconds to wait for a Dask scheduler to answer before refusing its address.
@@ -174,7 +172,7 @@ def summary_markdown(curve: SpecificationCurve, alpha: float = 0.05) -> str:
 def _version() -> str:
     from massincidents import __version__
 
-    return __version__
+    return str(__version__)  # the lazy package's __getattr__ is typed object
 
 
 def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:
@@ -203,7 +201,7 @@ def _write(curve: SpecificationCurve, out: Path, dpi: int) -> dict[str, str]:
         files[f"png: {term}"] = f"curve_{slug}.png"
         files[f"svg: {term}"] = f"curve_{slug}.svg"
         save_figure_as(
-            lambda term=term: curve.plot(term),
+            functools.partial(curve.plot, term),
             {out / files[f"png: {term}"]: dpi, out / files[f"svg: {term}"]: None},
             svg_fonttype="none",
         )

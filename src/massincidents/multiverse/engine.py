@@ -34,8 +34,10 @@ import pandas as pd
 
 from massincidents.core.design import as_frame
 from massincidents.errors import DataError, Problem
+from massincidents.inference.vcov import VcovChoice
 from massincidents.multiverse.choices import Choices, Specification, enumerate_specifications
 from massincidents.multiverse.curve import TABLE_COLUMNS, SpecificationCurve
+from massincidents.registry import get_model
 
 # Warnings are caught with warnings.catch_warnings, which changes process-wide
 # state: fits that share a process (threaded workers) take turns.
@@ -43,9 +45,8 @@ _FIT_LOCK = threading.Lock()
 
 
 def _family(name: str) -> Callable[..., Any]:
-    from massincidents.counts import negbin, poisson
-
-    return {"poisson": poisson, "negbin": negbin}[name]
+    """The fitting function of a model family, from :mod:`massincidents.registry`."""
+    return get_model(name).load()
 
 
 def _check_name(name: object, what: str) -> list[Problem]:
@@ -94,13 +95,13 @@ def check_columns(
         for c in clash
     ]
     if time in frame.columns and not problems:
-        for window in choices.windows:
+        for window in choices.axes[3]:
             try:
                 _window_mask(frame[time], window)
             except TypeError:
                 problems.append(
                     Problem(
-                        f"window {list(window)!r} cannot be compared with the time column "
+                        f"window {list(window or ())!r} cannot be compared with the time column "
                         f"(dtype {frame[time].dtype})",
                         column=time,
                     )
@@ -220,7 +221,10 @@ def fit_specification(
         try:
             if len(data) == 0:
                 raise DataError([Problem("no rows in the window", column=time)])
-            result = _family(spec.family)(formula, data, exposure=spec.exposure, vcov=vcov)
+            options: dict[str, Any] = {"vcov": vcov}
+            if get_model(spec.family).exposure or spec.exposure is not None:
+                options["exposure"] = spec.exposure
+            result = _family(spec.family)(formula, data, **options)
         except Exception as exc:  # a failing specification is recorded, not raised
             error = f"{type(exc).__name__}: {exc}"
     warned = "; ".join(dict.fromkeys(str(w.message) for w in caught))
@@ -367,7 +371,7 @@ def specification_curve(
     unit: str | None = None,
     time: str | None = None,
     choices: Choices | dict[str, Any] | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     level: float = 0.95,
     n_jobs: int = 1,
     scheduler: object | None = None,

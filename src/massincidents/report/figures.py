@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 __all__ = [
     "FIGURE_LOCK",
@@ -39,10 +44,10 @@ __all__ = [
 #: Held while any figure of the package is drawn or saved (matplotlib is not thread-safe).
 FIGURE_LOCK = threading.RLock()
 
-#: The settings every saved figure is written with: fixed SVG ids, text as paths.
-_SAVE_RC = {"svg.hashsalt": "massincidents", "svg.fonttype": "path"}
+#: The salt of every saved SVG's ids (fixed, so that the files are reproducible).
+_SVG_HASHSALT = "massincidents"
 
-_PLAIN = {"parse_math": False}
+_PLAIN: dict[str, Any] = {"parse_math": False}
 
 
 def _plain_legend(ax: object) -> None:
@@ -51,6 +56,68 @@ def _plain_legend(ax: object) -> None:
     if legend is not None:
         for text in legend.get_texts():
             text.set_parse_math(False)
+
+def log_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
+    """Tick positions of a log axis over ``[lo, hi]``: at most ``most``, at least two.
+
+    1, 2 and 5 times the powers of ten when they fit, else the powers of
+    ten (every second, third... decade over very wide ranges); over a range
+    too narrow for three of those, finer steps (1, 1.2, 1.5, 2, 3, ... 9 times
+    the powers of ten).
+
+    Examples
+    --------
+    >>> log_ticks(0.5, 2.2)
+    [0.5, 1.0, 2.0]
+    >>> log_ticks(1e-6, 1e4)
+    [1e-06, 0.0001, 0.01, 1.0, 100.0, 10000.0]
+    >>> log_ticks(0.53, 1.5)
+    [0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5]
+    >>> log_ticks(0.9, 1.1)
+    [0.9, 1.0]
+    """
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+
+    def inside(subs: tuple[float, ...], step: int = 1) -> list[float]:
+        values = [float(f"{m}e{k}") for k in range(first, last + 1, step) for m in subs]
+        return [v for v in values if lo <= v <= hi]
+
+    ticks = inside((1, 2, 5))
+    if len(ticks) > most:
+        ticks = inside((1,))
+        step = 1
+        while len(ticks) > most:
+            step += 1
+            # keep 1 (= no association) among the ticks: decades counted from 10^0
+            ticks = [v for v in inside((1,)) if round(math.log10(v)) % step == 0]
+    if len(ticks) < 3:
+        finer = inside((1, 1.2, 1.5, 2, 3, 4, 5, 6, 7, 8, 9))
+        if len(finer) <= most or len(ticks) < 2:
+            ticks = finer
+    return ticks
+
+
+def thin_overlapping_ticks(fig: Figure, ax: Axes, axes: str = "x") -> None:
+    """Drop every other tick label of numeric axes until no two labels overlap (after layout).
+
+    ``axes`` names the numeric axes (``"x"``, ``"xy"``); axes of names (terms,
+    measures) are never thinned. The figure is drawn once per try to measure
+    the labels.
+    """
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    for axis in [a for name, a in (("x", ax.xaxis), ("y", ax.yaxis)) if name in axes]:
+        for _ in range(20):
+            canvas.draw()
+            renderer = canvas.get_renderer()
+            lo, hi = sorted(axis.get_view_interval())
+            ticks = [t for t in axis.get_major_ticks() if t.label1.get_text()]
+            ticks = [t for t in ticks if lo <= t.get_loc() <= hi]
+            boxes = [t.label1.get_window_extent(renderer) for t in ticks]
+            if not any(a.overlaps(b) for a, b in itertools.pairwise(boxes)):
+                break
+            locs = [t.get_loc() for t in ticks]
+            axis.set_major_locator(FixedLocator(locs[::2]))
+
 
 _COLOURS = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#949494")
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X")
@@ -133,8 +200,9 @@ def _coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     # plain numbers (0.5, 1, 2), not mathtext powers of ten: mathtext is not thread-safe
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_locator(FixedLocator(log_ticks(lo, hi)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs="auto", numticks=12))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(range(len(terms)))
     ax.set_yticklabels([str(t) for t in terms], **_PLAIN)
@@ -145,6 +213,7 @@ def _coefficient_figure(coefs: pd.DataFrame, *, title: str) -> Figure:
     _plain_legend(ax)
     ax.grid(axis="x", color="0.9")
     fig.tight_layout()
+    thin_overlapping_ticks(fig, ax)
     return fig
 
 
@@ -178,6 +247,7 @@ def _measures_figure(table: pd.DataFrame, *, title: str) -> Figure:
     ax.set_title(title, fontweight="bold", **_PLAIN)
     ax.grid(axis="x", color="0.9")
     fig.tight_layout()
+    thin_overlapping_ticks(fig, ax)
     return fig
 
 
@@ -222,12 +292,14 @@ def _did_figure(dynamic: pd.DataFrame, *, title: str) -> Figure:
     ax.plot(e, dynamic["att"], "o", color="white", mec=_COLOURS[0], mew=1.6, ms=7)
     ax.axhline(0, color="0.3", lw=1, ls="--")
     ax.axvline(-0.5, color="0.6", lw=1, ls=":")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
     ax.set_xlabel("Periods since adoption")
     ax.set_ylabel("ATT")
     ax.set_title(title, fontweight="bold", **_PLAIN)
     ax.legend(loc="best", fontsize=8)
     _plain_legend(ax)
     fig.tight_layout()
+    thin_overlapping_ticks(fig, ax, "xy")
     return fig
 
 
@@ -261,7 +333,7 @@ def save_figure_as(
     matplotlib.figure.Figure
         The figure saved.
     """
-    with FIGURE_LOCK, mpl.rc_context({**_SAVE_RC, "svg.fonttype": svg_fonttype}):
+    with FIGURE_LOCK, mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT, "svg.fonttype": svg_fonttype}):
         fig = figure() if callable(figure) else figure
         for path, dpi in targets.items():
             if path.suffix.lower() == ".svg":

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from massincidents.report.tables import to_html
+from massincidents.report.numbers import format_number, tiny_per_unit, whole_number_columns
+from massincidents.report.summaries import did_tables, indicator_table
+from massincidents.report.tables import to_html as _table_html
 
 if TYPE_CHECKING:  # pragma: no cover
     from massincidents.spec.engine import RerunResult
@@ -114,6 +116,11 @@ def _figure(embedded: dict[str, str], key: str, alt: str, caption: str) -> str:
     )
 
 
+def _to_html(df: pd.DataFrame, **options: Any) -> str:
+    """An HTML table with whole-number columns (counts, periods) printed as integers."""
+    return _table_html(whole_number_columns(df), **options)
+
+
 def _fmt(x: object, digits: int = 3) -> str:
     try:
         v = float(x)  # type: ignore[arg-type]
@@ -123,7 +130,7 @@ def _fmt(x: object, digits: int = 3) -> str:
         return ""
     if np.isinf(v):
         return "∞" if v > 0 else "0"
-    return f"{v:.{digits}f}"
+    return format_number(v, digits + 1)
 
 
 def _data_section(result: RerunResult) -> str:
@@ -160,7 +167,7 @@ def _data_section(result: RerunResult) -> str:
         + ". Nothing is dropped silently: the table below counts every row left out before the "
         "models, "
         "and the table of section 2 every row each model left out, by reason.</p>",
-        to_html(table, caption="Rows read and analysed"),
+        _to_html(table, caption="Rows read and analysed"),
     ]
     if acc.get("encoding"):
         parts.append(f'<p class="note">Text encoding of the file: {_e(acc["encoding"])}.</p>')
@@ -168,7 +175,7 @@ def _data_section(result: RerunResult) -> str:
         mapping = pd.DataFrame(
             list(spec.mapping.items()), columns=["column in the file", "renamed to"]
         )
-        parts.append(to_html(mapping, caption="Columns renamed"))
+        parts.append(_to_html(mapping, caption="Columns renamed"))
     warns = acc.get("warnings") or []
     if warns:
         parts.append(
@@ -180,7 +187,6 @@ def _data_section(result: RerunResult) -> str:
 
 
 def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
-    from massincidents.report.write import indicator_table
     from massincidents.results.tables import etable
 
     spec = result.spec
@@ -196,7 +202,7 @@ def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
         "incidence-rate ratio (IRR). Fixed effects: "
         + (_e(", ".join(spec.fixed_effects)) if spec.fixed_effects else "none")
         + f"; variance: {_e(_vcov_text(spec.vcov))}.</p>",
-        to_html(
+        _to_html(
             ind[ind["kind"] == "cause"].drop(columns="kind"),
             caption="The four groups of causes and the columns that stand for them",
         ),
@@ -213,13 +219,14 @@ def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
                 )
             )
         )
-    parts.append(to_html(result.rows, caption="Rows used and left out, per model"))
+    parts.append(_to_html(result.rows, caption="Rows used and left out, per model"))
     coefs = result.coefficients
     if not coefs.empty:
         show = pd.DataFrame(
             {
                 "model": coefs["model"],
                 "term": coefs["term"],
+                "β (log IRR)": coefs["estimate"],
                 "IRR": np.exp(coefs["estimate"]),
                 "CI (clustered)": [
                     f"[{_fmt(np.exp(a))}, {_fmt(np.exp(b))}]"
@@ -236,6 +243,12 @@ def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
                 )
             ]
             show["bootstrap p"] = coefs["boot_p"]
+        tiny = [tiny_per_unit(b) for b in coefs["estimate"]]
+        if any(tiny):
+            show["note"] = [
+                f"per unit of {t} is tiny: rescale {t}" if flag else ""
+                for t, flag in zip(coefs["term"], tiny, strict=True)
+            ]
         level = f"{spec.level_ci:.0%}"
         boot_text = ""
         if spec.bootstrap is not None:
@@ -244,7 +257,7 @@ def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
                 f"{spec.bootstrap['reps']} {_e(spec.bootstrap['weights'])} draws, seed "
                 f"{spec.bootstrap['seed']}, null imposed, intervals by test inversion."
             )
-        parts.append(to_html(show, caption=f"Incidence-rate ratios with {level} intervals"))
+        parts.append(_to_html(show, caption=f"Incidence-rate ratios with {level} intervals"))
         parts.append(
             f'<p class="note">Clustered: {_e(_vcov_text(spec.vcov))}, normal reference.'
             f"{boot_text}</p>"
@@ -273,7 +286,6 @@ def _vcov_text(vcov: object) -> str:
 
 
 def _timing_section(result: RerunResult, embedded: dict[str, str]) -> str:
-    from massincidents.report.write import did_tables
 
     spec, did = result.spec, result.did
     if spec.timing is None:
@@ -298,8 +310,8 @@ def _timing_section(result: RerunResult, embedded: dict[str, str]) -> str:
         f"{controls} "
         f"units as controls, {_e(t['method'])} estimator. Units: {res.n_units}; observations: "
         f"{res.nobs}; rows without the outcome left out: {did['left_out_missing_outcome']}.</p>",
-        to_html(tables["did_overall"], caption="Aggregated effects of adoption"),
-        to_html(tables["did_dynamic"], caption="Effects by periods since adoption"),
+        _to_html(tables["did_overall"], caption="Aggregated effects of adoption"),
+        _to_html(tables["did_dynamic"], caption="Effects by periods since adoption"),
         _figure(
             embedded,
             "did_dynamic",
@@ -353,7 +365,7 @@ def _measures_section(result: RerunResult, embedded: dict[str, str]) -> str:
         )
         cols = [c for c in wanted if c in m.columns]
         parts.append(
-            to_html(
+            _to_html(
                 m[cols],
                 caption=f"Measures: IRRs and counterfactual changes "
                 f"({spec.level_ci:.0%} intervals)",

@@ -1,4 +1,8 @@
-"""Write a table three ways: CSV (full precision), LaTeX (booktabs) and Markdown."""
+"""Write a table three ways: CSV (full precision), LaTeX (booktabs) and Markdown.
+
+The Markdown goes through the package's one table writer
+(:func:`massincidents.results.markdown.pipe_table`, as ``mi.etable``).
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from massincidents.report.numbers import format_number
+from massincidents.results.markdown import markdown_escape, pipe_table
 from massincidents.results.tables import latex_escape
 
 __all__ = ["format_cell", "markdown_escape", "to_html", "to_latex", "to_markdown", "write_table"]
 
 
-def markdown_escape(text: object) -> str:
-    r"""Text safe in a Markdown table cell: shown as written, never as HTML or a new cell.
-
-    Backslashes and ``|`` are escaped with a backslash, ``&``, ``<`` and
-    ``>`` become HTML entities (Markdown passes raw HTML through, so a name
-    ``<script>`` would otherwise run in a rendered page), and line breaks
-    become spaces.
-
-    Examples
-    --------
-    >>> print(markdown_escape("<script>x</script> a|b \\ c"))
-    &lt;script&gt;x&lt;/script&gt; a\|b \\ c
-    """
-    out = html.escape(str(text), quote=False).replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(out.splitlines())
-
-
 def format_cell(value: object, digits: int = 3) -> str:
-    """A cell as text: numbers with ``digits`` decimals, missing as an empty string.
+    """A cell as text: numbers with ``digits`` significant digits, missing as an empty string.
+
+    Numbers keep their significant digits whatever their size
+    (:func:`massincidents.report.numbers.format_number`): a coefficient of
+    1.2e-06 is not shown as 0.0000.
 
     Examples
     --------
@@ -53,7 +46,7 @@ def format_cell(value: object, digits: int = 3) -> str:
             return ""
         if math.isinf(v):
             return "∞" if v > 0 else "-∞"
-        return f"{v:.{digits}f}"
+        return format_number(v, digits)
     if value is pd.NA:
         return ""
     return str(value)
@@ -74,12 +67,10 @@ def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
     |:--|--:|
     | x | 0.500 |
     """
-    esc = markdown_escape
+    header = [markdown_escape(str(c)) for c in df.columns]
+    rows = [[markdown_escape(c) for c in row] for row in _cells(df, digits)]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    lines = ["| " + " | ".join(esc(str(c)) for c in df.columns) + " |"]
-    lines.append("|" + "|".join("--:" if n else ":--" for n in numeric) + "|")
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in _cells(df, digits)]
-    return "\n".join(lines)
+    return pipe_table(header, rows, ["right" if n else "left" for n in numeric])
 
 
 def to_latex(df: pd.DataFrame, digits: int = 3, caption: str | None = None) -> str:
@@ -93,7 +84,7 @@ def to_latex(df: pd.DataFrame, digits: int = 3, caption: str | None = None) -> s
     \toprule
     term & p \\
     \midrule
-    a\_b & 0.010 \\
+    a\_b & 0.0100 \\
     \bottomrule
     \end{tabular}
     """

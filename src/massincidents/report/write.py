@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -14,7 +14,10 @@ from massincidents.report.figures import (
     png_base64,
     save_figure,
 )
-from massincidents.report.tables import markdown_escape, write_table
+from massincidents.report.html import render_report
+from massincidents.report.numbers import whole_number_columns
+from massincidents.report.summaries import did_tables, indicator_table
+from massincidents.report.tables import write_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from massincidents.spec.engine import RerunResult
@@ -22,90 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["did_tables", "indicator_table", "write_outputs"]
 
 
-def indicator_table(result: RerunResult) -> pd.DataFrame:
-    """Each cause and measure with its columns (or why it has none).
-
-    Examples
-    --------
-    >>> import massincidents as mi
-    >>> from massincidents.spec import rerun
-    >>> df = mi.datasets.simulate_panel(n_provinces=31, n_years=6, seed=4)
-    >>> spec = {"version": 1, "data": {"unit": "province", "time": "year"},
-    ...         "outcome": {"count": "y", "exposure": "population"},
-    ...         "causes": {"social": ["x1"], "solving": [], "legal": [], "system": []},
-    ...         "measures": {m: [] for m in mi.spec.MEASURES}, "models": ["poisson"]}
-    >>> table = indicator_table(rerun(df, spec))
-    >>> table[["group", "columns"]].iloc[:2].to_dict("list")
-    {'group': ['social', 'solving'], 'columns': ['x1', 'none']}
-    """
-    spec = result.spec
-    rows = []
-    for kind, groups in (("cause", spec.causes), ("measure", spec.measures)):
-        for name, cols in groups.items():
-            rows.append(
-                {
-                    "kind": kind,
-                    "group": name,
-                    "columns": ", ".join(cols) if cols else "none",
-                    "note": spec.missing_reasons.get(name, "" if cols else "no column given"),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """Event times and cohorts as integers (they arrive as floats): -4, not -4.000."""
-    for column in ("event_time", "group"):
-        if column in df.columns:
-            values = pd.to_numeric(df[column], errors="coerce")
-            if values.notna().all() and (values == values.round()).all():
-                df[column] = values.astype("int64")
-    return df
-
-
-def did_tables(did: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """Overall, per-event-time and per-cohort tables of the staggered-adoption design.
-
-    Parameters
-    ----------
-    did
-        ``RerunResult.did``: the aggregations ``simple``, ``group`` and ``dynamic``.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        ``did_overall``, ``did_dynamic``, ``did_group``.
-
-    Examples
-    --------
-    >>> import massincidents as mi
-    >>> df = mi.datasets.simulate_panel(40, 8, seed=2)
-    >>> res = mi.staggered_did(df, outcome="y_linear", unit="province", time="year",
-    ...                        cohort="cohort", bootstrap=False)
-    >>> aggs = {k: res.aggregate(k) for k in ("simple", "group", "dynamic")}
-    >>> did_tables(aggs)["did_overall"]["aggregation"].tolist()
-    ['simple', 'group', 'dynamic']
-    """
-    from scipy import stats
-
-    out: dict[str, pd.DataFrame] = {}
-    overall = []
-    for kind in ("simple", "group", "dynamic"):
-        agg = did[kind]
-        z = float(stats.norm.ppf(1 - agg.alpha / 2))
-        overall.append(
-            {
-                "aggregation": kind,
-                "att": agg.overall_att,
-                "std_error": agg.overall_se,
-                "conf_low": agg.overall_att - z * agg.overall_se,
-                "conf_high": agg.overall_att + z * agg.overall_se,
-            }
-        )
-    out["did_overall"] = pd.DataFrame(overall)
-    out["did_dynamic"] = _whole_numbers(did["dynamic"].estimates.reset_index(drop=True))
-    out["did_group"] = _whole_numbers(did["group"].estimates.reset_index(drop=True))
-    return out
+def _write_table(df: pd.DataFrame, folder: Path, stem: str, **options: Any) -> list[Path]:
+    """:func:`write_table` with whole-number columns (counts, reps) printed as integers."""
+    return write_table(whole_number_columns(df), folder, stem, **options)
 
 
 def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = True) -> list[str]:
@@ -150,7 +72,7 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
     ok = [f for f in result.fits if f.result is not None]
 
     if not result.coefficients.empty:
-        written += write_table(
+        written += _write_table(
             result.coefficients,
             tables,
             "coefficients",
@@ -160,11 +82,13 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
     if ok:
         results = [f.result for f in ok]
         names = [f.label for f in ok]
-        for fmt, ext in (("markdown", "md"), ("latex", "tex")):
-            # model names are free text from the specification: escaped for Markdown here
-            # (etable's LaTeX output escapes them itself)
-            shown = [markdown_escape(n) for n in names] if fmt == "markdown" else names
-            text = etable(results, format=fmt, model_names=shown)
+        formats: tuple[tuple[Literal["markdown", "latex"], str], ...] = (
+            ("markdown", "md"),
+            ("latex", "tex"),
+        )
+        for fmt, ext in formats:
+            # model names are free text from the specification: etable escapes them
+            text = etable(results, format=fmt, model_names=names)
             path = tables / f"models.{ext}"
             path.write_text(str(text) + "\n", encoding="utf-8")
             written.append(path)
@@ -172,15 +96,17 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
         assert isinstance(frame, pd.DataFrame)
         frame.reset_index().to_csv(tables / "models.csv", index=False, lineterminator="\n")
         written.append(tables / "models.csv")
-    written += write_table(result.rows, tables, "rows", caption="Rows used and left out, per model")
-    written += write_table(
+    written += _write_table(
+        result.rows, tables, "rows", caption="Rows used and left out, per model"
+    )
+    written += _write_table(
         indicator_table(result),
         tables,
         "indicators",
         caption="Columns standing for each cause and measure",
     )
     if not result.measures.empty:
-        written += write_table(
+        written += _write_table(
             result.measures,
             tables,
             "measures",
@@ -189,7 +115,7 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
         )
     if result.did is not None and "error" not in result.did:
         for stem, df in did_tables(result.did).items():
-            written += write_table(df, tables, stem, digits=4)
+            written += _write_table(df, tables, stem, digits=4)
 
     if not result.coefficients.empty:
         fig = coefficient_figure(
@@ -217,8 +143,6 @@ def write_outputs(result: RerunResult, out_dir: Path, *, html_report: bool = Tru
             embedded["did_dynamic"] = png_base64(fig)
 
     if html_report:
-        from massincidents.report.html import render_report
-
         page = render_report(result, embedded)
         (out_dir / "report.html").write_text(page, encoding="utf-8")
         written.append(out_dir / "report.html")

@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.results.prediction import Prediction
+from massincidents.results.table_plugin import register_if_loaded
+
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 
 
@@ -103,6 +106,10 @@ class Result:
     _revcov: Callable[..., tuple[np.ndarray, float | None, str]] | None = field(
         default=None, repr=False
     )
+    _prediction: Prediction | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        register_if_loaded()  # maketables.ETable reads the hooks below (table_plugin)
 
     # -- inference ------------------------------------------------------------
     @property
@@ -219,8 +226,9 @@ class Result:
     def irr(self, level: float = 0.95) -> pd.DataFrame:
         r"""Incidence-rate ratios :math:`e^{\beta}` with confidence intervals (log-link models).
 
-        Hazard ratios for Cox models, odds ratios for the ``zero_`` terms of
-        zero-inflated models.
+        Odds ratios for the ``zero_`` terms of zero-inflated models. On a Cox
+        model it gives the hazard ratios (kept for old code; the column is
+        named ``irr``): prefer :meth:`hazard_ratios`.
 
         Parameters
         ----------
@@ -261,6 +269,199 @@ class Result:
                 "p_value": self.pvalues,
             }
         )
+
+    def hazard_ratios(self, level: float = 0.95) -> pd.DataFrame:
+        r"""Hazard ratios :math:`e^{\beta}` with confidence intervals (proportional-hazards models).
+
+        For Cox models and complementary log-log discrete-time hazards. (On a
+        survival result :meth:`irr` gives the same numbers under the column name
+        ``irr``; it is kept for old code.) A Weibull AFT model's coefficients are
+        time ratios: :func:`~massincidents.survival.parametric.weibull_ph`
+        converts them to hazard ratios.
+
+        Parameters
+        ----------
+        level
+            Coverage of the intervals (the exponentiated limits of :meth:`conf_int`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``hazard_ratio``, ``conf_low``, ``conf_high``, ``p_value``.
+
+        Raises
+        ------
+        ValueError
+            For models whose coefficients are not log hazard ratios.
+
+        Examples
+        --------
+        >>> import massincidents as mi, numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=2000)
+        >>> t = rng.exponential(1 / np.exp(0.5 * x))
+        >>> d = pd.DataFrame({"x": x, "time": np.minimum(t, 2.0), "dead": (t < 2.0).astype(int)})
+        >>> fit = mi.cox("x", d, stop="time", event="dead")
+        >>> round(float(fit.hazard_ratios().loc["x", "hazard_ratio"]), 2)
+        1.65
+        """
+        is_cox = self.model.startswith("Cox")
+        if not (is_cox or (self.link == "cloglog" and "hazard" in self.model)):
+            raise ValueError(
+                f"{self.model} does not estimate log hazard ratios"
+                + ("; mi.weibull_ph(fit) converts a Weibull fit" if self.link == "log-time" else "")
+            )
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "hazard_ratio": np.exp(self.params),
+                "conf_low": np.exp(ci["lower"]),
+                "conf_high": np.exp(ci["upper"]),
+                "p_value": self.pvalues,
+            }
+        )
+
+    # -- predictions ------------------------------------------------------------
+    def _need_prediction(self) -> Prediction:
+        if self._prediction is None:
+            raise NotImplementedError(f"{self.model} does not give fitted values or predictions")
+        return self._prediction
+
+    @property
+    def fittedvalues(self) -> pd.Series:
+        """Fitted responses on the estimation sample (see :meth:`predict`)."""
+        pred = self._need_prediction()
+        return pd.Series(pred.response(), index=pred.index, name="fitted")
+
+    @property
+    def resid(self) -> pd.Series:
+        r"""Response residuals on the estimation sample, :math:`y - \hat y`."""
+        pred = self._need_prediction()
+        if pred.y is None:
+            raise NotImplementedError(f"{self.model} defines no response residuals")
+        return pd.Series(pred.y - pred.response(), index=pred.index, name="resid")
+
+    def predict(
+        self, newdata: pd.DataFrame | None = None, type: str = "response"
+    ) -> pd.Series:
+        r"""Predictions on the estimation sample or on new rows.
+
+        Parameters
+        ----------
+        newdata
+            Rows to predict (the regressors, the fixed-effect columns, and the
+            exposure/offset columns of the fit). ``None``: the estimation sample.
+            A fixed-effect level not seen in the fit gives ``NaN``.
+        type
+            ``"response"`` (the mean count, :math:`\hat y`, the relative hazard
+            :math:`e^{x'\beta}` of a Cox model, the Weibull time scale
+            :math:`e^{x'\beta}` as R ``predict.survreg``, the hazard of a
+            discrete-time model) or ``"link"`` (the linear predictor, fixed
+            effects and offset included).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like ``newdata`` (or the estimation sample's input rows).
+
+        Examples
+        --------
+        >>> import massincidents as mi
+        >>> df = mi.datasets.simulate_panel(seed=1)
+        >>> fit = mi.linear("y_linear ~ x1 + x2 | province + year", df)
+        >>> bool(abs(fit.predict(df.head(3)) - fit.fittedvalues.head(3)).max() < 1e-8)
+        True
+        """
+        if type not in {"response", "link"}:
+            raise ValueError(f"type must be 'response' or 'link', not {type!r}")
+        pred = self._need_prediction()
+        if newdata is None:
+            values = pred.eta if type == "link" else pred.response()
+            return pd.Series(values, index=pred.index, name=type)
+        if not isinstance(newdata, pd.DataFrame):
+            raise TypeError("newdata must be a pandas DataFrame")
+        from massincidents.results.prediction import inverse_link
+
+        eta = pred.predict_link(self.params, newdata)
+        values = eta if type == "link" else inverse_link(pred.link, eta)
+        return pd.Series(values, index=newdata.index, name=type)
+
+    def fixef(self) -> dict[str, pd.Series]:
+        """Estimates of the absorbed fixed effects, by fixed effect and level (as pyfixest).
+
+        The first level of each fixed effect after the first is the reference
+        (0); see :mod:`massincidents.results.prediction`.
+
+        Returns
+        -------
+        dict of pandas.Series
+            Keyed by the fixed effect as written in the formula.
+        """
+        return self._need_prediction().fixef(self.params)
+
+    # -- maketables plug-in --------------------------------------------------------
+    @property
+    def depvar(self) -> str:
+        """The dependent variable as written in the formula (``""`` if it has none)."""
+        return self.formula.split("~")[0].strip() if "~" in self.formula else ""
+
+    @property
+    def __maketables_coef_table__(self) -> pd.DataFrame:
+        """Coefficients for ``maketables.ETable``: ``b, se, t, p, ci95l, ci95u``."""
+        ci = self.conf_int(0.95)
+        table = pd.DataFrame(
+            {
+                "b": self.params,
+                "se": self.bse,
+                "t": self.tvalues,
+                "p": self.pvalues,
+                "ci95l": ci["lower"],
+                "ci95u": ci["upper"],
+            }
+        )
+        table.index.name = "Coefficient"
+        return table
+
+    @property
+    def __maketables_depvar__(self) -> str:
+        return self.depvar or self.model
+
+    @property
+    def __maketables_fixef_string__(self) -> str | None:
+        return "+".join(self.fixed_effects) if self.fixed_effects else None
+
+    @property
+    def __maketables_vcov_info__(self) -> dict[str, object]:
+        return {"vcov_type": self.vcov_label, "clustervar": None}
+
+    @property
+    def __maketables_default_stat_keys__(self) -> list[str]:
+        keys = ["N", "se_type"]
+        optional = ("r2", "r2_within", "pseudo_r2", "ll")
+        return keys + [k for k in optional if self.__maketables_stat__(k) is not None]
+
+    @property
+    def __maketables_stat_labels__(self) -> dict[str, str]:
+        return {"alpha": "NB2 α", "theta": "θ"}
+
+    def __maketables_stat__(self, key: str) -> object:
+        """A statistic for ``maketables.ETable`` by its key (``None`` when absent)."""
+        if key == "N":
+            return int(self.nobs)
+        if key == "se_type":
+            return self.vcov_label
+        aliases = {
+            "ll": ("loglik", "llf", "log_likelihood"),
+            "llnull": ("loglik_null",),
+            "pseudo_r2": ("pseudo_r2", "r2_pseudo", "r2_mcfadden"),
+            "rmse": ("sigma",),
+            "events": ("n_events",),
+        }
+        for name in aliases.get(key, (key,)):
+            value = self.stats.get(name)
+            if value is not None and np.isfinite(value):
+                return float(value)
+        return None
 
     def summary(self, level: float = 0.95) -> str:
         """A plain-text summary: model, sample, variance, coefficient table.

@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from massincidents.results.markdown import Align, markdown_escape, pipe_table
+
 Format = Literal["markdown", "latex", "html", "dataframe"]
 Cell = str | tuple[str, int]
 
@@ -40,16 +42,17 @@ class Row:
     raw: bool = False
 
 
-STAT_ROWS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    # key: (keys accepted in Result.stats, plain label, LaTeX label)
-    "r2": (("r2",), "R²", "$R^2$"),
-    "r2_within": (("r2_within",), "Within R²", "Within $R^2$"),
-    "pseudo_r2": (("pseudo_r2", "r2_pseudo", "r2_mcfadden"), "Pseudo R²", "Pseudo $R^2$"),
-    "loglik": (("loglik", "llf", "log_likelihood"), "Log-likelihood", "Log-likelihood"),
-    "alpha": (("alpha",), "α", r"$\alpha$"),
-    "theta": (("theta",), "θ", r"$\theta$"),
+STAT_ROWS: dict[str, tuple[str, str]] = {
+    # maketables statistic key: (plain label, LaTeX label)
+    "r2": ("R²", "$R^2$"),
+    "r2_within": ("Within R²", "Within $R^2$"),
+    "pseudo_r2": ("Pseudo R²", "Pseudo $R^2$"),
+    "ll": ("Log-likelihood", "Log-likelihood"),
+    "alpha": ("α", r"$\alpha$"),
+    "theta": ("θ", r"$\theta$"),
 }
-"""Fit statistics in the order they are shown: key, accepted ``Result.stats`` keys, labels."""
+"""Fit statistics in the order they are shown, by maketables key
+(``Result.__maketables_stat__`` reads ``Result.stats``: ``ll`` is ``loglik``)."""
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -78,18 +81,69 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
-def _depvar(result: object) -> str:
-    formula = str(getattr(result, "formula", ""))
-    return formula.split("~")[0].strip() if "~" in formula else ""
+@dataclass(frozen=True)
+class ModelColumn:
+    """What a table column shows of one model, read through maketables' interface.
+
+    A :class:`~massincidents.results.Result` is read through its maketables
+    plug-in hooks (``__maketables_coef_table__``, ``__maketables_stat__``,
+    ...); any other model maketables knows (pyfixest, statsmodels,
+    linearmodels, lifelines) through maketables' extractor for it.
+    """
+
+    depvar: str
+    coef: pd.DataFrame  # columns b, se, p; indexed by term
+    fixed_effects: tuple[str, ...]
+    estimator: str
+    nobs: int | None
+    vcov_label: str
+    stat: Callable[[str], float | None]
 
 
-def _stat(result: object, keys: tuple[str, ...]) -> float | None:
-    found = getattr(result, "stats", {}) or {}
-    for key in keys:
-        value = found.get(key)
-        if value is not None and np.isfinite(value):
-            return float(value)
-    return None
+def model_column(model: object) -> ModelColumn:
+    """The :class:`ModelColumn` of ``model`` (a Result, or a model maketables reads)."""
+    from massincidents.results.result import Result
+
+    if isinstance(model, Result):
+        fixef = model.__maketables_fixef_string__
+        return ModelColumn(
+            depvar=model.depvar,
+            coef=model.__maketables_coef_table__,
+            fixed_effects=tuple(fixef.split("+")) if fixef else (),
+            estimator=model.model,
+            nobs=int(model.nobs),
+            vcov_label=model.vcov_label,
+            stat=lambda key: model.__maketables_stat__(key),  # type: ignore[return-value]
+        )
+    try:
+        from maketables.extractors import get_extractor
+    except ImportError as err:  # pragma: no cover - maketables is a dependency
+        raise TypeError(f"etable cannot read a {type(model).__name__}") from err
+    try:
+        extractor = get_extractor(model)
+    except TypeError as err:
+        raise TypeError(f"etable cannot read a {type(model).__name__}: {err}") from err
+
+    def stat(key: str) -> float | None:
+        value = extractor.stat(model, key)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return None
+        return value if np.isfinite(value) else None
+
+    fixef = extractor.fixef_string(model) or ""
+    nobs = stat("N")
+    se_type = extractor.stat(model, "se_type")
+    return ModelColumn(
+        depvar=str(extractor.depvar(model)),
+        coef=extractor.coef_table(model),
+        fixed_effects=tuple(f for f in re.split(r"\s*\+\s*", fixef.strip()) if f),
+        estimator=type(model).__name__,
+        nobs=None if nobs is None else int(nobs),
+        vcov_label="" if se_type is None else str(se_type),
+        stat=stat,
+    )
 
 
 def _stars(p: float, thresholds: Sequence[float]) -> int:
@@ -126,22 +180,22 @@ def _rows(
             text = text[1:]  # no "-0.000"
         return text
 
+    columns = [model_column(r) for r in results]
     terms: list[str] = []
-    for result in results:
-        terms += [t for t in result.params.index if t not in terms]  # type: ignore[attr-defined]
+    for column in columns:
+        terms += [t for t in column.coef.index if t not in terms]
     terms.sort(key=lambda t: t == "Intercept")  # the constant last, as Stata's esttab
     rows: list[Row] = []
-    depvars: list[Cell] = [labels.get(_depvar(r), _depvar(r)) for r in results]
+    depvars: list[Cell] = [labels.get(c.depvar, c.depvar) for c in columns]
     rows.append(Row("header", "Dependent variable", depvars))
     for term in _select(terms, keep, drop):
         estimates: list[Cell] = []
         errors: list[Cell] = []
-        for result in results:
-            if term in result.params.index:  # type: ignore[attr-defined]
-                p = float(result.pvalues[term])  # type: ignore[attr-defined]
-                estimate = float(result.params[term])  # type: ignore[attr-defined]
-                estimates.append((number(estimate), _stars(p, stars)))
-                errors.append(f"({number(float(result.bse[term]))})")  # type: ignore[attr-defined]
+        for column in columns:
+            if term in column.coef.index:
+                line = column.coef.loc[term]
+                estimates.append((number(float(line["b"])), _stars(float(line["p"]), stars)))
+                errors.append(f"({number(float(line['se']))})")
             else:
                 estimates.append("")
                 errors.append("")
@@ -149,20 +203,17 @@ def _rows(
         rows.append(Row("coef", label, estimates))
         rows.append(Row("se", label, errors))
     effects: list[str] = []
-    for result in results:
-        effects += [f for f in getattr(result, "fixed_effects", ()) if f not in effects]
+    for column in columns:
+        effects += [f for f in column.fixed_effects if f not in effects]
     for fe in effects:
-        cells: list[Cell] = [
-            "Yes" if fe in getattr(r, "fixed_effects", ()) else "No" for r in results
-        ]
+        cells: list[Cell] = ["Yes" if fe in c.fixed_effects else "No" for c in columns]
         rows.append(Row("fe", f"{labels.get(fe, fe)} fixed effects", cells))
-    rows.append(Row("stat", "Estimator", [str(getattr(r, "model", "")) for r in results]))
-    nobs: list[Cell] = [f"{int(r.nobs):,}" for r in results]  # type: ignore[attr-defined]
+    rows.append(Row("stat", "Estimator", [c.estimator for c in columns]))
+    nobs: list[Cell] = ["" if c.nobs is None else f"{c.nobs:,}" for c in columns]
     rows.append(Row("stat", "Observations", nobs))
-    variance: list[Cell] = [str(getattr(r, "vcov_label", "")) for r in results]
-    rows.append(Row("stat", "Standard errors", variance))
-    for keys, plain, tex in STAT_ROWS.values():
-        values = [_stat(r, keys) for r in results]
+    rows.append(Row("stat", "Standard errors", [c.vcov_label for c in columns]))
+    for key, (plain, tex) in STAT_ROWS.items():
+        values = [c.stat(key) for c in columns]
         if any(v is not None for v in values):
             shown: list[Cell] = ["" if v is None else number(v) for v in values]
             rows.append(Row("stat", tex if latex else plain, shown, raw=latex))
@@ -226,7 +277,8 @@ def etable(
     label
         LaTeX ``\label`` (with ``caption``).
     escape
-        Escape LaTeX/HTML special characters in names and labels.
+        Escape special characters in names and labels: LaTeX's, HTML's, and in
+        Markdown ``|``, backslashes and HTML (``&``, ``<``, ``>`` as entities).
 
     Returns
     -------
@@ -286,28 +338,25 @@ def etable(
         )
         cells = [[_plain(c) for c in row.cells] for row in rows]
         return pd.DataFrame(cells, index=index, columns=names)
-    return _markdown(rows, names, thresholds)
+    return _markdown(rows, names, thresholds, escape)
 
 
 def _plain(cell: Cell) -> str:
     return cell[0] + "*" * cell[1] if isinstance(cell, tuple) else cell
 
 
-def _markdown(rows: list[Row], names: list[str], thresholds: tuple[float, ...]) -> str:
-    table = [["", *names]]
-    for row in rows:
-        table.append(["" if row.part == "se" else row.label, *(_plain(c) for c in row.cells)])
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-
-    def render(line: list[str]) -> str:
-        cells = [line[0].ljust(widths[0])]
-        cells += [cell.center(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
-        return "| " + " | ".join(cells) + " |"
-
-    rule = "|:" + "-" * (widths[0] + 1) + "|"
-    rule += "|".join(":" + "-" * width + ":" for width in widths[1:]) + "|"
-    body = [render(table[0]), rule, *(render(line) for line in table[1:])]
-    return "\n".join(body) + "\n\n" + _note(thresholds, "markdown")
+def _markdown(
+    rows: list[Row], names: list[str], thresholds: tuple[float, ...], escape: bool
+) -> str:
+    esc: Callable[[object], str] = markdown_escape if escape else str
+    header = ["", *(esc(m) for m in names)]
+    body = [
+        ["" if row.part == "se" else esc(row.label), *(esc(_plain(c)) for c in row.cells)]
+        for row in rows
+    ]
+    align: list[Align] = ["left", *(["center"] * len(names))]
+    table = pipe_table(header, body, align, pad=True)
+    return table + "\n\n" + _note(thresholds, "markdown")
 
 
 def _latex(

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from massincidents.registry import get_model, vcov_kind
 from massincidents.spec._yaml import MAX_DEPTH, LoadProblem, Located, load_located
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.schema import (
@@ -31,8 +32,12 @@ from massincidents.spec.schema import (
     MEASURES,
     RESERVED,
     _dotted,
+    families,
     schema_problems,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from massincidents.inference.vcov import VcovChoice
 
 _COLUMN = re.compile(COLUMN_PATTERN)
 
@@ -159,7 +164,7 @@ class Spec:
     specifications: tuple[Specification, ...]
     models: tuple[str, ...]
     fixed_effects: tuple[str, ...]
-    vcov: object
+    vcov: VcovChoice
     level_ci: float
     bootstrap: dict[str, Any] | None
     timing: dict[str, Any] | None
@@ -636,38 +641,50 @@ def _group_entry(value: Any) -> tuple[list[str], str | None, dict[str, Any]]:
     return list(value["columns"]), value.get("missing_reason"), dict(value.get("shift") or {})
 
 
-def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
-    """Check what the schema cannot and normalise the document into a :class:`Spec`."""
-    problems: list[SpecProblem] = []
+class _Problems:
+    """The problems found while building a :class:`Spec`, each placed at its line."""
 
-    def problem(message: str, *path: str | int, key: bool = False) -> None:
-        pos = located.where(tuple(path), key=key) if located is not None else None
-        line, column = pos if pos is not None else (None, None)
-        problems.append(SpecProblem(message, label, line, column, ".".join(map(str, path))))
+    def __init__(self, located: Located | None, label: str) -> None:
+        self.located, self.label = located, label
+        self.found: list[SpecProblem] = []
 
-    data = doc["data"]
-    unit, time, level = data["unit"], data["time"], data.get("level", "province")
-    outcome = doc["outcome"]
-    count, exposure = outcome["count"], outcome.get("exposure")
-    window = outcome.get("window")
-    if window is not None and window[0] > window[1]:
-        problem(f"the window starts after it ends: {window}", "outcome", "window")
-    if unit == time:
-        problem("unit and time must be different columns", "data", "time")
+    def __call__(self, message: str, *path: str | int, key: bool = False) -> None:
+        where = self.located.where(tuple(path), key=key) if self.located is not None else None
+        line, column = where if where is not None else (None, None)
+        self.found.append(SpecProblem(message, self.label, line, column, ".".join(map(str, path))))
 
-    groups = set(CAUSES + MEASURES)
-    causes: dict[str, list[str]] = {}
-    measures: dict[str, list[str]] = {}
-    reasons: dict[str, str] = {}
-    shifts: dict[str, dict[str, float | dict[str, float]]] = {}
-    for section, names, target in (("causes", CAUSES, causes), ("measures", MEASURES, measures)):
+
+@dataclass
+class _Groups:
+    """The causes and measures of a document: columns, reasons for none, shifts."""
+
+    causes: dict[str, list[str]] = field(default_factory=dict)
+    measures: dict[str, list[str]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    shifts: dict[str, dict[str, float | dict[str, float]]] = field(default_factory=dict)
+
+    @property
+    def names(self) -> set[str]:
+        return set(CAUSES + MEASURES)
+
+    def columns(self, name: str) -> list[str]:
+        return self.causes.get(name, self.measures.get(name, []))
+
+
+def _read_groups(doc: dict[str, Any], problem: _Problems) -> _Groups:
+    """The causes and measures, with columns named like a group and stray shifts refused."""
+    groups = _Groups()
+    for section, names, target in (
+        ("causes", CAUSES, groups.causes),
+        ("measures", MEASURES, groups.measures),
+    ):
         for name in names:
             cols, reason, shift = _group_entry(doc[section][name])
             target[name] = cols
             if reason:
-                reasons[name] = reason
+                groups.reasons[name] = reason
             for col in cols:
-                if col in groups:
+                if col in groups.names:
                     problem(
                         f"column {col!r} has the name of a group; rename it (mapping:)",
                         section,
@@ -685,25 +702,30 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
                         key=True,
                     )
             if shift:
-                shifts[name] = {
+                groups.shifts[name] = {
                     k: {"within_sd": float(v["within_sd"])} if isinstance(v, dict) else float(v)
                     for k, v in shift.items()
                 }
+    return groups
 
-    keys = {unit, time, count}
+
+def _read_transforms(
+    doc: dict[str, Any], protected: set[str], groups: _Groups, problem: _Problems
+) -> dict[str, tuple[str, list[Any]]]:
+    """The transforms in order; a transform may not overwrite ``protected`` or use itself."""
     transforms: dict[str, tuple[str, list[Any]]] = {}
     order = list(doc.get("transforms") or {})
     for new, entry in (doc.get("transforms") or {}).items():
         ((kind, args),) = entry.items()
         args = [args] if kind in ("log", "first") else list(args)
-        if new in keys or new == exposure:
+        if new in protected:
             problem(
                 f"transform {new!r} would overwrite a key, outcome or exposure column",
                 "transforms",
                 new,
                 key=True,
             )
-        if new in groups:
+        if new in groups.names:
             problem(f"transform {new!r} has the name of a group", "transforms", new, key=True)
         for arg in _column_args(kind, args):
             if arg == new:
@@ -716,28 +738,40 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
                     new,
                 )
         transforms[new] = (kind, args)
+    return transforms
 
-    models = tuple(doc["models"])
 
-    def expand(terms: list[str], path: tuple[str | int, ...]) -> tuple[str, ...]:
-        out: dict[str, None] = {}
-        for i, term in enumerate(terms):
-            if term in groups:
-                cols = causes.get(term, measures.get(term, []))
-                if not cols:
-                    reason = reasons.get(term)
-                    problem(
-                        f"group {term!r} has no columns"
-                        + (f" ({reason})" if reason else "")
-                        + "; list its columns or leave it out of the specification",
-                        *path,
-                        i,
-                    )
-                out.update(dict.fromkeys(cols))
-            else:
-                out[term] = None
-        return tuple(out)
+def _expand_terms(
+    terms: list[str], path: tuple[str | int, ...], groups: _Groups, problem: _Problems
+) -> tuple[str, ...]:
+    """Terms with each group name replaced by its columns (an empty group is an error)."""
+    out: dict[str, None] = {}
+    for i, term in enumerate(terms):
+        if term in groups.names:
+            cols = groups.columns(term)
+            if not cols:
+                reason = groups.reasons.get(term)
+                problem(
+                    f"group {term!r} has no columns"
+                    + (f" ({reason})" if reason else "")
+                    + "; list its columns or leave it out of the specification",
+                    *path,
+                    i,
+                )
+            out.update(dict.fromkeys(cols))
+        else:
+            out[term] = None
+    return tuple(out)
 
+
+def _read_specifications(
+    doc: dict[str, Any],
+    models: tuple[str, ...],
+    groups: _Groups,
+    keys: set[str | None],
+    problem: _Problems,
+) -> list[Specification]:
+    """The specifications to fit (default: every cause's column in one model)."""
     specs: list[Specification] = []
     if doc.get("specifications"):
         names_seen: set[str] = set()
@@ -757,10 +791,10 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
                         "families",
                         j,
                     )
-            terms = expand(entry["terms"], ("specifications", i, "terms"))
+            terms = _expand_terms(entry["terms"], ("specifications", i, "terms"), groups, problem)
             specs.append(Specification(entry["name"], terms, fams))
     else:
-        terms = tuple(dict.fromkeys(c for name in CAUSES for c in causes[name]))
+        terms = tuple(dict.fromkeys(c for name in CAUSES for c in groups.causes[name]))
         if not terms:
             problem(
                 "no cause has any column and no specifications are given: nothing to fit",
@@ -769,91 +803,151 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
             )
         specs.append(Specification("All causes", terms, models))
     for spec in specs:
-        for bad in {unit, time, count, exposure} & set(spec.terms):
+        for bad in keys & set(spec.terms):
             problem(
                 f"{bad!r} is a key, outcome or exposure column and cannot be a regressor",
                 "specifications" if doc.get("specifications") else "causes",
                 key=True,
             )
+    return specs
+
+
+def _read_vcov(
+    doc: dict[str, Any], unit: str, time: str, problem: _Problems
+) -> VcovChoice:
+    """The variance choice in the form the models take, ``unit``/``time`` resolved."""
+    vcov_raw = doc.get("vcov", {"CRV1": "unit"})
+    if isinstance(vcov_raw, str):
+        return vcov_raw
+    ((kind, value),) = vcov_raw.items()
+    if kind == "DK":
+        return {"DK": {"lags": int(value), "time": time}}
+    parts = [p.strip() for p in str(value).split("+")]
+    resolved = [{"unit": unit, "time": time}.get(p, p) for p in parts]
+    for p in resolved:
+        if why := column_name_problem(p):
+            problem(f"cluster {p!r} {why}", "vcov", kind)
+    if not 1 <= len(resolved) <= 2:
+        problem("cluster by one column or two joined by '+'", "vcov", kind)
+    return {kind: "+".join(resolved)}
+
+
+def _check_capabilities(
+    models: tuple[str, ...], exposure: str | None, vcov: VcovChoice, problem: _Problems
+) -> None:
+    """Every model named supports the exposure and the variance asked for (the registry)."""
+    for i, name in enumerate(models):
+        if name not in families():
+            continue  # reported by the schema
+        entry = get_model(name)
+        if exposure is not None and not entry.exposure:
+            problem(
+                f"model {name!r} takes no exposure; remove outcome.exposure or the model",
+                "models",
+                i,
+            )
+        if not entry.supports_vcov(vcov):
+            kind = vcov_kind(vcov)
+            problem(
+                f"model {name!r} has no variance {kind!r}; it offers {', '.join(entry.vcov)}",
+                "models",
+                i,
+            )
+
+
+def _read_bootstrap(doc: dict[str, Any]) -> dict[str, Any] | None:
+    boot = doc.get("bootstrap")
+    if boot is None:
+        return None
+    return {
+        "reps": int(boot["reps"]),
+        "seed": int(boot["seed"]),
+        "weights": boot.get("weights", "rademacher"),
+    }
+
+
+def _read_timing(doc: dict[str, Any], count: str) -> dict[str, Any] | None:
+    timing = doc.get("timing")
+    if timing is None:
+        return None
+    return {
+        "cohort": timing["cohort"],
+        "outcome": timing.get("outcome", count),
+        "control_group": timing.get("control_group", "notyet"),
+        "method": timing.get("method", "dr"),
+    }
+
+
+def _read_multiverse(
+    doc: dict[str, Any], groups: _Groups, problem: _Problems
+) -> dict[str, Any] | None:
+    """The multiverse section (a copy): indicators known, windows ordered, size bounded."""
+    multiverse = doc.get("multiverse")
+    if multiverse is None:
+        return None
+    multiverse = copy.deepcopy(multiverse)
+    columns = {c for cols in (*groups.causes.values(), *groups.measures.values()) for c in cols}
+    known = groups.names | columns
+    for name in multiverse.get("indicators") or {}:
+        if name not in known:
+            problem(
+                f"multiverse indicator {name!r} is neither a cause, a measure nor one of "
+                f"their columns{did_you_mean(name, known)}",
+                "multiverse",
+                "indicators",
+                name,
+                key=True,
+            )
+    for i, fam in enumerate(multiverse.get("families") or []):
+        if fam not in families():  # pragma: no cover - the schema checks it
+            problem(f"unknown family {fam!r}", "multiverse", "families", i)
+    for i, w in enumerate(multiverse.get("windows") or []):
+        if w is not None and w[0] > w[1]:
+            problem(f"the window starts after it ends: {w}", "multiverse", "windows", i)
+    size = math.prod(len(v) for v in (multiverse.get("indicators") or {}).values())
+    for key in ("families", "fixed_effects", "exposure", "windows"):
+        size *= max(1, len(multiverse.get(key) or []))
+    if size > MAX_MULTIVERSE:
+        problem(
+            f"the multiverse has {size:,} specifications; at most {MAX_MULTIVERSE:,} are "
+            "fitted: give fewer choices",
+            "multiverse",
+            key=True,
+        )
+    return dict(multiverse)
+
+
+def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
+    """Check what the schema cannot and normalise the document into a :class:`Spec`."""
+    problem = _Problems(located, label)
+    data = doc["data"]
+    unit, time, level = data["unit"], data["time"], data.get("level", "province")
+    outcome = doc["outcome"]
+    count, exposure = outcome["count"], outcome.get("exposure")
+    window = outcome.get("window")
+    if window is not None and window[0] > window[1]:
+        problem(f"the window starts after it ends: {window}", "outcome", "window")
+    if unit == time:
+        problem("unit and time must be different columns", "data", "time")
+
+    groups = _read_groups(doc, problem)
+    transforms = _read_transforms(doc, {unit, time, count, exposure}, groups, problem)
+    models = tuple(doc["models"])
+    specs = _read_specifications(doc, models, groups, {unit, time, count, exposure}, problem)
 
     fe_raw = list(doc.get("fixed_effects", ["unit", "time"]))
     fixed_effects = tuple({"unit": unit, "time": time}.get(f, f) for f in fe_raw)
     if len(set(fixed_effects)) != len(fixed_effects):
         problem("fixed_effects lists the same column twice", "fixed_effects")
-
-    vcov_raw = doc.get("vcov", {"CRV1": "unit"})
-    vcov: object
-    if isinstance(vcov_raw, str):
-        vcov = vcov_raw
-    else:
-        ((kind, value),) = vcov_raw.items()
-        if kind == "DK":
-            vcov = {"DK": {"lags": int(value), "time": time}}
-        else:
-            parts = [p.strip() for p in str(value).split("+")]
-            resolved = [{"unit": unit, "time": time}.get(p, p) for p in parts]
-            for p in resolved:
-                if why := column_name_problem(p):
-                    problem(f"cluster {p!r} {why}", "vcov", kind)
-            if not 1 <= len(resolved) <= 2:
-                problem("cluster by one column or two joined by '+'", "vcov", kind)
-            vcov = {kind: "+".join(resolved)}
-
-    boot = doc.get("bootstrap")
-    bootstrap = None
-    if boot is not None:
-        bootstrap = {
-            "reps": int(boot["reps"]),
-            "seed": int(boot["seed"]),
-            "weights": boot.get("weights", "rademacher"),
-        }
-    timing_raw = doc.get("timing")
-    timing = None
-    if timing_raw is not None:
-        timing = {
-            "cohort": timing_raw["cohort"],
-            "outcome": timing_raw.get("outcome", count),
-            "control_group": timing_raw.get("control_group", "notyet"),
-            "method": timing_raw.get("method", "dr"),
-        }
-
+    vcov = _read_vcov(doc, unit, time, problem)
+    _check_capabilities(models, exposure, vcov, problem)
     mapping = dict(doc.get("mapping") or {})
     for p in _mapping_clashes(mapping, label):
         problem(p.message, "mapping")
+    multiverse = _read_multiverse(doc, groups, problem)
 
-    multiverse = doc.get("multiverse")
-    if multiverse is not None:
-        multiverse = copy.deepcopy(multiverse)
-        known = groups | {c for cols in (*causes.values(), *measures.values()) for c in cols}
-        for name in multiverse.get("indicators") or {}:
-            if name not in known:
-                problem(
-                    f"multiverse indicator {name!r} is neither a cause, a measure nor one of "
-                    f"their columns{did_you_mean(name, known)}",
-                    "multiverse",
-                    "indicators",
-                    name,
-                    key=True,
-                )
-        for i, fam in enumerate(multiverse.get("families") or []):
-            if fam not in ("poisson", "negbin"):  # pragma: no cover - the schema checks it
-                problem(f"unknown family {fam!r}", "multiverse", "families", i)
-        for i, w in enumerate(multiverse.get("windows") or []):
-            if w is not None and w[0] > w[1]:
-                problem(f"the window starts after it ends: {w}", "multiverse", "windows", i)
-        size = math.prod(len(v) for v in (multiverse.get("indicators") or {}).values())
-        for key in ("families", "fixed_effects", "exposure", "windows"):
-            size *= max(1, len(multiverse.get(key) or []))
-        if size > MAX_MULTIVERSE:
-            problem(
-                f"the multiverse has {size:,} specifications; at most {MAX_MULTIVERSE:,} are "
-                "fitted: give fewer choices",
-                "multiverse",
-                key=True,
-            )
-
-    if problems:
-        problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.message))
+    if problem.found:
+        problems = sorted(problem.found, key=lambda p: (p.line or 0, p.column or 0, p.message))
         raise SpecError(problems)
     return Spec(
         unit=unit,
@@ -862,18 +956,18 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
         count=count,
         exposure=exposure,
         window=(int(window[0]), int(window[1])) if window is not None else None,
-        causes=causes,
-        measures=measures,
-        missing_reasons=reasons,
-        shifts=shifts,
+        causes=groups.causes,
+        measures=groups.measures,
+        missing_reasons=groups.reasons,
+        shifts=groups.shifts,
         transforms=transforms,
         specifications=tuple(specs),
         models=models,
         fixed_effects=fixed_effects,
         vcov=vcov,
         level_ci=float(doc.get("level", 0.95)),
-        bootstrap=bootstrap,
-        timing=timing,
+        bootstrap=_read_bootstrap(doc),
+        timing=_read_timing(doc, count),
         mapping=mapping,
         multiverse=multiverse,
         document=copy.deepcopy(doc),

@@ -12,9 +12,11 @@ the transforms, and every row left out is counted by reason.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from massincidents.io import read_panel
 from massincidents.io.reader import read_table
 from massincidents.io.table import column_name
 from massincidents.spec.core import Spec
-from massincidents.spec.errors import SpecError, did_you_mean
+from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.transforms import apply_transforms
 
 __all__ = ["Prepared", "prepare_data", "sha256_of"]
@@ -97,7 +99,10 @@ def _original(spec: Spec, name: str) -> str:
 
 
 def _read_province(
-    source: str | os.PathLike[str] | pd.DataFrame, spec: Spec, sheet: str | int | None
+    source: str | os.PathLike[str] | pd.DataFrame,
+    spec: Spec,
+    sheet: str | int | None,
+    reader: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     count = _original(spec, spec.count)
     header = _header_names(source, sheet)
@@ -106,13 +111,15 @@ def _read_province(
     # (by name, e.g. 省份 or 地区, or by content; and in yearbook layouts).
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        panel = read_panel(
-            source,
-            province=unit if unit in header else None,
-            year=time if time in header else None,
-            sheet=sheet,
-            counts=[count] if count in header else None,
-        )
+        options: dict[str, Any] = {
+            "province": unit if unit in header else None,
+            "year": time if time in header else None,
+            "sheet": sheet,
+            "counts": [count] if count in header else None,
+        }
+        # options given by the user (--layout, --province, ...) win over the guesses
+        options.update({k: v for k, v in reader.items() if v is not None})
+        panel = read_panel(source, **options)
     attrs = dict(panel.attrs)
     frame = panel.reset_index()
     frame = frame.rename(columns={"province": spec.unit, "year": spec.time})
@@ -140,12 +147,27 @@ def _header_names(
 
 
 def _read_generic(
-    source: str | os.PathLike[str] | pd.DataFrame, spec: Spec, sheet: str | int | None
+    source: str | os.PathLike[str] | pd.DataFrame,
+    spec: Spec,
+    sheet: str | int | None,
+    reader: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A long table of any units: keys parsed, numbers parsed, nothing normalised."""
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     file = None if isinstance(source, pd.DataFrame) else label
-    table, origin = read_table(source, sheet=sheet, encoding=None)
+    province_only = sorted(k for k, v in reader.items() if v is not None and k != "encoding")
+    if province_only:
+        raise DataError(
+            [
+                Problem(
+                    f"the reader options {', '.join(province_only)} apply to province data; "
+                    f"this specification's units are {spec.level!r} (data.level), read as a "
+                    "long table with one row per unit and period",
+                    file,
+                )
+            ]
+        )
+    table, origin = read_table(source, sheet=sheet, encoding=reader.get("encoding"))
     encoding = origin["encoding"]
     header = [column_name(table.header, j) for j in range(len(table.header))]
     problems: list[Problem] = []
@@ -234,11 +256,32 @@ def _read_generic(
     return frame, info
 
 
+def _missing_column(spec: Spec, column: str, columns: list[str]) -> SpecProblem:
+    """A column the specification names that neither the data nor a transform provide.
+
+    The closest name is looked for among the data's columns and the derived
+    columns of ``transforms:`` alike, so a misspelt derived name gets its hint.
+    """
+    derived = [c for c in spec.transforms if c not in columns]
+    close = difflib.get_close_matches(column, [*columns, *derived], n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        made_here = " (derived under transforms:)" if close[0] in derived else ""
+        hint = f" (did you mean {close[0]!r}{made_here}?)"
+    made = f"; the transforms derive {', '.join(derived)}" if derived else ""
+    return spec.problem(
+        f"column {column!r} is not in the data{hint}; the data have "
+        f"{', '.join(columns)}{made}. Rename a column with `mapping:` or --map old={column}",
+        *spec.find(column),
+    )
+
+
 def prepare_data(
     source: str | os.PathLike[str] | pd.DataFrame,
     spec: Spec,
     *,
     sheet: str | int | None = None,
+    reader: Mapping[str, Any] | None = None,
 ) -> Prepared:
     """Read ``source`` for ``spec``: rename, check, restrict to the window, transform.
 
@@ -251,6 +294,11 @@ def prepare_data(
         The specification (its ``mapping`` renames columns first).
     sheet
         Excel sheet.
+    reader
+        More options of :func:`massincidents.read_panel` (``layout``,
+        ``province``, ``year``, ``encoding``, ``value_name``, ``text``) for
+        province data (``data.level: province``); units of other levels are
+        read as a long table, where only ``encoding`` applies.
 
     Returns
     -------
@@ -283,9 +331,9 @@ def prepare_data(
         label = "<DataFrame>"
     checksum = sha256_of(source)
     if spec.level == "province":
-        frame, info = _read_province(source, spec, sheet)
+        frame, info = _read_province(source, spec, sheet, dict(reader or {}))
     else:
-        frame, info = _read_generic(source, spec, sheet)
+        frame, info = _read_generic(source, spec, sheet, dict(reader or {}))
     keys = {spec.unit, spec.time}
     renames = {
         old: new for old, new in spec.mapping.items() if old in frame.columns and old not in keys
@@ -305,17 +353,7 @@ def prepare_data(
     frame = frame.rename(columns=renames)
     missing = [c for c in spec.needed_columns() if c not in frame.columns]
     if missing:
-        columns = [str(c) for c in frame.columns]
-        raise SpecError(
-            [
-                spec.problem(
-                    f"column {c!r} is not in the data{did_you_mean(c, columns)}; the data have "
-                    f"{', '.join(columns)}. Rename a column with `mapping:` or --map old={c}",
-                    *spec.find(c),
-                )
-                for c in missing
-            ]
-        )
+        raise SpecError([_missing_column(spec, c, list(map(str, frame.columns))) for c in missing])
     info["panel_rows"] = len(frame)
     # Transforms first (a lag reaches back before the window), then the window.
     if spec.window is not None:

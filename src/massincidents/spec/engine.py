@@ -25,7 +25,7 @@ import json
 import os
 import platform
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import pandas as pd
 
 from massincidents.counts.counterfactual import COLUMNS as COUNTERFACTUAL_COLUMNS
 from massincidents.counts.counterfactual import counterfactual
+from massincidents.registry import get_model, models
 from massincidents.spec.core import Spec, _is_file, default_spec, load_spec
 from massincidents.spec.data import Prepared, prepare_data, sha256_of
 from massincidents.spec.errors import NothingEstimatedError
@@ -72,7 +73,8 @@ class FitRecord:
     @property
     def label(self) -> str:
         """Column heading: the specification, with the family when not Poisson."""
-        return self.spec_name if self.family == "poisson" else f"{self.spec_name}, NB2"
+        heading = get_model(self.family).heading
+        return f"{self.spec_name}, {heading}" if heading else self.spec_name
 
 
 @dataclass
@@ -149,14 +151,12 @@ class RerunResult:
 def _version() -> str:
     from massincidents import __version__
 
-    return __version__
+    return str(__version__)  # the lazy package's __getattr__ is typed object
 
 
 def _fit(
     spec: Spec, frame: pd.DataFrame, name: str, family: str, terms: tuple[str, ...]
 ) -> FitRecord:
-    from massincidents.counts import negbin, poisson
-
     formula = spec.formula(terms)
     record = FitRecord(name, family, formula)
     columns = list(
@@ -167,11 +167,14 @@ def _fit(
         )
     )
     data = frame[columns]
-    model = poisson if family == "poisson" else negbin
+    entry = get_model(family)
+    options: dict[str, Any] = {"vcov": spec.vcov}
+    if entry.exposure or spec.exposure is not None:
+        options["exposure"] = spec.exposure
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            record.result = model(formula, data, exposure=spec.exposure, vcov=spec.vcov)
+            record.result = entry.load()(formula, data, **options)
         except Exception as err:  # a failed fit is reported, not hidden, and the run goes on
             record.error = f"{type(err).__name__}: {err}"
     record.warnings = [f"{type(w.message).__name__}: {w.message}" for w in caught]
@@ -221,6 +224,22 @@ def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd
             }
         )
     return pd.DataFrame(out)
+
+
+def _tiny_effect_notes(coefficients: pd.DataFrame) -> list[str]:
+    """A note per indicator whose incidence-rate ratio per unit prints as 1.000 (badly scaled)."""
+    from massincidents.report.numbers import format_number, tiny_per_unit
+
+    notes = []
+    for row in coefficients.itertuples(index=False):
+        if tiny_per_unit(row.estimate):
+            notes.append(
+                f"{row.model}: the coefficient of {row.term} is {format_number(row.estimate, 3)} "
+                f"per unit, so its incidence-rate ratio per unit prints as 1.000: one unit of "
+                f"{row.term} is tiny. Rescale {row.term} (transforms: scale, per_million or "
+                "share) so that a unit is a change worth reading."
+            )
+    return notes
 
 
 def _rows_table(prepared: Prepared, fits: list[FitRecord]) -> pd.DataFrame:
@@ -462,6 +481,7 @@ def rerun(
     *,
     mapping: dict[str, str] | None = None,
     sheet: str | int | None = None,
+    reader: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     report: bool = True,
 ) -> RerunResult:
@@ -481,6 +501,10 @@ def rerun(
         More column renames ``{old: new}`` (they win over the spec's ``mapping``).
     sheet
         Excel sheet of ``data``.
+    reader
+        More options of :func:`massincidents.read_panel` for province data
+        (``layout``, ``province``, ``year``, ``encoding``, ``value_name``,
+        ``text``); see :func:`massincidents.spec.prepare_data`.
     progress
         Called as ``progress(description, completed, total)`` as steps finish.
     report
@@ -542,14 +566,15 @@ def rerun(
     spec_source = spec
     the_spec = default_spec() if spec is None else load_spec(spec)
     the_spec = the_spec.with_mapping(mapping)
+    options: dict[str, Any] = {**(reader or {}), "sheet": sheet}
     if out_dir is None:
-        return _run(data, the_spec, spec_source, None, sheet, progress, report)
+        return _run(data, the_spec, spec_source, None, options, progress, report)
     from massincidents.report.publish import OutputFolder
 
     # The folder is checked and locked before anything is fitted; the outputs go to a
     # staging folder beside it that replaces it, complete, in one step at the end.
     with OutputFolder(out_dir, command="rerun") as folder:
-        return _run(data, the_spec, spec_source, folder, sheet, progress, report)
+        return _run(data, the_spec, spec_source, folder, options, progress, report)
 
 
 def _estimated_nothing(result: RerunResult) -> bool:
@@ -559,56 +584,43 @@ def _estimated_nothing(result: RerunResult) -> bool:
     return not did_ok and all(f.result is None for f in fits)
 
 
-def _run(
-    data: str | os.PathLike[str] | pd.DataFrame,
-    the_spec: Spec,
-    spec_source: object,
-    folder: Any,
-    sheet: str | int | None,
-    progress: Progress | None,
-    report: bool,
-) -> RerunResult:
-    notes: list[str] = []
+class _Steps:
+    """Progress of a run: ``progress(description, done, total)`` as steps finish."""
 
-    n_fits = sum(len(s.families) for s in the_spec.specifications)
-    n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
-    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if folder else 0)
-    done = 0
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
 
-    def step(description: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(description, done, total)
+    def show(self, description: str) -> None:
+        """Say what is being done now (the count unchanged)."""
+        if self.progress is not None:
+            self.progress(description, self.done, self.total)
 
-    if progress is not None:
-        progress("reading the data", 0, total)
-    prepared = prepare_data(data, the_spec, sheet=sheet)
-    step("data read")
-    frame = prepared.frame
-    for column in prepared.accounting.get("replaced_by_transform", []):
-        notes.append(
-            f"The data have a column {column!r}; the transform of the same name replaced it."
-        )
+    def step(self, description: str) -> None:
+        """One more step done."""
+        self.done += 1
+        self.show(description)
 
+
+def _fit_models(
+    the_spec: Spec, frame: pd.DataFrame, notes: list[str], steps: _Steps
+) -> tuple[list[FitRecord], pd.DataFrame]:
+    """Every specification and family: the fits and their coefficient table (with bootstrap)."""
     fits: list[FitRecord] = []
     coef_parts: list[pd.DataFrame] = []
     boot_parts: list[pd.DataFrame] = []
     for s in the_spec.specifications:
         for family in s.families:
-            if progress is not None:
-                progress(f"fitting {s.name} ({family})", done, total)
+            steps.show(f"fitting {s.name} ({family})")
             rec = _fit(the_spec, frame, s.name, family, s.terms)
             fits.append(rec)
             if rec.result is None:
                 notes.append(f"{rec.label} failed: {rec.error}")
             else:
                 coef_parts.append(_coef_rows(rec, the_spec))
-                if the_spec.bootstrap is not None and family == "poisson":
-                    if progress is not None:
-                        progress(f"wild bootstrap, {s.name}", done, total)
+                if the_spec.bootstrap is not None and get_model(family).wild_bootstrap:
+                    steps.show(f"wild bootstrap, {s.name}")
                     boot_parts.append(_bootstrap(rec, the_spec))
-            step(f"fitted {rec.label}")
+            steps.step(f"fitted {rec.label}")
     coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else pd.DataFrame()
     boot_cols = ["model", "term", "boot_p", "boot_low", "boot_high", "boot_reps", "boot_method"]
     boots = (
@@ -616,26 +628,30 @@ def _run(
     )
     if not coefficients.empty:
         coefficients = coefficients.merge(boots, on=["model", "term"], how="left")
-    if the_spec.bootstrap is not None and any(f.family == "negbin" for f in fits):
+        notes += _tiny_effect_notes(coefficients)
+    no_bootstrap = [
+        get_model(f).description or f
+        for f in dict.fromkeys(f.family for f in fits)
+        if not get_model(f).wild_bootstrap
+    ]
+    if the_spec.bootstrap is not None and no_bootstrap:
+        covered = [get_model(f).description or f for f in models() if get_model(f).wild_bootstrap]
         notes.append(
-            "The negative binomial models have no wild bootstrap: the package's score "
-            "bootstrap covers the Poisson model only."
+            f"The {' and '.join(no_bootstrap)} models have no wild bootstrap: the package's "
+            f"score bootstrap covers the {' and '.join(covered) or 'no'} model only."
         )
+    return fits, coefficients
 
-    if progress is not None and n_measures:
-        progress("measures and counterfactuals", done, total)
-    measures, measure_fits = _measures(the_spec, frame, notes, the_spec.bootstrap is not None)
-    for _ in range(n_measures):
-        step("measures")
-    did = None
-    if the_spec.timing:
-        if progress is not None:
-            progress("staggered adoption (Callaway-Sant'Anna)", done, total)
-        did = _did(the_spec, frame, notes)
-        step("staggered adoption")
-    rows = _rows_table(prepared, fits)
 
-    record: dict[str, Any] = {
+def _run_record(
+    the_spec: Spec,
+    spec_source: object,
+    prepared: Prepared,
+    rows: pd.DataFrame,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The contents of ``run.json``: version, input checksums, spec, seed, rows, software."""
+    return {
         "massincidents_version": _version(),
         "command": "rerun",
         "inputs": {
@@ -655,6 +671,45 @@ def _run(
         },
         "notes": list(notes),
     }
+
+
+def _run(
+    data: str | os.PathLike[str] | pd.DataFrame,
+    the_spec: Spec,
+    spec_source: object,
+    folder: Any,
+    reader: dict[str, Any],
+    progress: Progress | None,
+    report: bool,
+) -> RerunResult:
+    notes: list[str] = []
+    n_fits = sum(len(s.families) for s in the_spec.specifications)
+    n_measures = sum(len(the_spec.measures[m]) for m in the_spec.group_names[4:])
+    total = 1 + n_fits + n_measures + (1 if the_spec.timing else 0) + (1 if folder else 0)
+    steps = _Steps(progress, total)
+
+    steps.show("reading the data")
+    options = dict(reader)
+    prepared = prepare_data(data, the_spec, sheet=options.pop("sheet", None), reader=options)
+    steps.step("data read")
+    frame = prepared.frame
+    for column in prepared.accounting.get("replaced_by_transform", []):
+        notes.append(
+            f"The data have a column {column!r}; the transform of the same name replaced it."
+        )
+    fits, coefficients = _fit_models(the_spec, frame, notes, steps)
+    if n_measures:
+        steps.show("measures and counterfactuals")
+    measures, measure_fits = _measures(the_spec, frame, notes, the_spec.bootstrap is not None)
+    for _ in range(n_measures):
+        steps.step("measures")
+    did = None
+    if the_spec.timing:
+        steps.show("staggered adoption (Callaway-Sant'Anna)")
+        did = _did(the_spec, frame, notes)
+        steps.step("staggered adoption")
+    rows = _rows_table(prepared, fits)
+    record = _run_record(the_spec, spec_source, prepared, rows, notes)
     result = RerunResult(
         spec=the_spec,
         prepared=prepared,
@@ -675,8 +730,7 @@ def _run(
             + ([("staggered adoption", str(did["error"]))] if did else [])
         )
     if folder is not None:
-        if progress is not None:
-            progress("writing tables, figures and the report", done, total)
+        steps.show("writing tables, figures and the report")
         from massincidents.report.write import write_outputs
 
         try:
@@ -686,7 +740,7 @@ def _run(
         record["files"] = list(result.files)
         folder.commit(record, default=_json_default)
         result.files.append("run.json")
-        step("written")
+        steps.step("written")
     return result
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 
+from massincidents.registry import models as registered_models
 from massincidents.spec._yaml import Located
 from massincidents.spec.errors import SpecProblem, did_you_mean
 
@@ -51,7 +52,9 @@ MEASURES = (
     "responsibility_system",
     "livelihood",
 )
-FAMILIES = ("poisson", "negbin")
+#: The count models a specification may name: the registry's ``count`` family
+#: (:mod:`massincidents.registry`), read each time a document is checked.
+COUNT_FAMILY = "count"
 TRANSFORMS = ("log", "ratio", "share", "per_million", "lag", "scale", "sum", "first")
 LEVELS = ("province", "prefecture", "county", "other")
 
@@ -121,6 +124,18 @@ def _pair(second: dict[str, Any], third: dict[str, Any] | None = None) -> dict[s
     }
 
 
+def families() -> tuple[str, ...]:
+    """The model names a specification may use (``models:``, ``families:``), from the registry."""
+    return registered_models(COUNT_FAMILY)
+
+
+def build_schema() -> dict[str, Any]:
+    """The JSON Schema with the model families registered now (see :func:`families`)."""
+    schema = copy.deepcopy(SCHEMA)
+    schema["$defs"]["family"] = {"enum": list(families())}
+    return schema
+
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "massincidents analysis specification",
@@ -130,7 +145,7 @@ SCHEMA: dict[str, Any] = {
     "$defs": {
         "column": _COLUMN,
         "columns": _COLUMNS,
-        "family": {"enum": list(FAMILIES)},
+        "family": {"enum": list(registered_models(COUNT_FAMILY))},
         "nullable_column": {
             "if": {"type": "null"},
             "then": {"type": "null"},
@@ -363,7 +378,15 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_VALIDATORS: dict[tuple[str, ...], jsonschema.Draft202012Validator] = {}
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    """The validator of :func:`build_schema`, compiled once per set of registered families."""
+    key = families()
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = jsonschema.Draft202012Validator(build_schema())
+    return _VALIDATORS[key]
 
 
 def json_schema() -> dict[str, Any]:
@@ -372,7 +395,8 @@ def json_schema() -> dict[str, Any]:
     Returns
     -------
     dict
-        :data:`SCHEMA` (draft 2020-12), deep-copied.
+        :data:`SCHEMA` (draft 2020-12), deep-copied, with the model families
+        registered now.
 
     Examples
     --------
@@ -380,7 +404,7 @@ def json_schema() -> dict[str, Any]:
     >>> s["required"][:3], "famlies" in s["properties"]["multiverse"]["else"]["properties"]
     (['version', 'data', 'outcome'], False)
     """
-    return copy.deepcopy(SCHEMA)
+    return build_schema()
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
@@ -486,15 +510,15 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
     if is_window and kind in ("type", "minItems", "maxItems"):
         return [(path, f"{_dotted(path)} must be [start, end] (two whole years) or null", False)]
     if kind == "type":
-        wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        words = {
+        kinds = error.validator_value
+        kinds = " or ".join(kinds) if isinstance(kinds, list) else kinds
+        type_words = {
             "object": "a mapping",
             "array": "a list",
             "string": "text",
             "integer": "a whole number",
         }
-        wanted = " or ".join(words.get(w, w) for w in str(wanted).split(" or "))
+        wanted = " or ".join(type_words.get(w, w) for w in str(kinds).split(" or "))
         return [
             (
                 path,
@@ -550,7 +574,7 @@ def schema_problems(data: object, located: Located | None, source: str) -> list[
     """
     problems: list[SpecProblem] = []
     seen: set[tuple[object, str]] = set()
-    for error in _VALIDATOR.iter_errors(data):
+    for error in _validator().iter_errors(data):
         for path, message, at_key in _message(error):
             if (path, message) in seen:
                 continue

@@ -46,6 +46,7 @@ refused.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -106,20 +107,27 @@ def with_convention(label: str, convention: SmallSample) -> str:
     return label if convention.preset == "R" else f"{label}; ssc={convention.preset}"
 
 
+@dataclass(frozen=True, eq=False)
+class ConventionVariance:
+    """A variance of the menu that also takes ``ssc=`` (the label names it); it pickles."""
+
+    revcov: Callable[[object], tuple[np.ndarray, float | None, str]]
+    fit_ssc: SmallSample
+
+    def __call__(
+        self, choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = self.fit_ssc if ssc is None else survival_convention(ssc)
+        matrix, df, label = self.revcov(choice)
+        return matrix, df, with_convention(label, convention)
+
+
 def convention_revcov(
     revcov: Callable[[object], tuple[np.ndarray, float | None, str]], fit_ssc: SmallSample
-) -> Callable[..., tuple[np.ndarray, float | None, str]]:
-    """A variance closure of the menu that also takes ``ssc=`` (the label names it).
+) -> ConventionVariance:
+    """A variance of the menu that also takes ``ssc=`` (the label names it).
 
     For the AFT and discrete-hazard models the factors of the menu are R's and
     Stata's alike (module docstring), so the convention changes only the label.
     """
-
-    def wrapped(
-        choice: object, ssc: str | SmallSample | None = None
-    ) -> tuple[np.ndarray, float | None, str]:
-        convention = fit_ssc if ssc is None else survival_convention(ssc)
-        matrix, df, label = revcov(choice)
-        return matrix, df, with_convention(label, convention)
-
-    return wrapped
+    return ConventionVariance(revcov, fit_ssc)

@@ -75,11 +75,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from massincidents.core.design import as_frame, build_design
+from massincidents.core.design import Design, as_frame, build_design
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.vcov import compute_vcov, parse_vcov, vcov_columns
+from massincidents.inference.vcov import VcovChoice, compute_vcov, parse_vcov
 from massincidents.results import Result
+from massincidents.results.prediction import NewData, Prediction
+from massincidents.results.sample import LazyValue, SampleColumns
 from massincidents.survival import cox_checks
 from massincidents.survival.concordance import LazyStats, concordance_index
 from massincidents.survival.conventions import (
@@ -113,6 +115,58 @@ class CoxFitData:
     start: np.ndarray | None
     frailty: bool
     term_columns: Callable[[], dict[str, list[int]]]
+
+
+@dataclass(frozen=True, eq=False)
+class CoxVariance:
+    """The variance menu on a Cox fit (``Result.with_vcov``); it pickles.
+
+    ``scores`` is ``None`` with frailty: only the model-based variance is defined.
+    """
+
+    sample: SampleColumns
+    bread: np.ndarray
+    scores: np.ndarray | None
+    n_params: int
+    fit_ssc: SmallSample
+
+    def __call__(
+        self, choice: object, ssc: str | SmallSample | None = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        convention = self.fit_ssc if ssc is None else survival_convention(ssc)
+        spec = parse_vcov(choice)
+        if self.scores is None and spec.kind != "iid":
+            raise ValueError("with frailty only the model-based variance ('iid') is available")
+        if spec.kind == "iid":
+            return self.bread.copy(), None, with_convention(MODEL_BASED, convention)
+        matrix, df = compute_vcov(
+            spec,
+            bread=self.bread,
+            scores=self.scores,  # type: ignore[arg-type]
+            family="ml",
+            n_params=self.n_params,
+            columns=self.sample.for_spec(spec),
+        )
+        label = spec.label
+        if spec.kind == "CRV0":
+            label += " (robust, as R coxph cluster=)"
+        return matrix, df, with_convention(label, convention)
+
+
+def _term_columns(rhs: str, sample: SampleColumns, names: list[str]) -> dict[str, list[int]]:
+    """Columns of the design by formula term (for :func:`cox_zph`'s per-term tests)."""
+    if all(name.isidentifier() for name in names):
+        return {name: [j] for j, name in enumerate(names)}
+    from massincidents.core.design import formula_matrix
+
+    spec = formula_matrix(rhs, sample.rows).model_spec
+    columns = list(spec.column_names)
+    out: dict[str, list[int]] = {}
+    for term, idx in spec.term_indices.items():
+        cols = [names.index(columns[i]) for i in idx if columns[i] in names]
+        if cols:
+            out[str(term)] = cols
+    return out
 
 
 def _quote(name: str) -> str:
@@ -163,6 +217,98 @@ def _stratum_codes(design_extra: dict[str, np.ndarray], names: list[str], n: int
     return pd.factorize(keys, sort=True)[0].astype(np.int64)
 
 
+def _roles(
+    event: str,
+    start: str | None,
+    strata_cols: list[str],
+    cluster: str | None,
+    id: str | None,
+    fspec: dict[str, Any] | None,
+) -> dict[str, str]:
+    """The columns besides the formula that the design carries, by role."""
+    roles: dict[str, str] = {"event": event}
+    if start is not None:
+        roles["start"] = start
+    for column in strata_cols:
+        roles[f"strata:{column}"] = column
+    for role, name in (("cluster", cluster), ("id", id)):
+        if name is not None:
+            roles[role] = name
+    if fspec is not None:
+        roles["frailty"] = fspec["cluster"]
+    return roles
+
+
+def _checked_events(
+    design: Design,
+    rows: np.ndarray,
+    stop_v: np.ndarray,
+    start_v: np.ndarray | None,
+    stratum: np.ndarray,
+    stop: str,
+    start: str | None,
+    event: str,
+    id: str | None,
+) -> np.ndarray:
+    """The event indicator, after every check of events, times and overlaps (all listed)."""
+    ids = design.extra.get("id")
+    problems = cox_checks.event_indicator(design.extra["event"], rows, event)
+    problems += cox_checks.check_times(
+        stop=stop_v, start=start_v, rows=rows, stop_name=stop, start_name=start, ids=ids
+    )
+    if ids is not None:
+        problems += cox_checks.check_overlaps(
+            stop=stop_v, start=start_v, ids=ids, strata=stratum, rows=rows, id_name=str(id)
+        )
+    cox_checks.raise_if(problems)
+    event_v = np.asarray(design.extra["event"], dtype=float) == 1.0
+    if not event_v.any():
+        raise DataError([Problem("no events in the rows used: nothing to estimate", column=event)])
+    return event_v
+
+
+def _fit_frailty(
+    rs: RiskSets,
+    X: np.ndarray,
+    frailty_column: Any,
+    fspec: dict[str, Any],
+    beta: np.ndarray,
+    terms: Any,
+    stats: dict[str, float],
+    notes: list[str],
+) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray] | None:
+    """The gamma frailty fit: ``(beta, terms, var_beta, eta)``, or ``None`` at theta = 0.
+
+    ``stats`` and ``notes`` are updated in place as R ``coxph(... + frailty())`` reports.
+    """
+    groups = pd.factorize(pd.Series(frailty_column), sort=True)[0].astype(np.int64)
+    n_groups = int(groups.max()) + 1
+    sparse = fspec.get("sparse")
+    sparse = n_groups > 5 if sparse is None else bool(sparse)
+    frail_fit = fit_gamma_frailty(
+        rs, X, groups, theta=fspec.get("theta"), sparse=sparse, init_beta=beta
+    )
+    stats["n_groups"] = float(n_groups)
+    if frail_fit is None:
+        stats.update(theta=0.0, loglik_integrated=terms.loglik)
+        notes.append("the marginal likelihood is largest at theta = 0: no frailty")
+        return None
+    stats.update(
+        loglik=frail_fit.terms.loglik,
+        theta=frail_fit.theta,
+        loglik_integrated=frail_fit.integrated_loglik,
+        loglik_penalized=frail_fit.penalized_loglik,
+    )
+    stats.pop("iterations")
+    notes.append(
+        f"frailty variance theta = {frail_fit.theta:.6g} by "
+        + ("maximum marginal likelihood" if fspec.get("theta") is None else "assumption")
+        + f" over {n_groups} groups of {fspec['cluster']}"
+    )
+    eta = X @ frail_fit.beta + frail_fit.omega[groups]
+    return frail_fit.beta, frail_fit.terms, frail_fit.var_beta, eta
+
+
 def cox(
     formula_rhs: str,
     data: pd.DataFrame,
@@ -174,7 +320,7 @@ def cox(
     cluster: str | None = None,
     ties: str = "efron",
     frailty: Mapping[str, Any] | str | None = None,
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     id: str | None = None,
     eps: float = 1e-9,
     maxiter: int = 30,
@@ -284,16 +430,7 @@ def cox(
     fit_ssc = survival_convention(ssc)
     fspec = _frailty_spec(frailty)
     strata_cols = _strata_columns(strata)
-    roles: dict[str, str] = {"event": event}
-    if start is not None:
-        roles["start"] = start
-    for column in strata_cols:
-        roles[f"strata:{column}"] = column
-    for role, column in (("cluster", cluster), ("id", id)):
-        if column is not None:
-            roles[role] = column
-    if fspec is not None:
-        roles["frailty"] = fspec["cluster"]
+    roles = _roles(event, start, strata_cols, cluster, id, fspec)
     design = build_design(
         f"{_quote(stop)} ~ {rhs}", frame, extra=roles, intercept=True, drop_singletons=False
     )
@@ -301,21 +438,8 @@ def cox(
     n = design.nobs
     stop_v = design.y
     start_v = None if start is None else np.asarray(design.extra["start"], dtype=float)
-    ids = design.extra.get("id")
     stratum = _stratum_codes(design.extra, strata_cols, n)
-
-    problems = cox_checks.event_indicator(design.extra["event"], rows, event)
-    problems += cox_checks.check_times(
-        stop=stop_v, start=start_v, rows=rows, stop_name=stop, start_name=start, ids=ids
-    )
-    if ids is not None:
-        problems += cox_checks.check_overlaps(
-            stop=stop_v, start=start_v, ids=ids, strata=stratum, rows=rows, id_name=str(id)
-        )
-    cox_checks.raise_if(problems)
-    event_v = np.asarray(design.extra["event"], dtype=float) == 1.0
-    if not event_v.any():
-        raise DataError([Problem("no events in the rows used: nothing to estimate", column=event)])
+    event_v = _checked_events(design, rows, stop_v, start_v, stratum, stop, start, event, id)
 
     keep_cols = [j for j, name in enumerate(design.names) if name != "Intercept"]
     X_raw = design.X[:, keep_cols]
@@ -350,77 +474,21 @@ def cox(
 
     frail_fit = None
     if fspec is not None:
-        groups = pd.factorize(pd.Series(design.extra["frailty"]), sort=True)[0].astype(np.int64)
-        n_groups = int(groups.max()) + 1
-        sparse = fspec.get("sparse")
-        sparse = n_groups > 5 if sparse is None else bool(sparse)
-        frail_fit = fit_gamma_frailty(
-            rs, X, groups, theta=fspec.get("theta"), sparse=sparse, init_beta=beta
-        )
-        stats["n_groups"] = float(n_groups)
         model += " with gamma frailty"
-        if frail_fit is None:
-            stats.update(theta=0.0, loglik_integrated=terms.loglik)
-            notes.append("the marginal likelihood is largest at theta = 0: no frailty")
-        else:
-            beta, terms, bread = frail_fit.beta, frail_fit.terms, frail_fit.var_beta
-            eta = X @ beta + frail_fit.omega[groups]
-            stats.update(
-                loglik=terms.loglik,
-                theta=frail_fit.theta,
-                loglik_integrated=frail_fit.integrated_loglik,
-                loglik_penalized=frail_fit.penalized_loglik,
-            )
-            stats.pop("iterations")
-            notes.append(
-                f"frailty variance theta = {frail_fit.theta:.6g} by "
-                + ("maximum marginal likelihood" if fspec.get("theta") is None else "assumption")
-                + f" over {n_groups} groups of {fspec['cluster']}"
-            )
+        frail_fit = _fit_frailty(rs, X, design.extra["frailty"], fspec, beta, terms, stats, notes)
+        if frail_fit is not None:
+            beta, terms, bread, eta = frail_fit
     stats["n_events"] = float(rs.n_events)
     stats.defer("concordance", concordance_index, rs, eta)  # computed when first read
     if cluster is not None:
         stats["n_clusters"] = float(pd.Series(design.extra["cluster"]).nunique())
     scores = score_residuals(rs, X, terms) if frail_fit is None else None
 
-    def revcov(
-        choice: object, ssc: str | SmallSample | None = None
-    ) -> tuple[np.ndarray, float | None, str]:
-        convention = fit_ssc if ssc is None else survival_convention(ssc)
-        spec = parse_vcov(choice)
-        if scores is None and spec.kind != "iid":
-            raise ValueError("with frailty only the model-based variance ('iid') is available")
-        if spec.kind == "iid":
-            return bread.copy(), None, with_convention(MODEL_BASED, convention)
-        matrix, df = compute_vcov(
-            spec,
-            bread=bread,
-            scores=scores,  # type: ignore[arg-type]
-            family="ml",
-            n_params=p,
-            columns=vcov_columns(spec, frame, design.used),
-        )
-        label = spec.label
-        if spec.kind == "CRV0":
-            label += " (robust, as R coxph cluster=)"
-        return matrix, df, with_convention(label, convention)
+    sample = SampleColumns(frame, design.used)
+    revcov = CoxVariance(sample, bread, scores, p, fit_ssc)
 
     choice = vcov if vcov is not None else default_cox_vcov(cluster, fit_ssc)
     matrix, df, label = revcov(choice)
-
-    def term_columns() -> dict[str, list[int]]:
-        if all(name.isidentifier() for name in names):
-            return {name: [j] for j, name in enumerate(names)}
-        from massincidents.core.design import formula_matrix
-
-        spec = formula_matrix(rhs, frame.iloc[rows]).model_spec
-        columns = list(spec.column_names)
-        out: dict[str, list[int]] = {}
-        for term, idx in spec.term_indices.items():
-            cols = [names.index(columns[i]) for i in idx if columns[i] in names]
-            if cols:
-                out[str(term)] = cols
-        return out
 
     return Result(
         model=f"{model} ({ties} ties)",
@@ -446,8 +514,14 @@ def cox(
                 stop=stop_v,
                 start=start_v,
                 frailty=frail_fit is not None,
-                term_columns=term_columns,
+                term_columns=LazyValue(_term_columns, rhs, sample, names),
             )
         },
         _revcov=revcov,
+        _prediction=Prediction(  # x'b, relative to x = 0 (statsmodels; R centres at means)
+            link="log",
+            eta=X_raw @ beta,
+            newdata=NewData(rhs=rhs, names=list(names), sample=sample),
+            index=design.index,
+        ),
     )

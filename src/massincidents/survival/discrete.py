@@ -35,7 +35,9 @@ from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
+from massincidents.results.prediction import Prediction
 from massincidents.survival.conventions import convention_revcov, survival_convention
 from massincidents.survival.nonparametric import label
 
@@ -131,14 +133,14 @@ def person_period(
     ids = rows[unit].to_numpy()
     problems: list[Problem] = []
     for i in range(len(rows)):
-        where = {"row": int(position[i])}
+        row = int(position[i])
         tag = f"unit {label(ids[i])}: "
         if not (np.isfinite(dur[i]) and dur[i] == np.round(dur[i]) and dur[i] >= 0):
             problems.append(
                 Problem(
                     tag + f"duration must be a whole number of periods, got {label(dur[i])}",
                     column=duration,
-                    **where,
+                    row=row,
                 )
             )
         elif not (np.isfinite(ent[i]) and ent[i] == np.round(ent[i]) and ent[i] >= 0):
@@ -146,7 +148,7 @@ def person_period(
                 Problem(
                     tag + f"entry must be a whole number >= 0, got {label(ent[i])}",
                     column=entry,
-                    **where,
+                    row=row,
                 )
             )
         elif dur[i] <= ent[i]:
@@ -154,13 +156,13 @@ def person_period(
                 Problem(
                     tag + f"no period at risk (duration {dur[i]:g} <= entry {ent[i]:g})",
                     column=duration,
-                    **where,
+                    row=row,
                 )
             )
         if ev[i] not in (0.0, 1.0):
-            problems.append(Problem(tag + "event must be 0 or 1", column=event, **where))
+            problems.append(Problem(tag + "event must be 0 or 1", column=event, row=row))
     duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
-    for i in np.flatnonzero(duplicated):
+    for i in np.flatnonzero(duplicated).tolist():
         problems.append(
             Problem(
                 f"unit {label(ids[i])} has more than one spell (one row per spell)",
@@ -402,7 +404,7 @@ def discrete_hazard(
     fixed_effects: str | Sequence[str] | None = None,
     entry: str | None = None,
     layout: Literal["auto", "person-period", "spells"] = "auto",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
     ssc: str | SmallSample | None = None,
@@ -600,4 +602,11 @@ def discrete_hazard(
         notes=notes,
         extra={"layout": layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
+        _prediction=Prediction(
+            link=link,
+            eta=eta,
+            y=y,
+            refuse_newdata="discrete-time hazards predict on the estimation sample only "
+            "(newdata=None): the baseline needs the person-period rows of the fit",
+        ),
     )

@@ -204,8 +204,8 @@ def _penalty_blocks(
         pair, pair_idx = np.unique(dg * width + st, return_inverse=True)
         pg, pt = pair // width, pair % width
         s0d = np.bincount(pair_idx, weights=r[rs.death_rows], minlength=pair.shape[0])
-        seg = np.searchsorted(grp * width + pos, pg * width + pt, side="right") - 1
-        s0 = level[seg]
+        at = np.searchsorted(grp * width + pos, pg * width + pt, side="right") - 1
+        s0 = level[at]
         v2 = _per_time(rs, frac * inv**2)[pt]
         c2 = _per_time(rs, frac**2 * inv**2)[pt]
         diag -= np.bincount(pg, weights=-2.0 * s0 * s0d * v2 + s0d**2 * c2, minlength=n_groups)

@@ -513,7 +513,7 @@ def _aalen_johansen_one(
     time = sample["_time"].to_numpy()
     code = sample["_event"].to_numpy()
     entry = sample["_entry"].to_numpy()
-    is_event = np.isin(code, causes)
+    is_event = np.isin(code, np.asarray(causes))
     table = risk_table(time, is_event.astype(int), entry)
     times = table["time"].to_numpy()
     n_risk = table["n_risk"].to_numpy(dtype=float)

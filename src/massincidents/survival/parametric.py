@@ -43,7 +43,10 @@ from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
+from massincidents.results.prediction import NewData, Prediction
+from massincidents.results.sample import SampleColumns
 from massincidents.survival._newton import maximize
 from massincidents.survival.conventions import convention_revcov, survival_convention
 
@@ -192,7 +195,7 @@ def weibull(
     event: str,
     entry: str | None = None,
     dist: Dist = "weibull",
-    vcov: object | None = None,
+    vcov: VcovChoice | None = None,
     tol: float = 1e-12,
     maxiter: int = 200,
     ssc: str | SmallSample | None = None,
@@ -374,6 +377,12 @@ def weibull(
         notes=notes,
         extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
         _revcov=revcov,
+        _prediction=Prediction(  # R predict.survreg: lp = x'b, response = exp(lp)
+            link="log-time",
+            eta=X @ params[: len(names)],
+            newdata=NewData(rhs=rhs, names=list(names), sample=SampleColumns(frame, design.used)),
+            index=design.index,
+        ),
     )
 
 

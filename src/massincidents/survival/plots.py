@@ -12,11 +12,15 @@ functions are right-continuous and start at time 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+
+if TYPE_CHECKING:  # pragma: no cover
+    from massincidents.survival.zph import CoxZph
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -257,8 +261,9 @@ def plot_schoenfeld(
     """
     xlabel = "time"
     if not isinstance(residuals, pd.DataFrame) and hasattr(residuals, "residuals"):
-        frame = residuals.residuals
-        t = np.asarray(residuals.x, dtype=float)
+        zph = cast("CoxZph", residuals)  # duck-typed: anything with .residuals and .x
+        frame = zph.residuals
+        t = np.asarray(zph.x, dtype=float)
         xlabel = f"time ({getattr(residuals, 'transform', 'transformed')} scale)"
     elif isinstance(residuals, pd.DataFrame):
         frame = residuals

@@ -46,7 +46,8 @@ per unit-day and reports the others as left out ("incident-days").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -135,15 +136,15 @@ def check_counting_process(
     def add(i: int, column: str, message: str) -> None:
         problems.append(Problem(f"unit {units[i]!r}: {message}", row=int(i), column=column))
 
-    for i in np.flatnonzero(~np.isfinite(a)):
+    for i in np.flatnonzero(~np.isfinite(a)).tolist():
         add(i, start, "start is missing or not a number")
-    for i in np.flatnonzero(~np.isfinite(b)):
+    for i in np.flatnonzero(~np.isfinite(b)).tolist():
         add(i, stop, "stop is missing or not a number")
-    for i in np.flatnonzero(np.isfinite(a) & (a < 0)):
+    for i in np.flatnonzero(np.isfinite(a) & (a < 0)).tolist():
         add(i, start, f"negative time {a[i]:g}")
-    for i in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b <= a)):
+    for i in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b <= a)).tolist():
         add(i, stop, f"stop {b[i]:g} is not after start {a[i]:g} (no time at risk)")
-    for i in np.flatnonzero(~(d >= 0)):
+    for i in np.flatnonzero(~(d >= 0)).tolist():
         add(i, event, "event must be a count >= 0 (0 = censored)")
     if end is not None:
         limit = (
@@ -151,7 +152,7 @@ def check_counting_process(
             if isinstance(end, Mapping | pd.Series)
             else np.full(len(frame), float(end))  # type: ignore[arg-type]
         )
-        for i in np.flatnonzero(np.isfinite(limit) & (b > limit)):
+        for i in np.flatnonzero(np.isfinite(limit) & (b > limit)).tolist():
             what = "an event" if d[i] > 0 else "an interval"
             add(i, stop, f"{what} at {b[i]:g} is after the end of observation {limit[i]:g}")
     key = pd.DataFrame({"u": frame[unit].to_numpy(), "a": a, "b": b, "pos": np.arange(len(frame))})
@@ -432,6 +433,174 @@ def _splits_values(
     return carry
 
 
+def _check_options(scheme: str, ties: str, covariate_time: str, max_enum: object) -> None:
+    """A ValueError for an option outside its menu."""
+    if scheme not in _SCHEMES:
+        raise ValueError(f"scheme is one of {', '.join(_SCHEMES)}; got {scheme!r}")
+    if ties not in ("spread", "count", "first"):
+        raise ValueError(f"ties is 'spread', 'count' or 'first'; got {ties!r}")
+    if covariate_time not in ("year", "month"):
+        raise ValueError(f"covariate_time is 'year' or 'month'; got {covariate_time!r}")
+    if max_enum is not None and (not isinstance(max_enum, int) or max_enum < 1):
+        raise ValueError(f"max_enum must be a whole number >= 1, got {max_enum!r}")
+
+
+def _units_at_risk(
+    frame: pd.DataFrame,
+    unit: str,
+    units: Sequence[object] | None,
+    table: pd.DataFrame | None,
+) -> tuple[list[Any], str]:
+    """The units at risk and where they came from: ``units=``, the covariates or the events."""
+    if units is not None:
+        universe = list(dict.fromkeys(u.item() if isinstance(u, np.generic) else u for u in units))
+        source = "units="
+    elif table is not None:
+        universe = list(dict.fromkeys(table[unit].dropna().tolist()))
+        source = "the covariate table"
+    else:
+        universe = list(dict.fromkeys(frame[unit].dropna().tolist()))
+        source = "the events"
+    if not universe:
+        raise DataError([Problem("no unit at risk: no events and no units= given")])
+    return universe, source
+
+
+@dataclass
+class _RiskWindows:
+    """Per unit: first and last day observed, origin, and entry/exit in days since the origin."""
+
+    start_of: dict[Any, pd.Timestamp]
+    end_of: dict[Any, pd.Timestamp]
+    origin_of: dict[Any, pd.Timestamp]
+    entry_of: dict[Any, float]
+    exit_of: dict[Any, float]
+
+    @classmethod
+    def of(
+        cls, universe: list[Any], start: object, end: object, origin: object
+    ) -> _RiskWindows:
+        """The windows; a unit with no time at risk is a DataError (naming its row)."""
+        start_of, start_rows = _per_unit(start, universe, "start")
+        end_of, end_rows = _per_unit(end, universe, "end")
+        origin_of, origin_rows = (
+            _per_unit(origin, universe, "origin")
+            if origin is not None
+            else (dict(start_of), dict.fromkeys(universe))
+        )
+        entry_of, exit_of = {}, {}
+        problems = []
+        for u in universe:
+            first = max(start_of[u], origin_of[u])
+            entry_of[u] = float((first - origin_of[u]).days)
+            exit_of[u] = float((end_of[u] - origin_of[u]).days + 1)
+            if exit_of[u] <= entry_of[u]:
+                # the row of the table (mapping) that set the offending date, if any
+                row = next(
+                    (r[u] for r in (origin_rows, end_rows, start_rows) if r[u] is not None), None
+                )
+                problems.append(
+                    Problem(
+                        f"unit {u!r}: no time at risk (observed from {first.date()} "
+                        f"to {end_of[u].date()})",
+                        row=row,
+                    )
+                )
+        if problems:
+            raise DataError(problems)
+        return cls(start_of, end_of, origin_of, entry_of, exit_of)
+
+
+def _apply_ties(
+    frame: pd.DataFrame, unit: str, reason: np.ndarray, days: pd.Series, ties: str
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Events used (``ties='first'`` sets aside later events of a unit-day) and a tie count."""
+    used = reason == ""
+    tie_info = {"policy": ties, "unit_days_with_several_events": 0, "events_on_those_days": 0}
+    if used.any():
+        key = pd.DataFrame({"u": frame[unit].to_numpy()[used], "d": days.to_numpy()[used]})
+        sizes = key.groupby(["u", "d"], sort=False).size()
+        tie_info["unit_days_with_several_events"] = int((sizes > 1).sum())
+        tie_info["events_on_those_days"] = int(sizes[sizes > 1].sum())
+        if ties == "first":
+            later = key.duplicated(["u", "d"], keep="first").to_numpy()
+            reason[np.flatnonzero(used)[later]] = SAME_DAY
+            used = reason == ""
+    return used, tie_info
+
+
+def _raise_outside(frame: pd.DataFrame, unit: str, date: str, reason: np.ndarray) -> None:
+    """``on_outside='raise'``: a DataError listing every event set aside (same-day ties apart)."""
+    if not (reason != "").any():
+        return
+    bad = np.flatnonzero((reason != "") & (reason != SAME_DAY))
+    if len(bad):
+        unit_values = frame[unit].tolist()
+        raise DataError(
+            [
+                Problem(
+                    f"unit {unit_values[i]!r}, date {frame[date].iloc[i]}: {reason[i]}",
+                    row=int(i),
+                    column=date,
+                )
+                for i in bad
+            ]
+        )
+
+
+def _all_intervals(
+    universe: list[Any],
+    window: _RiskWindows,
+    ev_unit: np.ndarray,
+    ev_day: np.ndarray,
+    ties: str,
+    split_frame: pd.DataFrame | None,
+    unit: str,
+    date: str,
+    by_period: bool,
+    freq: str,
+) -> pd.DataFrame:
+    """Every unit's at-risk time cut at its events, split dates and (covariate) periods."""
+    pieces = []
+    for u in universe:
+        o = window.origin_of[u]
+        mine = ev_unit == u
+        times, counts = _event_times(ev_day[mine], o, ties)
+        split_t = np.array([], dtype=float)
+        if split_frame is not None:
+            sd = pd.to_datetime(split_frame.loc[split_frame[unit] == u, date], errors="coerce")
+            split_t = ((sd.dropna().dt.normalize() - o).dt.days).to_numpy(dtype=float)
+        period_t = np.array([], dtype=float)
+        if by_period:
+            first_day = o + pd.Timedelta(days=window.entry_of[u])
+            period_t, _ = _period_boundaries(o, first_day, window.end_of[u], freq)
+        pieces.append(
+            _unit_intervals(
+                u, window.entry_of[u], window.exit_of[u], times, counts, split_t, period_t
+            )
+        )
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _accounting(
+    frame: pd.DataFrame, unit: str, date: str, reason: np.ndarray, used: np.ndarray
+) -> dict[str, Any]:
+    """``accounting`` (events, used, count per reason) and ``excluded`` (each event set aside)."""
+    excluded_idx = np.flatnonzero(reason != "")
+    accounting: dict[str, int] = {"events": len(frame), "used": int(used.sum())}
+    for r in pd.Series(reason[excluded_idx]).value_counts().items():
+        accounting[str(r[0])] = int(r[1])
+    return {
+        "accounting": accounting,
+        "excluded": {
+            "row": excluded_idx.tolist(),
+            "unit": [None if pd.isna(v) else v for v in frame[unit].to_numpy()[excluded_idx]],
+            "date": [str(v) for v in frame[date].to_numpy()[excluded_idx]],
+            "reason": reason[excluded_idx].tolist(),
+        },
+    }
+
+
 def recurrent_data(
     events: pd.DataFrame,
     *,
@@ -542,129 +711,59 @@ def recurrent_data(
     >>> rows.attrs["accounting"]
     {'events': 4, 'used': 4}
     """
-    if scheme not in _SCHEMES:
-        raise ValueError(f"scheme is one of {', '.join(_SCHEMES)}; got {scheme!r}")
-    if ties not in ("spread", "count", "first"):
-        raise ValueError(f"ties is 'spread', 'count' or 'first'; got {ties!r}")
-    if covariate_time not in ("year", "month"):
-        raise ValueError(f"covariate_time is 'year' or 'month'; got {covariate_time!r}")
-    if max_enum is not None and (not isinstance(max_enum, int) or max_enum < 1):
-        raise ValueError(f"max_enum must be a whole number >= 1, got {max_enum!r}")
+    _check_options(scheme, ties, covariate_time, max_enum)
     frame = as_frame(events)
     absent = [c for c in (unit, date) if c not in frame.columns]
     if absent:
         raise DataError([Problem("column not found in the events", column=c) for c in absent])
     frame = frame.reset_index(drop=True)
-    table, cov_names = (None, [])
+    table: pd.DataFrame | None = None
+    cov_names: list[str] = []
     if covariates is not None:
         table, cov_names = _covariate_table(covariates, unit, covariate_time)
-    if units is not None:
-        universe = list(dict.fromkeys(u.item() if isinstance(u, np.generic) else u for u in units))
-        source = "units="
-    elif table is not None:
-        universe = list(dict.fromkeys(table[unit].dropna().tolist()))
-        source = "the covariate table"
-    else:
-        universe = list(dict.fromkeys(frame[unit].dropna().tolist()))
-        source = "the events"
-    if not universe:
-        raise DataError([Problem("no unit at risk: no events and no units= given")])
-
-    start_of, start_rows = _per_unit(start, universe, "start")
-    end_of, end_rows = _per_unit(end, universe, "end")
-    origin_of, origin_rows = (
-        _per_unit(origin, universe, "origin")
-        if origin is not None
-        else (dict(start_of), dict.fromkeys(universe))
-    )
-    entry_of, exit_of = {}, {}
-    problems = []
-    for u in universe:
-        first = max(start_of[u], origin_of[u])
-        entry_of[u] = float((first - origin_of[u]).days)
-        exit_of[u] = float((end_of[u] - origin_of[u]).days + 1)
-        if exit_of[u] <= entry_of[u]:
-            # the row of the table (mapping) that set the offending date, if any
-            row = next(
-                (r[u] for r in (origin_rows, end_rows, start_rows) if r[u] is not None), None
-            )
-            problems.append(
-                Problem(
-                    f"unit {u!r}: no time at risk (observed from {first.date()} "
-                    f"to {end_of[u].date()})",
-                    row=row,
-                )
-            )
-    if problems:
-        raise DataError(problems)
-
+    universe, source = _units_at_risk(frame, unit, units, table)
+    window = _RiskWindows.of(universe, start, end, origin)
     reason, days = _classify(
         frame,
         unit,
         date,
         set(universe),
-        start_of,
-        end_of,
-        origin_of if origin is not None else None,
+        window.start_of,
+        window.end_of,
+        window.origin_of if origin is not None else None,
     )
-    used = reason == ""
-    tie_info = {"policy": ties, "unit_days_with_several_events": 0, "events_on_those_days": 0}
-    if used.any():
-        key = pd.DataFrame({"u": frame[unit].to_numpy()[used], "d": days.to_numpy()[used]})
-        sizes = key.groupby(["u", "d"], sort=False).size()
-        tie_info["unit_days_with_several_events"] = int((sizes > 1).sum())
-        tie_info["events_on_those_days"] = int(sizes[sizes > 1].sum())
-        if ties == "first":
-            later = key.duplicated(["u", "d"], keep="first").to_numpy()
-            reason[np.flatnonzero(used)[later]] = SAME_DAY
-            used = reason == ""
-    if on_outside == "raise" and (reason != "").any():
-        bad = np.flatnonzero((reason != "") & (reason != SAME_DAY))
-        if len(bad):
-            unit_values = frame[unit].tolist()
-            raise DataError(
-                [
-                    Problem(
-                        f"unit {unit_values[i]!r}, date {frame[date].iloc[i]}: {reason[i]}",
-                        row=int(i),
-                        column=date,
-                    )
-                    for i in bad
-                ]
-            )
-
-    ev_unit = frame[unit].to_numpy()[used]
-    ev_day = days.to_numpy()[used]
-    freq = "Y" if covariate_time == "year" else "M"
+    used, tie_info = _apply_ties(frame, unit, reason, days, ties)
+    if on_outside == "raise":
+        _raise_outside(frame, unit, date, reason)
     split_frame = None
     if splits is not None:
         split_frame = as_frame(splits)
         absent = [c for c in (unit, date) if c not in split_frame.columns]
         if absent:
             raise DataError([Problem("column not found in splits", column=c) for c in absent])
-    pieces = []
-    for u in universe:
-        o = origin_of[u]
-        mine = ev_unit == u
-        times, counts = _event_times(ev_day[mine], o, ties)
-        split_t = np.array([], dtype=float)
-        if split_frame is not None:
-            sd = pd.to_datetime(split_frame.loc[split_frame[unit] == u, date], errors="coerce")
-            split_t = ((sd.dropna().dt.normalize() - o).dt.days).to_numpy(dtype=float)
-        period_t = np.array([], dtype=float)
-        if table is not None:
-            first_day = o + pd.Timedelta(days=entry_of[u])
-            period_t, _ = _period_boundaries(o, first_day, end_of[u], freq)
-        pieces.append(_unit_intervals(u, entry_of[u], exit_of[u], times, counts, split_t, period_t))
-    rows = pd.concat(pieces, ignore_index=True)
+    freq = "Y" if covariate_time == "year" else "M"
+    rows = _all_intervals(
+        universe,
+        window,
+        frame[unit].to_numpy()[used],
+        days.to_numpy()[used],
+        ties,
+        split_frame,
+        unit,
+        date,
+        table is not None,
+        freq,
+    )
     missing_cov = 0
     if table is not None:
-        rows = _attach_period_values(rows, origin_of, table, unit, cov_names, freq)
+        rows = _attach_period_values(rows, window.origin_of, table, unit, cov_names, freq)
         rows = _merge_period_runs(rows, [*cov_names, "_found"])
         missing_cov = int((~rows["_found"].astype(bool)).sum())
         rows = rows.drop(columns="_found")
     split_names = (
-        _splits_values(rows, split_frame, unit, date, origin_of) if split_frame is not None else []
+        _splits_values(rows, split_frame, unit, date, window.origin_of)
+        if split_frame is not None
+        else []
     )
     rows = rows.drop(columns="_period_only")
     n_events = int(rows["event"].sum())
@@ -677,20 +776,9 @@ def recurrent_data(
     extra = [c for c in [*cov_names, *split_names] if c in rows.columns]
     lead = [c for c in rows.columns if c not in extra]
     rows = rows[lead + extra]
-
-    excluded_idx = np.flatnonzero(reason != "")
-    accounting: dict[str, int] = {"events": len(frame), "used": int(used.sum())}
-    for r in pd.Series(reason[excluded_idx]).value_counts().items():
-        accounting[str(r[0])] = int(r[1])
     rows.attrs = {
         "scheme": scheme,
-        "accounting": accounting,
-        "excluded": {
-            "row": excluded_idx.tolist(),
-            "unit": [None if pd.isna(v) else v for v in frame[unit].to_numpy()[excluded_idx]],
-            "date": [str(v) for v in frame[date].to_numpy()[excluded_idx]],
-            "reason": reason[excluded_idx].tolist(),
-        },
+        **_accounting(frame, unit, date, reason, used),
         "ties": tie_info,
         "window": {
             "start": str(start) if not isinstance(start, Mapping | pd.Series) else "per unit",

@@ -200,7 +200,7 @@ def leader_spells_to_first_event(
     start = pd.to_datetime(frame["start"], errors="coerce")
     end = pd.to_datetime(frame["end"], errors="coerce")
     problems = []
-    for i in np.flatnonzero((end < start).to_numpy()):
+    for i in np.flatnonzero((end < start).to_numpy()).tolist():
         problems.append(
             Problem(
                 f"unit {label(frame[unit].iloc[i])}: spell ends ({end.iloc[i].date()}) "

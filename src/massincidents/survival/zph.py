@@ -233,10 +233,12 @@ def _scaled_schoenfeld(
         used = used[:, [cols[0] for cols in groups.values()]]
     out = np.full(schoen.shape, np.nan)
     for s in range(n_strata):
-        k = np.flatnonzero(used[s] > 0)
+        terms = np.flatnonzero(used[s] > 0)
         idx = np.flatnonzero(strat == s)
-        if k.size and idx.size:
-            out[np.ix_(idx, k)] = solve_symmetric(vmean[np.ix_(k, k)], schoen[np.ix_(idx, k)].T).T
+        if terms.size and idx.size:
+            out[np.ix_(idx, terms)] = solve_symmetric(
+                vmean[np.ix_(terms, terms)], schoen[np.ix_(idx, terms)].T
+            ).T
     for k, cols in enumerate(groups.values()):
         out[:, k] += fit.beta[cols[0]] if len(cols) == 1 else 1.0
     return out, order

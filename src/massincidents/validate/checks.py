@@ -89,7 +89,7 @@ def _check_keys(
     raw = frame[province]
     codes, unknown = normalise_provinces(raw)
     empty = is_missing(raw)
-    for i in np.flatnonzero((unknown | empty).to_numpy()):
+    for i in np.flatnonzero((unknown | empty).to_numpy()).tolist():
         value = raw.iloc[i]
         col = _column_label(columns, province, i)
         if empty.iloc[i]:
@@ -109,16 +109,16 @@ def _check_keys(
 
     years, missing, bad = parse_years(frame[year])
     low, high = year_range
-    for i in np.flatnonzero(missing.to_numpy()):
+    for i in np.flatnonzero(missing.to_numpy()).tolist():
         col = _column_label(columns, year, i)
         problems.append(Problem("year is missing", file=source, row=rows[i], column=col))
-    for i in np.flatnonzero(bad.to_numpy()):
+    for i in np.flatnonzero(bad.to_numpy()).tolist():
         col = _column_label(columns, year, i)
         value = frame[year].iloc[i]
         message = f"year {show(value)} is not an integer year"
         problems.append(Problem(message, file=source, row=rows[i], column=col))
     outside = years.notna() & ((years < low) | (years > high))
-    for i in np.flatnonzero(outside.fillna(False).to_numpy()):
+    for i in np.flatnonzero(outside.fillna(False).to_numpy()).tolist():
         col = _column_label(columns, year, i)
         message = f"year {years.iloc[i]} is outside the plausible range {low}-{high}"
         problems.append(Problem(message, file=source, row=rows[i], column=col))
@@ -142,7 +142,7 @@ def _check_duplicates(
     keys = pd.DataFrame({"code": codes, "year": years}).reset_index(drop=True)
     keys = keys[keys.notna().all(axis=1)]
     dup = keys.duplicated(keep=False)
-    grouped: dict[tuple[object, ...], list[int]] = {}
+    grouped: dict[tuple[int | str, str, str, str, int], list[int]] = {}
     for (code, year), group in keys[dup].groupby(["code", "year"], sort=False):
         positions = list(group.index)
         first = positions[0]
@@ -287,7 +287,7 @@ def _check_values(
             name not in counts and not _meant_as_numbers(values, numbers, bad & ~excel)
         ):
             checked.text.append(name)  # a text column (names, notes): not checked
-            for i in np.flatnonzero(excel):
+            for i in np.flatnonzero(excel).tolist():
                 message = f"Excel error value {show(values.iloc[i])} (a formula that failed)"
                 col = _column_label(columns, name, i)
                 checked.problems.append(Problem(message, file=source, row=rows[i], column=col))
@@ -301,7 +301,7 @@ def _check_values(
                 f"(massincidents validate --text {name})"
             )
             checked.problems.append(Problem(message, file=source, column=label))
-        for i in np.flatnonzero(bad.to_numpy()):
+        for i in np.flatnonzero(bad.to_numpy()).tolist():
             value = values.iloc[i]
             reason = non_number_reason(value)
             message = f"non-numeric value {show(value)} in a numeric column"
@@ -319,7 +319,7 @@ def _check_values(
                 negative = arr < 0
                 fractional = ~np.isnan(arr) & (arr != np.round(arr))
                 huge = arr > MAX_EXACT_COUNT
-            for i in np.flatnonzero(negative | fractional | huge):
+            for i in np.flatnonzero(negative | fractional | huge).tolist():
                 kind = "negative" if negative[i] else "fractional" if fractional[i] else "huge"
                 message = f"{kind} count {show(values.iloc[i])}; counts must be whole numbers >= 0"
                 if kind == "huge":

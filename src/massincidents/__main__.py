@@ -1,0 +1,46 @@
+"""The ``massincidents`` console script (also ``python -m massincidents``).
+
+The entry point is this small module rather than :data:`massincidents.cli.app`
+so that nothing heavy is imported before the ``try`` below: the command line
+(typer, rich) and the commands' own imports (pandas, scipy) take a second or
+more, and Ctrl-C pressed meanwhile ends with one line and exit code 130
+(:data:`massincidents.cli.EXIT_INTERRUPTED`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: Exit code of an interrupted command (the same as ``cli.EXIT_INTERRUPTED``,
+#: which cannot be imported before the ``try``).
+EXIT_INTERRUPTED = 130
+
+
+INTERRUPTED = "massincidents: interrupted\n"
+
+
+def main() -> None:
+    """Run the command line; Ctrl-C at any point exits 130 without a traceback."""
+    try:
+        from massincidents.cli import app
+
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED)
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as done:
+        # typer turns Ctrl-C while it parses the arguments (it imports pydantic then) or
+        # runs a command into ``Exit(130)`` and exits without a word: say it
+        if done.code == EXIT_INTERRUPTED and _from_ctrl_c(done):
+            sys.stderr.write(INTERRUPTED)
+        raise
+
+
+def _from_ctrl_c(done: SystemExit) -> bool:
+    """Whether typer's exit was raised from a KeyboardInterrupt (not from our own message)."""
+    exit_ = done.__context__
+    return exit_ is not None and isinstance(exit_.__cause__, KeyboardInterrupt)
+
+
+if __name__ == "__main__":
+    main()
