@@ -448,8 +448,9 @@ def cox(
     )
     if not names:
         raise DataError([Problem("no covariate is left to estimate")])
-    X = X_raw - X_raw.mean(axis=0)
-    del X_raw  # memory: only the centred covariates are needed from here on
+    column_means = X_raw.mean(axis=0)
+    X = X_raw - column_means
+    del X_raw  # memory: only the centred covariates (and their means) are kept
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 
@@ -520,7 +521,7 @@ def cox(
         _revcov=revcov,
         _prediction=Prediction(  # x'b, relative to x = 0 (statsmodels; R centres at means)
             link="log",
-            eta=X_raw @ beta,
+            eta=X @ beta + float(column_means @ beta),  # = X_raw @ beta
             newdata=NewData(rhs=rhs, names=list(names), sample=sample),
             index=design.index,
         ),
