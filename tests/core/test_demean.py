@@ -10,6 +10,7 @@ from massincidents.core.demean import (
     demean,
     fe_degrees_of_freedom,
     is_nested,
+    stack_codes,
 )
 
 
@@ -46,6 +47,22 @@ def test_engines_agree_without_weights(unbalanced) -> None:
     np.testing.assert_allclose(
         demean(X, [a, b], engine="numpy"), demean(X, [a, b], engine="auto"), atol=1e-10
     )
+
+
+@pytest.mark.parametrize("engine", ["auto", "numpy"])
+@pytest.mark.parametrize("n_fe", [1, 2, 3])
+def test_stacked_codes_give_the_same_answer_and_leave_the_input_alone(
+    unbalanced, engine, n_fe
+) -> None:
+    X, a, b, c, w = unbalanced
+    fe = [a, b, c][:n_fe]
+    before = X.copy()
+    stacked = stack_codes(fe)
+    assert stacked.dtype == np.uint64 and stacked.flags.c_contiguous
+    np.testing.assert_array_equal(
+        demean(X, stacked, w, engine=engine), demean(X, fe, w, engine=engine)
+    )
+    np.testing.assert_array_equal(X, before)
 
 
 def test_one_dimensional_input_keeps_its_shape(unbalanced) -> None:

@@ -113,6 +113,27 @@ def test_all_zero_province_is_removed_and_reported(panel) -> None:
     np.testing.assert_allclose(fit.params, rest.params, rtol=1e-10)
 
 
+def test_relu_check_is_not_rerun_on_an_unchanged_sample(panel, monkeypatch) -> None:
+    # The all-zero province is removed in the first pass of the separation loop,
+    # so a second pass runs; the ReLU check found nothing on that same sample.
+    import sys
+
+    poisson_module = sys.modules["massincidents.counts.poisson"]
+    df = panel.copy()
+    df.loc[df["province"] == df["province"].unique()[4], "y"] = 0
+    calls = []
+    original = poisson_module.relu_separation
+
+    def counted(*args, **kwargs):
+        calls.append(args[0].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(poisson_module, "relu_separation", counted)
+    with pytest.warns(SeparationWarning):
+        fit = mi.poisson(FORMULA, df, exposure="population")
+    assert calls == [fit.nobs]
+
+
 def test_simple_separation_is_detected(panel) -> None:
     df = panel.copy()
     df.loc[df.index[:6], "y"] = 0

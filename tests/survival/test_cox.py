@@ -143,6 +143,65 @@ def test_concordance_matches_brute_force(cdata) -> None:
     assert concordance(rs, jitter) == got
 
 
+def test_concordance_is_computed_on_first_read_with_the_same_value(cdata, monkeypatch) -> None:
+    import pickle
+    import sys
+
+    concordance_module = sys.modules["massincidents.survival.concordance"]
+    calls = []
+    original = concordance_module.concordance
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(concordance_module, "concordance", counted)
+    fit = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
+    assert fit.stats.pending() == ["concordance"] and calls == []  # not computed by the fit
+    rs = build_risk_sets(
+        cdata["stop"].to_numpy(),
+        cdata["event"].to_numpy(),
+        start=cdata["start"].to_numpy(),
+        strata=cdata["stratum"].to_numpy(),
+    )
+    eta = cdata[["x1", "x2"]].to_numpy() @ fit.params.to_numpy()
+    assert fit.stats["concordance"] == original(rs, eta)["concordance"]
+    assert len(calls) == 1
+    assert fit.stats["concordance"] == fit.stats.get("concordance")
+    assert len(calls) == 1  # stored after the first read
+    fresh = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
+    restored = pickle.loads(pickle.dumps(fresh.stats))
+    assert dict(restored) == dict(fit.stats)
+
+
+def test_peak_memory_of_a_fit_is_at_most_300_bytes_per_row() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    units, periods = 20_000, 5
+    period = np.tile(np.arange(periods), units)
+    event = rng.random(units * periods) < 0.05
+    df = pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(units), periods),
+            "start": period * 10.0,
+            "stop": period * 10.0 + np.where(event, rng.integers(1, 11, units * periods), 10),
+            "event": event.astype(int),
+            "x1": np.repeat(rng.normal(size=units), periods),
+            "x2": rng.normal(size=units * periods),
+            "x3": ((np.repeat(np.arange(units), periods) % 2 == 0) & (period >= 2)).astype(float),
+        }
+    )
+    tracemalloc.start()
+    try:
+        fit = mi.cox("x1 + x2 + x3", df, start="start", stop="stop", event="event", cluster="unit")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fit.nobs == len(df)
+    assert peak / len(df) <= 300
+
+
 def test_fit_solves_the_score_equations(cdata) -> None:
     fit = mi.cox("x1 + x2", cdata, start="start", stop="stop", event="event", strata="stratum")
     rs = build_risk_sets(

@@ -55,8 +55,23 @@ class _Groups:
 
 def _column_scale(x: np.ndarray) -> np.ndarray:
     """Largest absolute value of each column (1 for an all-zero column)."""
-    scale = np.abs(x).max(axis=0) if x.shape[0] else np.ones(x.shape[1])
+    if not x.shape[0]:
+        return np.ones(x.shape[1])
+    # max and -min: two reductions without the n x k temporary of np.abs(x)
+    scale = np.maximum(x.max(axis=0), -x.min(axis=0))
     return np.where(scale > 0, scale, 1.0)
+
+
+def stack_codes(fe: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """The fixed-effect codes as one C-ordered (n, m) ``uint64`` array.
+
+    The layout the compiled core reads. A caller that demeans many times with
+    the same fixed effects (IRLS, the ReLU separation check) builds it once and
+    passes it to :func:`demean` in place of the list of codes.
+    """
+    if isinstance(fe, np.ndarray) and fe.ndim == 2 and fe.dtype == np.uint64:
+        return np.ascontiguousarray(fe)
+    return np.ascontiguousarray(np.column_stack([np.asarray(c) for c in fe]), dtype=np.uint64)
 
 
 def _two_way(
@@ -129,7 +144,7 @@ def _many_way(
 
 def demean(
     X: np.ndarray,
-    fe: list[np.ndarray],
+    fe: list[np.ndarray] | np.ndarray,
     weights: np.ndarray | None = None,
     *,
     tol: float = 1e-12,
@@ -149,7 +164,9 @@ def demean(
     X
         Array of shape (n,) or (n, k).
     fe
-        Integer codes (0..G-1) of each fixed effect, each of shape (n,).
+        Integer codes (0..G-1) of each fixed effect, each of shape (n,); or
+        those codes already stacked by :func:`stack_codes` (an (n, m) array),
+        which repeated calls with the same fixed effects should pass.
     weights
         Observation weights (IRLS weights for GLMs); default equal.
     tol
@@ -172,23 +189,33 @@ def demean(
     """
     X = np.asarray(X, dtype=float)
     one_d = X.ndim == 1
-    out = X.reshape(X.shape[0], -1).copy()
+    out = X.reshape(X.shape[0], -1)
+    if isinstance(fe, np.ndarray):  # stacked by stack_codes
+        stacked: np.ndarray | None = fe
+        fe = [fe[:, j] for j in range(fe.shape[1])]
+    else:
+        stacked = None
     if not fe or out.shape[1] == 0:
+        out = out.copy()
         return out.ravel() if one_d else out
     w = np.ones(out.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     if len(fe) >= 2 and engine in {"auto", "rust"} and _rust_demean is not None:
-        flist = np.column_stack([np.asarray(c) for c in fe]).astype(np.uint64)
+        flist = stack_codes(fe if stacked is None else stacked)
         # The compiled core's tolerance is absolute: scale each column to a largest
         # absolute value of 1 (demeaning is linear), so that tol is relative as in
         # the numpy path and the result does not depend on the units of a column.
+        # The division makes the one copy of X (the caller's array is not touched).
         col_scale = _column_scale(out)
-        result, converged = _rust_demean(
-            np.ascontiguousarray(out / col_scale), flist, w, tol, maxiter
-        )
+        scaled = np.divide(out, col_scale, order="C")
+        result, converged = _rust_demean(scaled, flist, w, tol, maxiter)
         if not converged:
             raise ConvergenceError(f"demeaning did not converge in {maxiter} sweeps (tol {tol:g})")
-        out = np.asarray(result) * col_scale
+        out = np.asarray(result)
+        out *= col_scale
         return out.ravel() if one_d else out
+    out = out.copy()
+    if stacked is not None:  # np.bincount needs signed integer codes
+        fe = [c.astype(np.intp) for c in fe]
     groups = [_Groups(np.asarray(codes), w) for codes in fe]
     if len(groups) == 1:
         out = out - groups[0].means(w[:, None] * out)[groups[0].codes]

@@ -162,14 +162,17 @@ def least_squares(
     n, k = X.shape
     if k == 0:
         return LeastSquares(np.zeros((0, *y.shape[1:])), np.zeros((0, 0)), y.copy(), 1.0)
-    scale = column_scale(X, weights)
-    Xs = X / scale
+    # One n x k temporary: the weighted columns, then scaled in place to unit
+    # weighted root mean square (the same scale as column_scale(X, weights)).
     if weights is None:
-        Xw, yw = Xs, y
+        Xw, yw = X.copy(), y
     else:
         root = np.sqrt(np.asarray(weights, dtype=float))
-        Xw = Xs * root[:, None]
+        Xw = X * root[:, None]
         yw = y * (root if y.ndim == 1 else root[:, None])
+    rms = np.sqrt(np.einsum("ij,ij->j", Xw, Xw) / n) if n else np.ones(k)
+    scale = np.where(np.isfinite(rms) & (rms > 0), rms, 1.0)
+    Xw /= scale
     gram = Xw.T @ Xw
     eig = np.linalg.eigvalsh(gram)
     gram_condition = eig[-1] / eig[0] if eig[0] > 0 else np.inf

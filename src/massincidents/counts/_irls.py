@@ -17,7 +17,15 @@ is :math:`\eta = z - (\tilde z - \tilde X\beta) + o`. This is the algorithm of
 fixest's ``feglm`` and Stata's ``ppmlhdfe`` (Correia, Guimarães and Zylkin
 2020); convergence is declared, as in R's ``glm`` and fixest, when
 :math:`|D - D_{\text{old}}| / (0.1 + |D|) < \text{tol}` for the deviance
-:math:`D`.
+:math:`D` (default :math:`10^{-10}`, with the partialling of the last
+iterations at :math:`10^{-12}`; IRLS converges quadratically, so the estimates
+are then exact far beyond the digits a table prints).
+
+The variance needs :math:`\tilde X` partialled with the weights of the final
+:math:`\mu`: one more partialling pass is made at them. (Reusing the last
+iteration's instead was measured and refused: near convergence the linear
+predictor of rows with tiny means still moves by about 1e-5, so their weights
+are not yet final.)
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
-from massincidents.core.demean import ConvergenceError, demean
+from massincidents.core.demean import ConvergenceError, demean, stack_codes
 from massincidents.core.design import drop_collinear
 from massincidents.core.least_squares import least_squares
 from massincidents.errors import DataError, Problem
@@ -82,10 +90,18 @@ class IrlsFit:
     condition_number: float
 
 
-def deviance(y: np.ndarray, mu: np.ndarray, theta: float | None = None) -> float:
-    """Poisson deviance, or NB2 deviance at a known :math:`\\theta`."""
+def deviance(
+    y: np.ndarray, mu: np.ndarray, theta: float | None = None, *, y_log_y: float | None = None
+) -> float:
+    """Poisson deviance, or NB2 deviance at a known :math:`\\theta`.
+
+    ``y_log_y`` is :math:`\\sum_i y_i \\log y_i` when the caller has it (IRLS
+    computes it once, not at every iteration).
+    """
     if theta is None:
-        return float(2.0 * np.sum(xlogy(y, y) - xlogy(y, mu) - (y - mu)))
+        if y_log_y is None:
+            y_log_y = float(xlogy(y, y).sum())
+        return float(2.0 * (y_log_y - (xlogy(y, mu) + (y - mu)).sum()))
     return float(
         2.0
         * np.sum(
@@ -155,7 +171,9 @@ def irls(
     else:
         eta = np.asarray(eta_start, dtype=float).copy()
         mu = np.exp(eta)
-    dev_old = deviance(y, mu, theta)
+    y_log_y = float(xlogy(y, y).sum()) if theta is None else None
+    dev_old = deviance(y, mu, theta, y_log_y=y_log_y)
+    codes = stack_codes(fe) if fe else None  # built once for every partialling below
     kept_names = list(names)
     dropped: list[str] = []
     if keep is not None:
@@ -168,11 +186,9 @@ def irls(
     for iteration in range(1, maxiter + 1):
         w = working_weights(mu, theta)
         z = eta - offset + (y - mu) / mu
-        stacked = (
-            demean(np.column_stack([z, X]), fe, w, tol=inner_tol)
-            if fe
-            else np.column_stack([z, X])
-        )
+        stacked = np.column_stack([z, X])
+        if codes is not None:
+            stacked = demean(stacked, codes, w, tol=inner_tol)
         zt, Xt = stacked[:, 0], stacked[:, 1:]
         root = np.sqrt(w)
         if keep is None:
@@ -195,7 +211,7 @@ def irls(
         halved = 0
         while True:
             mu_new = np.exp(np.minimum(eta_new, _ETA_MAX))
-            dev = deviance(y, mu_new, theta)
+            dev = deviance(y, mu_new, theta, y_log_y=y_log_y)
             if np.isfinite(dev) and (iteration == 1 or dev <= dev_old * (1 + 1e-12) + 1e-12):
                 break
             halved += 1
@@ -220,8 +236,8 @@ def irls(
     # the span of X and the fixed effects, so beta, eta and mu always agree.
     w = working_weights(mu, theta)
     stacked = np.column_stack([eta - offset, X])
-    if fe:
-        stacked = demean(stacked, fe, w, tol=demean_tol)
+    if codes is not None:
+        stacked = demean(stacked, codes, w, tol=demean_tol)
     Xt = stacked[:, 1:]
     if Xt.shape[1]:
         final = least_squares(Xt, stacked[:, 0], w)

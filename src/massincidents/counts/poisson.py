@@ -74,6 +74,10 @@ def clean_sample(
     if unknown:
         raise ValueError(f"unknown separation check(s) {sorted(unknown)}; choose from {_CHECKS}")
     counts: dict[str, int] = {}
+    # Rows are only ever removed, so a sample with the same number of rows as
+    # when the ReLU check last removed nothing is that same sample: the check
+    # (the costliest, a sequence of regressions) is not run on it again.
+    relu_clean_at = -1
     while True:
         before = design.nobs
         if "fe" in separation and design.fe:
@@ -88,8 +92,10 @@ def clean_sample(
                 )
             counts[SEPARATED_SIMPLE] = counts.get(SEPARATED_SIMPLE, 0) + int(drop.sum())
             design = subset_design(design, ~drop, SEPARATED_SIMPLE)
-        if "relu" in separation:
+        if "relu" in separation and design.nobs != relu_clean_at:
             drop, concluded, iterations = relu_separation(design.y, design.X, design.fe)
+            if not drop.any():  # nothing found (or not concluded: a rerun would not either)
+                relu_clean_at = design.nobs
             if not concluded:
                 message = (
                     f"the ReLU separation check did not conclude in {iterations} iterations; "

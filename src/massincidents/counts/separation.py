@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from massincidents.core.demean import demean
+from massincidents.core.demean import demean, stack_codes
 from massincidents.core.least_squares import column_scale
 
 
@@ -161,7 +161,8 @@ def relu_separation(
         return none, True, 0
     weight = np.where(boundary, 1.0, 1.0 / tol**2)
     root = np.sqrt(weight)
-    Xt = demean(X, fe, weight) if fe else X
+    codes = stack_codes(fe) if fe else None  # built once for every partialling below
+    Xt = demean(X, codes, weight) if codes is not None else X
     if Xt.shape[1]:
         # The rank is decided on equilibrated columns (each scaled to unit
         # weighted RMS, as the least-squares kernel does): a regressor in tiny
@@ -177,7 +178,7 @@ def relu_separation(
         q = np.zeros((n, 0))
     u = boundary.astype(float)
     for iteration in range(1, maxiter + 1):
-        ut = demean(u, fe, weight) if fe else u
+        ut = demean(u, codes, weight) if codes is not None else u
         v = root * ut
         resid = (v - q @ (q.T @ v)) / root
         z = u - resid

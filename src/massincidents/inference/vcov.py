@@ -139,7 +139,6 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from massincidents.core.demean import is_nested
 from massincidents.errors import DataError, Problem
@@ -270,13 +269,12 @@ def parse_vcov(spec: object) -> VcovSpec:
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
-    codes = np.unique(codes, return_inverse=True)[1]
+    codes = pd.factorize(codes, sort=False)[0]  # O(n), no sort; order is irrelevant here
     groups = int(codes.max()) + 1
-    indicator = sp.csr_matrix(
-        (np.ones(codes.shape[0]), (codes, np.arange(codes.shape[0]))),
-        shape=(groups, codes.shape[0]),
-    )
-    sums = indicator @ scores
+    # Cluster sums column by column: no n-sized index arrays besides the codes.
+    sums = np.zeros((groups, scores.shape[1]))
+    for j in range(scores.shape[1]):
+        sums[:, j] = np.bincount(codes, weights=scores[:, j], minlength=groups)
     return sums.T @ sums, groups
 
 
@@ -593,7 +591,8 @@ def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[
         raise DataError(
             [Problem("variance column not found in the data", column=c) for c in missing]
         )
-    rows = frame.iloc[np.flatnonzero(used)]
+    # Only the columns needed (taking the rows of the whole frame copied all of it).
+    rows = frame[list(dict.fromkeys(spec.columns))].iloc[np.flatnonzero(used)]
     out = {}
     for column in spec.columns:
         values = rows[column]

@@ -110,8 +110,9 @@ def fit_least_squares(
     norms_before = np.sqrt((X**2).sum(axis=0))
     absorbed = None
     if design.fe:
-        X = demean(X, design.fe)
-        y = demean(y, design.fe)
+        # One call for y and X together: the fixed-effect groups are set up once.
+        both = demean(np.column_stack([y, X]), design.fe)
+        y, X = both[:, 0], both[:, 1:]
         absorbed = norms_before
     X, names, dropped = drop_collinear(X, names, absorbed=absorbed)
     if not names:

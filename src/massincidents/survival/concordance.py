@@ -135,3 +135,98 @@ def concordance(rs: RiskSets, eta: np.ndarray) -> dict[str, float]:
         "tied": t,
         "concordance": (c + t / 2.0) / total if total > 0 else float("nan"),
     }
+
+
+def concordance_index(rs: RiskSets, eta: np.ndarray) -> float:
+    """Harrell's C alone (:func:`concordance`), the statistic a fit reports."""
+    return concordance(rs, eta)["concordance"]
+
+
+class LazyStats(dict):
+    """A fit's statistics, some computed only when first read.
+
+    ``defer(name, function, *arguments)`` registers a statistic computed as
+    ``function(*arguments)`` on first access (``stats[name]``, ``get``,
+    iteration over values or items, printing, copying, pickling), then stored.
+    The function must be a module-level function and the arguments plain data
+    (arrays, risk sets), so that a result holding these statistics pickles.
+    Harrell's C of a Cox fit is deferred this way: on a million rows it costs
+    more than the fit itself, and most fits never print it.
+
+    Examples
+    --------
+    >>> stats = LazyStats(loglik=-3.0)
+    >>> stats.defer("twice", pow, 2, 1)
+    >>> "twice" in stats, stats.pending()
+    (True, ['twice'])
+    >>> stats["twice"], stats.pending()
+    (2, [])
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: dict[str, tuple] = {}
+
+    def defer(self, name: str, function: object, *arguments: object) -> None:
+        """Register ``name`` as ``function(*arguments)``, computed on first access."""
+        self._deferred[name] = (function, arguments)
+        super().__setitem__(name, float("nan"))  # placeholder: keeps order and membership
+
+    def pending(self) -> list[str]:
+        """Names not computed yet."""
+        return list(self._deferred)
+
+    def _resolve(self, name: object) -> None:
+        entry = self._deferred.pop(name, None) if self._deferred else None  # type: ignore[call-overload]
+        if entry is not None:
+            function, arguments = entry
+            super().__setitem__(name, function(*arguments))
+
+    def _resolve_all(self) -> None:
+        for name in list(self._deferred):
+            self._resolve(name)
+
+    def __getitem__(self, name: object) -> object:
+        self._resolve(name)
+        return super().__getitem__(name)
+
+    def get(self, name: object, default: object = None) -> object:
+        self._resolve(name)
+        return super().get(name, default)
+
+    def __setitem__(self, name: object, value: object) -> None:
+        self._deferred.pop(name, None)  # type: ignore[call-overload]
+        super().__setitem__(name, value)
+
+    def pop(self, name: object, *default: object) -> object:
+        self._resolve(name)
+        return super().pop(name, *default)
+
+    def __iter__(self):  # overridden, so that dict(stats) and {**stats} use __getitem__
+        return super().__iter__()
+
+    def values(self):
+        self._resolve_all()
+        return super().values()
+
+    def items(self):
+        self._resolve_all()
+        return super().items()
+
+    def copy(self) -> LazyStats:
+        self._resolve_all()
+        return LazyStats(super().items())
+
+    def __repr__(self) -> str:
+        self._resolve_all()
+        return super().__repr__()
+
+    def __eq__(self, other: object) -> bool:
+        self._resolve_all()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        self._resolve_all()
+        return (LazyStats, (dict(super().items()),))

@@ -83,7 +83,7 @@ from massincidents.results import Result
 from massincidents.results.prediction import NewData, Prediction
 from massincidents.results.sample import LazyValue, SampleColumns
 from massincidents.survival import cox_checks
-from massincidents.survival.concordance import concordance
+from massincidents.survival.concordance import LazyStats, concordance_index
 from massincidents.survival.conventions import (
     default_cox_vcov,
     survival_convention,
@@ -448,11 +448,13 @@ def cox(
     )
     if not names:
         raise DataError([Problem("no covariate is left to estimate")])
-    X = X_raw - X_raw.mean(axis=0)
+    column_means = X_raw.mean(axis=0)
+    X = X_raw - column_means
+    del X_raw  # memory: only the centred covariates (and their means) are kept
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 
-    stats: dict[str, float] = {}
+    stats: dict[str, float] = LazyStats()
     notes = ["exp(coef) are hazard ratios: .irr() gives them with confidence intervals"]
     fit = newton_raphson(rs, X, eps=eps, maxiter=maxiter)
     if fit.infinite:
@@ -478,7 +480,7 @@ def cox(
         if frail_fit is not None:
             beta, terms, bread, eta = frail_fit
     stats["n_events"] = float(rs.n_events)
-    stats["concordance"] = concordance(rs, eta)["concordance"]
+    stats.defer("concordance", concordance_index, rs, eta)  # computed when first read
     if cluster is not None:
         stats["n_clusters"] = float(pd.Series(design.extra["cluster"]).nunique())
     scores = score_residuals(rs, X, terms) if frail_fit is None else None
@@ -519,7 +521,7 @@ def cox(
         _revcov=revcov,
         _prediction=Prediction(  # x'b, relative to x = 0 (statsmodels; R centres at means)
             link="log",
-            eta=X_raw @ beta,
+            eta=X @ beta + float(column_means @ beta),  # = X_raw @ beta
             newdata=NewData(rhs=rhs, names=list(names), sample=sample),
             index=design.index,
         ),

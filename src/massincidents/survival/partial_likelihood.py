@@ -86,6 +86,19 @@ def relative_risk(eta: np.ndarray) -> tuple[np.ndarray, float]:
     return np.exp(eta - shift), shift
 
 
+_CHUNK = 1 << 16  # rows per block of a weighted cross-product
+
+
+def _weighted_cross_product(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    r""":math:`X' \operatorname{diag}(w) X` in blocks of rows (no n x p temporary)."""
+    p = X.shape[1]
+    out = np.zeros((p, p))
+    for begin in range(0, X.shape[0], _CHUNK):
+        block = X[begin : begin + _CHUNK]
+        out += block.T @ (block * weights[begin : begin + _CHUNK, None])
+    return out
+
+
 def cox_terms(
     rs: RiskSets, X: np.ndarray, eta: np.ndarray, *, information: bool = True
 ) -> CoxTerms:
@@ -132,14 +145,18 @@ def cox_terms(
     score = X.T @ martingale
     p = X.shape[1]
     if p:
-        rX = r[:, None] * X
-        s1 = rs.at_risk_sum(rX)
-        s1d = rs.death_sum(rX)
+        # Column by column (a temporary of one column, not of r X), and the sums over
+        # each time's events from the event rows only: memory per row stays small.
+        s1 = np.column_stack([rs.at_risk_sum(r * X[:, j]) for j in range(p)])
+        rX_dead = r[rs.death_rows, None] * X[rs.death_rows]
+        s1d = np.column_stack(
+            [np.bincount(st, weights=rX_dead[:, j], minlength=rs.n_times) for j in range(p)]
+        )
         xbar = (s1[st] - frac[:, None] * s1d[st]) * inv[:, None]
     else:
         xbar = np.zeros((rs.n_events, 0))
     if information and p:
-        info = (X * (r * cumhaz)[:, None]).T @ X - xbar.T @ xbar
+        info = _weighted_cross_product(X, r * cumhaz) - xbar.T @ xbar
         info = (info + info.T) / 2.0
     else:
         info = np.zeros((p, p))
@@ -172,7 +189,11 @@ def score_residuals(rs: RiskSets, X: np.ndarray, terms: CoxTerms) -> np.ndarray:
     B = rs.over_row_times(b)
     B[rs.death_rows] -= bc[st]
     r = terms.risk
-    resid = -r[:, None] * (X * terms.cumhaz[:, None] - B)
+    # In place: one n x p array besides B (memory per row of large fits).
+    resid = X * terms.cumhaz[:, None]
+    resid -= B
+    del B
+    resid *= -r[:, None]
     resid[rs.death_rows] += X[rs.death_rows] - mean_xbar[st]
     return resid
 
@@ -252,12 +273,18 @@ def newton_raphson(
     (:func:`~massincidents.core.least_squares.solve_symmetric`), so rescaling a
     covariate rescales its coefficient and changes no other number.
     """
-    n, p = X.shape
+    p = X.shape[1]
     unit = column_scale(X)  # the size of a unit step of each coefficient, in eta
-    offset = np.zeros(n) if offset is None else offset
+
+    def linear_predictor(b: np.ndarray) -> np.ndarray:  # no n-sized zero offset
+        return X @ b if offset is None else X @ b + offset
+
     beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
-    terms = cox_terms(rs, X, X @ beta + offset)
-    loglik_null = terms.loglik if init is None else cox_terms(rs, X, offset).loglik
+    terms = cox_terms(rs, X, linear_predictor(beta))
+    if init is None:
+        loglik_null = terms.loglik
+    else:
+        loglik_null = cox_terms(rs, X, linear_predictor(np.zeros(p))).loglik
     if p == 0:
         return NewtonFit(beta, terms, loglik_null, 0, True, ())
     converged = False
@@ -265,7 +292,7 @@ def newton_raphson(
     halved = False
     for iteration in range(1, maxiter + 1):  # noqa: B007 (used after the loop)
         step = _newton_step(terms)
-        new_terms = cox_terms(rs, X, X @ (beta + step) + offset)
+        new_terms = cox_terms(rs, X, linear_predictor(beta + step))
         # As R: converged when the log-likelihood no longer changes (even by rounding noise
         # downwards), unless the last step had to be halved.
         if (
@@ -283,7 +310,7 @@ def newton_raphson(
         ):
             step = step / 2.0
             halvings += 1
-            new_terms = cox_terms(rs, X, X @ (beta + step) + offset)
+            new_terms = cox_terms(rs, X, linear_predictor(beta + step))
         if not np.isfinite(new_terms.loglik) or new_terms.loglik < terms.loglik:
             break
         beta, terms, halved = beta + step, new_terms, halvings > 0
@@ -294,7 +321,7 @@ def newton_raphson(
         infinite = tuple(int(j) for j in np.flatnonzero(flagged))
         if not infinite:
             for _ in range(5):  # polish: quadratic convergence to machine precision
-                candidate = cox_terms(rs, X, X @ (beta + step) + offset)
+                candidate = cox_terms(rs, X, linear_predictor(beta + step))
                 if not candidate.loglik >= terms.loglik - 1e-12 * abs(terms.loglik):
                     break
                 beta, terms = beta + step, candidate

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,29 @@ class RiskSets:
             cum = np.concatenate([[0.0], np.cumsum(per_time)])
         else:
             cum = np.vstack([np.zeros((1, per_time.shape[1])), np.cumsum(per_time, axis=0)])
-        return cum[self.hi] - cum[self.lo]
+        out = cum[self.hi]
+        out -= cum[self.lo]
+        return out
 
     def row_time(self) -> np.ndarray:
         """Event-time position of each row's own event (``-1`` for censored rows)."""
         out = np.full(self.n, -1, dtype=np.int64)
         out[self.death_rows] = self.death_time
         return out
+
+
+def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by hashing: sorts only the distinct values.
+
+    Counting-process data have far fewer distinct times than rows, so this is
+    O(n) plus a sort of the distinct values, where ``np.unique`` sorts all rows.
+    """
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
+    uniques = np.asarray(uniques)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0], dtype=np.int64)
+    return uniques[order], rank[codes]
 
 
 def build_risk_sets(
@@ -164,18 +181,14 @@ def build_risk_sets(
     event = np.asarray(event).astype(bool)
     n = stop.shape[0]
     stratum = (
-        np.zeros(n, dtype=np.int64)
-        if strata is None
-        else np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64).ravel()
+        np.zeros(n, dtype=np.int64) if strata is None else _dense_rank(np.asarray(strata))[1]
     )
     # Times as integer ranks, so (stratum, time) is one exact integer key.
     if start is None:
-        uniq, stop_code = np.unique(stop, return_inverse=True)
+        uniq, stop_code = _dense_rank(stop)
         start_code = np.full(n, -1, dtype=np.int64)
     else:
-        uniq, codes = np.unique(
-            np.concatenate([np.asarray(start, float), stop]), return_inverse=True
-        )
+        uniq, codes = _dense_rank(np.concatenate([np.asarray(start, float), stop]))
         start_code, stop_code = codes[:n], codes[n:]
     width = np.int64(uniq.shape[0] + 1)
     base = stratum * width
