@@ -51,6 +51,7 @@ reproduce: $(STAMP)
 test: test-pinned test-latest
 
 test-pinned: $(STAMP)
+	$(PY) -m mypy src/massincidents
 	$(PY) -m pytest
 
 test-latest:

@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -113,7 +113,7 @@ def model_column(model: object) -> ModelColumn:
             estimator=model.model,
             nobs=int(model.nobs),
             vcov_label=model.vcov_label,
-            stat=lambda key: model.__maketables_stat__(key),  # type: ignore[return-value]
+            stat=cast("Callable[[str], float | None]", model.__maketables_stat__),
         )
     try:
         from maketables.extractors import get_extractor
@@ -354,7 +354,7 @@ def _markdown(
         ["" if row.part == "se" else esc(row.label), *(esc(_plain(c)) for c in row.cells)]
         for row in rows
     ]
-    align: list[Align] = ["left", *(["center"] * len(names))]
+    align = cast("list[Align]", ["left"] + ["center"] * len(names))
     table = pipe_table(header, body, align, pad=True)
     return table + "\n\n" + _note(thresholds, "markdown")
 

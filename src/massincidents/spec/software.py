@@ -42,7 +42,10 @@ def software_versions() -> dict[str, str]:
     """
     from massincidents import __version__
 
-    found = {"python": platform.python_version(), "massincidents": __version__}
+    found: dict[str, str] = {
+        "python": platform.python_version(),
+        "massincidents": str(__version__),
+    }
     for name in RECORDED:
         try:
             found[name] = version(name)

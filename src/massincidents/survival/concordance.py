@@ -142,7 +142,7 @@ def concordance_index(rs: RiskSets, eta: np.ndarray) -> float:
     return concordance(rs, eta)["concordance"]
 
 
-class LazyStats(dict):
+class LazyStats(dict):  # type: ignore[type-arg]
     """A fit's statistics, some computed only when first read.
 
     ``defer(name, function, *arguments)`` registers a statistic computed as

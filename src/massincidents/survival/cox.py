@@ -454,7 +454,7 @@ def cox(
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 
-    stats: dict[str, float] = LazyStats()
+    stats: LazyStats = LazyStats()
     notes = ["exp(coef) are hazard ratios: .irr() gives them with confidence intervals"]
     fit = newton_raphson(rs, X, eps=eps, maxiter=maxiter)
     if fit.infinite:
