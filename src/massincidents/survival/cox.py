@@ -93,6 +93,7 @@ from massincidents.survival.frailty import fit_gamma_frailty
 from massincidents.survival.partial_likelihood import (
     CoxTerms,
     InfiniteCoefficientWarning,
+    NewtonFit,
     newton_raphson,
     score_residuals,
 )
@@ -309,6 +310,41 @@ def _fit_frailty(
     return frail_fit.beta, frail_fit.terms, frail_fit.var_beta, eta
 
 
+def _centred_covariates(
+    design: Design, stratum: np.ndarray
+) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """The covariates less their means, their names, the names dropped, and the means.
+
+    Covariates constant within strata (or collinear) are dropped; only the centred
+    copy is kept (memory).
+    """
+    keep_cols = [j for j, name in enumerate(design.names) if name != "Intercept"]
+    X_raw, names, dropped = cox_checks.drop_absorbed(
+        design.X[:, keep_cols], [design.names[j] for j in keep_cols], stratum
+    )
+    if not names:
+        raise DataError([Problem("no covariate is left to estimate")])
+    column_means = X_raw.mean(axis=0)
+    return X_raw - column_means, names, dropped, column_means
+
+
+def _newton_fit(
+    rs: RiskSets, X: np.ndarray, names: list[str], eps: float, maxiter: int, notes: list[str]
+) -> NewtonFit:
+    """Newton-Raphson on the partial likelihood; a possibly infinite coefficient is named."""
+    fit = newton_raphson(rs, X, eps=eps, maxiter=maxiter)
+    if fit.infinite:
+        which = ", ".join(names[j] for j in fit.infinite)
+        warnings.warn(
+            f"the log partial likelihood converged before {which}: the coefficient may be "
+            "infinite (monotone likelihood, e.g. no events in one group)",
+            InfiniteCoefficientWarning,
+            stacklevel=3,
+        )
+        notes.append(f"coefficient(s) possibly infinite: {which}")
+    return fit
+
+
 def cox(
     formula_rhs: str,
     data: pd.DataFrame,
@@ -441,31 +477,13 @@ def cox(
     stratum = _stratum_codes(design.extra, strata_cols, n)
     event_v = _checked_events(design, rows, stop_v, start_v, stratum, stop, start, event, id)
 
-    keep_cols = [j for j, name in enumerate(design.names) if name != "Intercept"]
-    X_raw = design.X[:, keep_cols]
-    X_raw, names, dropped = cox_checks.drop_absorbed(
-        X_raw, [design.names[j] for j in keep_cols], stratum
-    )
-    if not names:
-        raise DataError([Problem("no covariate is left to estimate")])
-    column_means = X_raw.mean(axis=0)
-    X = X_raw - column_means
-    del X_raw  # memory: only the centred covariates (and their means) are kept
+    X, names, dropped, column_means = _centred_covariates(design, stratum)
     rs = build_risk_sets(stop_v, event_v, start=start_v, strata=stratum, ties=ties)
     p = len(names)
 
     stats: LazyStats = LazyStats()
     notes = ["exp(coef) are hazard ratios: .irr() gives them with confidence intervals"]
-    fit = newton_raphson(rs, X, eps=eps, maxiter=maxiter)
-    if fit.infinite:
-        which = ", ".join(names[j] for j in fit.infinite)
-        warnings.warn(
-            f"the log partial likelihood converged before {which}: the coefficient may be "
-            "infinite (monotone likelihood, e.g. no events in one group)",
-            InfiniteCoefficientWarning,
-            stacklevel=2,
-        )
-        notes.append(f"coefficient(s) possibly infinite: {which}")
+    fit = _newton_fit(rs, X, names, eps, maxiter, notes)
     beta, terms, eta = fit.beta, fit.terms, X @ fit.beta
     stats["loglik"] = terms.loglik
     stats["loglik_null"] = fit.loglik_null
