@@ -11,7 +11,6 @@ import pytest
 matplotlib.use("Agg")
 
 MODULES = [
-    "massincidents.survival._newton",
     "massincidents.survival.conventions",
     "massincidents.survival.discrete",
     "massincidents.survival.nonparametric",

@@ -21,7 +21,6 @@ from massincidents.core.least_squares import (
     ILL_CONDITIONED,
     IllConditionedWarning,
     scaled_condition_number,
-    solve_symmetric,
 )
 from massincidents.counts._irls import IrlsFit
 from massincidents.errors import DataError, Problem
@@ -415,83 +414,6 @@ def with_prediction(
         exposure=exposure, offset_column=offset,
     )
     return result
-
-
-def newton_maximize(
-    fun: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
-    start: np.ndarray,
-    *,
-    tol: float = 1e-10,
-    maxiter: int = 200,
-    what: str = "the likelihood",
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int]:
-    """Maximise a smooth function by damped Newton steps.
-
-    ``fun(x)`` returns the value, gradient and Hessian. Each step solves
-    :math:`(-H + \\lambda I) d = g` with :math:`\\lambda` raised until the
-    step increases the function (Levenberg-Marquardt damping), so the search
-    also makes progress where the function is not concave.
-
-    Returns
-    -------
-    x, value, gradient, hessian, iterations
-
-    Raises
-    ------
-    ConvergenceError
-        When ``maxiter`` steps do not bring the Newton decrement
-        :math:`g'(-H)^{-1}g` below ``tol``.
-    """
-    from massincidents.core.demean import ConvergenceError
-
-    x = np.asarray(start, dtype=float).copy()
-    value, grad, hess = fun(x)
-    if not np.isfinite(value):
-        raise ConvergenceError(f"{what} is not finite at the starting values")
-    damping = 0.0
-    for iteration in range(1, maxiter + 1):
-        neg = -hess
-        # Equilibrate by the square roots of the diagonal (no absolute floor: a
-        # regressor in tiny units has a tiny diagonal, and the step must not
-        # depend on units); a zero or non-finite diagonal is left unscaled.
-        scale = np.sqrt(np.abs(np.diag(neg)))
-        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        step = None
-        lam = damping
-        for _ in range(60):
-            system = neg / np.outer(scale, scale) + lam * np.eye(len(x))
-            try:
-                chol = np.linalg.cholesky(system)
-            except np.linalg.LinAlgError:
-                lam = max(10 * lam, 1e-6)
-                continue
-            candidate = np.linalg.solve(chol.T, np.linalg.solve(chol, grad / scale)) / scale
-            new_value, new_grad, new_hess = fun(x + candidate)
-            if np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value):
-                step = candidate
-                break
-            lam = max(10 * lam, 1e-6)
-        if step is None:
-            raise ConvergenceError(f"{what}: no step increases it (stuck after {iteration} steps)")
-        decrement = float(step @ grad)
-        x = x + step
-        value, grad, hess = new_value, new_grad, new_hess
-        damping = lam / 10 if lam > 1e-6 else 0.0
-        if abs(decrement) < tol * (1.0 + abs(value)) and lam == 0.0:
-            # One more full Newton step settles the last digits cheaply.
-            try:
-                final = solve_symmetric(-hess, grad)
-            except np.linalg.LinAlgError:
-                final = np.zeros_like(x)
-            if np.all(np.isfinite(final)):
-                f2, g2, h2 = fun(x + final)
-                if np.isfinite(f2) and f2 >= value - 1e-12 * abs(value):
-                    x, value, grad, hess = x + final, f2, g2, h2
-            return x, value, grad, hess, iteration
-    raise ConvergenceError(
-        f"{what} did not converge in {maxiter} Newton steps "
-        f"(gradient norm {np.linalg.norm(grad):.2e})"
-    )
 
 
 def information_condition(information: np.ndarray, *, warn: bool = True) -> float:

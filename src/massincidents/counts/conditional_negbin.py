@@ -38,12 +38,12 @@ from scipy.special import digamma, gammaln, polygamma
 from massincidents.core.demean import is_nested
 from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric
+from massincidents.core.newton import maximize
 from massincidents.counts._common import (
     check_counts,
     count_result,
     information_condition,
     ml_sandwich,
-    newton_maximize,
     offset_roles,
     offset_vector,
     refuse_fixest,
@@ -218,7 +218,7 @@ def conditional_negbin(
     start = np.zeros(len(names))
     if names[0] == "Intercept":  # lambda at the scale of the counts: fewer Newton steps
         start[0] = np.log(y.mean()) - off.mean()
-    beta, loglik, _, _, iterations = newton_maximize(
+    beta, loglik, _, _, iterations = maximize(
         lambda b: hhg_loglik(b, y, X, unit, off)[:3],
         start,
         tol=tol,

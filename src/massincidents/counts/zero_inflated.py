@@ -30,12 +30,12 @@ from scipy.special import digamma, expit, gammaln, log_expit, polygamma
 from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.formula import parse_formula
 from massincidents.core.least_squares import inverse_symmetric
+from massincidents.core.newton import maximize
 from massincidents.counts._common import (
     check_counts,
     count_result,
     information_condition,
     ml_sandwich,
-    newton_maximize,
     offset_roles,
     offset_vector,
     refuse_fixest,
@@ -170,7 +170,7 @@ def _logit_start(zero: np.ndarray, Z: np.ndarray) -> np.ndarray:
         return value, grad, hess
 
     try:
-        g, *_ = newton_maximize(
+        g, *_ = maximize(
             fun, np.zeros(Z.shape[1]), tol=1e-8, maxiter=100, what="the logit start"
         )
     except Exception:  # the start is only a start (e.g. separated zeros)
@@ -313,7 +313,7 @@ def zero_inflated(
     start = [start_count.beta, _logit_start(y == 0, Z)]
     if negbin:
         start.append(np.zeros(1))
-    params, loglik, _, _, iterations = newton_maximize(
+    params, loglik, _, _, iterations = maximize(
         lambda p: zi_loglik(p, y, X, Z, off, negbin)[:3],
         np.concatenate(start),
         tol=tol,

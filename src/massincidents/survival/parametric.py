@@ -40,6 +40,7 @@ from scipy.special import expit, log_ndtr
 
 from massincidents.core.design import as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric, least_squares
+from massincidents.core.newton import maximize
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
 from massincidents.inference.conventions import SmallSample
@@ -47,7 +48,6 @@ from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.prediction import NewData, Prediction
 from massincidents.results.sample import SampleColumns
-from massincidents.survival._newton import maximize
 from massincidents.survival.conventions import convention_revcov, survival_convention
 
 Dist = Literal["weibull", "exponential", "lognormal", "loglogistic"]
