@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from massincidents.core.demean import fe_degrees_of_freedom, is_nested
+from massincidents.core.demean import fe_degrees_of_freedom
 from massincidents.core.design import Design
 from massincidents.core.least_squares import (
     ILL_CONDITIONED,
@@ -142,54 +142,6 @@ def subset_design(design: Design, keep: np.ndarray, reason: str) -> Design:
     )
 
 
-def fixest_k(n_params: int, fe: list[np.ndarray], fe_dof: int, cluster_codes: list) -> int:
-    """:math:`K` of fixest's :math:`(N-1)/(N-K)` for a GLM with absorbed fixed effects.
-
-    ``fixef.K = "nested"``: a fixed effect nested in a cluster dimension counts
-    one parameter instead of its :math:`G - 1`. Checked against pyfixest
-    ``fepois`` (``tests/counts/test_common.py``): with province and year
-    effects (:math:`k` slopes), iid and hetero use :math:`K = k + G_p + G_y - 1`,
-    CRV1 by province :math:`K = k + G_y`, two-way clustering :math:`K = k + 1`.
-    """
-    nested = [f for f in fe if any(is_nested(f, codes) for codes in cluster_codes)]
-    return max(n_params + fe_dof - sum(int(f.max()) for f in nested), n_params)
-
-
-def convention_factor(
-    spec: VcovSpec,
-    ssc: SmallSample,
-    *,
-    n: int,
-    n_params: int,
-    fe: list[np.ndarray],
-    fe_dof: int,
-    columns: dict[str, np.ndarray],
-) -> float:
-    r"""Factor that turns the likelihood variance of the menu into convention ``ssc``.
-
-    The menu's likelihood conventions (``"R"`` and ``"stata"`` alike: ``"iid"``
-    the inverse information, ``"hetero"`` :math:`N/(N-1)`, CRV1 :math:`G/(G-1)`)
-    need no factor. fixest (``"fixest"``, and custom :class:`SmallSample`
-    conventions) multiplies every variance of ``fepois`` by :math:`(N-1)/(N-K)`
-    when ``adj`` (with :func:`fixest_k`'s :math:`K`), and uses :math:`G/(G-1)`
-    only when ``cluster_adj``.
-    """
-    if ssc.preset in {"R", "stata"} or spec.kind in {"CRV0", "DK"}:
-        return 1.0
-    codes = [np.unique(columns[c], return_inverse=True)[1] for c in spec.clusters]
-    factor = 1.0
-    if ssc.adj:
-        K = fixest_k(n_params, fe, fe_dof, codes if ssc.fixef_k == "nested" else [])
-        if ssc.fixef_k == "none":
-            K = n_params
-        factor *= (n - 1.0) / (n - K)
-    if spec.kind == "CRV1" and not ssc.cluster_adj:
-        groups = [int(c.max()) + 1 for c in codes]
-        g = min(groups)
-        factor *= (g - 1.0) / g
-    return factor
-
-
 @dataclass(frozen=True, eq=False)
 class LikelihoodVariance:
     """The variance menu on a likelihood fit (``family="ml"``); it pickles.
@@ -232,15 +184,7 @@ class LikelihoodVariance:
             fe=self.fe,
             fe_dof=self.fe_dof,
             columns=columns,
-        )
-        matrix = matrix * convention_factor(
-            spec,
-            convention,
-            n=self.scores.shape[0],
-            n_params=self.n_params,
-            fe=self.fe,
-            fe_dof=self.fe_dof,
-            columns=columns,
+            ssc=convention,  # fixest's (N-1)/(N-K) with nested FE counting one, cluster_adj
         )
         if self.keep is not None:
             matrix = matrix[np.ix_(self.keep, self.keep)]
