@@ -144,3 +144,40 @@ def test_the_exit_code_is_the_command_line_s() -> None:
     from massincidents import __main__, cli
 
     assert __main__.EXIT_INTERRUPTED == cli.EXIT_INTERRUPTED == 130
+
+
+def test_a_ctrl_c_python_swallows_in_a_finaliser_still_stops_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a Ctrl-C that arrived while a weakref callback ran (an import lock freed under
+    # Python 3.13) was printed as "Exception ignored ... KeyboardInterrupt" and the
+    # command ran on to the end
+    from massincidents import __main__
+
+    monkeypatch.setattr(sys, "unraisablehook", __main__._interrupt_again)
+
+    class Finaliser:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        Finaliser()
+        for step in range(10_000):  # the interrupt arrives at the next check of the loop
+            reached.append(step)
+    assert len(reached) < 10_000
+
+
+def test_other_unraisable_errors_are_reported_as_python_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from massincidents import __main__
+
+    monkeypatch.setattr(sys, "unraisablehook", __main__._interrupt_again)
+
+    class Finaliser:
+        def __del__(self) -> None:
+            raise ValueError("broken finaliser")
+
+    Finaliser()
+    assert "broken finaliser" in capsys.readouterr().err

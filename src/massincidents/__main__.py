@@ -10,6 +10,7 @@ more, and Ctrl-C pressed meanwhile ends with one line and exit code 130
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 #: Exit code of an interrupted command (the same as ``cli.EXIT_INTERRUPTED``,
 #: which cannot be imported before the ``try``).
@@ -21,6 +22,7 @@ INTERRUPTED = "massincidents: interrupted\n"
 
 def main() -> None:
     """Run the command line; Ctrl-C at any point exits 130 without a traceback."""
+    sys.unraisablehook = _interrupt_again
     try:
         from massincidents.cli import app
 
@@ -34,6 +36,29 @@ def main() -> None:
         if done.code == EXIT_INTERRUPTED and _from_ctrl_c(done):
             sys.stderr.write(INTERRUPTED)
         raise
+
+
+def _interrupt_again(unraisable: Any, default: Any = sys.__unraisablehook__) -> None:
+    """Raise a Ctrl-C again that Python swallowed in a ``__del__`` or weakref callback.
+
+    Python cannot raise from those (a garbage collection, an import lock freed): it
+    prints "Exception ignored in ..." with a traceback and goes on, and the command
+    ran to its end as if Ctrl-C had not been pressed. Here the interrupt is raised
+    again at the next Python call or return outside this hook, where it stops the
+    command (a profile function's exception propagates into the running code).
+    """
+    if unraisable.exc_type is None or not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        default(unraisable)
+        return
+    hook = sys._getframe().f_code
+
+    def raise_at_next_event(frame: Any, event: str, arg: Any) -> None:
+        if frame.f_code is hook or arg is sys.setprofile:
+            return
+        sys.setprofile(None)
+        raise KeyboardInterrupt
+
+    sys.setprofile(raise_at_next_event)
 
 
 def _from_ctrl_c(done: SystemExit) -> bool:
