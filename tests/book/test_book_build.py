@@ -42,6 +42,7 @@ CHAPTERS = [
     "chapters/07_rerun",
     "chapters/08_api",
     "chapters/m1_staggered_adoption",
+    "chapters/replication",
 ]
 # The API reference (chapter 8 and its sections) is generated from docstrings: it has no
 # computed numbers, and its examples show doctest output, so it is checked separately.
@@ -83,9 +84,10 @@ FIGURES = {
     "chapters/07_rerun": ["fig-rerun-curve"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["fig-staggered"],
+    "chapters/replication": ["fig-replication-dag"],
 }
 TABLES = {
-    "chapters/01_introduction": ["tbl-coverage"],
+    "chapters/01_introduction": ["tbl-coverage", "tbl-intro-theories"],
     "chapters/02_overview": [
         "tbl-national",
         "tbl-clb-year",
@@ -123,6 +125,12 @@ TABLES = {
     "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["tbl-staggered"],
+    "chapters/replication": [
+        "tbl-replication-data",
+        "tbl-replication-steps",
+        "tbl-replication-map",
+        "tbl-replication-pages",
+    ],
 }
 
 SPHINX_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE):")
