@@ -81,7 +81,7 @@ FIGURES = {
         "fig-measures-counterfactual",
     ],
     "chapters/06_validation": [],
-    "chapters/07_rerun": ["fig-rerun-curve"],
+    "chapters/07_rerun": ["fig-rerun-curve", "fig-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["fig-staggered"],
     "chapters/replication": ["fig-replication-dag"],
@@ -122,7 +122,7 @@ TABLES = {
         "tbl-validation-peers",
         "tbl-validation-other",
     ],
-    "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery"],
+    "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery", "tbl-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["tbl-staggered"],
     "chapters/replication": [
@@ -243,6 +243,15 @@ def test_no_error_output_and_glued_numbers_present(built, chapter):
     assert "Traceback (most recent call last)" not in text
     assert not soup.select(".output.traceback, .output.error, .output.stderr")
     assert soup.select("span.pasted-text"), f"{chapter}: no computed numbers pasted into the text"
+
+
+def test_glued_numbers_are_set_in_plain_type(built):
+    """myst-nb sets glued text in bold; the book's own stylesheet sets it back to the text's weight."""
+    css = built["book"] / "_static" / "custom.css"
+    assert "span.pasted-text" in css.read_text(encoding="utf-8")
+    assert "font-weight: inherit" in css.read_text(encoding="utf-8")
+    links = [a.get("href", "") for a in _soup(built["html"] / "chapters/02_overview.html").find_all("link")]
+    assert any(href.split("?")[0].endswith("_static/custom.css") for href in links), links
 
 
 def test_api_reference_documents_every_public_name(built):
