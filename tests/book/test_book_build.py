@@ -246,11 +246,12 @@ def test_no_error_output_and_glued_numbers_present(built, chapter):
 
 
 def test_glued_numbers_are_set_in_plain_type(built):
-    """myst-nb sets glued text in bold; the book's own stylesheet sets it back to the text's weight."""
+    """myst-nb sets glued text in bold; the book's stylesheet sets it back to the text's weight."""
     css = built["book"] / "_static" / "custom.css"
     assert "span.pasted-text" in css.read_text(encoding="utf-8")
     assert "font-weight: inherit" in css.read_text(encoding="utf-8")
-    links = [a.get("href", "") for a in _soup(built["html"] / "chapters/02_overview.html").find_all("link")]
+    page = _soup(built["html"] / "chapters/02_overview.html")
+    links = [a.get("href", "") for a in page.find_all("link")]
     assert any(href.split("?")[0].endswith("_static/custom.css") for href in links), links
 
 
