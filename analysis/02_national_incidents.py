@@ -396,7 +396,8 @@ CODEBOOK_ROWS: tuple[tuple[str, ...], ...] = (
     ),
     (
         "`notes`",
-        "caveats recorded by the compiler (e.g. 1993 often quoted as 8,709; 1994 a round number)",
+        "caveats recorded by the compiler (e.g. 1993 often quoted as 8,709; 1994 a round number) "
+        "and, for unverified rows, the reason the rule gives",
         "text",
         "compilation",
         Y,
