@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import pairwise
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,14 +258,18 @@ NATIONALITIES = (
     "塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各"
 ).split()
 ETHNIC = re.compile(
-    "(?:(?:" + "|".join(sorted(NATIONALITIES, key=len, reverse=True)) + ")族)*(?:自治州|自治县|自治旗)$"
+    "(?:(?:"
+    + "|".join(sorted(NATIONALITIES, key=len, reverse=True))
+    + ")族)*(?:自治州|自治县|自治旗)$"
 )
 
 
 def division_type(name: str, level: str, code: int) -> str:
     """The unit's type from its name and code (e.g. 地级市, 自治州, 市辖区, 旗)."""
     if level == "province":
-        return "直辖市" if code in MUNICIPALITIES else ("自治区" if name.endswith("自治区") else "省")
+        return (
+            "直辖市" if code in MUNICIPALITIES else ("自治区" if name.endswith("自治区") else "省")
+        )
     table = PREFECTURE_TYPES if level == "prefecture" else COUNTY_TYPES
     for suffix, kind in table:
         if name.endswith(suffix):
@@ -382,9 +387,14 @@ def stem(name: str, level: str) -> str:
     text = ETHNIC.sub("", name)
     if text != name:
         return text
-    suffixes = ("自治区", "省", "市") if level == "province" else (
-        ("地区", "盟", "市") if level == "prefecture" else
-        ("特区", "林区", "行政委员会", "区", "市", "县", "旗")
+    suffixes = (
+        ("自治区", "省", "市")
+        if level == "province"
+        else (
+            ("地区", "盟", "市")
+            if level == "prefecture"
+            else ("特区", "林区", "行政委员会", "区", "市", "县", "旗")
+        )
     )
     for suffix in suffixes:
         if text.endswith(suffix) and len(text) > len(suffix):
@@ -421,11 +431,18 @@ def county_event_index(path: Path) -> dict[str, list[dict]]:
     raw = raw[raw["year"].between(FIRST, LAST + 1)]
     index: dict[str, list[dict]] = defaultdict(list)
     for row in raw.itertuples(index=False):
-        olds = str(row.old_county_units).split("、") if isinstance(row.old_county_units, str) else []
+        olds = (
+            str(row.old_county_units).split("、") if isinstance(row.old_county_units, str) else []
+        )
         text = row.change_description if isinstance(row.change_description, str) else ""
-        olds += re.findall(r"撤销(?:县级)?(?:[\u4e00-\u9fff]{1,8}?[市州盟])?([\u4e00-\u9fff]{1,8}?[县市区旗])", text)
-        news = str(row.new_county_units).split("、") if isinstance(row.new_county_units, str) else []
-        target = re.findall(r"行政区域划归([\u4e00-\u9fff]+?)管辖", text)
+        olds += re.findall(
+            r"撤销(?:县级)?(?:[\u4e00-\u9fff]{1,8}?[市州盟])?([\u4e00-\u9fff]{1,8}?[县市区旗])",
+            text,
+        )
+        news = (
+            str(row.new_county_units).split("、") if isinstance(row.new_county_units, str) else []
+        )
+        target = re.findall(r"划归([\u4e00-\u9fff]+?)管辖", text)
         entry = {
             "year": int(row.year),
             "news": news,
@@ -467,7 +484,7 @@ def detect_changes(
     successor in the lists or the crosswalk), ``created`` (no predecessor).
     """
     changes: list[Change] = []
-    for y0, y1 in zip(YEARS[:-1], YEARS[1:], strict=True):
+    for y0, y1 in pairwise(YEARS):
         if LISTS[y0] == LISTS[y1]:
             continue
         before, after = rost[y0], rost[y1]
@@ -478,12 +495,9 @@ def detect_changes(
             new = sorted(set(a) - set(b))
             renamed = sorted(c for c in set(a) & set(b) if a[c] != b[c])
             matched_new: set[int] = set()
-            county_successors: dict[int, set[int]] = defaultdict(set)
 
-            def add(old, old_name, newc, new_name, kind, source, seat=False, lv=level):
-                changes.append(
-                    Change(lv, old, old_name, newc, new_name, y1, kind, seat, source)
-                )
+            def add(old, old_name, newc, new_name, kind, source, seat=False, lv=level, year=y1):
+                changes.append(Change(lv, old, old_name, newc, new_name, year, kind, seat, source))
 
             # same code, new name: renamed, retyped, or the survivor of a merger
             for code in renamed:
@@ -516,16 +530,18 @@ def detect_changes(
                 if len(cands) == 1:
                     n = cands[0]
                     same = unit_type(level, g, b[g]) == unit_type(level, n, a[n])
-                    kind = "recoded" if same and stem(b[g], level) == stem(a[n], level) else "upgraded"
+                    kind = (
+                        "recoded" if same and stem(b[g], level) == stem(a[n], level) else "upgraded"
+                    )
                     add(g, b[g], n, a[n], kind, "lists")
                     matched_new.add(n)
                     gone.remove(g)
-                    if level == "county":
-                        county_successors[g].add(n)
             # cross-level: a province-administered county-level city became a prefecture
             # (handled at prefecture level by the match above); abolished units
             for g in gone:
-                successors = _successors(g, b[g], level, a, b, before, after, county_events, changes, y1)
+                successors = _successors(
+                    g, b[g], level, a, b, before, after, county_events, changes, y1
+                )
                 if not successors:
                     add(g, b[g], None, "", "abolished", "lists")
                 elif len(successors) == 1:
@@ -543,6 +559,60 @@ def detect_changes(
     return changes
 
 
+def _pair_seats(changes: list[Change]) -> None:
+    """Pair a county abolished with its prefecture's change to the one county created there.
+
+    When a 地区 becomes a 市, its seat (a county-level city or county) is replaced
+    by a district with a new name (毕节市 522401 -> 七星关区 520502): the lists
+    show one unit abolished in the old prefecture and one created in the new,
+    which are the same place. Split prefectures get their ``seat`` flag here.
+    """
+    for year in sorted({c.year for c in changes}):
+        moves: dict[int, set[int]] = defaultdict(set)
+        for c in changes:
+            if c.level == "prefecture" and c.year == year and c.old_code and c.new_code:
+                moves[c.old_code].add(c.new_code)
+        for old_pref, new_prefs in moves.items():
+            gone = [
+                c
+                for c in changes
+                if c.level == "county"
+                and c.year == year
+                and c.kind == "abolished"
+                and prefecture_of(c.old_code) == old_pref
+            ]
+            made = [
+                c
+                for c in changes
+                if c.level == "county"
+                and c.year == year
+                and c.kind == "created"
+                and prefecture_of(c.new_code) in new_prefs
+            ]
+            if len(gone) == 1 and len(made) == 1:
+                g, m = gone[0], made[0]
+                g.new_code, g.new_name = m.new_code, m.new_name
+                same = unit_type("county", g.old_code, g.old_name) == unit_type(
+                    "county", m.new_code, m.new_name
+                )
+                g.kind = "renamed" if same else "upgraded"
+                g.source = "lists (seat of a prefecture that changed)"
+                changes.remove(m)
+        for c in changes:
+            if c.level == "prefecture" and c.year == year and c.kind == "split":
+                core = core_name(c.old_name, "prefecture")
+                c.seat = any(
+                    k.level == "county"
+                    and k.year == year
+                    and k.new_code is not None
+                    and k.old_code is not None
+                    and prefecture_of(k.old_code) == c.old_code
+                    and prefecture_of(k.new_code) == c.new_code
+                    and core_name(k.new_name, "county") == core
+                    for k in changes
+                )
+
+
 def _successors(g, name, level, a, b, before, after, county_events, changes, year):
     """Successors of an abolished unit: the crosswalk's target, or its counties' new prefectures."""
     if level == "county":
@@ -550,6 +620,10 @@ def _successors(g, name, level, a, b, before, after, county_events, changes, yea
         for entry in county_events.get(name, []):
             if entry["year"] > year + 1 or entry["year"] < year - 1:
                 continue
+            prefecture = before.get(("prefecture", prefecture_of(g)), "")
+            if entry["prefecture"] and stem(prefecture, "prefecture") not in entry["prefecture"]:
+                continue
+            found: list[int] = []
             for target in entry["target"] + entry["news"]:
                 # the target may carry its prefecture's name: 扬州市邗江区
                 hits = [
@@ -557,9 +631,13 @@ def _successors(g, name, level, a, b, before, after, county_events, changes, yea
                     for n, nm in a.items()
                     if n // 10000 == province and len(nm) >= 2 and target.endswith(nm)
                 ]
-                hits = [n for n in hits if prefecture_of(n) == prefecture_of(g)] or hits
-                if len(hits) == 1:
-                    return [(hits[0], True)]
+                hits = [n for n in hits if prefecture_of(n) == prefecture_of(g)]
+                if len(hits) == 1 and hits[0] not in found:
+                    found.append(hits[0])
+            if found:
+                # the unit the event establishes (new_county_units) keeps the seat
+                seats = {n for n in found for new_name in entry["news"] if new_name.endswith(a[n])}
+                return [(n, n in seats) for n in sorted(found)]
         return []
     # a prefecture: where its counties went
     kids = [
@@ -584,7 +662,9 @@ def _successors(g, name, level, a, b, before, after, county_events, changes, yea
     return out
 
 
-def redate(spells: list[Spell], changes: list[Change], county_events, prefecture_years) -> list[tuple]:
+def redate(
+    spells: list[Spell], changes: list[Change], county_events, prefecture_years
+) -> list[tuple]:
     """Move changes shown early by a late list to the year the crosswalk gives.
 
     A change first seen in the list standing for year Y in ``LATE_LISTS`` (drawn up
@@ -634,6 +714,7 @@ def build(*paths: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     prefecture_years = prefecture_event_years(named[PREFECTURE_EVENTS])
     changes = detect_changes(rost, county_events, prefecture_years)
     moved = redate(spells, changes, county_events, prefecture_years)
+    _pair_seats(changes)
     table = _table(spells, named[PINYIN])
     change_table = _change_table(changes)
     accounting = {"nbs_spellings_replaced": fixed, "changes_redated": moved}
@@ -648,10 +729,7 @@ def _pinyin(stem_zh: str, generated: str) -> str:
 
 def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
     derived = pd.read_csv(pinyin_path, dtype={"code": "int64"})
-    gen = {
-        (int(r.code), r.name_zh): (r.stem_zh, r.pinyin)
-        for r in derived.itertuples(index=False)
-    }
+    gen = {(int(r.code), r.name_zh): (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     by_name = {r.name_zh: (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     prov = provinces().set_index("code")
     rows = []
@@ -662,9 +740,13 @@ def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
             generated = py
             english = prov.loc[s.code, "name_en"]
         else:
-            short, generated = gen.get((s.code, s.name)) or by_name.get(s.name) or (
-                stem(s.name, s.level),
-                None,
+            short, generated = (
+                gen.get((s.code, s.name))
+                or by_name.get(s.name)
+                or (
+                    stem(s.name, s.level),
+                    None,
+                )
             )
             if generated is None:
                 raise ValueError(f"no pinyin for {s.code} {s.name}")
@@ -677,8 +759,9 @@ def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
                 "code": s.code,
                 "province_code": s.code // 10000 * 10000,
                 "prefecture_code": (
-                    pd.NA if s.level == "province" else
-                    (s.code if s.level == "prefecture" else prefecture_of(s.code))
+                    pd.NA
+                    if s.level == "province"
+                    else (s.code if s.level == "prefecture" else prefecture_of(s.code))
                 ),
                 "name_zh": s.name,
                 "name_zh_short": short,
@@ -834,12 +917,24 @@ CHANGES_ROWS: tuple[tuple[str, ...], ...] = (
         "derived",
         Y,
     ),
-    ("`old_code`, `old_name_zh`", "unit before the change (empty for created)", "code; Chinese", "lists", Y),
-    ("`new_code`, `new_name_zh`", "unit after the change (empty for abolished)", "code; Chinese", "lists", Y),
+    (
+        "`old_code`, `old_name_zh`",
+        "unit before the change (empty for created)",
+        "code; Chinese",
+        "lists",
+        Y,
+    ),
+    (
+        "`new_code`, `new_name_zh`",
+        "unit after the change (empty for abolished)",
+        "code; Chinese",
+        "lists",
+        Y,
+    ),
     (
         "`seat`",
         "for a split: this successor holds the old unit's seat or name (used by "
-        "`mi.harmonise_codes(..., splits=\"seat\")`)",
+        '`mi.harmonise_codes(..., splits="seat")`)',
         "True/False",
         "derived",
         Y,
@@ -857,7 +952,12 @@ def build_and_write(*paths: Path) -> None:
     table, changes, accounting = build(*paths)
     named = dict(zip(raw_files(), paths, strict=True))
     inputs = [
-        (named[rel], ORIGIN_LISTS, f"codes and names in force in {', '.join(str(y) for y, r in LISTS.items() if r == rel)}")
+        (
+            named[rel],
+            ORIGIN_LISTS,
+            "codes and names in force in "
+            + ", ".join(str(y) for y, r in LISTS.items() if r == rel),
+        )
         for rel in sorted(set(LISTS.values()))
     ]
     inputs += [
@@ -865,7 +965,9 @@ def build_and_write(*paths: Path) -> None:
         (named[COUNTY_EVENTS], ORIGIN_FIERSITY, "year and absorbing unit of county-level changes"),
         (named[PREFECTURE_EVENTS], ORIGIN_FIERSITY, "year of prefecture-level changes"),
     ]
-    publish(TABLE, table, inputs, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER))
+    publish(
+        TABLE, table, inputs, render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER)
+    )
     change_inputs = [i for i in inputs if i[0] != named[PINYIN]]
     publish(
         CHANGES_TABLE,
@@ -874,8 +976,10 @@ def build_and_write(*paths: Path) -> None:
         render_codebook(CHANGES_TABLE, CHANGES_INTRO, CHANGES_ROWS, CHANGES_FOOTER),
     )
     counts = table.groupby("level").size().to_dict()
-    print(f"{TABLE}: {len(table)} rows {counts}; {CHANGES_TABLE}: {len(changes)} rows "
-          f"{changes['kind'].value_counts().sort_index().to_dict()}")
+    print(
+        f"{TABLE}: {len(table)} rows {counts}; {CHANGES_TABLE}: {len(changes)} rows "
+        f"{changes['kind'].value_counts().sort_index().to_dict()}"
+    )
     print(f"  NBS spellings replaced by MCA's: {accounting['nbs_spellings_replaced']}")
     print(f"  changes redated by the crosswalk: {len(accounting['changes_redated'])}")
 
