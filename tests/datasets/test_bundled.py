@@ -18,6 +18,7 @@ EXPECTED = {
     "national_incidents",
     "national_legal",
     "leader_spells",
+    "mayor_spells",
 }
 
 

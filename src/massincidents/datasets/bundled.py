@@ -76,6 +76,15 @@ _CATALOG: dict[str, DatasetInfo] = {
             ("province", "role", "start"),
             ("start", "end"),
         ),
+        DatasetInfo(
+            "mayor_spells",
+            "Prefecture mayors, tenure spells, 1990-2019",
+            "One row per tenure of a prefecture mayor: prefecture (2017 codes), start and "
+            "end month, education, native province and prefecture, and the post after; "
+            "coded fields only (no names). About 320 prefectures a year 2004-2016.",
+            ("prefecture", "start"),
+            ("start", "end"),
+        ),
     )
 }
 
