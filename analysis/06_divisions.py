@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import re
 import sys
-from itertools import pairwise
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd

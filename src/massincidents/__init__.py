@@ -75,6 +75,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "weibull_ph": ("massincidents.survival.parametric", "weibull_ph"),
     "wild_bootstrap": ("massincidents.inference.bootstrap", "wild_bootstrap"),
     "zero_inflated": ("massincidents.counts", "zero_inflated"),
+    "prefectures": ("massincidents.divisions.roster", "prefectures"),
+    "counties": ("massincidents.divisions.roster", "counties"),
+    "division_code": ("massincidents.divisions.names", "division_code"),
+    "harmonise_codes": ("massincidents.divisions.harmonise", "harmonise_codes"),
+    "AmbiguousDivisionError": ("massincidents.divisions.names", "AmbiguousDivisionError"),
+    "UnknownDivisionError": ("massincidents.divisions.names", "UnknownDivisionError"),
+    "UnmappedCodesWarning": ("massincidents.divisions.harmonise", "UnmappedCodesWarning"),
 }
 
 #: Public functions named like a subpackage or module of their own
@@ -199,4 +206,11 @@ __all__ = [
     "weibull_ph",
     "wild_bootstrap",
     "zero_inflated",
+    "prefectures",
+    "counties",
+    "division_code",
+    "harmonise_codes",
+    "AmbiguousDivisionError",
+    "UnknownDivisionError",
+    "UnmappedCodesWarning",
 ]
