@@ -111,8 +111,10 @@ class AmbiguousDivisionError(ValueError):
     >>> try:
     ...     mi.division_code("朝阳区")
     ... except mi.AmbiguousDivisionError as err:
-    ...     print(err)
-    '朝阳区' matches 2 divisions: 110105 朝阳区 (county, Beijing, 2010-2019); 220104 朝阳区 (county, Jilin, 2010-2019). Pass province= to choose one.
+    ...     print(err.candidates[["code", "name_zh", "level", "province_code"]].to_string())
+         code name_zh   level  province_code
+    0  110105     朝阳区  county         110000
+    1  220104     朝阳区  county         220000
     """
 
     def __init__(self, name: object, candidates: pd.DataFrame) -> None:
@@ -332,8 +334,10 @@ def division_code(
     >>> import massincidents as mi
     >>> mi.division_code("Shigatse"), mi.division_code("日喀则地区")
     (540200, 542300)
-    >>> mi.division_code("Bijie", level="prefecture"), mi.division_code("Bijie", "prefecture", year=2010)
-    (520500, 522400)
+    >>> mi.division_code("Bijie", level="prefecture")
+    520500
+    >>> mi.division_code("Bijie", level="prefecture", year=2010)
+    522400
     >>> mi.division_code("吉林", level="prefecture"), mi.division_code("linyi", level="prefecture")
     (220200, 371300)
     >>> mi.division_code("Chaoyang District", province="Beijing")
@@ -341,8 +345,10 @@ def division_code(
     >>> try:
     ...     mi.division_code("吉林")
     ... except mi.AmbiguousDivisionError as err:
-    ...     print(err)
-    '吉林' matches 2 divisions: 220000 吉林省 (province, Jilin, 2010-2019); 220200 吉林市 (prefecture, Jilin, 2010-2019). Pass province= or level= to choose one.
+    ...     print(err.candidates[["code", "name_zh", "level"]].to_string(index=False))
+      code name_zh      level
+    220000     吉林省   province
+    220200     吉林市 prefecture
     """
     level = check_level(level)
     year = check_year(year)
