@@ -15,6 +15,7 @@ import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from massincidents.divisions.table import (
@@ -104,6 +105,9 @@ class AmbiguousDivisionError(ValueError):
     candidates
         One row per matching division (kept as ``.candidates``): code, name,
         level, province, years in force.
+    year_given
+        Whether the search was already restricted to one year (then the
+        message does not suggest ``year=``).
 
     Examples
     --------
@@ -117,17 +121,25 @@ class AmbiguousDivisionError(ValueError):
     1  220104     朝阳区  county         220000
     """
 
-    def __init__(self, name: object, candidates: pd.DataFrame) -> None:
+    def __init__(self, name: object, candidates: pd.DataFrame, year_given: bool = False) -> None:
         self.name = name
         self.candidates = candidates
         levels = set(candidates["level"])
-        ask = ["province="] + (["level="] if len(levels) > 1 else [])
-        if candidates["valid_to"].min() < LAST_YEAR or candidates["valid_from"].max() > 2010:
+        ask = [] if candidates["province_code"].nunique() == 1 else ["province="]
+        ask += ["level="] if len(levels) > 1 else []
+        if "county" in levels and candidates["prefecture_code"].nunique() > 1:
+            ask.append("prefecture=")
+        spans = candidates["valid_to"].min() < LAST_YEAR or candidates["valid_from"].max() > 2010
+        if spans and not year_given:
             ask.append("year=")
         message = (
             f"{name!r} matches {len(candidates)} divisions: "
             + "; ".join(_describe(candidates))
-            + f". Pass {' or '.join(ask)} to choose one."
+            + (
+                f". Pass {' or '.join(ask)} to choose one."
+                if ask
+                else ". Give the full name or the code to choose one."
+            )
         )
         super().__init__(message)
 
@@ -224,18 +236,40 @@ def _successors() -> dict[int, set[int]]:
     return out
 
 
-def _filter(
-    positions: list[int], level: str | None, province: int | None, year: int | None
-) -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _columns() -> dict[str, np.ndarray]:
     table = divisions()
-    rows = table.iloc[sorted(set(positions))]
+    return {
+        name: table[name].fillna(0).to_numpy()
+        for name in ("level", "code", "province_code", "prefecture_code", "valid_from", "valid_to")
+    }
+
+
+def _positions(
+    positions: list[int] | np.ndarray,
+    level: str | None,
+    province: int | None,
+    year: int | None,
+    prefecture: int | None = None,
+) -> np.ndarray:
+    cols = _columns()
+    pos = np.unique(np.asarray(positions, dtype=np.int64))
+    keep = np.ones(len(pos), dtype=bool)
+    if prefecture is not None:
+        keep &= cols["prefecture_code"][pos] == prefecture
     if level is not None:
-        rows = rows[rows["level"] == level]
+        keep &= cols["level"][pos] == level
     if province is not None:
-        rows = rows[rows["province_code"] == province]
+        keep &= cols["province_code"][pos] == province
     if year is not None:
-        rows = rows[(rows["valid_from"] <= year) & (rows["valid_to"] >= year)]
-    return rows
+        keep &= (cols["valid_from"][pos] <= year) & (cols["valid_to"][pos] >= year)
+    return pos[keep]
+
+
+def _filter(
+    positions: list[int] | np.ndarray, level: str | None, province: int | None, year: int | None
+) -> pd.DataFrame:
+    return divisions().iloc[_positions(positions, level, province, year)]
 
 
 def _distinct_codes(rows: pd.DataFrame) -> pd.DataFrame:
@@ -249,8 +283,12 @@ def _distinct_codes(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _candidates(
-    name: str, level: str | None, province: int | None, year: int | None
-) -> pd.DataFrame:
+    name: str,
+    level: str | None,
+    province: int | None,
+    year: int | None,
+    prefecture: int | None = None,
+) -> np.ndarray:
     index = _index()
     if _HAN.search(name):
         key = chinese_key(name)
@@ -263,10 +301,10 @@ def _candidates(
             if key.endswith(suffix) and len(key) > len(suffix) + 1:
                 tiers.append(index["latin"].get(key[: -len(suffix)], []))
     for positions in tiers:
-        rows = _filter(positions, level, province, year)
-        if len(rows):
-            return rows
-    return _filter([], level, province, year)
+        found = _positions(positions, level, province, year, prefecture)
+        if len(found):
+            return found
+    return np.empty(0, dtype=np.int64)
 
 
 def _suggest(name: str, level: str | None, province: int | None) -> pd.DataFrame:
@@ -292,6 +330,7 @@ def division_code(
     level: str | None = None,
     province: object = None,
     year: int | None = None,
+    prefecture: object = None,
 ) -> int:
     """The GB/T 2260 code of a prefecture or county, from any usual spelling.
 
@@ -310,6 +349,10 @@ def division_code(
     province
         Restricts the search to one province (any spelling :func:`mi.province_code`
         accepts).
+    prefecture
+        Restricts a county search to one prefecture (a code or any spelling
+        this function accepts for a prefecture): 桥东区 is a district of three
+        cities of Hebei.
     year
         Restricts the search to the units in force at the end of that year
         (2010-2019). Without it, a name matching an old and a new code of the
@@ -357,23 +400,28 @@ def division_code(
         from massincidents.provinces import province_code as _province_code
 
         province_code = _province_code(province)
+    prefecture_code = None
+    if prefecture is not None:
+        prefecture_code = division_code(prefecture, "prefecture", province, year)
     code = _as_code(name)
     if code is not None:
-        rows = _filter(
-            list(divisions().index[divisions()["code"] == code]), level, province_code, year
-        )
-        if len(rows):
+        where = np.flatnonzero(_columns()["code"] == code)
+        if len(_positions(where, level, province_code, year, prefecture_code)):
             return code
         raise UnknownDivisionError(name, level, _filter([], level, None, None))
     if not isinstance(name, str) or not name.strip():
         raise UnknownDivisionError(name, level, _filter([], level, None, None))
-    rows = _distinct_codes(_candidates(name.strip(), level, province_code, year))
+    found = _candidates(name.strip(), level, province_code, year, prefecture_code)
+    codes = np.unique(_columns()["code"][found])
+    if len(codes) == 1:
+        return int(codes[0])
+    rows = _distinct_codes(divisions().iloc[found])
     if len(rows) == 0:
         raise UnknownDivisionError(name, level, _suggest(name, level, province_code))
     if len(rows) > 1 and year is None:
         rows = _latest_of_one_unit(rows)
     if len(rows) > 1:
-        raise AmbiguousDivisionError(name, rows.reset_index(drop=True))
+        raise AmbiguousDivisionError(name, rows.reset_index(drop=True), year is not None)
     return int(rows["code"].iloc[0])
 
 
