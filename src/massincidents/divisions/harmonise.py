@@ -106,7 +106,7 @@ def map_code(
         if ((spells["valid_from"] <= to_year) & (spells["valid_to"] >= to_year)).any():
             mapping.code = current
             return mapping
-        moves = table[(table["old_code"] != table["new_code"]) | table["new_code"].isna()]
+        moves = table[~(table["old_code"] == table["new_code"]).fillna(False).astype(bool)]
         if spells["valid_to"].max() < to_year:
             rows = moves[(moves["old_code"] == current) & (moves["year"] <= to_year)]
             nxt = _forward(rows, splits, mapping)
