@@ -1,4 +1,4 @@
-"""Checks of ``data/divisions.csv`` and ``data/division_changes.csv`` (``analysis/06_divisions.py``)."""
+"""Checks of the division tables built by ``analysis/06_divisions.py``."""
 
 from __future__ import annotations
 
