@@ -74,17 +74,22 @@ def clean_sample(
     if unknown:
         raise ValueError(f"unknown separation check(s) {sorted(unknown)}; choose from {_CHECKS}")
     counts: dict[str, int] = {}
-    # Rows are only ever removed, so a sample with the same number of rows as
-    # when the ReLU check last removed nothing is that same sample: the check
-    # (the costliest, a sequence of regressions) is not run on it again.
-    relu_clean_at = -1
+    # The ReLU check (the costliest: a sequence of regressions) runs once per fit.
+    # It finds every separated row of the sample it is given (Correia, Guimaraes
+    # and Zylkin 2021), and no later removal can make another row separated:
+    # the rows removed after it are separated rows, rows of an all-zero
+    # fixed-effect group or singletons, and each of these carries a parameter
+    # (its certificate, its group's dummy) that touches no other row, so the
+    # certificates of the rows that remain are the same with or without them.
+    # A second pass of the loop therefore reruns only the cheap checks.
+    relu_done = False
     while True:
         before = design.nobs
         if "fe" in separation and design.fe:
             drop = zero_outcome_groups(design.y, design.fe)
             counts[ZERO_GROUP] = counts.get(ZERO_GROUP, 0) + int(drop.sum())
             design = subset_design(design, ~drop, ZERO_GROUP)
-        if "simple" in separation:
+        if "simple" in separation and not relu_done:
             drop, culprits = simple_separation(design.y, design.X, design.names)
             if drop.any():
                 notes.append(
@@ -92,10 +97,9 @@ def clean_sample(
                 )
             counts[SEPARATED_SIMPLE] = counts.get(SEPARATED_SIMPLE, 0) + int(drop.sum())
             design = subset_design(design, ~drop, SEPARATED_SIMPLE)
-        if "relu" in separation and design.nobs != relu_clean_at:
+        if "relu" in separation and not relu_done:
             drop, concluded, iterations = relu_separation(design.y, design.X, design.fe)
-            if not drop.any():  # nothing found (or not concluded: a rerun would not either)
-                relu_clean_at = design.nobs
+            relu_done = True  # not concluded: a rerun on a subsample would not either
             if not concluded:
                 message = (
                     f"the ReLU separation check did not conclude in {iterations} iterations; "
