@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from massincidents.core.least_squares import least_squares
@@ -62,3 +63,36 @@ def test_poisson_irls_reaches_the_same_estimates(seed) -> None:
     dummies = np.column_stack([X, np.eye(60)[unit], np.eye(12)[year][:, 1:]])
     ref = sm.GLM(y, dummies, family=sm.families.Poisson()).fit(tol=1e-14)
     np.testing.assert_allclose(fit.beta, ref.params[:2], rtol=1e-8)
+
+
+def test_fixed_effects_are_at_their_maximum_whatever_the_irls_tolerance() -> None:
+    # Poisson likelihood equations of a fixed effect: fitted total = observed total in
+    # every group. After IRLS the fixed effects are fitted exactly given the slopes, so
+    # this holds to rounding even when IRLS stops early.
+    import massincidents as mi
+
+    df = mi.datasets.simulate_panel(n_provinces=40, n_years=15, seed=2)
+    fit = mi.poisson(
+        "y ~ x1 + x2 | province + year", df, exposure="population", tol=1e-5, vcov="iid"
+    )
+    used = df.loc[fit.extra["index"]] if "index" in fit.extra else df
+    mu = fit.extra["mu"]
+    for column in ("province", "year"):
+        groups = used[column].to_numpy()
+        fitted = pd.Series(mu).groupby(groups).sum()
+        observed = pd.Series(used["y"].to_numpy(float)).groupby(groups).sum()
+        np.testing.assert_allclose(fitted, observed, rtol=1e-12)
+
+
+def test_default_stopping_rule_stops_earlier_and_keeps_the_digits() -> None:
+    import massincidents as mi
+
+    df = mi.datasets.simulate_panel(n_provinces=100, n_years=20, seed=1)
+    formula = "y ~ x1 + x2 + treated | province + year"
+    default = mi.poisson(formula, df, exposure="population")
+    tight = mi.poisson(formula, df, exposure="population", tol=1e-10)
+    exact = mi.poisson(formula, df, exposure="population", tol=1e-14)
+    assert default.stats["iterations"] < tight.stats["iterations"]
+    np.testing.assert_allclose(default.params, exact.params, rtol=1e-9)
+    np.testing.assert_allclose(default.bse, exact.bse, rtol=1e-9)
+    assert default.stats["deviance"] == pytest.approx(exact.stats["deviance"], rel=1e-12)
