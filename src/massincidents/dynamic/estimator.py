@@ -474,8 +474,9 @@ def arellano_bond(
     if fit.singular:
         notes.append(
             "Singular " + " and ".join(fit.singular) + " weighting matrix: "
-            "generalised inverse used (of the matrix scaled to a unit diagonal; plm and Stata "
-            "invert it unscaled, the same estimates when the singularity is exact)."
+            "generalised inverse used (plm's MASS::ginv of the unscaled matrix; with more "
+            "instruments than groups the two-step estimates depend on this choice and on the "
+            "units of the instruments, as plm's do)."
         )
     n_input = grid.n_input_rows
     used_rows = nobs
