@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -189,8 +190,13 @@ def assemble_units(
     grouped: pd.DataFrame,
     panel_codes: tuple[int, ...],
     level: str,
+    period_index: Callable[[str, pd.Timestamp, pd.Timestamp], pd.Index],
 ) -> pd.DataFrame:
-    """Turn the grouped counts into the zero-filled unit-period panel with its accounting."""
+    """Turn the grouped counts into the zero-filled unit-period panel with its accounting.
+
+    ``period_index(freq, first, last)`` gives the periods of the window (the
+    province-level panel's own function, passed in to keep the modules apart).
+    """
     from massincidents.divisions.table import FIRST_YEAR, LAST_YEAR, divisions
 
     freq, window, label = counter.freq, counter.window, counter.source.label
@@ -259,9 +265,7 @@ def assemble_units(
     }
     _warn(accounting, details, level)
 
-    from massincidents.events.panel import _period_index
-
-    periods = _period_index(freq, first_day, last_day)
+    periods = period_index(freq, first_day, last_day)
     roster = _roster_index(divisions(), level, periods, freq, panel_codes)
     keys = grouped["period"].to_numpy()[in_window].astype("int64")
     if freq == "day":

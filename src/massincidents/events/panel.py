@@ -186,7 +186,7 @@ def events_to_panel(
         if unit_column is not None:
             from massincidents.events.levels import assemble_units
 
-            return assemble_units(query, query.grouped(), codes, level)
+            return assemble_units(query, query.grouped(), codes, level, _period_index)
         return _assemble(query, query.grouped(), codes)
     finally:
         con.close()
