@@ -392,7 +392,7 @@ def check_frame(
             frame, level=level, unit=unit, province=province if has_province else None,
             year=year, rows=rows, columns=columns, year_range=year_range, source=source,
         )  # fmt: skip
-        keys = (province, year, unit)
+        keys: tuple[str, ...] = (province, year, unit)
     else:
         key_problems, codes, years = _check_keys(
             frame, province, year, rows, columns, year_range, source

@@ -120,15 +120,15 @@ def check_unit_keys(
                     None,
                     _unknown(text, raw.iloc[i], level, prov, key[2], err, spans, names),
                 )
-        got, message = cache[key]
-        if got is None:
+        resolved, message = cache[key]
+        if resolved is None:
             problems.append(Problem(message, source, rows[i], col))
             continue
-        if prov is not None and got // 10000 * 10000 != prov:
-            message = f"{level} {got} {names.get(got, '')} is not in province {prov} of this row"
+        if prov is not None and resolved // 10000 * 10000 != prov:
+            message = f"{level} {resolved} {names.get(resolved, '')} is not in province {prov} of this row"
             problems.append(Problem(message, source, rows[i], col))
             continue
-        codes.iloc[i] = got
+        codes.iloc[i] = resolved
 
     keys = pd.DataFrame({"code": codes, "year": years}).reset_index(drop=True)
     keys = keys[keys.notna().all(axis=1)]
