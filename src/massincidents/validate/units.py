@@ -125,7 +125,8 @@ def check_unit_keys(
             problems.append(Problem(message, source, rows[i], col))
             continue
         if prov is not None and resolved // 10000 * 10000 != prov:
-            message = f"{level} {resolved} {names.get(resolved, '')} is not in province {prov} of this row"
+            name = names.get(resolved, "")
+            message = f"{level} {resolved} {name} is not in province {prov} of this row"
             problems.append(Problem(message, source, rows[i], col))
             continue
         codes.iloc[i] = resolved
