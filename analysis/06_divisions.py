@@ -274,6 +274,10 @@ def division_type(name: str, level: str, code: int) -> str:
         )
     table = PREFECTURE_TYPES if level == "prefecture" else COUNTY_TYPES
     for suffix, kind in table:
+        # 林区 (forestry district) is 神农架林区 alone, administered by the province;
+        # 万柏林区 and the like are city districts whose names end in 林
+        if suffix == "林区" and not province_administered(code):
+            continue
         if name.endswith(suffix):
             return kind
     raise ValueError(f"no type for {code} {name}")
