@@ -734,7 +734,8 @@ def _pinyin(stem_zh: str, generated: str) -> str:
 
 
 def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
-    derived = pd.read_csv(pinyin_path, dtype={"code": "int64"})
+    # keep_default_na=False: the pinyin of 南 is "nan"
+    derived = pd.read_csv(pinyin_path, dtype={"code": "int64"}, keep_default_na=False)
     gen = {(int(r.code), r.name_zh): (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     by_name = {r.name_zh: (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     prov = provinces().set_index("code")
@@ -754,7 +755,7 @@ def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
                     None,
                 )
             )
-            if generated is None:
+            if not isinstance(generated, str) or not generated:
                 raise ValueError(f"no pinyin for {s.code} {s.name}")
             py = _pinyin(short, generated)
             english = EXONYMS.get((short, s.level), "")

@@ -116,3 +116,11 @@ def test_counts_by_type_equal_the_ministrys_bulletins(year: int) -> None:
     counties = mi.counties(year)
     assert counties["type"].value_counts().to_dict() == county_types
     assert len(counties) == sum(county_types.values())  # 2,856 and 2,851
+
+
+def test_every_unit_has_a_pinyin_and_a_short_name() -> None:
+    table = divisions()
+    assert table["pinyin"].str.fullmatch(r"[a-z]+").all()
+    assert (table["name_zh_short"].str.len() > 0).all()
+    # the pinyin of 南 is "nan", which a CSV reader takes for a missing value by default
+    assert mi.division_code("Nan Xian", province="Hunan") == 430921
