@@ -143,3 +143,26 @@ def test_csv_file_and_unit_column(tmp_path: Path) -> None:
         mi.events_to_panel(events, level="township")
     with pytest.raises(mi.DataError, match="pass level="):
         mi.events_to_panel(events, unit="county")
+
+
+def test_categories_provinces_and_days() -> None:
+    events = pd.DataFrame(
+        {
+            "province": ["Guangdong", "Guangdong", "Guangdong", "Sichuan"],
+            "prefecture": [440300, 440300, 441900, 510100],
+            "date": ["2015-01-03", "2015-01-03", "2015-02-01", "2015-03-01"],
+            "band": ["<100", "100-999", None, "<100"],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="1 province not in panel"):
+        panel = mi.events_to_panel(
+            events, level="prefecture", freq="day", by="band", provinces=["Guangdong"]
+        )
+    guangdong = mi.prefectures(2015)
+    guangdong = guangdong[guangdong["province_code"] == 440000]
+    assert len(panel) == len(guangdong) * 30  # 3 January to 1 February
+    assert list(panel.columns) == ["province", "100-999", "<100", "missing", "total"]
+    day = pd.Timestamp("2015-01-03")
+    assert panel.loc[(440300, day), ["100-999", "<100", "total"]].tolist() == [1, 1, 2]
+    assert panel.loc[(441900, pd.Timestamp("2015-02-01")), "missing"] == 1
+    assert int(panel["total"].sum()) == 3 == panel.attrs["accounting"]["counted"]
