@@ -556,6 +556,18 @@ def detect_changes(
                 else:
                     for n, seat in successors:
                         add(g, b[g], n, a[n], "split", "lists+crosswalk", seat)
+            # a new code that replaces exactly one abolished unit is that unit under a
+            # new name and code (撤销唐海县，设立曹妃甸区), not a merger
+            this_year = [c for c in changes if c.year == y1 and c.level == level]
+            for c in this_year:
+                if c.kind != "merged" or c.new_code not in new or c.old_code == c.new_code:
+                    continue
+                into = [k for k in this_year if k.new_code == c.new_code]
+                if len(into) == 1:
+                    same = unit_type(level, c.old_code, c.old_name) == unit_type(
+                        level, c.new_code, c.new_name
+                    )
+                    c.kind = "renamed" if same else "upgraded"
             for n in new:
                 if n in matched_new or any(
                     c.new_code == n and c.year == y1 and c.level == level for c in changes
