@@ -16,7 +16,10 @@ name alone is ambiguous, within the period's year). Nothing is guessed:
 - ``year_outside_registry``: the event's year is outside the lists (2010-2019).
 
 The panel is zero-filled over the roster valid in each period: a code valid
-from 2015 gets rows from 2015 only.
+from 2015 gets rows from 2015 only. With ``vintage=`` (a year), the roster of
+that year is used for every period and the units are checked against it:
+the convention of a panel harmonised to one vintage (map older codes first
+with :func:`massincidents.harmonise_codes`).
 """
 
 from __future__ import annotations
@@ -191,11 +194,14 @@ def assemble_units(
     panel_codes: tuple[int, ...],
     level: str,
     period_index: Callable[[str, pd.Timestamp, pd.Timestamp], pd.Index],
+    vintage: int | None = None,
 ) -> pd.DataFrame:
     """Turn the grouped counts into the zero-filled unit-period panel with its accounting.
 
     ``period_index(freq, first, last)`` gives the periods of the window (the
     province-level panel's own function, passed in to keep the modules apart).
+    With ``vintage``, the units of that year make the roster of every period
+    and the events' units are checked against that year, not their own.
     """
     from massincidents.divisions.table import FIRST_YEAR, LAST_YEAR, divisions
 
@@ -203,6 +209,8 @@ def assemble_units(
     n = grouped["n"].astype("int64")
     read = int(n.sum())
     year = _year_of(grouped["period"], freq)
+    if vintage is not None:  # every event is read against the vintage's roster
+        year = pd.Series(float(vintage), index=grouped.index).where(grouped["period"].notna())
     known = _valid_years(level)
     code, reason, details, prov = _resolve_all(grouped["prov"], grouped["unit"], year, level, known)
 
@@ -266,7 +274,7 @@ def assemble_units(
     _warn(accounting, details, level)
 
     periods = period_index(freq, first_day, last_day)
-    roster = _roster_index(divisions(), level, periods, freq, panel_codes)
+    roster = _roster_index(divisions(), level, periods, freq, panel_codes, vintage)
     keys = grouped["period"].to_numpy()[in_window].astype("int64")
     if freq == "day":
         keys = pd.DatetimeIndex(days_to_dates(keys))
@@ -291,7 +299,12 @@ def assemble_units(
 
 
 def _roster_index(
-    table: pd.DataFrame, level: str, periods: pd.Index, freq: str, panel_codes: tuple[int, ...]
+    table: pd.DataFrame,
+    level: str,
+    periods: pd.Index,
+    freq: str,
+    panel_codes: tuple[int, ...],
+    vintage: int | None = None,
 ) -> pd.MultiIndex:
     """(unit, period) for every unit in force in each period's year, sorted."""
     from massincidents.divisions.table import FIRST_YEAR, LAST_YEAR
@@ -301,6 +314,8 @@ def _roster_index(
         years = np.asarray(pd.DatetimeIndex(periods).year)
     else:
         years = _year_of(pd.Series(periods), freq).to_numpy()
+    if vintage is not None:
+        years = np.full(len(periods), vintage)
     units, stamps = [], []
     for y in np.unique(years):
         if not FIRST_YEAR <= int(y) <= LAST_YEAR:
