@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import massincidents as mi
@@ -64,27 +63,6 @@ def test_every_problem_named_with_file_row_and_column(tmp_path: Path) -> None:
     assert len(info.value.problems) == 6
 
 
-def test_unit_in_another_province_and_unknown_province() -> None:
-    frame = pd.DataFrame(
-        {
-            "province": ["Guangdong", "Atlantis", "Hebei"],
-            "county": ["110105", "440303", "桥东区"],
-            "year": [2015, 2015, 2015],
-        }
-    )
-    with pytest.raises(mi.DataError) as info:
-        mi.validate(frame, level="county")
-    messages = {(p.row, p.column): p.message for p in info.value.problems}
-    assert messages[(0, "county")] == "county 110105 朝阳区 is not in province 440000 of this row"
-    assert messages[(1, "province")] == "unknown province 'Atlantis'"
-    assert "ambiguous county '桥东区'" in messages[(2, "county")]
-
-
-def test_years_outside_the_lists_are_checked_against_every_code() -> None:
-    frame = pd.DataFrame({"prefecture": [440300, "Shenzhen", 522400], "year": [2005, 2006, 2008]})
-    assert mi.validate(frame, level="prefecture") is frame
-
-
 def test_arguments(tmp_path: Path) -> None:
     path = _write(tmp_path, "code,year,x\n440300,2015,1\n")
     with pytest.raises(mi.DataError, match="no prefecture column found"):
@@ -94,5 +72,3 @@ def test_arguments(tmp_path: Path) -> None:
         mi.read_panel(path, level="prefecture", layout="wide")
     with pytest.raises(mi.DataError, match="level must be"):
         mi.read_panel(path, level="town")
-    with pytest.raises(mi.DataError, match="level must be"):
-        mi.validate(pd.DataFrame({"a": [1]}), level="town")
