@@ -104,28 +104,15 @@ def _resolve_all(
     from massincidents.divisions.table import FIRST_YEAR, LAST_YEAR
 
     index = province_text.index
-    prov_keys, prov_uniques = pd.factorize(province_text, use_na_sentinel=False)
-    unit_keys, unit_uniques = pd.factorize(unit_text, use_na_sentinel=False)
-    pair = prov_keys.astype(np.int64) * (len(unit_uniques) + 1) + unit_keys
-    keys, pair_uniques = pd.factorize(pair)
-    prov_of_pair = pd.Series(prov_uniques, dtype=object).to_numpy()[
-        pair_uniques // (len(unit_uniques) + 1)
-    ]
-    unit_of_pair = pd.Series(unit_uniques, dtype=object).to_numpy()[
-        pair_uniques % (len(unit_uniques) + 1)
-    ]
-    texts = (
-        pd.Series(unit_of_pair, dtype=object)
-        .fillna("")
-        .astype(str)
-        .str.strip()
-        .to_numpy(dtype=object)
-    )
-    provs, _ = normalise_provinces(pd.Series(prov_of_pair, dtype=object))
-    uniques = pair_uniques
+    pairs = pd.DataFrame({"prov": province_text.to_numpy(), "unit": unit_text.to_numpy()})
+    # groups numbered in order of first appearance, as drop_duplicates keeps them
+    keys = pairs.groupby(["prov", "unit"], dropna=False, sort=False).ngroup().to_numpy()
+    distinct = pairs.drop_duplicates()
+    texts = distinct["unit"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    provs, _ = normalise_provinces(distinct["prov"])
     prov_of_key = provs.to_numpy(dtype=object)
-    code_of_key = np.full(len(uniques), -1, dtype=np.int64)
-    reason_of_key = np.full(len(uniques), "", dtype=object)
+    code_of_key = np.full(len(distinct), -1, dtype=np.int64)
+    reason_of_key = np.full(len(distinct), "", dtype=object)
     details: dict[str, set[str]] = {"unknown": set(), "ambiguous": set()}
     by_year: list[int] = []  # keys whose name must be resolved within each year
     cache: dict[tuple[str, object], tuple[int | None, str, str]] = {}
