@@ -19,7 +19,10 @@ With :math:`X = [X_1, X_2]` (exogenous, endogenous regressors),
 Each estimator is written as :math:`\hat\beta = (A'X)^{-1}A'y` for a matrix of
 *instruments* :math:`A` (:math:`\hat X`, :math:`(I-\kappa M_Z)X`,
 :math:`Z\hat S^{-1}Z'X`), so that the variance menu applies to every one of
-them with the bread :math:`(A'X)^{-1}` and the scores :math:`a_iu_i`.
+them with the bread :math:`(A'X)^{-1}` and the scores :math:`a_iu_i`, except
+that LIML's scores are :math:`\hat x_iu_i` (:math:`\hat X = P_ZX`), as Stata's
+``ivregress liml`` and linearmodels' ``IVLIML`` compute its robust variances
+(asymptotically the same; checked against both).
 
 Every solve goes through the least-squares kernel
 (:mod:`massincidents.core.least_squares`): the first stage and 2SLS are
@@ -65,7 +68,8 @@ class IVFit:
     bread
         :math:`(A'X)^{-1}`.
     instruments
-        :math:`A`, shape (n, k): the scores are ``instruments * resid``.
+        Shape (n, k): the scores are ``instruments * resid`` (:math:`A`; for
+        LIML :math:`P_ZX`).
     resid
         Structural residuals :math:`y - X\\hat\\beta` (partialled data).
     kappa
@@ -123,6 +127,7 @@ def k_class(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray, kappa:
     X = np.column_stack([X1, X2])
     _, v = first_stage_fitted(Z, X2)  # M_Z X_2; M_Z X_1 = 0
     A = np.column_stack([X1, X2 - kappa * v])
+    X_hat = np.column_stack([X1, X2 - v])  # P_Z X: the scores of the sandwich
     gram = A.T @ X
     gram = (gram + gram.T) / 2
     beta = solve_symmetric(gram, A.T @ y)
@@ -131,7 +136,7 @@ def k_class(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray, kappa:
     scaled = gram / np.outer(scale, scale)
     singular = np.linalg.svd(scaled, compute_uv=False)
     condition = float(np.sqrt(singular[0] / singular[-1]))
-    return IVFit(beta, bread, A, y - X @ beta, kappa, condition, bread)
+    return IVFit(beta, bread, X_hat, y - X @ beta, kappa, condition, bread)
 
 
 def moment_meat(

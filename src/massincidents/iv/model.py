@@ -291,9 +291,11 @@ def iv(
         ``{"CRV1": "province+year"}``, ``{"CRV0": ...}``, ``{"DK": lags}``.
         Default as fixest: clustered by the first fixed effect, else iid. The
         sandwich uses the scores :math:`a_iu_i` with :math:`a_i` the row of
-        :math:`P_ZX` (2SLS), :math:`(I-\kappa M_Z)X` (LIML) or
-        :math:`Z\hat S^{-1}Z'X` (GMM); ``"iid"`` is
-        :math:`\hat\sigma^2(X'P_ZX)^{-1}`,
+        :math:`P_ZX` (2SLS, and LIML as Stata ``ivregress`` and linearmodels)
+        or :math:`Z\hat S^{-1}Z'X` (GMM), the bread :math:`(A'X)^{-1}` with
+        :math:`A` = :math:`P_ZX`, :math:`(I-\kappa M_Z)X`, :math:`Z\hat S^{-1}Z'X`;
+        ``"iid"`` is :math:`\hat\sigma^2(A'X)^{-1}` (GMM: the sandwich with
+        :math:`\hat\sigma^2 Z'Z` as meat),
         :math:`\hat\sigma^2 = RSS/(N-K)`. For GMM ``vcov`` also chooses the
         weight matrix (``"iid"``: GMM is 2SLS).
     method
