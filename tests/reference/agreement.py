@@ -1433,6 +1433,22 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
+def _area(name: str):
+    """A module ``tests/reference/<name>.py`` of one area's reference sets, imported by path."""
+    import importlib.util
+    import sys
+
+    module_name = f"massincidents_reference_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+_iv = _area("agreement_iv")  # instrumental variables (issue 15)
+
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
     "sandwich_petersen.json": sandwich_petersen,
@@ -1448,6 +1464,11 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    "iv_aer.json": _iv.iv_aer,
+    "iv_linearmodels.json": _iv.iv_linearmodels,
+    "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
+    "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
+    "iv_pyfixest.json": _iv.iv_pyfixest,
 }
 
 
