@@ -106,7 +106,7 @@ def iv_linearmodels() -> list:
                         f"linearmodels {ref['packages']['linearmodels']}", TEST)
     data = pd.read_csv(HERE / "data" / "iv_cigarettes.csv")
     full = _ssc_full()
-    for key, case in ref["cases"].items():
+    for case in ref["cases"].values():
         rows = data[data["year"] == 1995] if case["sample"] == "1995" else data
         fit = _fit(case["formula"], rows, vcov=case["vcov"], method=case["method"], ssc=full)
         names = [n for n in case["coef"] if n in fit.params.index]

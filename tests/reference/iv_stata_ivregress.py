@@ -1,4 +1,4 @@
-"""Extract Stata ``ivregress`` output frozen in linearmodels' test suite into iv_stata_ivregress.json.
+"""Extract Stata ``ivregress`` output frozen in linearmodels' tests into iv_stata_ivregress.json.
 
     python tests/reference/iv_stata_ivregress.py RESULTS_TXT SIMULATED_DTA
 

@@ -52,6 +52,7 @@ import scipy.linalg
 from scipy import stats
 
 from massincidents.core.least_squares import column_scale, least_squares, solve_symmetric
+from massincidents.errors import DataError
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import (
     FewClustersWarning,
@@ -283,8 +284,11 @@ def kleibergen_paap(
     else:
         shat_wald = moment_meat(spec, _kron_moments(resid, z2), columns)
         shat_lm = moment_meat(spec, _kron_moments(x2, z2), columns)
-    rk_wald = _rk_statistic(x2, z2, shat_wald)
-    rk_lm = _rk_statistic(x2, z2, shat_lm)
+    try:
+        rk_wald = _rk_statistic(x2, z2, shat_wald)
+        rk_lm = _rk_statistic(x2, z2, shat_lm)
+    except np.linalg.LinAlgError:  # ranktest's Assumption 2 fails: omega_q singular
+        rk_wald = rk_lm = float("nan")
     kz = data.X1.shape[1] + L
     c = small_sample_factor(spec, convention, data, kz)
     df = L - K + 1
@@ -306,8 +310,13 @@ def overidentification(data: IVData, spec: VcovSpec) -> IVTest | None:
     if L <= K2:
         return None
     columns = {} if spec.kind == "iid" else data.sample.for_spec(spec)
-    _, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns)
     df = L - K2
+    name = "Sargan" if spec.kind == "iid" else "Hansen J"
+    try:
+        _, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns)
+    except DataError as err:  # e.g. more moments than clusters: no weight matrix
+        return IVTest(name, float("nan"), df, float("nan"),
+                      f"not computed: {err.problems[0].message}")
     if spec.kind == "iid":
         return IVTest("Sargan", j, df, float(stats.chi2.sf(j, df)),
                       "iid: N u'P_Z u / u'u at the 2SLS residuals")
