@@ -60,8 +60,9 @@ def iv_aer() -> list:
     ag = _agreement()
     ref = _load("iv_aer.json")
     v = ref["versions"]
-    col = ag._Collector("iv_aer.json", f"R {v['R']} AER {v['AER']}, sandwich {v['sandwich']}",
-                        TEST)
+    r_version = v["R"].split()[2]  # 'R version 4.2.2 (2022-10-31)'
+    col = ag._Collector("iv_aer.json",
+                        f"R {r_version} AER {v['AER']}, sandwich {v['sandwich']}", TEST)
     data = pd.read_csv(HERE / "data" / "iv_cigarettes.csv")
     full, no_adj = _ssc_full(), mi.ssc(adj=False, cluster_df="each", constant_in_k=False)
     variances = {"iid": ("iid", full), "HC1": ("hetero", full), "HC0": ("hetero", no_adj),
