@@ -55,12 +55,13 @@ def anderson_rubin(
                     slice(k1, None), data, spec, convention)
     df2 = df if df is not None else math.inf
     f = W / L
+    why = "" if np.isfinite(f) else "; not available: the variance is not positive definite"
     null = ", ".join(f"{n} = {b:g}" for n, b in zip(data.endogenous, np.atleast_1d(b0),
                                                      strict=True))
     return IVTest(f"Anderson-Rubin F ({null})", f, L, float(stats.f.sf(f, L, df2)),
                   f"Wald/L of the excluded instruments in the regression of y - X2 b0, "
                   f"{spec.label}" + ("" if convention.preset == "R" else
-                                     f"; ssc={convention.preset}"), df2)
+                                     f"; ssc={convention.preset}") + why, df2)
 
 
 class _ARForm:
@@ -79,6 +80,7 @@ class _ARForm:
         self.gy, self.gx = self.z.T @ self.y, self.z.T @ self.x
         self.L = L
         self.iid = spec.kind == "iid"
+        self.positive = True
         if self.iid:
             K = effective_k(convention, n_params=kz, fe_dof=data.fe_dof)
             self.denominator = (n - K) if convention.adj else (n - 1.0)
@@ -94,6 +96,12 @@ class _ARForm:
                                         ssc=convention)
             self.myy, self.myx = meat[:L, :L], meat[:L, L:]
             self.mxx = meat[L:, L:]
+            # Q(b) = [I, -bI] meat [I, -bI]' is positive definite for every b when the
+            # joint meat is; a two-way clustered meat need not be
+            scale = np.sqrt(np.abs(np.diag(meat)))
+            scale = np.where(scale > 0, scale, 1.0)
+            self.positive = bool(
+                np.linalg.eigvalsh(meat / np.outer(scale, scale))[0] > 1e-12)
         self.df = df if df is not None else math.inf
 
     def Q(self, b: complex) -> np.ndarray:
@@ -153,9 +161,13 @@ def anderson_rubin_set(
 ) -> ConfidenceSet:
     """The Anderson-Rubin confidence set for the one endogenous coefficient."""
     form = _ARForm(data, spec, convention)
+    if not form.positive:
+        return ConfidenceSet((), level, data.endogenous[0],
+                             f"{spec.label} is not positive definite for every value: the "
+                             "Anderson-Rubin test cannot be inverted", available=False)
     form.critical = form.L * float(stats.f.ppf(level, form.L, form.df))
     b_hat = float(two_sls(form.y, np.zeros((form.y.shape[0], 0)), form.x[:, None], form.z).beta[0])
-    spread = float(np.sqrt(form.Q(b_hat)[0, 0]) / max(abs(form.gx[0]), 1e-300))
+    spread = float(np.sqrt(abs(form.Q(b_hat)[0, 0])) / max(abs(form.gx[0]), 1e-300))
     half_width = max(2.0 * spread, 1e-6 * max(1.0, abs(b_hat)))
     roots = _polynomial_roots(form, b_hat, half_width)
     gaps = np.diff(roots) if len(roots) > 1 else np.array([half_width])

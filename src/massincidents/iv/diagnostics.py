@@ -117,13 +117,20 @@ def wald(
             ssc=convention,
         )
     b = solution.beta[tested]
-    V = matrix[tested, tested]
-    return float(b @ solution_of(V, b)), df, solution.beta
+    return quadratic_form(matrix[tested, tested], b), df, solution.beta
 
 
-def solution_of(V: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:math:`V^{-1}b` on the unit-diagonal scaling of ``V``."""
-    return solve_symmetric((V + V.T) / 2, b)
+def quadratic_form(V: np.ndarray, b: np.ndarray) -> float:
+    r""":math:`b'V^{-1}b`, or ``nan`` when ``V`` is not positive definite.
+
+    Two-way clustered variances (:math:`V_a + V_b - V_{a\cap b}`) can fail to be
+    positive definite; a Wald statistic from them would be meaningless (even negative).
+    """
+    V = (V + V.T) / 2
+    scale = np.sqrt(np.abs(np.diag(V)))
+    if np.any(scale == 0) or np.linalg.eigvalsh(V / np.outer(scale, scale))[0] <= 1e-12:
+        return float("nan")
+    return float(b @ solve_symmetric(V, b))
 
 
 def small_sample_factor(
@@ -171,7 +178,7 @@ def first_stage_statistics(
         fit = first[endog]
         b = fit.params[instruments].to_numpy()
         V = fit.vcov.loc[instruments, instruments].to_numpy()
-        f = float(b @ solution_of(V, b)) / L
+        f = quadratic_form(V, b) / L
         df2 = float(fit.df_inference) if fit.df_inference is not None else math.inf
         rss0 = float(x2[:, j] @ x2[:, j])
         partial_r2 = 1 - fit.stats["rss"] / rss0 if rss0 > 0 else float("nan")

@@ -39,7 +39,7 @@ from massincidents.inference.vcov import VcovChoice, VcovSpec, compute_vcov, par
 from massincidents.iv.data import IVData
 from massincidents.iv.design import IVDesign, build_iv_design, check_identified
 from massincidents.iv.estimators import IVFit, efficient_gmm, k_class, liml_kappa, two_sls
-from massincidents.iv.statistics import IVDiagnostics
+from massincidents.iv.statistics import ConfidenceSet, IVDiagnostics, IVTest
 from massincidents.linear.estimators import LeastSquaresVariance, default_vcov
 from massincidents.results import Result
 from massincidents.results.prediction import from_design
@@ -124,7 +124,29 @@ class IVResult(Result):
         diagnostics = diagnose(data, self.extra["iv_fit"], first, spec, convention,
                                self.extra["level"])
         return replace(new, first_stage=first, diagnostics=diagnostics,
-                       extra={**self.extra, "ssc": convention})
+                       extra={**self.extra, "ssc": convention, "vcov_spec": spec})
+
+    def anderson_rubin(self, b0: float | list[float] | np.ndarray = 0.0) -> IVTest:
+        r"""The Anderson-Rubin test of :math:`H_0: \beta_{endog} = b_0` under the fit's variance.
+
+        ``b0``: one value per endogenous regressor (a number when there is one).
+        """
+        from massincidents.iv.anderson_rubin import anderson_rubin
+
+        data: IVData = self.extra["iv_data"]
+        b = np.atleast_1d(np.asarray(b0, dtype=float))
+        if b.shape != (len(data.endogenous),):
+            raise ValueError(f"b0 needs one value per endogenous regressor {data.endogenous}")
+        return anderson_rubin(data, b, self.extra["vcov_spec"], self.extra["ssc"])
+
+    def anderson_rubin_set(self, level: float = 0.95) -> ConfidenceSet:
+        """The Anderson-Rubin confidence set at ``level`` (one endogenous regressor)."""
+        from massincidents.iv.anderson_rubin import anderson_rubin_set
+
+        data: IVData = self.extra["iv_data"]
+        if len(data.endogenous) != 1:
+            raise ValueError("the Anderson-Rubin set is computed for one endogenous regressor")
+        return anderson_rubin_set(data, self.extra["vcov_spec"], self.extra["ssc"], level)
 
     def summary(self, level: float = 0.95) -> str:
         """The coefficient table, then the first-stage and IV diagnostics."""
@@ -406,7 +428,7 @@ def iv(
         dropped=dropped,
         condition_number=fit.condition_number,
         extra={"ssc": convention, "iv_data": ivdata, "iv_fit": fit, "level": level,
-               "method": method},
+               "method": method, "vcov_spec": spec},
         _revcov=revcov,
         _prediction=prediction,
         first_stage=first,

@@ -102,7 +102,10 @@ class ConfidenceSet:
     parameter
         The coefficient the set is for.
     convention
-        The test inverted.
+        The test inverted (or why the set is not available).
+    available
+        ``False`` when the test cannot be inverted (a two-way clustered variance
+        that is not positive definite): ``intervals`` is then empty and means nothing.
 
     Examples
     --------
@@ -116,19 +119,24 @@ class ConfidenceSet:
     level: float
     parameter: str
     convention: str
+    available: bool = True
 
     @property
     def bounded(self) -> bool:
         """Whether every interval is finite (and the set is not empty)."""
-        return bool(self.intervals) and all(
+        return self.available and bool(self.intervals) and all(
             math.isfinite(lo) and math.isfinite(hi) for lo, hi in self.intervals
         )
 
     def contains(self, value: float) -> bool:
-        """Whether ``value`` is in the set."""
+        """Whether ``value`` is in the set (raises when the set is not available)."""
+        if not self.available:
+            raise ValueError(f"the confidence set is not available: {self.convention}")
         return any(lo <= value <= hi for lo, hi in self.intervals)
 
     def __str__(self) -> str:
+        if not self.available:
+            return f"not available ({self.convention})"
         if not self.intervals:
             return "empty set"
 
