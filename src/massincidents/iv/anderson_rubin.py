@@ -40,8 +40,8 @@ from scipy import optimize, stats
 from massincidents.core.least_squares import column_scale, least_squares
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import FewClustersWarning, VcovSpec, compute_vcov, effective_k
+from massincidents.iv.auxiliary import partial_exogenous, wald
 from massincidents.iv.data import IVData
-from massincidents.iv.diagnostics import partial_exogenous, wald
 from massincidents.iv.estimators import two_sls
 from massincidents.iv.statistics import ConfidenceSet, IVTest
 

@@ -47,6 +47,9 @@ class IVTest:
     df_denominator: float | None = None
 
     def __str__(self) -> str:
+        if math.isnan(self.pvalue) and not math.isnan(self.statistic):
+            # compared with tabulated critical values (Stock and Yogo), no p-value
+            return f"{self.name} = {self.statistic:.6g} [{self.convention}]"
         ref = (f"F({self.df}, {self.df_denominator:g})" if self.df_denominator is not None
                else f"chi2({self.df})")
         p = "" if math.isnan(self.pvalue) else f", p = {self.pvalue:.4g}"
