@@ -47,9 +47,7 @@ def test_kleibergen_paap_lm_under_iid_is_anderson_canonical_correlation() -> Non
     data["z3"] = data["z1"] ** 2
     fit = _fit("y ~ x | unit + year | d + d2 ~ z1 + z2 + z3", data, vcov="iid")
     ivdata = fit.extra["iv_data"]
-    from massincidents.iv.diagnostics import partial_exogenous
-
-    x2, z2 = partial_exogenous(ivdata, ivdata.X2, ivdata.Z2)
+    _, x2, z2 = ivdata.without_exogenous()
     qx, _ = np.linalg.qr(x2)
     qz, _ = np.linalg.qr(z2)
     canonical = np.linalg.svd(qx.T @ qz, compute_uv=False)

@@ -40,7 +40,7 @@ from scipy import optimize, stats
 from massincidents.core.least_squares import column_scale, least_squares
 from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import FewClustersWarning, VcovSpec, compute_vcov, effective_k
-from massincidents.iv.auxiliary import partial_exogenous, wald
+from massincidents.iv.auxiliary import wald
 from massincidents.iv.data import IVData
 from massincidents.iv.estimators import two_sls
 from massincidents.iv.statistics import ConfidenceSet, IVTest
@@ -68,7 +68,8 @@ class _ARForm:
     """:math:`W(b)` and :math:`Q(b)` for one endogenous regressor, in scaled units."""
 
     def __init__(self, data: IVData, spec: VcovSpec, convention: SmallSample) -> None:
-        yt, xt, zt = partial_exogenous(data, data.y, data.X2, data.Z2)
+        y_t, xt, zt = data.without_exogenous()
+        yt = y_t[:, None]
         self.sy, self.sx = float(column_scale(yt)[0]), float(column_scale(xt)[0])
         self.y, self.x = yt[:, 0] / self.sy, xt[:, 0] / self.sx
         self.z = zt / column_scale(zt)
@@ -81,6 +82,7 @@ class _ARForm:
         self.L = L
         self.iid = spec.kind == "iid"
         self.positive = True
+        self.critical = float("nan")  # set by the caller: L times the F quantile
         if self.iid:
             K = effective_k(convention, n_params=kz, fe_dof=data.fe_dof)
             self.denominator = (n - K) if convention.adj else (n - 1.0)

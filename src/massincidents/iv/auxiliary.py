@@ -24,20 +24,6 @@ from massincidents.inference.vcov import (
 from massincidents.iv.data import IVData
 
 
-def partial_exogenous(data: IVData, *columns: np.ndarray) -> list[np.ndarray]:
-    """Each array partialled out of the exogenous regressors ``data.X1`` (least squares)."""
-    X1 = data.X1
-    widths = [c.reshape(c.shape[0], -1).shape[1] for c in columns]
-    stacked = np.column_stack([c.reshape(c.shape[0], -1) for c in columns])
-    if X1.shape[1]:
-        stacked = least_squares(X1, stacked, warn=False).resid.reshape(stacked.shape)
-    out, start = [], 0
-    for w in widths:
-        out.append(stacked[:, start : start + w])
-        start += w
-    return out
-
-
 def wald(
     regressors: np.ndarray,
     response: np.ndarray,

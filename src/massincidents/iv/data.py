@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,10 @@ class IVData:
     fe_dof: int
     sample: SampleColumns
     fixed_effects: str = ""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": {}}  # recomputed on demand, not pickled
 
     @property
     def Z(self) -> np.ndarray:
@@ -41,3 +46,16 @@ class IVData:
     @property
     def nobs(self) -> int:
         return int(self.y.shape[0])
+
+    def without_exogenous(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``y``, ``X2``, ``Z2`` partialled out of ``X1`` too (one least-squares fit, cached)."""
+        if "without_exogenous" not in self._cache:
+            from massincidents.core.least_squares import least_squares
+
+            stacked = np.column_stack([self.y, self.X2, self.Z2])
+            if self.X1.shape[1]:
+                stacked = least_squares(self.X1, stacked, warn=False).resid.reshape(stacked.shape)
+            k2 = self.X2.shape[1]
+            self._cache["without_exogenous"] = (stacked[:, 0], stacked[:, 1 : 1 + k2],
+                                                stacked[:, 1 + k2 :])
+        return self._cache["without_exogenous"]

@@ -58,7 +58,6 @@ from massincidents.inference.vcov import (
 )
 from massincidents.iv.anderson_rubin import anderson_rubin, anderson_rubin_set
 from massincidents.iv.auxiliary import (
-    partial_exogenous,
     quadratic_form,
     small_sample_factor,
     wald,
@@ -82,7 +81,7 @@ def first_stage_statistics(
     """First-stage F, partial R2 and (several endogenous) Sanderson-Windmeijer F."""
     instruments = data.instruments
     L = len(instruments)
-    x2, z2 = partial_exogenous(data, data.X2, data.Z2)
+    _, x2, z2 = data.without_exogenous()
     words = _variance_words(spec, convention)
     out = {}
     for j, endog in enumerate(data.endogenous):
@@ -135,7 +134,7 @@ def sanderson_windmeijer(
 
 def cragg_donald(data: IVData) -> IVTest:
     """Cragg-Donald Wald F (iid), as ivreg2: (N - K_Z - d_FE)/L times the smallest eigenvalue."""
-    x2, z2 = partial_exogenous(data, data.X2, data.Z2)
+    _, x2, z2 = data.without_exogenous()
     x2 = x2 / column_scale(x2)
     fit = least_squares(z2, x2, warn=False)
     resid = fit.resid.reshape(x2.shape)
@@ -189,7 +188,7 @@ def kleibergen_paap(
     data: IVData, spec: VcovSpec, convention: SmallSample
 ) -> tuple[IVTest, IVTest]:
     """Kleibergen-Paap rk Wald F and rk LM statistic under the fit's variance."""
-    x2, z2 = partial_exogenous(data, data.X2, data.Z2)
+    _, x2, z2 = data.without_exogenous()
     x2 = x2 / column_scale(x2)
     z2 = z2 / column_scale(z2)
     n, K = x2.shape

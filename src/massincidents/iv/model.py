@@ -43,7 +43,7 @@ from massincidents.iv.statistics import ConfidenceSet, IVDiagnostics, IVTest
 from massincidents.linear.estimators import LeastSquaresVariance, default_vcov
 from massincidents.results import Result
 from massincidents.results.prediction import from_design
-from massincidents.results.sample import SampleColumns
+from massincidents.results.sample import LazyValue, SampleColumns
 
 Method = Literal["2sls", "liml", "gmm"]
 METHODS = {"2sls": "2SLS", "liml": "LIML", "gmm": "two-step efficient GMM"}
@@ -102,11 +102,18 @@ class IVResult(Result):
         endogenous regressor (the regression of it on the exogenous regressors
         and excluded instruments, fixed effects absorbed, same variance).
     diagnostics
-        :class:`~massincidents.iv.statistics.IVDiagnostics` under the fit's variance.
+        :class:`~massincidents.iv.statistics.IVDiagnostics` under the fit's variance
+        (computed on first use).
     """
 
     first_stage: dict[str, Result] = field(default_factory=dict)
-    diagnostics: IVDiagnostics | None = None
+    _diagnostics: LazyValue | IVDiagnostics | None = field(default=None, repr=False)
+
+    @property
+    def diagnostics(self) -> IVDiagnostics | None:
+        """The diagnostics, computed on first use (and before pickling)."""
+        value = self._diagnostics
+        return value() if isinstance(value, LazyValue) else value
 
     def with_vcov(self, vcov: object, *, ssc: object = None) -> IVResult:
         """The same estimates with another variance; first stages and diagnostics follow.
@@ -121,9 +128,9 @@ class IVResult(Result):
         first = first_stages(data, spec, convention, self.left_out)
         from massincidents.iv.diagnostics import diagnose
 
-        diagnostics = diagnose(data, self.extra["iv_fit"], first, spec, convention,
-                               self.extra["level"])
-        return replace(new, first_stage=first, diagnostics=diagnostics,
+        diagnostics = LazyValue(diagnose, data, self.extra["iv_fit"], first, spec, convention,
+                                self.extra["level"])
+        return replace(new, first_stage=first, _diagnostics=diagnostics,
                        extra={**self.extra, "ssc": convention, "vcov_spec": spec})
 
     def anderson_rubin(self, b0: float | list[float] | np.ndarray = 0.0) -> IVTest:
@@ -421,7 +428,7 @@ def iv(
     first = first_stages(ivdata, spec, convention, design.left_out)
     from massincidents.iv.diagnostics import diagnose
 
-    diagnostics = diagnose(ivdata, fit, first, spec, convention, level)
+    diagnostics = LazyValue(diagnose, ivdata, fit, first, spec, convention, level)
     prediction = from_design(s, ivdata.sample, names, y_raw - fit.resid, link="identity")
     return IVResult(
         model=model,
@@ -442,6 +449,6 @@ def iv(
         _revcov=revcov,
         _prediction=prediction,
         first_stage=first,
-        diagnostics=diagnostics,
+        _diagnostics=diagnostics,
     )
 
