@@ -205,3 +205,12 @@ def test_rescaling_an_instrument_changes_nothing(k) -> None:
         first = other.first_stage["d"].params.drop("z1")
         np.testing.assert_allclose(first, base.first_stage["d"].params.drop("z1"), rtol=1e-8)
     np.testing.assert_allclose(diagnostics(scaled), diagnostics(panel), rtol=1e-8)
+
+
+def test_registered_in_the_model_registry() -> None:
+    from massincidents.registry import get_model
+
+    entry = get_model("iv")
+    assert entry.load() is mi.iv
+    assert (entry.family, entry.exposure, entry.absorbed_fe) == ("iv", False, True)
+    assert set(entry.vcov) == {"iid", "hetero", "CRV1", "CRV0", "DK"}
