@@ -47,6 +47,19 @@ class IVData:
     def nobs(self) -> int:
         return int(self.y.shape[0])
 
+    def first_stage_residuals(self) -> np.ndarray:
+        """:math:`M_ZX_2`, the first-stage residuals (least squares on ``Z``, cached).
+
+        By Frisch-Waugh-Lovell also the residuals of ``X2`` on ``Z2`` both partialled
+        out of ``X1``, which the diagnostics use.
+        """
+        if "first_stage_residuals" not in self._cache:
+            from massincidents.core.least_squares import least_squares
+
+            fit = least_squares(self.Z, self.X2, warn=False)
+            self._cache["first_stage_residuals"] = fit.resid.reshape(self.X2.shape)
+        return self._cache["first_stage_residuals"]
+
     def without_exogenous(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``y``, ``X2``, ``Z2`` partialled out of ``X1`` too (one least-squares fit, cached)."""
         if "without_exogenous" not in self._cache:

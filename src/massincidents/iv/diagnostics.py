@@ -135,9 +135,9 @@ def sanderson_windmeijer(
 def cragg_donald(data: IVData) -> IVTest:
     """Cragg-Donald Wald F (iid), as ivreg2: (N - K_Z - d_FE)/L times the smallest eigenvalue."""
     _, x2, z2 = data.without_exogenous()
-    x2 = x2 / column_scale(x2)
-    fit = least_squares(z2, x2, warn=False)
-    resid = fit.resid.reshape(x2.shape)
+    scale = column_scale(x2)
+    x2 = x2 / scale
+    resid = data.first_stage_residuals() / scale  # = M x2 on z2 (Frisch-Waugh-Lovell)
     fitted = x2 - resid
     n, L = z2.shape
     kz = data.X1.shape[1] + L
@@ -189,12 +189,13 @@ def kleibergen_paap(
 ) -> tuple[IVTest, IVTest]:
     """Kleibergen-Paap rk Wald F and rk LM statistic under the fit's variance."""
     _, x2, z2 = data.without_exogenous()
-    x2 = x2 / column_scale(x2)
+    scale = column_scale(x2)
+    x2 = x2 / scale
     z2 = z2 / column_scale(z2)
     n, K = x2.shape
     L = z2.shape[1]
     columns = data.sample.for_spec(spec)
-    resid = least_squares(z2, x2, warn=False).resid.reshape(x2.shape)
+    resid = data.first_stage_residuals() / scale  # = M x2 on z2 (Frisch-Waugh-Lovell)
     if spec.kind == "iid":
         shat_wald = np.kron(resid.T @ resid / n, z2.T @ z2)
         shat_lm = None
@@ -221,7 +222,9 @@ def kleibergen_paap(
 # -- over-identification and endogeneity -------------------------------------------------------
 
 
-def overidentification(data: IVData, spec: VcovSpec) -> IVTest | None:
+def overidentification(
+    data: IVData, spec: VcovSpec, first_step: IVFit | None = None
+) -> IVTest | None:
     """Sargan (iid) or Hansen's J (otherwise) at the 2SLS first step; None if exactly identified."""
     L, K2 = data.Z2.shape[1], data.X2.shape[1]
     if L <= K2:
@@ -230,7 +233,9 @@ def overidentification(data: IVData, spec: VcovSpec) -> IVTest | None:
     df = L - K2
     name = "Sargan" if spec.kind == "iid" else "Hansen J"
     try:
-        _, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns)
+        if first_step is None:
+            first_step = two_sls(data.y, data.X1, data.X2, data.Z, data.first_stage_residuals())
+        _, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns, first_step)
     except DataError as err:  # e.g. more moments than clusters: no weight matrix
         return IVTest(name, float("nan"), df, float("nan"),
                       f"not computed: {err.problems[0].message}")
@@ -244,10 +249,9 @@ def overidentification(data: IVData, spec: VcovSpec) -> IVTest | None:
 
 def endogeneity(data: IVData, spec: VcovSpec, convention: SmallSample) -> IVTest:
     """Regression-based Durbin-Wu-Hausman test (control function), under the fit's variance."""
-    Z = data.Z
     X = data.X
     X2 = data.X2
-    V = least_squares(Z, X2, warn=False).resid.reshape(X2.shape)
+    V = data.first_stage_residuals()
     K2 = X2.shape[1]
     regressors = np.column_stack([X, V])
     W, df, _ = wald(regressors, data.y, slice(X.shape[1], None), data, spec, convention)
@@ -271,7 +275,8 @@ def diagnose(
     level: float,
 ) -> IVDiagnostics:
     """Every diagnostic of the fit (see the module docstring)."""
-    del fit  # the diagnostics do not depend on the estimator (2SLS, LIML or GMM)
+    # the diagnostics do not depend on the estimator; a 2SLS fit is the first GMM step of J
+    first_step = fit if fit.kappa == 1.0 else None
     kp_wald, kp_lm = kleibergen_paap(data, spec, convention)
     K2 = data.X2.shape[1]
     return IVDiagnostics(
@@ -281,6 +286,6 @@ def diagnose(
         kleibergen_paap_lm=kp_lm,
         anderson_rubin=anderson_rubin(data, np.zeros(K2), spec, convention),
         anderson_rubin_set=anderson_rubin_set(data, spec, convention, level) if K2 == 1 else None,
-        overidentification=overidentification(data, spec),
+        overidentification=overidentification(data, spec, first_step),
         endogeneity=endogeneity(data, spec, convention),
     )

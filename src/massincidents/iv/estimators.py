@@ -112,9 +112,14 @@ def liml_kappa(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray) -> 
     return float(scipy.linalg.eigh(a, b, eigvals_only=True)[0])
 
 
-def two_sls(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray) -> IVFit:
-    """Two-stage least squares: least squares of ``y`` on the first-stage fits."""
-    fitted, _ = first_stage_fitted(Z, X2)
+def two_sls(
+    y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray, v: np.ndarray | None = None
+) -> IVFit:
+    """Two-stage least squares: least squares of ``y`` on the first-stage fits.
+
+    ``v``: the first-stage residuals :math:`M_ZX_2` when already computed.
+    """
+    fitted = first_stage_fitted(Z, X2)[0] if v is None else X2 - v
     X_hat = np.column_stack([X1, fitted])
     solution = least_squares(X_hat, y)
     resid = y - np.column_stack([X1, X2]) @ solution.beta
@@ -122,10 +127,21 @@ def two_sls(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray) -> IVF
                  solution.condition_number, solution.bread)
 
 
-def k_class(y: np.ndarray, X1: np.ndarray, X2: np.ndarray, Z: np.ndarray, kappa: float) -> IVFit:
-    r"""The k-class estimator :math:`(X'(I-\kappa M_Z)X)^{-1}X'(I-\kappa M_Z)y`."""
+def k_class(
+    y: np.ndarray,
+    X1: np.ndarray,
+    X2: np.ndarray,
+    Z: np.ndarray,
+    kappa: float,
+    v: np.ndarray | None = None,
+) -> IVFit:
+    r"""The k-class estimator :math:`(X'(I-\kappa M_Z)X)^{-1}X'(I-\kappa M_Z)y`.
+
+    ``v``: the first-stage residuals :math:`M_ZX_2` when already computed.
+    """
     X = np.column_stack([X1, X2])
-    _, v = first_stage_fitted(Z, X2)  # M_Z X_2; M_Z X_1 = 0
+    if v is None:
+        v = first_stage_fitted(Z, X2)[1]  # M_Z X_2; M_Z X_1 = 0
     A = np.column_stack([X1, X2 - kappa * v])
     X_hat = np.column_stack([X1, X2 - v])  # P_Z X: the scores of the sandwich
     gram = A.T @ X

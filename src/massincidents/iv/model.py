@@ -222,13 +222,15 @@ def partialled_data(design: IVDesign, frame: pd.DataFrame) -> tuple[IVData, dict
 
 def fit_iv(data: IVData, method: str, spec: VcovSpec) -> tuple[IVFit, float | None]:
     """The estimate by ``method``; the J statistic of GMM (``None`` otherwise)."""
+    v = data.first_stage_residuals()
     if method == "2sls":
-        return two_sls(data.y, data.X1, data.X2, data.Z), None
+        return two_sls(data.y, data.X1, data.X2, data.Z, v), None
     if method == "liml":
         kappa = liml_kappa(data.y, data.X1, data.X2, data.Z)
-        return k_class(data.y, data.X1, data.X2, data.Z, kappa), None
+        return k_class(data.y, data.X1, data.X2, data.Z, kappa, v), None
     columns = data.sample.for_spec(spec)
-    fit, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns)
+    first_step = two_sls(data.y, data.X1, data.X2, data.Z, v)
+    fit, j = efficient_gmm(data.y, data.X1, data.X2, data.Z, spec, columns, first_step)
     return fit, j
 
 
@@ -242,6 +244,7 @@ def first_stages(
     out: dict[str, Result] = {}
     solution = least_squares(Z, data.X2, warn=False)
     resid = solution.resid.reshape(data.X2.shape)
+    data._cache.setdefault("first_stage_residuals", resid)
     beta = solution.beta.reshape(kz, -1)
     rhs = " + ".join(names) or "1"
     fe = f" | {data.fixed_effects}" if data.fixed_effects else ""
