@@ -214,3 +214,19 @@ def test_registered_in_the_model_registry() -> None:
     assert entry.load() is mi.iv
     assert (entry.family, entry.exposure, entry.absorbed_fe) == ("iv", False, True)
     assert set(entry.vcov) == {"iid", "hetero", "CRV1", "CRV0", "DK"}
+
+
+def test_categorical_instruments_are_coded_against_a_reference_level(panel) -> None:
+    panel = panel.assign(g=np.where(panel["z1"] > 0.5, "high", np.where(panel["z1"] < -0.5,
+                                                                        "low", "mid")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollinearityWarning)
+        fit = mi.iv("y ~ x | unit + year | d ~ C(g) + z2", panel, vcov="iid")
+        pooled = mi.iv("y ~ x | d ~ C(g) + z2", panel, vcov="iid")
+    assert list(fit.first_stage["d"].params.index) == ["x", "C(g)[T.low]", "C(g)[T.mid]", "z2"]
+    assert "Intercept" in pooled.first_stage["d"].params.index
+
+
+def test_endogenous_regressor_listed_as_exogenous_is_refused(panel) -> None:
+    with pytest.raises(DataError, match="both as an exogenous and as an endogenous"):
+        mi.iv("y ~ x + d | d ~ z1 + z2", panel)

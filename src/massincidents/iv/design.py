@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from massincidents.core.design import Design, build_design, formula_matrix
+from massincidents.core.design import Design, _without_intercept, build_design, formula_matrix
 from massincidents.errors import DataError, Problem
 from massincidents.iv.formula import IVFormula, parse_iv_formula
 
@@ -50,10 +50,21 @@ class IVDesign:
     left_out: dict[str, int]
 
 
-def _columns(expression: str, rows: pd.DataFrame, text: str) -> tuple[np.ndarray, list[str]]:
-    """The columns of a right-hand side without intercept (``expression - 1``)."""
+def _columns(
+    expression: str, rows: pd.DataFrame, text: str, *, reference_level: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """The columns of a right-hand side without intercept.
+
+    ``reference_level``: code categorical terms as in a model with an intercept (their
+    first level left out), then remove the intercept column; for instruments of a model
+    that has an intercept or fixed effects, where a full set of dummies would be collinear.
+    """
     try:
-        matrix = formula_matrix(f"{expression} - 1", rows, na_action="ignore")
+        if reference_level:
+            matrix = _without_intercept(
+                formula_matrix(f"{expression} + 1", rows, na_action="ignore"))
+        else:
+            matrix = formula_matrix(f"{expression} - 1", rows, na_action="ignore")
     except Exception as err:  # formulaic raises many types; all mean "cannot evaluate"
         raise DataError([Problem(f"cannot evaluate {expression!r} of {text!r}: {err}")]) from err
     names = [str(c) for c in matrix.columns]
@@ -75,7 +86,8 @@ def build_iv_design(text: str, frame: pd.DataFrame, *, drop_singletons: bool = T
     rows = frame.iloc[np.flatnonzero(everything.used)]
     structural = build_design(parsed.structural, rows, drop_singletons=False)
     _endog_matrix, endogenous = _columns(parsed.endogenous, rows, text)
-    Z, instruments = _columns(parsed.instruments, rows, text)
+    has_constant = bool(structural.fe) or "Intercept" in structural.names
+    Z, instruments = _columns(parsed.instruments, rows, text, reference_level=has_constant)
     missing = [n for n in endogenous if n not in structural.names]
     if missing:
         raise DataError([Problem(f"endogenous term {n!r} is not a column of the model")
