@@ -333,7 +333,9 @@ def iv(
     method
         ``"2sls"`` (default), ``"liml"`` (:math:`\kappa` in ``stats``), or
         ``"gmm"`` (two-step efficient, as Stata ``ivreg2, gmm2s`` and
-        linearmodels ``IVGMM``).
+        linearmodels ``IVGMM``). With absorbed fixed effects the GMM moments are
+        those of the partialled variables (as Stata ``ivreghdfe``), not one
+        moment per fixed-effect level as with dummy variables.
     ssc
         Small-sample convention, as for :func:`massincidents.linear`: ``"R"``
         (default; AER ``ivreg`` with sandwich), ``"stata"`` (``ivregress,
