@@ -174,7 +174,7 @@ def iv_stata_ivregress() -> list:
     ref = _load("iv_stata_ivregress.json")
     col = ag._Collector("iv_stata_ivregress.json",
                         "Stata 13 ivregress (output frozen in linearmodels' tests)", TEST)
-    data = pd.read_csv(HERE / "data" / "iv_stata_simulated.csv")
+    data = pd.read_csv(HERE / "data" / "iv_stata_simulated.csv.gz")
     for case in ref["cases"].values():
         options = stata_ivregress_options(case)
         if options is None:

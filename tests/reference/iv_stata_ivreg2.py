@@ -9,7 +9,7 @@ first [robust|cluster(..)] [small] endog(..)`` written by its ``generate-fixture
 (``e(first)``: F, partial R2, Sanderson-Windmeijer F) and the diagnostics (``e(cdf)``
 Cragg-Donald F, ``e(widstat)`` Kleibergen-Paap rk Wald F, ``e(idstat)`` rk LM,
 ``e(arf)`` Anderson-Rubin F, ``e(j)``/``e(sargan)``). This script copies the data the
-models use into ``tests/reference/data/iv_ivreg2_*.csv`` and the numbers into the JSON.
+models use into ``tests/reference/data/iv_ivreg2_*.csv.gz`` and the numbers into the JSON.
 
 The data files were exported by Stata with about 8 significant digits (Card's ``lwage`` is
 a single-precision float), so refitting on them reproduces Stata's numbers to about 1e-7
@@ -50,10 +50,10 @@ DIAGNOSTICS = ["cdf", "widstat", "idstat", "arf", "j", "sargan", "N"]
 def main(fixtures: str) -> None:
     root = Path(fixtures)
     card = pd.read_csv(root / "card_data.csv")[CARD_COLUMNS]
-    card.to_csv(HERE / "data" / "iv_ivreg2_card.csv", index=False)
+    card.to_csv(HERE / "data" / "iv_ivreg2_card.csv.gz", index=False)
     for name in ("sim_multi_endo", "sim_cluster", "sim_twoway"):
         pd.read_csv(root / f"{name}_data.csv").to_csv(
-            HERE / "data" / f"iv_ivreg2_{name}.csv", index=False)
+            HERE / "data" / f"iv_ivreg2_{name}.csv.gz", index=False)
     cases = {}
     for model, (data, formula, suffixes) in MODELS.items():
         for suffix in suffixes:
@@ -62,7 +62,7 @@ def main(fixtures: str) -> None:
             first = pd.read_csv(root / f"{model}_firststage_{suffix}.csv").set_index("statistic")
             kind = suffix.replace("_small", "")
             cases[f"{model}/{suffix}"] = {
-                "data": f"iv_ivreg2_{data}.csv",
+                "data": f"iv_ivreg2_{data}.csv.gz",
                 "formula": formula,
                 "vcov": VCOV[kind],
                 "small": suffix.endswith("_small"),

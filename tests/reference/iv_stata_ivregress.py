@@ -8,7 +8,7 @@ bashtage/linearmodels (commit recorded in the JSON). The text holds the output o
 ``ivregress {2sls|liml|gmm} y exog (endog = instr), vce(...) [small]`` (GMM:
 ``wmatrix(...)``) written by linearmodels' ``execute-stata-simulated-data.py``, on the 600
 rows of simulated data in the .dta file. This script copies the columns used into
-``tests/reference/data/iv_stata_simulated.csv`` and keeps, for every unweighted case
+``tests/reference/data/iv_stata_simulated.csv.gz`` and keeps, for every unweighted case
 without ``noconstant``/``center``, the coefficients, standard errors (square roots of the
 diagonal of ``e(V)``), LIML's kappa and GMM's J. Tests read the JSON, never Stata.
 """
@@ -79,7 +79,7 @@ def main(results_txt: str, dta: str) -> None:
     data = pd.read_stata(dta)
     keep = ["time", "cluster_id", "x1", "x2", "x3", "x4", "x5", "z1", "z2",
             "y_unadjusted", "y_robust", "y_clustered", "y_kernel"]
-    data[keep].to_csv(HERE / "data" / "iv_stata_simulated.csv", index=False, float_format="%.17g")
+    data[keep].to_csv(HERE / "data" / "iv_stata_simulated.csv.gz", index=False, float_format="%.17g")
     cases = {}
     depvar = {"unadjusted": "y_unadjusted", "robust": "y_robust",
               "cluster cluster_id": "y_clustered", "hac bartlett 12": "y_kernel"}
