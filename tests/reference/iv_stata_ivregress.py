@@ -79,7 +79,8 @@ def main(results_txt: str, dta: str) -> None:
     data = pd.read_stata(dta)
     keep = ["time", "cluster_id", "x1", "x2", "x3", "x4", "x5", "z1", "z2",
             "y_unadjusted", "y_robust", "y_clustered", "y_kernel"]
-    data[keep].to_csv(HERE / "data" / "iv_stata_simulated.csv.gz", index=False, float_format="%.17g")
+    data[keep].to_csv(HERE / "data" / "iv_stata_simulated.csv.gz", index=False,
+                      float_format="%.17g")
     cases = {}
     depvar = {"unadjusted": "y_unadjusted", "robust": "y_robust",
               "cluster cluster_id": "y_clustered", "hac bartlett 12": "y_kernel"}
