@@ -13,6 +13,18 @@ cases <- list(
 set.seed(15)  # a seeded draw of 70 p-values, about as many as the book tests
 cases$seventy <- round(rbeta(70, 0.4, 1.2), 12)
 methods <- c(holm = "holm", bh = "BH", bonferroni = "bonferroni")
+# the use case: the 8 slopes of four regressions on data/multtest_rwolf_readme.csv
+# (made by multtest_stata_rwolf.R), their iid p-values adjusted as one family
+readme <- read.csv("tests/reference/data/multtest_rwolf_readme.csv")
+regressions <- list()
+slope_p <- c()
+for (y in c("Y1", "Y2", "Y3", "Y4")) {
+  co <- summary(lm(as.formula(paste(y, "~ X1 + X2")), data = readme))$coefficients
+  regressions[[y]] <- list(estimate = as.list(co[c("X1", "X2"), 1]),
+                           p_value = as.list(co[c("X1", "X2"), 4]))
+  slope_p <- c(slope_p, co[c("X1", "X2"), 4])
+}
+cases$regressions <- unname(slope_p)
 out <- list()
 for (name in names(cases)) {
   p <- cases[[name]]
@@ -24,6 +36,8 @@ ref <- list(
   description = "R p.adjust(p, method) for holm, BH and bonferroni",
   generated_by = "tests/reference/multtest_padjust.R",
   call = "p.adjust(p, method = 'holm' | 'BH' | 'bonferroni')",
+  regressions_call = "lm(Yk ~ X1 + X2, data = read.csv('data/multtest_rwolf_readme.csv')), k = 1..4; case 'regressions' = p-values of X1, X2 in that order",
+  regressions = regressions,
   R = R.version.string,
   versions = list(stats = as.character(packageVersion("stats"))),
   cases = out

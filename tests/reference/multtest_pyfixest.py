@@ -56,6 +56,11 @@ def make_data() -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _t_value(fit, param: str) -> float:
+    """The statistic of pyfixest's wildboottest, which rwolf ranks the hypotheses by."""
+    return float(np.ravel(fit.wildboottest(param=param, reps=REPS, seed=SEED)["t value"])[0])
+
+
 def main() -> None:
     data = make_data()
     data.to_csv(DATA, index=False, float_format="%.17g")
@@ -68,30 +73,36 @@ def main() -> None:
             table = pf.rwolf(fits, param, reps=REPS, seed=SEED)
             boot = []
             for fit in fits:
-                res, tstar = fit.wildboottest(
+                _, tstar = fit.wildboottest(
                     param=param, reps=REPS, seed=SEED, return_bootstrapped_t_stats=True
                 )
                 boot.append(np.asarray(tstar, dtype=float).ravel())
             params[param] = {
-                "rw_pvalue": dict(zip(MODELS, table.loc["RW Pr(>|t|)"].astype(float))),
-                "estimate": dict(zip(MODELS, table.loc["Estimate"].astype(float))),
+                "rw_pvalue": dict(zip(MODELS, table.loc["RW Pr(>|t|)"].astype(float), strict=True)),
+                "estimate": dict(zip(MODELS, table.loc["Estimate"].astype(float), strict=True)),
                 "t_wildboottest": {
-                    name: float(np.ravel(fit.wildboottest(param=param, reps=REPS, seed=SEED)["t value"])[0])
-                    for name, fit in zip(MODELS, fits)
+                    name: _t_value(fit, param) for name, fit in zip(MODELS, fits, strict=True)
                 },
                 "boot_t_stats": {
-                    name: [float(f"{x:.12g}") for x in tstar] for name, tstar in zip(MODELS, boot)
+                    name: [float(f"{x:.12g}") for x in tstar]
+                    for name, tstar in zip(MODELS, boot, strict=True)
                 },
             }
     out = {
-        "description": "pyfixest rwolf (wild cluster bootstrap, full enumeration) on data/multtest_panel.csv",
+        "description": (
+            "pyfixest rwolf (wild cluster bootstrap, full enumeration) on data/multtest_panel.csv"
+        ),
         "generated_by": "tests/reference/multtest_pyfixest.py",
         "data": "data/multtest_panel.csv, written by this script",
         "python": platform.python_version(),
         "packages": {
-            p: importlib.metadata.version(p) for p in ("pyfixest", "wildboottest", "numpy", "pandas")
+            p: importlib.metadata.version(p)
+            for p in ("pyfixest", "wildboottest", "numpy", "pandas")
         },
-        "call": f'pyfixest.rwolf(fits, param, reps={REPS}, seed={SEED}); fits = [pyfixest.feols(f, data, vcov={{"CRV1": "g"}}) for f in models]',
+        "call": (
+            f"pyfixest.rwolf(fits, param, reps={REPS}, seed={SEED}); "
+            'fits = [pyfixest.feols(f, data, vcov={"CRV1": "g"}) for f in models]'
+        ),
         "models": MODELS,
         "reps": REPS,
         "draws": 2**10,
