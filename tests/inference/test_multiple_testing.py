@@ -304,6 +304,26 @@ def test_models_on_some_clusters_use_those_clusters_weights(panel) -> None:
     assert any("covers 10 of the 12 clusters" in note for note in rw.notes)
 
 
+def test_models_on_different_rows_of_the_same_clusters(panel) -> None:
+    """An outcome with gaps: fewer rows, every cluster; the draws stay joint by cluster."""
+    gappy = panel.assign(y_gaps=panel["y_linear"].where(panel["year"] % 3 != 0))
+    full = mi.linear("y_linear ~ x1 | province + year", panel)
+    part = mi.linear("y_gaps ~ x1 | province + year", gappy)
+    assert part.nobs < full.nobs
+    rw = mi.romano_wolf([full, part], "x1", reps=499, seed=9)
+    alone = mi.wild_bootstrap(part, "x1", reps=499, seed=9, conf_int=False)
+    assert rw.table["p_boot"].iloc[1] == alone.pvalue
+    assert not any("covers" in note for note in rw.notes)
+
+
+def test_cluster_values_of_different_types_are_refused(panel) -> None:
+    as_text = panel.assign(province=panel["province"].astype(str))
+    a = mi.linear("y_linear ~ x1 | province + year", panel)
+    b = mi.linear("y_linear ~ x1 | province + year", as_text)
+    with pytest.raises(DataError, match="holds numbers in some models and text in others"):
+        mi.romano_wolf([a, b], "x1", reps=99, seed=1)
+
+
 def test_missing_terms_are_named_with_their_model(fits) -> None:
     with pytest.raises(DataError) as err:
         mi.romano_wolf(fits, {"two-way": ["x1", "gdp"], "pooled": ["x9"]}, reps=99, seed=1)

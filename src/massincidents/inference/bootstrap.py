@@ -543,6 +543,42 @@ def poisson_score_data(
     )
 
 
+def null_statistics(
+    data: LeastSquaresData | ScoreData, j: int, codes: np.ndarray, v: np.ndarray
+) -> tuple[float, float, np.ndarray, str]:
+    r"""The test of :math:`H_0: \beta_j = 0` with the null imposed, for given draws.
+
+    What :func:`wild_bootstrap` computes at ``null=0`` (WCR bootstrap-t, or the
+    score bootstrap for likelihood models), for weights ``v`` chosen by the
+    caller: :func:`massincidents.romano_wolf` passes the same draws to every
+    model, which makes the bootstrap joint.
+
+    Parameters
+    ----------
+    data
+        The result's bootstrap data (``Result.extra["bootstrap"]``).
+    j
+        Position of the coefficient in ``data.names``.
+    codes
+        Cluster codes :math:`0, \dots, G-1` of the estimation sample.
+    v
+        Weights, shape (B, G), column :math:`g` for cluster code :math:`g`.
+
+    Returns
+    -------
+    estimate, statistic, distribution, method
+        The point estimate, the statistic, the :math:`B` bootstrap statistics
+        and the name of the method.
+    """
+    if isinstance(data, LeastSquaresData):
+        engine: _LeastSquaresEngine | _ScoreEngine = _LeastSquaresEngine(data, j, codes, v, True)
+        method = "WCR bootstrap-t"
+    else:
+        engine = _ScoreEngine(data, j, codes, v, True)
+        method = "score bootstrap (null imposed)"
+    return engine.estimate, float(engine.t(0.0)), np.asarray(engine.tstar(0.0), float), method
+
+
 # -- confidence interval by test inversion ------------------------------------------------
 def _invert(
     pvalue: Callable[[float], float],

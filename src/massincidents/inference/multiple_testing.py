@@ -63,9 +63,8 @@ from massincidents.inference.bootstrap import (
     BOOTSTRAP_KEY,
     LeastSquaresData,
     ScoreData,
-    _LeastSquaresEngine,
-    _ScoreEngine,
     bootstrap_weights,
+    null_statistics,
 )
 
 __all__ = ["RomanoWolfResult", "adjust_pvalues", "romano_wolf", "step_down_pvalues"]
@@ -524,6 +523,15 @@ def romano_wolf(
             continue
         datas.append(data)
         labels.append(column)
+    kinds = {"numeric" if np.issubdtype(c.dtype, np.number) else "text" for c in labels}
+    if len(kinds) > 1:
+        problems.append(
+            Problem(
+                f"the cluster column {cluster!r} holds numbers in some models and text in "
+                "others: its values cannot be matched across models",
+                column=cluster,
+            )
+        )
     if problems:
         raise DataError(problems)
 
@@ -544,24 +552,19 @@ def romano_wolf(
             )
         v_model = v[:, np.searchsorted(universe, present)]
         for term in model_terms:
-            j = data.names.index(term)
-            engine: _LeastSquaresEngine | _ScoreEngine
-            if isinstance(data, LeastSquaresData):
-                engine = _LeastSquaresEngine(data, j, codes, v_model, True)
-                method = "WCR bootstrap-t"
-            else:
-                engine = _ScoreEngine(data, j, codes, v_model, True)
-                method = "score bootstrap (null imposed)"
+            estimate, statistic, tstar, method = null_statistics(
+                data, data.names.index(term), codes, v_model
+            )
             rows.append(
                 {
                     "model": name,
                     "term": term,
-                    "estimate": engine.estimate,
-                    "statistic": float(engine.t(0.0)),
+                    "estimate": estimate,
+                    "statistic": statistic,
                     "method": method,
                 }
             )
-            draws.append(np.asarray(engine.tstar(0.0), dtype=float))
+            draws.append(tstar)
     distribution = np.column_stack(draws)
     table = pd.DataFrame(rows)
     adjusted, single = step_down_pvalues(
