@@ -244,6 +244,21 @@ def test_unadjusted_pvalues_are_wild_bootstrap_pvalues(fits, reps) -> None:
         np.testing.assert_allclose(rw.distribution[:, row.Index], boot.distribution, rtol=1e-12)
 
 
+def test_statistic_is_the_models_t_under_its_own_convention(panel) -> None:
+    default = mi.linear("y_linear ~ x1 + z | province + year", panel)
+    stata = mi.linear("y_linear ~ x1 + z | province + year", panel, ssc="stata")
+    assert stata.tvalues["x1"] != pytest.approx(default.tvalues["x1"], rel=1e-6)
+    rw = mi.romano_wolf({"R": default, "stata": stata}, ["x1", "z"], reps=499, seed=3)
+    table = rw.table.set_index(["model", "term"])
+    for name, fit in {"R": default, "stata": stata}.items():
+        for term in ["x1", "z"]:
+            assert table.loc[(name, term), "statistic"] == pytest.approx(
+                fit.tvalues[term], rel=1e-10
+            )
+            # a common factor per model: the single-test p-values do not move
+            assert table.loc[(name, term), "p_boot"] == table.loc[("R", term), "p_boot"]
+
+
 def test_pvalues_are_monotone(fits) -> None:
     rw = mi.romano_wolf(fits, TERMS, reps=999, seed=2)
     t = rw.table

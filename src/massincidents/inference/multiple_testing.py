@@ -66,12 +66,14 @@ from massincidents.inference.bootstrap import (
     bootstrap_weights,
     null_statistics,
 )
+from massincidents.inference.conventions import SmallSample
 
 __all__ = ["RomanoWolfResult", "adjust_pvalues", "romano_wolf", "step_down_pvalues"]
 
 Method = Literal["holm", "bh", "bonferroni"]
 _METHODS = ("holm", "bh", "bonferroni")
-_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b.* by (?P<clusters>.+?)(?: \(.*\))?$")
+# "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata"
+_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]* by (?P<clusters>[^;(]+)")
 
 
 # -- Holm, Benjamini-Hochberg, Bonferroni ------------------------------------------------
@@ -351,7 +353,7 @@ def _model_clusters(result: Any) -> tuple[str, ...] | None:
     match = _CLUSTERED.match(str(getattr(result, "vcov_label", "")))
     if match is None:
         return None
-    return tuple(c.strip() for c in match["clusters"].split("&"))
+    return tuple(c.strip() for c in match["clusters"].strip().split("&"))
 
 
 def _resolve_cluster(cluster: str | None, named: list[tuple[str, Any]]) -> str:
@@ -435,9 +437,15 @@ def romano_wolf(
     model uses the weights of the clusters in its own sample, so a draw is
     still one weight per cluster for all models. Clusters are matched by their
     values, so the models must come from data that code the cluster column the
-    same way. The statistic is the bootstrap's (CRV1 by ``cluster``), which
-    differs from the model's own t when its variance is iid, robust or
-    Driscoll-Kraay (noted in ``.notes``).
+    same way. The statistic is the bootstrap's: for least squares the CRV1 t
+    by ``cluster`` with the model's own small-sample convention (``ssc=``),
+    so it equals the model's t when the model is clustered by ``cluster``
+    (otherwise it differs, as ``.notes`` says); for Poisson the score
+    statistic with the null imposed. The step-down compares statistics
+    across models, so a different small-sample factor per model changes the
+    Romano-Wolf p-values (not the unadjusted ones): pyfixest's ``rwolf``
+    counts every fixed-effect dummy in :math:`K`, the package's default
+    leaves out fixed effects nested in the clusters.
 
     Examples
     --------
@@ -543,7 +551,12 @@ def romano_wolf(
     v, enumerated, used_seed = bootstrap_weights(G, reps, weights, seed)
     rows: list[dict[str, Any]] = []
     draws: list[np.ndarray] = []
-    for (name, _), model_terms, data, column in zip(named, wanted, datas, labels, strict=True):
+    for (name, result), model_terms, data, column in zip(
+        named, wanted, datas, labels, strict=True
+    ):
+        # the model's own small-sample convention (ssc=), so that the statistic is its t
+        ssc = getattr(result, "extra", {}).get("ssc")
+        ssc = ssc if isinstance(ssc, SmallSample) else None
         present, codes = np.unique(column, return_inverse=True)
         if present.size < G:
             notes.append(
@@ -553,7 +566,7 @@ def romano_wolf(
         v_model = v[:, np.searchsorted(universe, present)]
         for term in model_terms:
             estimate, statistic, tstar, method = null_statistics(
-                data, data.names.index(term), codes, v_model
+                data, data.names.index(term), codes, v_model, ssc
             )
             rows.append(
                 {
