@@ -1,19 +1,20 @@
-"""mi.romano_wolf and mi.adjust_pvalues: pyfixest, Stata's rwolf, R's p.adjust, a simulation.
+r"""mi.romano_wolf and mi.adjust_pvalues: pyfixest, Stata's rwolf, R's p.adjust, a simulation.
 
 pyfixest (``multtest_pyfixest.json``): ``pyfixest.rwolf`` with 10 clusters and
 ``reps=9999`` enumerates all :math:`2^{10}` Rademacher sign vectors, as we do,
-so both are deterministic. The joint bootstrap distributions agree draw by
-draw once one difference of convention is taken out: pyfixest's
-``wildboottest`` computes the CRV1 t with the fixed effects counted in
-:math:`K` (one dummy per level), ours with fixed effects nested in the
-clusters left out (the package's CRV1 default), so each model's statistics
-differ by the constant :math:`\\sqrt{(N - K_{pf})/(N - K_{mi})}`. The
-Romano-Wolf max-statistic mixes models, so that constant, different for
-each model, changes the adjusted p-values; with pyfixest's statistics the
-step-down reproduces pyfixest's p-values up to the two draws
-:math:`v = \\pm 1`, which reproduce :math:`|t|` exactly and which pyfixest's
-``>=`` counts or not by rounding: ours count them (``plus_one=True``), so
-ours exceed pyfixest's by 0, 1 or 2 draws in :math:`B + 1`.
+so both are deterministic. pyfixest's ``wildboottest`` computes the CRV1 t
+with every fixed-effect dummy counted in :math:`K`; that is our
+``ssc=mi.ssc(fixef_k="full")``, with which the statistics and the joint
+bootstrap distributions agree draw by draw. Under the package's default
+(fixed effects nested in the clusters not counted) each model's statistics
+differ by the constant :math:`\sqrt{(N - K_{pf})/(N - K_{mi})}`; the
+Romano-Wolf max-statistic mixes models, so that constant, different for each
+model, changes the adjusted p-values (tested below, and named in the
+docstring of ``romano_wolf``). The step-down then reproduces pyfixest's
+p-values up to the two draws :math:`v = \pm 1`, which reproduce :math:`|t|`
+exactly and which pyfixest's ``>=`` counts or not by rounding: ours count
+them (``plus_one=True``), so ours exceed pyfixest's by 0, 1 or 2 draws in
+:math:`B + 1`.
 
 Stata (``multtest_stata_rwolf.json``): the README of wildrwolf prints Stata's
 ``rwolf`` (pairs bootstrap, 9999 resamples, Stata's random numbers) on data
@@ -59,12 +60,20 @@ K_PYFIXEST = {"twoway_y1": 23, "twoway_y2": 23, "oneway_y3": 12, "pooled_y4": 3}
 K_OURS = {"twoway_y1": 13, "twoway_y2": 13, "oneway_y3": 2, "pooled_y4": 3}
 
 
-@pytest.fixture(scope="module")
-def pyfixest_fits() -> dict:
+def _pyfixest_fits(ssc=None) -> dict:
     data = pd.read_csv(REFERENCE / "data" / "multtest_panel.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mi.FewClustersWarning)
-        return {k: mi.linear(f, data, vcov={"CRV1": "g"}) for k, f in PYFIXEST["models"].items()}
+        return {
+            k: mi.linear(f, data, vcov={"CRV1": "g"}, ssc=ssc)
+            for k, f in PYFIXEST["models"].items()
+        }
+
+
+@pytest.fixture(scope="module")
+def pyfixest_fits() -> dict:
+    """pyfixest's convention: every fixed-effect dummy counts in K."""
+    return _pyfixest_fits(mi.ssc(fixef_k="full"))
 
 
 @pytest.mark.parametrize("param", ["X1", "X2"])
@@ -72,35 +81,46 @@ def test_joint_draws_equal_pyfixest_draw_by_draw(pyfixest_fits, param) -> None:
     ref, names = PYFIXEST["params"][param], list(PYFIXEST["models"])
     rw = mi.romano_wolf(pyfixest_fits, param, reps=9999, seed=1)
     assert rw.enumerated and rw.reps == PYFIXEST["draws"] == 1024
+    theirs_t = [ref["t_wildboottest"][m] for m in names]
+    np.testing.assert_allclose(rw.table["statistic"], theirs_t, rtol=1e-10)
+    np.testing.assert_allclose(rw.table["estimate"], [ref["estimate"][m] for m in names], rtol=1e-9)
+    theirs = np.column_stack([ref["boot_t_stats"][m] for m in names])
+    np.testing.assert_allclose(rw.distribution, theirs, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("param", ["X1", "X2"])
+def test_romano_wolf_reproduces_pyfixest_rwolf(pyfixest_fits, param) -> None:
+    ref, names = PYFIXEST["params"][param], list(PYFIXEST["models"])
+    rw = mi.romano_wolf(pyfixest_fits, param, reps=9999, plus_one=True)
+    theirs = np.array([ref["rw_pvalue"][m] for m in names])
+    draws = (rw.table["p_rw"].to_numpy() - theirs) * (rw.reps + 1)
+    np.testing.assert_allclose(draws, np.round(draws), atol=1e-8)
+    assert set(np.round(draws)) <= {0.0, 1.0, 2.0}, draws  # the two exact ties at most
+    # the step-down alone, on pyfixest's own frozen statistics and draws
+    frozen = np.column_stack([ref["boot_t_stats"][m] for m in names])
+    adjusted, _ = step_down_pvalues(
+        [ref["t_wildboottest"][m] for m in names], frozen, plus_one=True
+    )
+    np.testing.assert_allclose(adjusted, rw.table["p_rw"], rtol=1e-12)
+
+
+def test_the_default_convention_scales_each_models_statistics() -> None:
+    """Our default K leaves out FE nested in g: a factor per model, which moves RW p-values."""
+    ref, names = PYFIXEST["params"]["X1"], list(PYFIXEST["models"])
+    rw = mi.romano_wolf(_pyfixest_fits(), "X1", reps=9999, plus_one=True)
     n = 120
     scale = np.array([np.sqrt((n - K_PYFIXEST[m]) / (n - K_OURS[m])) for m in names])
     theirs_t = np.array([ref["t_wildboottest"][m] for m in names])
     np.testing.assert_allclose(rw.table["statistic"].to_numpy() * scale, theirs_t, rtol=1e-10)
-    np.testing.assert_allclose(rw.table["estimate"], [ref["estimate"][m] for m in names], rtol=1e-9)
     theirs = np.column_stack([ref["boot_t_stats"][m] for m in names])
     np.testing.assert_allclose(rw.distribution * scale, theirs, rtol=1e-9, atol=1e-10)
-
-
-@pytest.mark.parametrize("param", ["X1", "X2"])
-def test_step_down_reproduces_pyfixest_rwolf(pyfixest_fits, param) -> None:
-    ref, names = PYFIXEST["params"][param], list(PYFIXEST["models"])
-    rw = mi.romano_wolf(pyfixest_fits, param, reps=9999, plus_one=True)
-    scale = np.array([ref["t_wildboottest"][m] for m in names]) / rw.table["statistic"].to_numpy()
-    adjusted, _ = step_down_pvalues(
-        rw.table["statistic"].to_numpy() * scale, rw.distribution * scale, plus_one=True
+    np.testing.assert_array_equal(  # single tests: a common factor changes nothing
+        rw.table["p_boot"],
+        mi.romano_wolf(_pyfixest_fits(mi.ssc(fixef_k="full")), "X1", reps=9999, plus_one=True)
+        .table["p_boot"],
     )
-    theirs = np.array([ref["rw_pvalue"][m] for m in names])
-    draws = (adjusted - theirs) * (rw.reps + 1)
-    np.testing.assert_allclose(draws, np.round(draws), atol=1e-8)
-    assert set(np.round(draws)) <= {0.0, 1.0, 2.0}, draws  # the two exact ties at most
-
-
-def test_our_statistics_change_romano_wolf_by_the_small_sample_factor(pyfixest_fits) -> None:
-    """With our own CRV1 t (FE nested in g not counted) the p-values differ: named, not hidden."""
-    ref, names = PYFIXEST["params"]["X1"], list(PYFIXEST["models"])
-    rw = mi.romano_wolf(pyfixest_fits, "X1", reps=9999, plus_one=True)
-    theirs = np.array([ref["rw_pvalue"][m] for m in names])
-    assert np.max(np.abs(rw.table["p_rw"].to_numpy() - theirs)) > 3 / (rw.reps + 1)
+    p_rw = np.array([ref["rw_pvalue"][m] for m in names])
+    assert np.max(np.abs(rw.table["p_rw"].to_numpy() - p_rw)) > 3 / (rw.reps + 1)
 
 
 # -- published Stata rwolf ---------------------------------------------------------------------

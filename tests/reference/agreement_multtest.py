@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 import massincidents as mi
-from massincidents.inference.multiple_testing import step_down_pvalues
 
 HERE = Path(__file__).resolve().parent
 TEST = "tests/inference/test_multiple_testing.py"
@@ -33,13 +32,8 @@ def _agreement():
 
 
 # -- pyfixest rwolf ------------------------------------------------------------------------
-#: K of (N-1)/(N-K): pyfixest's wildboottest counts every fixed-effect dummy; ours leaves
-#: out fixed effects nested in the clusters (see the test module's docstring)
-K_PYFIXEST = {"twoway_y1": 23, "twoway_y2": 23, "oneway_y3": 12, "pooled_y4": 3}
-K_OURS = {"twoway_y1": 13, "twoway_y2": 13, "oneway_y3": 2, "pooled_y4": 3}
-
-
 def multtest_pyfixest() -> list:
+    """Fits with ``ssc=mi.ssc(fixef_k="full")``: pyfixest's wildboottest counts every FE dummy."""
     ag = _agreement()
     ref = ag._load("multtest_pyfixest.json")
     col = ag._Collector(
@@ -49,10 +43,12 @@ def multtest_pyfixest() -> list:
     names = list(ref["models"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mi.FewClustersWarning)
-        fits = {k: mi.linear(f, data, vcov={"CRV1": "g"}) for k, f in ref["models"].items()}
-    n = len(data)
-    scale = np.array([np.sqrt((n - K_PYFIXEST[m]) / (n - K_OURS[m])) for m in names])
+        fits = {
+            k: mi.linear(f, data, vcov={"CRV1": "g"}, ssc=mi.ssc(fixef_k="full"))
+            for k, f in ref["models"].items()
+        }
     where = "10 clusters, 4 models (data/multtest_panel.csv)"
+    label = "Romano-Wolf (wild cluster bootstrap, enumerated)"
     for param, entry in ref["params"].items():
         rw = mi.romano_wolf(fits, param, reps=9999, plus_one=True)
         col.add(
@@ -63,26 +59,30 @@ def multtest_pyfixest() -> list:
             [entry["estimate"][m] for m in names],
             1e-6,
         )
-        theirs_star = np.column_stack([entry["boot_t_stats"][m] for m in names])
         col.add(
-            "Romano-Wolf (wild cluster bootstrap, enumerated)",
+            label,
+            where,
+            "statistics",
+            rw.table["statistic"].to_numpy(),
+            [entry["t_wildboottest"][m] for m in names],
+            1e-9,
+        )
+        col.add(
+            label,
             where,
             "joint bootstrap t-statistics, draw by draw",
-            rw.distribution * scale,
-            theirs_star,
+            rw.distribution,
+            np.column_stack([entry["boot_t_stats"][m] for m in names]),
             1e-9,
-            note="ours times sqrt((N-K_pyfixest)/(N-K_ours)): pyfixest counts FE dummies in K",
-        )
-        adjusted, _ = step_down_pvalues(
-            rw.table["statistic"].to_numpy() * scale, rw.distribution * scale, plus_one=True
         )
         theirs = np.array([entry["rw_pvalue"][m] for m in names])
-        draws = np.round(np.abs(adjusted - theirs) * (rw.reps + 1), 6)  # whole draws
+        ours = rw.table["p_rw"].to_numpy()
+        draws = np.round(np.abs(ours - theirs) * (rw.reps + 1), 6)  # whole draws
         col.add(
-            "Romano-Wolf (wild cluster bootstrap, enumerated)",
+            label,
             where,
             "Romano-Wolf p-values",
-            adjusted,
+            ours,
             theirs,
             1e-3,
             note=(
