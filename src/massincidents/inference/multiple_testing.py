@@ -444,7 +444,8 @@ def romano_wolf(
     statistic with the null imposed. The step-down compares statistics
     across models, so a different small-sample factor per model changes the
     Romano-Wolf p-values (not the unadjusted ones): pyfixest's ``rwolf``
-    counts every fixed-effect dummy in :math:`K`, the package's default
+    counts every fixed-effect dummy in :math:`K` (fit with
+    ``ssc=mi.ssc(fixef_k="full")`` to reproduce it), the package's default
     leaves out fixed effects nested in the clusters.
 
     Examples
