@@ -284,7 +284,8 @@ def _adjusted_pvalues(
     draws = f"all {rw.reps} sign vectors" if rw.enumerated else f"{rw.reps} {rw.weights} draws"
     notes.append(
         f"{column}: Romano-Wolf step-down over {len(rw.table)} coefficients of "
-        f"{len(family)} models, one joint score bootstrap by {rw.cluster} ({draws}, seed "
+        f"{len(family)} model{'s' if len(family) > 1 else ''}, one joint score bootstrap by "
+        f"{rw.cluster} ({draws}, seed "
         f"{options['seed']}, null imposed)."
     )
     return out
