@@ -1433,21 +1433,22 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
-def _area(name: str):
-    """A module ``tests/reference/<name>.py`` of one area's reference sets, imported by path."""
+def _area_module(area: str):
+    """``tests/reference/agreement_AREA.py``, loaded by file path (``tests`` is not a package)."""
     import importlib.util
     import sys
 
-    module_name = f"massincidents_reference_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
+    name = f"massincidents_reference_agreement_{area}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"agreement_{area}.py")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    return sys.modules[name]
 
 
-_iv = _area("agreement_iv")  # instrumental variables (issue 15)
+_multtest = _area_module("multtest")
+_iv = _area_module("iv")  # instrumental variables (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1464,6 +1465,11 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    # multiple testing (issue 15)
+    "multtest_pyfixest.json": _multtest.multtest_pyfixest,
+    "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
+    "multtest_padjust.json": _multtest.multtest_padjust,
+    # instrumental variables (issue 15)
     "iv_aer.json": _iv.iv_aer,
     "iv_linearmodels.json": _iv.iv_linearmodels,
     "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
