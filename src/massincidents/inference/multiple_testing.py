@@ -72,8 +72,11 @@ __all__ = ["RomanoWolfResult", "adjust_pvalues", "romano_wolf", "step_down_pvalu
 
 Method = Literal["holm", "bh", "bonferroni"]
 _METHODS = ("holm", "bh", "bonferroni")
-# "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata"
-_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]* by (?P<clusters>[^;(]+)")
+# Labels of results that did not record their variance choice (Result.vcov_spec):
+# "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata".
+# The kind never contains " by ", so the first " by " ends it; the column names may.
+_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]*? by (?P<clusters>.+)$", re.S)
+_SUFFIXES = re.compile(r"(?:; ssc=[^;]*| \(G = min\))+$")
 
 
 # -- Holm, Benjamini-Hochberg, Bonferroni ------------------------------------------------
@@ -348,12 +351,24 @@ def _terms_per_model(terms: Any, named: list[tuple[str, Any]]) -> list[list[str]
     return [[t] if isinstance(t, str) else list(t) for t in items]
 
 
-def _model_clusters(result: Any) -> tuple[str, ...] | None:
-    """The cluster columns of the result's own variance, ``None`` when not clustered."""
+def _model_clusters(result: Any, cluster: str | None = None) -> tuple[str, ...] | None:
+    """The cluster columns of the result's own variance, ``None`` when not clustered.
+
+    Read from the parsed choice the result recorded (``Result.vcov_spec``);
+    for results that did not record it, from ``vcov_label``, where a
+    column name is taken whole when it is the requested ``cluster``.
+    """
+    spec = getattr(result, "vcov_spec", None)
+    if spec is not None:
+        clusters = tuple(getattr(spec, "clusters", ()) or ())
+        return clusters if clusters and getattr(spec, "kind", "") != "DK" else None
     match = _CLUSTERED.match(str(getattr(result, "vcov_label", "")))
     if match is None:
         return None
-    return tuple(c.strip() for c in match["clusters"].strip().split("&"))
+    named = _SUFFIXES.sub("", match["clusters"])
+    if cluster is not None and named == cluster:
+        return (cluster,)
+    return tuple(c.strip() for c in named.split(" & "))
 
 
 def _resolve_cluster(cluster: str | None, named: list[tuple[str, Any]]) -> str:
@@ -490,7 +505,7 @@ def romano_wolf(
                 )
             )
             continue
-        own = _model_clusters(result)
+        own = _model_clusters(result, cluster)
         if own is not None and own != (cluster,):
             problems.append(
                 Problem(
@@ -504,6 +519,15 @@ def romano_wolf(
             notes.append(
                 f"model {name} has a {getattr(result, 'vcov_label', 'non-cluster')} variance; "
                 f"its statistic here is the bootstrap's, clustered by {cluster}"
+            )
+        repeated = sorted({t for t in model_terms if model_terms.count(t) > 1})
+        if repeated:
+            problems.append(
+                Problem(
+                    f"model {name}: terms {repeated} are asked for more than once; a "
+                    "hypothesis counted twice makes the family larger than it is (Holm, BH)",
+                    column=repeated[0],
+                )
             )
         for term in model_terms:
             if term not in data.names:
@@ -528,6 +552,16 @@ def romano_wolf(
         if pd.isna(column).any():
             problems.append(
                 Problem(f"model {name}: the cluster column has missing values", column=cluster)
+            )
+            continue
+        if np.unique(column).size < 2:
+            problems.append(
+                Problem(
+                    f"model {name}: its rows lie in one cluster of {cluster!r}, so its "
+                    "clustered statistic is undefined (its bootstrap would decide every "
+                    "adjusted p-value of the family)",
+                    column=cluster,
+                )
             )
             continue
         datas.append(data)
@@ -556,7 +590,10 @@ def romano_wolf(
         named, wanted, datas, labels, strict=True
     ):
         # the model's own small-sample convention (ssc=), so that the statistic is its t
-        ssc = getattr(result, "extra", {}).get("ssc")
+        # (that of its variance: with_vcov(..., ssc=) records it in vcov_ssc)
+        ssc = getattr(result, "vcov_ssc", None)
+        if not isinstance(ssc, SmallSample):
+            ssc = getattr(result, "extra", {}).get("ssc")
         ssc = ssc if isinstance(ssc, SmallSample) else None
         present, codes = np.unique(column, return_inverse=True)
         if present.size < G:
