@@ -527,3 +527,16 @@ def test_a_model_inside_one_cluster_is_refused(panel) -> None:
     alone = mi.linear("y_linear ~ x1 + x2", one, vcov="hetero")
     with pytest.raises(DataError, match=r"model \(2\): its rows lie in one cluster"):
         mi.romano_wolf([everywhere, alone], "x1", cluster="province", reps=99, seed=1)
+
+
+def test_coarse_enumeration_is_said_next_to_a_zero_pvalue() -> None:
+    """Three clusters: 8 sign vectors; on main p_boot printed 0.0 with no word of its resolution."""
+    df = mi.datasets.simulate_panel(n_provinces=3, n_years=30, seed=2)
+    fit = mi.linear("y_linear ~ x1 + x2 | year", df, vcov={"CRV1": "province"})
+    rw = mi.romano_wolf(fit, ["x1", "x2"], reps=999, seed=1)
+    assert rw.enumerated and rw.reps == 8
+    assert (rw.table["p_boot"] == 0).any()
+    assert any("multiples of 0.25" in note and "below 0.25, not 0" in note for note in rw.notes)
+    assert "below 0.25" in rw.summary()
+    finer = mi.romano_wolf(fit, ["x1", "x2"], reps=999, seed=1, weights="webb")
+    assert not finer.enumerated and not any("sign vectors" in n for n in finer.notes)

@@ -76,6 +76,8 @@ _METHODS = ("holm", "bh", "bonferroni")
 # "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata".
 # The kind never contains " by ", so the first " by " ends it; the column names may.
 _CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]*? by (?P<clusters>.+)$", re.S)
+# below this many clusters the 2^G Rademacher draws are too coarse (MacKinnon and Webb 2017)
+_FEW_FOR_RADEMACHER = 12
 _SUFFIXES = re.compile(r"(?:; ssc=[^;]*| \(G = min\))+$")
 
 
@@ -584,6 +586,13 @@ def romano_wolf(
         raise DataError([Problem(f"the bootstrap needs at least two clusters; {cluster!r} has {G}",
                                  column=cluster)])
     v, enumerated, used_seed = bootstrap_weights(G, reps, weights, seed)
+    if enumerated and G < _FEW_FOR_RADEMACHER:
+        step = 2.0 / v.shape[0]
+        notes.append(
+            f"all {v.shape[0]} Rademacher sign vectors of {G} clusters: the draws come in "
+            f"sign-flipped pairs, so the p-values are multiples of {step:.4g} and a p-value of "
+            f"0 means below {step:.4g}, not 0; weights='webb' gives finer p-values"
+        )
     rows: list[dict[str, Any]] = []
     draws: list[np.ndarray] = []
     for (name, result), model_terms, data, column in zip(
