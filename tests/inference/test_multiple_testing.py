@@ -540,3 +540,12 @@ def test_coarse_enumeration_is_said_next_to_a_zero_pvalue() -> None:
     assert "below 0.25" in rw.summary()
     finer = mi.romano_wolf(fit, ["x1", "x2"], reps=999, seed=1, weights="webb")
     assert not finer.enumerated and not any("sign vectors" in n for n in finer.notes)
+
+
+def test_a_table_of_pvalues_is_refused_not_flattened() -> None:
+    """On main a 2 x 2 array or a DataFrame was flattened into one family, its index lost."""
+    with pytest.raises(ValueError, match="one-dimensional"):
+        mi.adjust_pvalues([[0.1, 0.2], [0.3, 0.4]])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        mi.adjust_pvalues(pd.DataFrame({"p": [0.1, 0.2]}, index=["a", "b"]))
+    assert mi.adjust_pvalues(np.array([0.1, 0.2])).tolist() == [0.2, 0.2]

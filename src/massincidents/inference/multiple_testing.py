@@ -131,11 +131,16 @@ def adjust_pvalues(
     method_name = str(method).lower()
     if method_name not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
-    series = (
-        pvalues.astype(float)
-        if isinstance(pvalues, pd.Series)
-        else pd.Series(np.asarray(pvalues, dtype=float).ravel())
-    )
+    if isinstance(pvalues, pd.Series):
+        series = pvalues.astype(float)
+    else:
+        array = np.asarray(pvalues, dtype=float)
+        if array.ndim > 1:
+            raise ValueError(
+                f"pvalues must be one-dimensional (a list, array or Series); got shape "
+                f"{array.shape}: choose the family and pass it as one column"
+            )
+        series = pd.Series(array.ravel())
     p = series.to_numpy(dtype=float)
     known = ~np.isnan(p)
     if np.any((p[known] < 0) | (p[known] > 1)):
