@@ -549,3 +549,20 @@ def test_a_table_of_pvalues_is_refused_not_flattened() -> None:
     with pytest.raises(ValueError, match="one-dimensional"):
         mi.adjust_pvalues(pd.DataFrame({"p": [0.1, 0.2]}, index=["a", "b"]))
     assert mi.adjust_pvalues(np.array([0.1, 0.2])).tolist() == [0.2, 0.2]
+
+
+def test_statistic_of_a_crv0_model_is_its_t(panel) -> None:
+    """CRV0 has no small-sample factor; on main the statistic was the CRV1 t, without a note."""
+    crv1 = mi.linear("y_linear ~ x1 + z | province + year", panel)
+    crv0 = mi.linear("y_linear ~ x1 + z | province + year", panel, vcov={"CRV0": "province"})
+    assert crv0.tvalues["x1"] != pytest.approx(crv1.tvalues["x1"], rel=1e-6)
+    rw = mi.romano_wolf({"crv0": crv0, "crv1": crv1}, ["x1", "z"], reps=499, seed=3)
+    table = rw.table.set_index(["model", "term"])
+    for name, model in {"crv0": crv0, "crv1": crv1}.items():
+        for term in ["x1", "z"]:
+            assert table.loc[(name, term), "statistic"] == pytest.approx(
+                model.tvalues[term], rel=1e-10
+            )
+            # a factor common to the statistic and its draws: single tests do not move
+            assert table.loc[(name, term), "p_boot"] == table.loc[("crv1", term), "p_boot"]
+    assert not rw.notes

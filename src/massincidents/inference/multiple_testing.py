@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -378,6 +378,15 @@ def _model_clusters(result: Any, cluster: str | None = None) -> tuple[str, ...] 
     return tuple(c.strip() for c in named.split(" & "))
 
 
+def _model_kind(result: Any) -> str | None:
+    """The kind of the result's own variance (``"CRV1"``, ``"CRV0"``, ...), if known."""
+    spec = getattr(result, "vcov_spec", None)
+    if spec is not None:
+        return str(getattr(spec, "kind", "")) or None
+    label = str(getattr(result, "vcov_label", "")).strip()
+    return label.split(" ", 1)[0] if _CLUSTERED.match(label) else None
+
+
 def _resolve_cluster(cluster: str | None, named: list[tuple[str, Any]]) -> str:
     if cluster is not None:
         return cluster
@@ -460,9 +469,9 @@ def romano_wolf(
     still one weight per cluster for all models. Clusters are matched by their
     values, so the models must come from data that code the cluster column the
     same way. The statistic is the bootstrap's: for least squares the CRV1 t
-    by ``cluster`` with the model's own small-sample convention (``ssc=``),
-    so it equals the model's t when the model is clustered by ``cluster``
-    (otherwise it differs, as ``.notes`` says); for Poisson the score
+    by ``cluster`` with the model's own small-sample convention (``ssc=``,
+    or none for a ``CRV0`` model), so it equals the model's t when the model
+    is clustered by ``cluster`` (otherwise it differs, as ``.notes`` says); for Poisson the score
     statistic with the null imposed. The step-down compares statistics
     across models, so a different small-sample factor per model changes the
     Romano-Wolf p-values (not the unadjusted ones): pyfixest's ``rwolf``
@@ -522,10 +531,10 @@ def romano_wolf(
                     column=cluster,
                 )
             )
-        elif own is None:
+        elif own is None or _model_kind(result) not in {"CRV1", "CRV0"}:
             notes.append(
                 f"model {name} has a {getattr(result, 'vcov_label', 'non-cluster')} variance; "
-                f"its statistic here is the bootstrap's, clustered by {cluster}"
+                f"its statistic here is the bootstrap's, CRV1 clustered by {cluster}"
             )
         repeated = sorted({t for t in model_terms if model_terms.count(t) > 1})
         if repeated:
@@ -609,6 +618,10 @@ def romano_wolf(
         if not isinstance(ssc, SmallSample):
             ssc = getattr(result, "extra", {}).get("ssc")
         ssc = ssc if isinstance(ssc, SmallSample) else None
+        if isinstance(data, LeastSquaresData) and _model_kind(result) == "CRV0":
+            # CRV0: no small-sample factor, so that the statistic is the model's t
+            base = ssc if ssc is not None else SmallSample()
+            ssc = replace(base, preset="custom", adj=False, cluster_adj=False)
         present, codes = np.unique(column, return_inverse=True)
         if present.size < G:
             notes.append(
