@@ -31,6 +31,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Problem": ("massincidents.errors", "Problem"),
     "TestResult": ("massincidents.linear.hausman", "TestResult"),
     "UnknownProvinceError": ("massincidents.errors", "UnknownProvinceError"),
+    "adjust_pvalues": ("massincidents.inference.multiple_testing", "adjust_pvalues"),
     "arellano_bond": ("massincidents.dynamic", "arellano_bond"),
     "bacon_decomposition": ("massincidents.did.bacon", "bacon_decomposition"),
     "between": ("massincidents.linear.estimators", "between"),
@@ -47,6 +48,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "first_difference": ("massincidents.linear.estimators", "first_difference"),
     "hausman": ("massincidents.linear.hausman", "hausman"),
     "is_mainland": ("massincidents.provinces", "is_mainland"),
+    "iv": ("massincidents.iv.model", "iv"),
     "kaplan_meier": ("massincidents.survival.nonparametric", "kaplan_meier"),
     "leader_spells_to_first_event": (
         "massincidents.survival.spells",
@@ -65,6 +67,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "random_effects": ("massincidents.linear.estimators", "random_effects"),
     "read_panel": ("massincidents.io", "read_panel"),
     "recurrent_data": ("massincidents.survival.recurrent", "recurrent_data"),
+    "romano_wolf": ("massincidents.inference.multiple_testing", "romano_wolf"),
     "spec": ("massincidents.spec", None),
     "specification_curve": ("massincidents.multiverse", "specification_curve"),
     "ssc": ("massincidents.inference.conventions", "ssc"),
@@ -86,7 +89,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 
 #: Public functions named like a subpackage or module of their own
 #: (``mi.linear`` is the function, ``massincidents.linear`` the subpackage).
-_SHADOWED = frozenset({"linear", "provinces", "validate"})
+_SHADOWED = frozenset({"iv", "linear", "provinces", "validate"})
 
 
 def _quiet_import(module: str) -> types.ModuleType:
@@ -168,6 +171,7 @@ __all__ = [
     "UnknownProvinceError",
     "UnmappedCodesWarning",
     "__version__",
+    "adjust_pvalues",
     "arellano_bond",
     "bacon_decomposition",
     "between",
@@ -187,6 +191,7 @@ __all__ = [
     "harmonise_codes",
     "hausman",
     "is_mainland",
+    "iv",
     "kaplan_meier",
     "leader_spells_to_first_event",
     "linear",
@@ -203,6 +208,7 @@ __all__ = [
     "random_effects",
     "read_panel",
     "recurrent_data",
+    "romano_wolf",
     "spec",
     "specification_curve",
     "ssc",

@@ -1433,19 +1433,23 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
-def _gmm_area():
-    """``agreement_gmm.py`` beside this file, imported by file path (``tests`` is no package)."""
+def _area_module(area: str):
+    """``tests/reference/agreement_AREA.py``, loaded by file path (``tests`` is not a package)."""
     import importlib.util
     import sys
 
-    name = "massincidents_reference_agreement_gmm"
+    name = f"massincidents_reference_agreement_{area}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "agreement_gmm.py")
+        spec = importlib.util.spec_from_file_location(name, HERE / f"agreement_{area}.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
 
+
+_multtest = _area_module("multtest")
+_iv = _area_module("iv")  # instrumental variables (issue 15)
+_gmm = _area_module("gmm")  # dynamic GMM, more instruments than groups (issue 19)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1462,7 +1466,18 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
-    "plm_pgmm_few_groups.json": _gmm_area().plm_pgmm_few_groups,  # issue 19
+    # multiple testing (issue 15)
+    "multtest_pyfixest.json": _multtest.multtest_pyfixest,
+    "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
+    "multtest_padjust.json": _multtest.multtest_padjust,
+    # instrumental variables (issue 15)
+    "iv_aer.json": _iv.iv_aer,
+    "iv_linearmodels.json": _iv.iv_linearmodels,
+    "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
+    "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
+    "iv_pyfixest.json": _iv.iv_pyfixest,
+    # dynamic GMM (issue 19)
+    "plm_pgmm_few_groups.json": _gmm.plm_pgmm_few_groups,
 }
 
 
