@@ -157,7 +157,7 @@ def fit_fixed_effects(
     fe: list[np.ndarray],
     *,
     tol: float = 1e-13,
-    maxiter: int = 200,
+    maxiter: int = 50,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Poisson: the fixed effects at their exact maximum given the slopes.
 
@@ -174,7 +174,7 @@ def fit_fixed_effects(
     whose outcome is zero in every row have no finite maximum and are left as
     they are (the "fe" separation check removes them first).
     """
-    eta = eta.copy()
+    eta, mu = eta.copy(), mu.copy()
     observed = []
     for codes in fe:
         total = np.bincount(codes, weights=y, minlength=int(codes.max()) + 1)
@@ -188,10 +188,10 @@ def fit_fixed_effects(
             step[ok] = np.log(total[ok] / fitted[ok])
             largest = max(largest, float(np.abs(step).max()))
             eta += step[codes]
-            mu = np.exp(np.minimum(eta, _ETA_MAX))
+            mu *= np.exp(step)[codes]  # exp(eta + step) without an exp per row
         if largest < tol:
             break
-    return eta, mu
+    return eta, np.exp(np.minimum(eta, _ETA_MAX))
 
 
 def irls(
