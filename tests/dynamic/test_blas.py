@@ -1,0 +1,56 @@
+"""GMM's dense algebra runs with one OpenBLAS thread (``massincidents.dynamic._blas``)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import massincidents as mi
+from massincidents.dynamic._blas import _openblas, one_blas_thread
+
+pytestmark = pytest.mark.skipif(not _openblas(), reason="no OpenBLAS found in this process")
+
+
+def _counts() -> list[int]:
+    return [get() for _, get in _openblas()]
+
+
+def test_one_thread_inside_and_the_count_restored_after_even_on_error() -> None:
+    before = _counts()
+    with one_blas_thread():
+        assert _counts() == [1] * len(before)
+    assert _counts() == before
+    with pytest.raises(RuntimeError), one_blas_thread():
+        raise RuntimeError("boom")
+    assert _counts() == before
+
+
+def test_arellano_bond_estimates_with_one_blas_thread(monkeypatch) -> None:
+    estimator = sys.modules["massincidents.dynamic.estimator"]
+    seen = []
+    original = estimator.fit_gmm
+
+    def recording(*args, **kwargs):
+        seen.append(_counts())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(estimator, "fit_gmm", recording)
+    rng = np.random.default_rng(0)
+    n, t = 60, 7
+    a = rng.normal(size=n)
+    y = np.zeros((n, t))
+    y[:, 0] = a + rng.normal(size=n)
+    for s in range(1, t):
+        y[:, s] = 0.5 * y[:, s - 1] + a + rng.normal(size=n)
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(n), t), "year": np.tile(np.arange(2000, 2000 + t), n),
+         "y": y.ravel()}
+    )  # fmt: skip
+    before = _counts()
+    mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year", steps=2)
+    assert seen == [[1] * len(before)]
+    assert _counts() == before
