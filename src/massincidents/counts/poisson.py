@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
+from massincidents.core.blas import one_blas_thread
 from massincidents.core.demean import demean
 from massincidents.core.design import Design, as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
@@ -261,14 +262,16 @@ def poisson(
     )
     check_counts(design.y, design, integer=False)
     notes: list[str] = []
-    design = clean_sample(
-        design, separation=tuple(separation), drop_singletons=drop_singletons, notes=notes
-    )
-    off = offset_vector(design, offset, exposure)
-    fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    result = _result(
-        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention
-    )
+    # n x k matrices with a handful of columns: BLAS threads do not help (core.blas)
+    with one_blas_thread():
+        design = clean_sample(
+            design, separation=tuple(separation), drop_singletons=drop_singletons, notes=notes
+        )
+        off = offset_vector(design, offset, exposure)
+        fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
+        result = _result(
+            fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention
+        )
     return with_prediction(result, design, frame, fit.mu, off, exposure, offset)
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.core.blas import one_blas_thread
 from massincidents.core.design import drop_collinear
-from massincidents.dynamic._blas import one_blas_thread
 from massincidents.dynamic.formula import DynamicFormula, parse_dynamic_formula
 from massincidents.dynamic.gmm import TooManyInstrumentsWarning, ar_test, fit_gmm
 from massincidents.dynamic.grid import Grid, build_grid

@@ -1,4 +1,4 @@
-"""GMM's dense algebra runs with one OpenBLAS thread (``massincidents.dynamic._blas``)."""
+"""Small and thin dense algebra runs with one OpenBLAS thread (``massincidents.core.blas``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import massincidents as mi
-from massincidents.dynamic._blas import _openblas, one_blas_thread
+from massincidents.core.blas import _openblas, one_blas_thread
 
 pytestmark = pytest.mark.skipif(not _openblas(), reason="no OpenBLAS found in this process")
 
@@ -52,5 +52,22 @@ def test_arellano_bond_estimates_with_one_blas_thread(monkeypatch) -> None:
     )  # fmt: skip
     before = _counts()
     mi.arellano_bond("y ~ lag(y, 1) | lag(y, 2:99)", df, entity="unit", time="year", steps=2)
+    assert seen == [[1] * len(before)]
+    assert _counts() == before
+
+
+def test_poisson_fits_with_one_blas_thread(monkeypatch) -> None:
+    poisson_module = sys.modules["massincidents.counts.poisson"]
+    seen = []
+    original = poisson_module.irls
+
+    def recording(*args, **kwargs):
+        seen.append(_counts())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(poisson_module, "irls", recording)
+    df = mi.datasets.simulate_panel(n_provinces=30, n_years=8, seed=1)
+    before = _counts()
+    mi.poisson("y ~ x1 + x2 | province + year", df, exposure="population", vcov="iid")
     assert seen == [[1] * len(before)]
     assert _counts() == before
