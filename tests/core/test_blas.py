@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import importlib
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ def test_one_thread_inside_and_the_count_restored_after_even_on_error() -> None:
 
 
 def test_arellano_bond_estimates_with_one_blas_thread(monkeypatch) -> None:
-    estimator = sys.modules["massincidents.dynamic.estimator"]
+    estimator = importlib.import_module("massincidents.dynamic.estimator")
     seen = []
     original = estimator.fit_gmm
 
@@ -57,7 +57,7 @@ def test_arellano_bond_estimates_with_one_blas_thread(monkeypatch) -> None:
 
 
 def test_poisson_fits_with_one_blas_thread(monkeypatch) -> None:
-    poisson_module = sys.modules["massincidents.counts.poisson"]
+    poisson_module = importlib.import_module("massincidents.counts.poisson")
     seen = []
     original = poisson_module.irls
 
