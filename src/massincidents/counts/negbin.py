@@ -22,6 +22,8 @@ stored as dummy columns, which gives the same estimates as ``glm.nb`` with
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
@@ -44,6 +46,7 @@ from massincidents.counts._irls import IrlsFit, irls
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
 from massincidents.inference.conventions import SmallSample
+from massincidents.inference.jackknife import LikelihoodLeaveOut
 from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
@@ -368,8 +371,12 @@ def negbin(
     fit = fit_at(theta, eta)
     mu = fit.mu
     k = len(fit.names)
+    leave_out = LikelihoodLeaveOut(
+        y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta, fit.beta, fit.Xt,
+        theta=theta, drop_singletons=singletons, tol=tol, maxiter=maxiter,
+    )  # what vcov={"CV3": ...} and mi.influence need
     sandwich, _, _, fe_dof = irls_sandwich(
-        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention
+        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention, leave_out=leave_out
     )
     loglik = nb2_loglik(y, mu, theta)
     information, joint_scores = nb2_joint_information(
@@ -390,7 +397,8 @@ def negbin(
     }
     if convention.preset == "stata":
         sandwich, stats = _stata_variance(
-            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
+            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats,
+            replace(leave_out, with_dispersion=True),
         )
     result = count_result(
         design,
@@ -423,6 +431,7 @@ def _stata_variance(
     fe_dof: int,
     convention: SmallSample,
     stats: dict[str, float],
+    leave_out: LikelihoodLeaveOut | None = None,
 ) -> tuple[Sandwich, dict[str, float]]:
     """Stata ``nbreg``: the :math:`\\beta` block of the joint (beta, ln alpha) variance.
 
@@ -438,6 +447,7 @@ def _stata_variance(
         fe=design.fe,
         fe_dof=fe_dof,
         ssc=convention,
+        leave_out=leave_out,
     )
     default = default_vcov(design.fe_names)
     full = fit_vcov(vcov, default, **kwargs)

@@ -1,0 +1,491 @@
+r"""The cluster jackknife (CV3) and the leave-one-cluster-out estimates behind it.
+
+For :math:`G` clusters, let :math:`\hat\beta_{(g)}` be the estimate on the
+sample without cluster :math:`g`. MacKinnon, Nielsen and Webb (2023) define
+
+.. math::
+
+    \mathrm{CV}_3 = \frac{G-1}{G}\sum_{g=1}^G
+        (\hat\beta_{(g)} - \hat\beta)(\hat\beta_{(g)} - \hat\beta)', \qquad
+    \mathrm{CV}_{3J} = \frac{G-1}{G}\sum_{g=1}^G
+        (\hat\beta_{(g)} - \bar\beta)(\hat\beta_{(g)} - \bar\beta)', \quad
+    \bar\beta = \frac1G\sum_g \hat\beta_{(g)}.
+
+How :math:`\hat\beta_{(g)}` is obtained:
+
+Least squares, exactly, without refitting when every absorbed fixed effect is
+nested in the clusters (or there is none). With :math:`\tilde X` the
+regressors partialled out of the fixed effects, :math:`A = \tilde X'\tilde X`,
+:math:`S_g = \tilde X_g'\hat u_g` the score sum of cluster :math:`g`,
+
+.. math::
+
+    \hat\beta_{(g)} = (A - \tilde X_g'\tilde X_g)^{-1}(\tilde X'\tilde y - \tilde X_g'\tilde y_g)
+    = \hat\beta - (A - \tilde X_g'\tilde X_g)^{-1} S_g .
+
+A fixed effect *not* nested in the clusters (the year effects of a
+province-and-year model clustered by province) is re-estimated without the
+cluster: the partialling itself changes. Then :math:`\tilde X` and
+:math:`\hat u` are partialled again on the rows left (exact by
+Frisch-Waugh-Lovell, since the full-sample fixed-effect fit lies in the span of
+the fixed effects of every subsample), one short partialling per cluster.
+
+Likelihood models (Poisson PML, NB2), exactly, by refitting without each
+cluster (IRLS warm-started at the full estimate; NB2 re-estimates
+:math:`\theta` too; zero-outcome fixed-effect groups and singletons the
+removal creates are dropped as the model itself does; the ReLU and simple
+separation checks are not re-run), in parallel with joblib when asked. The
+*one-step* approximation (``{"CV3": g, "jackknife": "one-step"}``) takes a
+single Fisher-scoring step from the full estimate on the sample without
+:math:`g`, :math:`\hat\beta_{(g)} \approx \hat\beta - (\tilde X'W\tilde X -
+\tilde X_g'W_g\tilde X_g)^{-1}S_g` (closed form when the fixed effects are
+nested in the clusters, one weighted partialling per cluster otherwise), with
+:math:`\theta` held fixed for NB2. It is what R ``sandwich::vcovCL(type =
+"HC3")`` computes for a ``glm``; it is an approximation, not the jackknife.
+
+A cluster that holds all the variation of a regressor (a treatment dummy that
+is non-zero in one province only, given the fixed effects) leaves
+:math:`\hat\beta_{(g)}` undefined: it is refused with a
+:class:`~massincidents.errors.DataError` naming the cluster and the term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from massincidents.core.demean import demean, is_nested
+from massincidents.core.least_squares import RankDeficientError, least_squares
+from massincidents.errors import DataError, Problem
+
+Method = Literal["exact", "one-step"]
+
+#: smallest eigenvalue of the leave-one-out cross-product, scaled to the unit diagonal
+#: of the full one, below which a leave-one-cluster-out estimate is refused as undefined
+SINGULAR = 1e-10
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """Leave-one-cluster-out estimates.
+
+    Attributes
+    ----------
+    labels
+        The cluster levels, in sorted order (row ``g`` of ``estimates`` leaves out ``labels[g]``).
+    estimates
+        :math:`\\hat\\beta_{(g)}`, shape (G, p).
+    full
+        :math:`\\hat\\beta` on the whole sample, shape (p,).
+    method
+        How the estimates were obtained (``"closed form"``, ``"refit"``, ``"one-step"``).
+    """
+
+    labels: np.ndarray
+    estimates: np.ndarray
+    full: np.ndarray
+    method: str
+
+
+def jackknife_vcov(
+    leave_out: LeaveOneOut, center: Literal["estimate", "mean"] = "estimate"
+) -> np.ndarray:
+    r"""CV3 (``center="estimate"``) or CV3J (``"mean"``) from leave-one-cluster-out estimates.
+
+    .. math::
+
+        \frac{G-1}{G}\sum_g (\hat\beta_{(g)} - c)(\hat\beta_{(g)} - c)', \qquad
+        c = \hat\beta \text{ or } \bar\beta.
+
+    Examples
+    --------
+    >>> loo = LeaveOneOut(np.arange(3), np.array([[1.0], [2.0], [3.0]]), np.array([2.5]), "demo")
+    >>> # 2/3 * (1.5^2 + 0.5^2 + 0.5^2) and 2/3 * (1 + 0 + 1)
+    >>> float(jackknife_vcov(loo)[0, 0]), float(jackknife_vcov(loo, "mean")[0, 0])
+    (2.5, 1.3333333333333333)
+    """
+    G = leave_out.estimates.shape[0]
+    center_at = leave_out.full if center == "estimate" else leave_out.estimates.mean(axis=0)
+    d = leave_out.estimates - center_at
+    return (G - 1.0) / G * (d.T @ d)
+
+
+def cluster_crossproducts(
+    X: np.ndarray, codes: np.ndarray, groups: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """:math:`X_g'W_gX_g` for every cluster, shape (G, k, k), without n x k x k temporaries."""
+    k = X.shape[1]
+    out = np.empty((groups, k, k))
+    Xw = X if weights is None else X * weights[:, None]
+    for a in range(k):
+        for b in range(a, k):
+            v = np.bincount(codes, weights=Xw[:, a] * X[:, b], minlength=groups)
+            out[:, a, b] = v
+            out[:, b, a] = v
+    return out
+
+
+def cluster_sums(scores: np.ndarray, codes: np.ndarray, groups: int) -> np.ndarray:
+    """:math:`S_g = \\sum_{i\\in g} s_i`, shape (G, k)."""
+    return np.column_stack(
+        [np.bincount(codes, weights=scores[:, j], minlength=groups) for j in range(scores.shape[1])]
+    ).reshape(groups, scores.shape[1])
+
+
+def check_leave_out(
+    leave_out: np.ndarray,
+    full: np.ndarray,
+    labels: Sequence[object],
+    names: Sequence[str],
+    column: str,
+) -> None:
+    """Refuse clusters whose removal leaves the (weighted) cross-product singular.
+
+    ``leave_out``: :math:`A - A_g` for each cluster, shape (G, k, k); ``full``:
+    :math:`A`. The check is made on both scaled to the unit diagonal of
+    :math:`A` (so it does not depend on the units of the regressors).
+    """
+    d = np.sqrt(np.abs(np.diag(full)))
+    d = np.where(d > 0, d, 1.0)
+    scaled = leave_out / np.outer(d, d)
+    smallest = np.linalg.eigvalsh(scaled)[:, 0]
+    bad = np.flatnonzero(~(smallest > SINGULAR))
+    if not bad.size:
+        return
+    problems = []
+    for g in bad:
+        diag = np.diagonal(scaled[g])
+        terms = [names[j] for j in np.flatnonzero(~(diag > SINGULAR))]
+        what = (
+            f"no variation in {', '.join(repr(t) for t in terms)}"
+            if terms
+            else "the regressors collinear"
+        )
+        problems.append(
+            Problem(
+                f"leaving out cluster {labels[g]!r} leaves {what} (the cluster holds all of "
+                "it, given the fixed effects): the leave-one-cluster-out estimate, and so the "
+                "jackknife (CV3), is not defined; use CRV1 or the wild cluster bootstrap, or "
+                "recode the term",
+                column=column,
+            )
+        )
+    raise DataError(problems)
+
+
+def closed_form_steps(
+    X: np.ndarray,
+    scores: np.ndarray,
+    codes: np.ndarray,
+    labels: Sequence[object],
+    names: Sequence[str],
+    column: str,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, shape (G, k).
+
+    ``X`` is partialled out of the fixed effects (all nested in the clusters),
+    :math:`A = X'WX`. Solved on the system scaled to the unit diagonal of
+    :math:`A`.
+    """
+    G = len(labels)
+    A = (X if weights is None else X * weights[:, None]).T @ X
+    A_minus = A[None, :, :] - cluster_crossproducts(X, codes, G, weights)
+    check_leave_out(A_minus, A, labels, names, column)
+    d = np.sqrt(np.diag(A))
+    d = np.where(d > 0, d, 1.0)
+    S = cluster_sums(scores, codes, G)
+    solved = np.linalg.solve(A_minus / np.outer(d, d), (S / d)[:, :, None])[:, :, 0]
+    return -solved / d
+
+
+def _all_nested(fe: list[np.ndarray], codes: np.ndarray) -> bool:
+    return all(is_nested(f, codes) for f in fe)
+
+
+def _subset_fe(fe: list[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
+    return [pd.factorize(f[keep], sort=True)[0].astype(np.int64) for f in fe]
+
+
+def _run(tasks: Sequence[object], function, n_jobs: int) -> list:
+    """``function(task)`` for every task, in order; in parallel with joblib when ``n_jobs != 1``."""
+    if n_jobs == 1 or len(tasks) < 2:
+        return [function(t) for t in tasks]
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=n_jobs)(delayed(function)(t) for t in tasks))
+
+
+@dataclass(frozen=True)
+class SubsampleFit:
+    """A fit on the rows ``rows`` (boolean, on the estimation sample) of one leave-out sample.
+
+    ``params`` are the estimates, ``bread`` and ``scores`` the pieces of their
+    sandwich on ``rows``.
+    """
+
+    params: np.ndarray
+    bread: np.ndarray
+    scores: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class LeastSquaresLeaveOut:
+    """Leave-one-cluster-out estimates of a least-squares fit with absorbed fixed effects.
+
+    Holds the regressors partialled out of the fixed effects, the residuals, the
+    estimates and the fixed-effect codes on the estimation sample; it pickles.
+    """
+
+    X: np.ndarray
+    resid: np.ndarray
+    beta: np.ndarray
+    names: list[str]
+    fe: list[np.ndarray]
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def estimates(
+        self,
+        codes: np.ndarray,
+        labels: Sequence[object],
+        column: str,
+        method: Method = "exact",
+        n_jobs: int = 1,
+    ) -> LeaveOneOut:
+        """:math:`\\hat\\beta_{(g)}` for every cluster (``method`` is irrelevant: exact)."""
+        key = (codes.tobytes(), "ls")
+        if key not in self._cache:
+            if _all_nested(self.fe, codes):
+                steps = closed_form_steps(
+                    self.X, self.X * self.resid[:, None], codes, labels, self.names, column
+                )
+                self._cache[key] = LeaveOneOut(
+                    np.asarray(labels), self.beta + steps, self.beta, "closed form"
+                )
+            else:
+                fits = self.refits(codes, labels, column, n_jobs=n_jobs)
+                estimates = np.vstack([f.params for f in fits])
+                self._cache[key] = LeaveOneOut(np.asarray(labels), estimates, self.beta, "refit")
+        return self._cache[key]
+
+    def refits(
+        self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int = 1
+    ) -> list[SubsampleFit]:
+        """The fit without each cluster, with its bread and scores (for :func:`influence`)."""
+        redo = not _all_nested(self.fe, codes)
+        if redo:
+            cross = [self._cross(codes != g) for g in range(len(labels))]
+            A = self.X.T @ self.X
+            check_leave_out(np.stack(cross), A, labels, self.names, column)
+        else:
+            closed_form_steps(
+                self.X, self.X * self.resid[:, None], codes, labels, self.names, column
+            )
+        tasks = [(codes != g, redo) for g in range(len(labels))]
+        return _run(tasks, self._refit_task, n_jobs)
+
+    def _cross(self, keep: np.ndarray) -> np.ndarray:
+        Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
+        return Z.T @ Z
+
+    def _refit_task(self, task: tuple[np.ndarray, bool]) -> SubsampleFit:
+        keep, redo = task
+        X, u = self.X[keep], self.resid[keep]
+        if redo and self.fe:
+            both = demean(np.column_stack([u, X]), _subset_fe(self.fe, keep))
+            u, X = both[:, 0], both[:, 1:]
+        # y~ = X~ beta + u~ on the rows kept: regress the residual, add the full estimate.
+        sol = least_squares(X, u, warn=False)
+        return SubsampleFit(self.beta + sol.beta, sol.bread, X * sol.resid[:, None], keep)
+
+
+@dataclass(frozen=True, eq=False)
+class LikelihoodLeaveOut:
+    """Leave-one-cluster-out estimates of a log-link count model (Poisson PML, NB2); it pickles.
+
+    ``theta`` is ``None`` for Poisson; for NB2 the exact jackknife re-estimates
+    it on each leave-out sample, and ``with_dispersion`` appends
+    :math:`\\ln\\alpha = -\\ln\\theta` to the estimates (Stata's ``nbreg``
+    parameter vector).
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    fe: list[np.ndarray]
+    offset: np.ndarray
+    eta: np.ndarray
+    beta: np.ndarray
+    Xt: np.ndarray
+    theta: float | None = None
+    drop_singletons: bool = True
+    tol: float = 1e-10
+    maxiter: int = 100
+    with_dispersion: bool = False
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def full(self) -> np.ndarray:
+        if self.with_dispersion and self.theta is not None:
+            return np.append(self.beta, -np.log(self.theta))
+        return self.beta
+
+    def _working(self) -> tuple[np.ndarray, np.ndarray]:
+        """Working weights and score residuals at the full estimate."""
+        from massincidents.counts._irls import working_weights
+
+        mu = np.exp(self.eta)
+        w = working_weights(mu, self.theta)
+        return w, w * (self.y - mu) / mu
+
+    def estimates(
+        self,
+        codes: np.ndarray,
+        labels: Sequence[object],
+        column: str,
+        method: Method = "exact",
+        n_jobs: int = 1,
+    ) -> LeaveOneOut:
+        """:math:`\\hat\\beta_{(g)}` for every cluster: refits, or the one-step approximation."""
+        key = (codes.tobytes(), method, self.with_dispersion)
+        if key in self._cache:
+            return self._cache[key]
+        labels_arr = np.asarray(labels)
+        w, r = self._working()
+        nested = _all_nested(self.fe, codes)
+        # identification check on the weighted partialled regressors (exact when nested)
+        A = (self.Xt * w[:, None]).T @ self.Xt
+        if nested:
+            steps = closed_form_steps(
+                self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
+            )
+        else:
+            leave = A[None] - cluster_crossproducts(self.Xt, codes, len(labels), w)
+            check_leave_out(leave, A, labels, self.names, column)
+        if method == "one-step":
+            if self.with_dispersion:
+                raise ValueError(
+                    "the one-step jackknife holds theta fixed: it gives no ln(alpha); "
+                    "use the exact jackknife with ssc='stata'"
+                )
+            if not nested:
+                tasks = [codes != g for g in range(len(labels))]
+                steps = np.vstack(_run(tasks, self._one_step, n_jobs)) - self.beta
+            out = LeaveOneOut(labels_arr, self.beta + steps, self.beta, "one-step")
+        else:
+            fits = self.refits(codes, labels, column, n_jobs=n_jobs, checked=True)
+            out = LeaveOneOut(labels_arr, np.vstack([f.params for f in fits]), self.full, "refit")
+        self._cache[key] = out
+        return out
+
+    def refits(
+        self,
+        codes: np.ndarray,
+        labels: Sequence[object],
+        column: str,
+        n_jobs: int = 1,
+        *,
+        checked: bool = False,
+    ) -> list[SubsampleFit]:
+        """The model refitted without each cluster (in the order of ``labels``)."""
+        if not checked:
+            w, _ = self._working()
+            A = (self.Xt * w[:, None]).T @ self.Xt
+            leave = A[None] - cluster_crossproducts(self.Xt, codes, len(labels), w)
+            check_leave_out(leave, A, labels, self.names, column)
+        tasks = [codes != g for g in range(len(labels))]
+        fits = _run(tasks, self._refit, n_jobs)
+        failed = [labels[g] for g, f in enumerate(fits) if f is None]
+        if failed:
+            raise DataError(
+                [
+                    Problem(
+                        f"the model without cluster {g!r} could not be fitted (a regressor "
+                        "is collinear or IRLS did not converge on the rows left): the "
+                        "jackknife (CV3) is not defined",
+                        column=column,
+                    )
+                    for g in failed
+                ]
+            )
+        return fits
+
+    def _one_step(self, keep: np.ndarray) -> np.ndarray:
+        """One Fisher-scoring (IRLS) step from the full estimate on the rows ``keep``."""
+        from massincidents.counts._irls import working_weights
+
+        mu = np.exp(self.eta[keep])
+        w = working_weights(mu, self.theta)
+        z = self.eta[keep] - self.offset[keep] + (self.y[keep] - mu) / mu
+        stacked = np.column_stack([z, self.X[keep]])
+        if self.fe:
+            stacked = demean(stacked, _subset_fe(self.fe, keep), w)
+        return least_squares(stacked[:, 1:], stacked[:, 0], w, warn=False).beta
+
+    def _clean(self, keep: np.ndarray) -> np.ndarray:
+        """``keep`` without zero-outcome fixed-effect groups (and singletons), to a fixed point."""
+        from massincidents.counts._common import singleton_mask
+        from massincidents.counts.separation import zero_outcome_groups
+
+        mask = keep.copy()
+        while self.fe:
+            fe = _subset_fe(self.fe, mask)
+            good = ~zero_outcome_groups(self.y[mask], fe)
+            if self.drop_singletons:
+                good = singleton_mask(fe, good)
+            if good.all():
+                break
+            positions = np.flatnonzero(mask)
+            mask[positions[~good]] = False
+        return mask
+
+    def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
+        from massincidents.core.demean import ConvergenceError
+        from massincidents.counts._irls import irls
+
+        keep = self._clean(keep)
+        y, X, off = self.y[keep], self.X[keep], self.offset[keep]
+        fe = _subset_fe(self.fe, keep)
+        eta = self.eta[keep]
+        columns = np.arange(X.shape[1])
+        theta = self.theta
+        try:
+            if theta is None:
+                fit = irls(y, X, self.names, fe, off, eta_start=eta, keep=columns,
+                           tol=self.tol, maxiter=self.maxiter)
+            else:
+                fit, theta = self._nb2(y, X, fe, off, eta, theta, columns)
+        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError):
+            return None
+        mu = fit.mu
+        resid = y - mu if theta is None else (y - mu) / (1.0 + mu / theta)
+        params = fit.beta
+        if self.with_dispersion and theta is not None:
+            params = np.append(params, -np.log(theta))
+        return SubsampleFit(params, fit.bread, fit.Xt * resid[:, None], keep)
+
+    def _nb2(self, y, X, fe, off, eta, theta, columns):
+        """NB2 on a leave-out sample: IRLS at fixed theta alternating with ML theta (as negbin)."""
+        from massincidents.counts._irls import irls
+        from massincidents.counts.negbin import nb2_loglik, theta_ml
+
+        loglik_old = -np.inf
+        for _ in range(self.maxiter):
+            fit = irls(y, X, self.names, fe, off, theta=theta, eta_start=eta, keep=columns,
+                       tol=self.tol, maxiter=self.maxiter)
+            eta = fit.eta
+            theta_new, _ = theta_ml(y, fit.mu, start=theta)
+            loglik = nb2_loglik(y, fit.mu, theta_new)
+            change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
+            theta = theta_new
+            if change < self.tol:
+                break
+            loglik_old = loglik
+        fit = irls(y, X, self.names, fe, off, theta=theta, eta_start=eta, keep=columns,
+                   tol=self.tol, maxiter=self.maxiter)
+        return fit, theta
