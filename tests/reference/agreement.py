@@ -1433,6 +1433,17 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
+def _jackknife_sandwich() -> list[Row]:
+    import importlib.util  # agreement_jackknife.py (issue 15) sits beside this file
+
+    spec = importlib.util.spec_from_file_location(
+        "massincidents_reference_agreement_jackknife", HERE / "agreement_jackknife.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.jackknife_sandwich()
+
+
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
     "sandwich_petersen.json": sandwich_petersen,
@@ -1448,6 +1459,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    "jackknife_sandwich.json": _jackknife_sandwich,
 }
 
 

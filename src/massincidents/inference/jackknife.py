@@ -402,6 +402,11 @@ class LikelihoodLeaveOut:
         fits = _run(tasks, self._refit, n_jobs)
         failed = [labels[g] for g, f in enumerate(fits) if f is None]
         if failed:
+            # name the terms left without variation (exact: partialled on the rows left)
+            positions = [g for g, f in enumerate(fits) if f is None]
+            full = demean(self.X, self.fe) if self.fe else self.X
+            cross = np.stack([self._cross(codes != g) for g in positions])
+            check_leave_out(cross, full.T @ full, failed, self.names, column)
             raise DataError(
                 [
                     Problem(
@@ -414,6 +419,10 @@ class LikelihoodLeaveOut:
                 ]
             )
         return fits
+
+    def _cross(self, keep: np.ndarray) -> np.ndarray:
+        Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
+        return Z.T @ Z
 
     def _one_step(self, keep: np.ndarray) -> np.ndarray:
         """One Fisher-scoring (IRLS) step from the full estimate on the rows ``keep``."""
