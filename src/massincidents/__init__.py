@@ -46,6 +46,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "events_to_panel": ("massincidents.events", "events_to_panel"),
     "first_difference": ("massincidents.linear.estimators", "first_difference"),
     "hausman": ("massincidents.linear.hausman", "hausman"),
+    "influence": ("massincidents.inference.influence", "influence"),
     "is_mainland": ("massincidents.provinces", "is_mainland"),
     "kaplan_meier": ("massincidents.survival.nonparametric", "kaplan_meier"),
     "leader_spells_to_first_event": (
@@ -173,6 +174,7 @@ __all__ = [
     "events_to_panel",
     "first_difference",
     "hausman",
+    "influence",
     "is_mainland",
     "kaplan_meier",
     "leader_spells_to_first_event",

@@ -273,6 +273,10 @@ class LeastSquaresLeaveOut:
                 self._cache[key] = LeaveOneOut(np.asarray(labels), estimates, self.beta, "refit")
         return self._cache[key]
 
+    def partialled(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The regressors partialled out of the fixed effects, and the weights (none)."""
+        return self.X, None
+
     def refits(
         self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int = 1
     ) -> list[SubsampleFit]:
@@ -334,6 +338,10 @@ class LikelihoodLeaveOut:
         if self.with_dispersion and self.theta is not None:
             return np.append(self.beta, -np.log(self.theta))
         return self.beta
+
+    def partialled(self) -> tuple[np.ndarray, np.ndarray]:
+        """The regressors partialled with the final IRLS weights, and those weights."""
+        return self.Xt, self._working()[0]
 
     def _working(self) -> tuple[np.ndarray, np.ndarray]:
         """Working weights and score residuals at the full estimate."""
