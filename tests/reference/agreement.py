@@ -1433,7 +1433,7 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
-def _jackknife_sandwich() -> list[Row]:
+def _jackknife(function: str) -> list[Row]:
     import importlib.util  # agreement_jackknife.py (issue 15) sits beside this file
 
     spec = importlib.util.spec_from_file_location(
@@ -1441,7 +1441,7 @@ def _jackknife_sandwich() -> list[Row]:
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.jackknife_sandwich()
+    return getattr(module, function)()
 
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
@@ -1459,7 +1459,8 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
-    "jackknife_sandwich.json": _jackknife_sandwich,
+    "jackknife_sandwich.json": lambda: _jackknife("jackknife_sandwich"),
+    "jackknife_influence.json": lambda: _jackknife("jackknife_influence"),
 }
 
 

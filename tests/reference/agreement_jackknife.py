@@ -114,3 +114,90 @@ def jackknife_sandwich() -> list:
         model = entry["model"]
         col.add(labels[model], where(entry), "standard errors", ours, theirs, TOLERANCE[model])
     return col.rows()
+
+
+# -- mi.influence against R (jackknife_influence.R) -----------------------------------------
+
+INFLUENCE_FILE = "jackknife_influence.json"
+
+
+def _floats(text) -> np.ndarray:
+    import json
+
+    return np.asarray(json.loads(text) if isinstance(text, str) else text, dtype=float)
+
+
+@cache
+def _influence_fit(name: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        if name == "lm pooled, by year":
+            fit = mi.linear("y ~ x", _data("petersen"), vcov="iid")
+        elif name == "lm firm FE as dummies, by year":
+            fit = mi.linear("y ~ x | firm", _data("petersen"))
+        else:
+            fit = mi.poisson(
+                "y ~ x1 + x2 + treated", _data("count_panel"), exposure="population"
+            )
+        case = next(c for c in _load(INFLUENCE_FILE)["cases"] if c["name"] == name)
+        return case, mi.influence(fit, case["cluster"])
+
+
+def influence_comparisons() -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(case, quantity, ours, R's) for every number of the reference file."""
+    out = []
+    for case in _load(INFLUENCE_FILE)["cases"]:
+        _, infl = _influence_fit(case["name"])
+        terms = [t.replace("(Intercept)", "Intercept") for t in case["slopes"]]
+        term = case["term"]
+        levels = infl.leave_out_params.index.to_numpy()
+        np.testing.assert_array_equal(levels, _floats(case["levels"]))
+        out += [
+            (case["name"], "coefficients", infl.params[terms].to_numpy(), _floats(case["coef"])),
+            (case["name"], "leverage", infl.leverage.to_numpy(), _floats(case["leverage"])),
+            (
+                case["name"],
+                "partial leverage",
+                infl.partial_leverage[term].to_numpy(),
+                _floats(case["partial_leverage"]),
+            ),
+            (
+                case["name"],
+                "G*(0), G*(1)",
+                infl.effective_clusters[term].to_numpy(),
+                np.array([float(case["gstar0"]), float(case["gstar1"])]),
+            ),
+            (
+                case["name"],
+                "leave-one-out coefficients",
+                infl.leave_out_params[terms].to_numpy().T.ravel(),
+                np.concatenate([_floats(v) for v in case["leave_out_coef"]]),
+            ),
+            (
+                case["name"],
+                "leave-one-out standard errors",
+                infl.leave_out_bse[terms].to_numpy().T.ravel(),
+                np.concatenate([_floats(v) for v in case["leave_out_se"]]),
+            ),
+        ]
+    return out
+
+
+#: leave-one-out Poisson refits converge to 1e-10 in the deviance, in R and here
+INFLUENCE_TOLERANCE = 1e-7
+
+
+def jackknife_influence() -> list:
+    """Rows of ``jackknife_influence.json`` (``agreement.Row``)."""
+    ref = _load(INFLUENCE_FILE)
+    pk = ref["packages"]
+    col = _agreement()._Collector(
+        INFLUENCE_FILE,
+        f"R {ref['r_version'].split()[2]} from the definitions; sandwich {pk['sandwich']}",
+        "tests/inference/test_influence.py",
+    )
+    for name, quantity, ours, theirs in influence_comparisons():
+        data = "simulated count panel" if "poisson" in name else "PetersenCL"
+        label = "mi.influence, " + ("Poisson" if "poisson" in name else "least squares")
+        col.add(label, data, quantity, ours, theirs, INFLUENCE_TOLERANCE)
+    return col.rows()

@@ -25,8 +25,7 @@ For a fit with :math:`G` clusters, :func:`influence` reports for every cluster
 
 and for each term the effective number of clusters of Carter, Schnepel and
 Steigerwald (2017), as summclust's ``gstar``: with
-:math:`a_j = \tilde X (\tilde X'W\tilde X)^{-1} e_j` (rows times
-:math:`W`),
+:math:`a_j = \tilde X (\tilde X'\tilde X)^{-1} e_j`,
 
 .. math::
 
@@ -34,7 +33,10 @@ Steigerwald (2017), as summclust's ``gstar``: with
     \Gamma = \frac1G\sum_g \Big(\frac{\gamma_g - \bar\gamma}{\bar\gamma}\Big)^2, \qquad
     G^*(\rho) = \frac{G}{1 + \Gamma},
 
-reported for :math:`\rho = 0` and :math:`\rho = 1`. By Frisch-Waugh-Lovell,
+reported for :math:`\rho = 0` and :math:`\rho = 1`. For Poisson and NB2,
+:math:`a_{j,i} = w_i^{1/2}\tilde x_i'(\tilde X'W\tilde X)^{-1}e_j` (the
+correlation :math:`\rho` is that of the standardised residuals; our
+extension, summclust covers least squares only). By Frisch-Waugh-Lovell,
 :math:`a_j` is the same with the fixed effects as dummies, so :math:`G^*` and
 the partial leverages equal summclust's on a dummy regression.
 """
@@ -226,7 +228,7 @@ def _leverages(
     B = inverse_symmetric(A)
     C = cluster_crossproducts(X, codes, G, w)
     leverage = np.einsum("gij,ji->g", C, B)
-    influence_rows = (X @ B) * ww[:, None]  # row i: w_i x_i' B = row i of W X B
+    influence_rows = (X @ B) * np.sqrt(ww)[:, None]  # row i: w_i^(1/2) x_i' B
     partial = {}
     gstar = {}
     for j, name in enumerate(names):
