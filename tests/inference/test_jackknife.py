@@ -288,3 +288,46 @@ def test_rescaling_poisson(unbalanced, k) -> None:
         "x2",
         k,
     )
+
+
+# -- rerun specifications -----------------------------------------------------------------
+
+SPEC = """\
+version: 1
+title: Simulated panel
+data: {unit: province, time: year, level: province}
+outcome: {count: y, exposure: population, window: null}
+causes: {social: [x1], solving: [], legal: [], system: [x2]}
+measures:
+  rule_of_law: []
+  government_functions: [treated]
+  system_construction: []
+  cadre_quality: []
+  responsibility_system: []
+  livelihood: []
+specifications:
+  - {name: full, terms: [social, system, treated]}
+models: [poisson, negbin]
+fixed_effects: [unit, time]
+vcov: {CV3: unit}
+bootstrap: null
+"""
+
+
+def test_rerun_spec_takes_cv3() -> None:
+    import yaml
+
+    from massincidents.spec import SpecError, load_spec, rerun
+
+    df = mi.datasets.simulate_panel(31, 15, seed=11, alpha=0.2, rate=0.01)
+    doc = yaml.safe_load(SPEC)
+    assert load_spec(doc).vcov == {"CV3": "province"}
+    result = rerun(df, doc)
+    formula = "y ~ x1 + x2 + treated | province + year"
+    for family, function in (("poisson", mi.poisson), ("negbin", mi.negbin)):
+        fit = result.fit("full", family)
+        direct = function(formula, df, exposure="population", vcov={"CV3": "province"})
+        assert fit.vcov_label == "CV3 by province"
+        np.testing.assert_allclose(fit.bse, direct.bse, rtol=1e-10)
+    with pytest.raises(SpecError, match="vcov"):
+        load_spec({**doc, "vcov": {"CV3": "unit+time"}})
