@@ -43,10 +43,10 @@ from massincidents.counts._common import (
     with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
+from massincidents.counts.jackknife import LikelihoodLeaveOut
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
 from massincidents.inference.conventions import SmallSample
-from massincidents.inference.jackknife import LikelihoodLeaveOut
 from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import default_vcov
 from massincidents.results import Result
@@ -373,7 +373,7 @@ def negbin(
     k = len(fit.names)
     leave_out = LikelihoodLeaveOut(
         y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta, fit.beta, fit.Xt,
-        theta=theta, drop_singletons=singletons, tol=tol, maxiter=maxiter,
+        theta=theta, drop_singletons=singletons, tol=tol, maxiter=maxiter, nb2=refit_nb2,
     )  # what vcov={"CV3": ...} and mi.influence need
     sandwich, _, _, fe_dof = irls_sandwich(
         fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention, leave_out=leave_out
@@ -419,6 +419,42 @@ def negbin(
         },
     )
     return with_prediction(result, design, frame, mu, off, exposure, offset)
+
+
+def refit_nb2(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    fe: list[np.ndarray],
+    off: np.ndarray,
+    eta: np.ndarray,
+    theta: float,
+    keep: np.ndarray,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+) -> tuple[IrlsFit, float]:
+    """NB2 from a start (``eta``, ``theta``): IRLS at fixed theta alternating with ML theta.
+
+    The alternation of :func:`negbin`, for the leave-one-cluster-out refits of
+    the jackknife (:mod:`massincidents.counts.jackknife`).
+    """
+    loglik_old = -np.inf
+    for _ in range(maxiter):
+        fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
+                   maxiter=maxiter)
+        eta = fit.eta
+        theta_new, _ = theta_ml(y, fit.mu, start=theta)
+        loglik = nb2_loglik(y, fit.mu, theta_new)
+        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
+        theta = theta_new
+        if change < tol:
+            break
+        loglik_old = loglik
+    else:
+        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
+    fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
+               maxiter=maxiter)
+    return fit, theta
 
 
 def _stata_variance(

@@ -38,6 +38,7 @@ from massincidents.counts._common import (
     with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
+from massincidents.counts.jackknife import LikelihoodLeaveOut
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.separation import (
     relu_separation,
@@ -47,7 +48,6 @@ from massincidents.counts.separation import (
 )
 from massincidents.inference.bootstrap import ScoreData
 from massincidents.inference.conventions import SmallSample, resolve_ssc
-from massincidents.inference.jackknife import LikelihoodLeaveOut
 from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.sample import SampleColumns
