@@ -331,3 +331,28 @@ def test_rerun_spec_takes_cv3() -> None:
         np.testing.assert_allclose(fit.bse, direct.bse, rtol=1e-10)
     with pytest.raises(SpecError, match="vcov"):
         load_spec({**doc, "vcov": {"CV3": "unit+time"}})
+
+
+# -- pyfixest 0.60 ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "formula", ["y ~ x1 + x2", "y ~ x1 + x2 | region", "y ~ x1 + x2 | region + year"]
+)
+def test_pyfixest_crv3_is_ours_times_g_over_g_minus_one(unbalanced, formula) -> None:
+    """pyfixest's CRV3 has no (G-1)/G: with its ssc switched off it is G/(G-1) CV3.
+
+    (Its default multiplies further by its CRV1 factor G/(G-1) (N-1)/(N-K).)
+    """
+    pf = pytest.importorskip("pyfixest")
+    data = unbalanced.dropna()
+    ours = mi.linear(formula, data, vcov={"CV3": "region"})
+    theirs = pf.feols(
+        formula, data, vcov={"CRV3": "region"}, ssc=pf.ssc(adj=False, cluster_adj=False)
+    )
+    G = data["region"].nunique()
+    np.testing.assert_allclose(
+        theirs.se().reindex(ours.params.index).to_numpy(),
+        ours.bse.to_numpy() * np.sqrt(G / (G - 1)),
+        rtol=1e-8,
+    )
