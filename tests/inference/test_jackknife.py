@@ -356,3 +356,41 @@ def test_pyfixest_crv3_is_ours_times_g_over_g_minus_one(unbalanced, formula) -> 
         ours.bse.to_numpy() * np.sqrt(G / (G - 1)),
         rtol=1e-8,
     )
+
+
+# -- the least-squares paths for fixed effects not nested in the clusters ---------------------
+
+
+def test_cluster_holding_a_level_alone(unbalanced) -> None:
+    """A year present in one region only: without it that year's effect is gone (re-partialled)."""
+    df = unbalanced.dropna().copy()
+    df.loc[df["region"] == "r05", "year"] = 2020  # r05 alone in 2020 (and all its rows)
+    df.loc[df.index[df["region"] == "r07"][:3], "year"] = 2021  # r07 partly alone in 2021
+    formula = "y ~ x1 + x2 | year"
+    fit = mi.linear(formula, df, vcov={"CV3": "region"})
+    np.testing.assert_allclose(
+        fit.vcov.to_numpy(), _brute_force(mi.linear, formula, df, "region"), rtol=1e-8
+    )
+
+
+def test_many_levels_are_re_partialled(unbalanced, monkeypatch) -> None:
+    from massincidents.inference import jackknife
+
+    monkeypatch.setattr(jackknife, "MAX_DUMMY_LEVELS", 0)
+    formula = "y ~ x1 + x2 | region + year"
+    fit = mi.linear(formula, unbalanced, vcov={"CV3": "region"})
+    np.testing.assert_allclose(
+        fit.vcov.to_numpy(), _brute_force(mi.linear, formula, unbalanced, "region"), rtol=1e-8
+    )
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # noqa: E501
+@given(k=EXPONENTS)
+def test_rescaling_negbin(unbalanced, k) -> None:
+    check_rescaling(
+        lambda d: mi.negbin("count ~ x1 + x2", d, vcov={"CV3": "region"}),
+        unbalanced,
+        "x1",
+        k,
+        skip_stats=(),
+    )
