@@ -348,7 +348,7 @@ def test_pyfixest_crv3_is_ours_times_g_over_g_minus_one(unbalanced, formula) -> 
     data = unbalanced.dropna()
     ours = mi.linear(formula, data, vcov={"CV3": "region"})
     theirs = pf.feols(
-        formula, data, vcov={"CRV3": "region"}, ssc=pf.ssc(adj=False, cluster_adj=False)
+        formula, data, vcov={"CRV3": "region"}, ssc=pf.ssc(k_adj=False, G_adj=False)
     )
     G = data["region"].nunique()
     np.testing.assert_allclose(

@@ -147,7 +147,7 @@ likelihood models. The same numbers elsewhere (each checked in
   not installed here, its definition) and summclust's CV3.
 - ``{"CV3": g}`` times :math:`G/(G-1)`: ``vcovCL(fm, cluster = ~g, type =
   "HC3")`` (``cadjust = TRUE``, the default); pyfixest 0.60 ``feols(...,
-  vcov={"CRV3": g}, ssc=pf.ssc(adj=False, cluster_adj=False))``. pyfixest's
+  vcov={"CRV3": g}, ssc=pf.ssc(k_adj=False, G_adj=False))``. pyfixest's
   default further multiplies by its CRV1 factor :math:`\frac{G}{G-1}\frac{N-1}{N-K}`.
 - ``{"CV3J": g}``: leave-one-cluster-out refits centred at their mean;
   ``vcovJK(fm, cluster = ~g)`` (default ``center = "mean"``) and summclust's
