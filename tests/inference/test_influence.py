@@ -20,6 +20,7 @@ import pytest
 
 import massincidents as mi
 from massincidents.errors import DataError
+from massincidents.inference.jackknife import SingularJackknifeWarning
 
 matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
@@ -104,14 +105,20 @@ def test_refit_for_other_models(panel) -> None:
         mi.influence(between, "province")
 
 
-def test_refusals(panel) -> None:
+def test_refusals_and_undefined_terms(panel) -> None:
     df = panel.assign(
         one_only=np.where(panel["province"] == panel["province"].iloc[0], panel["x1"], 0.0),
         single="a",
     )
     fit = mi.linear("y_linear ~ x1 + one_only | year", df)
-    with pytest.raises(DataError, match="leaves no variation in 'one_only'"):
-        mi.influence(fit, "province")
+    with pytest.warns(SingularJackknifeWarning, match="one_only"):
+        infl = mi.influence(fit, "province")
+    first = df["province"].iloc[0]
+    assert np.isnan(infl.leave_out_params.loc[first, "one_only"])
+    assert np.isnan(infl.leave_out_bse.loc[first, "one_only"])
+    sub = mi.linear("y_linear ~ x1 | year", df[df["province"] != first], vcov={"CRV1": "province"})
+    np.testing.assert_allclose(infl.leave_out_params.loc[first, "x1"], sub.params["x1"], rtol=1e-9)
+    np.testing.assert_allclose(infl.leave_out_bse.loc[first, "x1"], sub.bse["x1"], rtol=1e-9)
     with pytest.raises(DataError, match="at least two clusters"):
         mi.influence(mi.linear("y_linear ~ x1", df), "single")
 
@@ -125,3 +132,12 @@ def test_categorical_clusters_and_few_warn(panel) -> None:
     assert [w for w in caught if w.category is mi.FewClustersWarning]
     assert infl.n_clusters == df["region"].nunique()
     assert infl.n_obs.sum() == fit.nobs
+
+
+@pytest.mark.parametrize(
+    "comparison", ref.summclust_comparisons(), ids=lambda c: f"{c[0]}: {c[1]}"
+)
+def test_matches_published_summclust(comparison) -> None:
+    """Stata summclust on nlswork (12 industries), to the printed digits."""
+    _, _, ours, printed = comparison
+    assert abs(ours - float(printed)) <= ref._half_unit(printed) * (1 + 1e-9)

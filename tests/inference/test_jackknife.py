@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 import massincidents as mi
 from massincidents.errors import DataError
+from massincidents.inference.jackknife import SingularJackknifeWarning
 from massincidents.inference.vcov import parse_vcov
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
@@ -212,19 +213,36 @@ def test_linear_one_step_is_exact(unbalanced) -> None:
 # -- refusals -------------------------------------------------------------------------------
 
 
-def test_cluster_holding_all_variation_is_refused(unbalanced) -> None:
+def test_cluster_holding_all_variation_gives_nan_and_warns(unbalanced) -> None:
+    """The term it leaves undefined is NaN (named in a warning); the others are exact."""
     df = unbalanced.copy()
     df["only_r03"] = (df["region"] == "r03") * np.arange(len(df)) % 3
-    for function, formula in [
-        (mi.linear, "y ~ x1 + only_r03"),
-        (mi.linear, "y ~ x1 + only_r03 | year"),
-        (mi.poisson, "count ~ x1 + only_r03 | year"),
-        (mi.negbin, "count ~ x1 + only_r03"),
-    ]:
+    cases = [
+        (mi.linear, "y ~ x1 + only_r03", {}),
+        (mi.linear, "y ~ x1 + only_r03 | year", {}),
+        (mi.poisson, "count ~ x1 + only_r03 | year", {}),
+        (mi.negbin, "count ~ x1 + only_r03", {}),
+        (mi.poisson, "count ~ x1 + only_r03", {"jackknife": "one-step"}),
+        (mi.poisson, "count ~ x1 + only_r03 | year", {"jackknife": "one-step"}),
+    ]
+    for function, formula, extra in cases:
         fit = _quiet(function, formula, df, vcov={"CRV1": "region"})
-        message = r"leaving out cluster 'r03' leaves no variation in 'only_r03'"
-        with pytest.raises(DataError, match=message):
-            fit.with_vcov({"CV3": "region"})
+        with pytest.warns(SingularJackknifeWarning, match=r"'r03': only_r03"):
+            cv3 = fit.with_vcov({"CV3": "region", **extra})
+        assert np.isnan(cv3.bse["only_r03"]) and np.isfinite(cv3.bse["x1"])
+        # x1 as the jackknife of the model without the term for the one cluster, and
+        # with it for the others
+        labels = sorted(df["region"].unique())
+        if extra:
+            continue
+        est = []
+        for g in labels:
+            sub = df[df["region"] != g]
+            f = formula.replace(" + only_r03", "") if g == "r03" else formula
+            est.append(_quiet(function, f, sub, vcov="iid").params["x1"])
+        G = len(labels)
+        expected = np.sqrt((G - 1) / G * ((np.array(est) - fit.params["x1"]) ** 2).sum())
+        np.testing.assert_allclose(cv3.bse["x1"], expected, rtol=1e-6)
 
 
 def test_one_cluster_refused_few_warn(unbalanced) -> None:

@@ -1461,6 +1461,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "predict_survival.json": predict_survival,
     "jackknife_sandwich.json": lambda: _jackknife("jackknife_sandwich"),
     "jackknife_influence.json": lambda: _jackknife("jackknife_influence"),
+    "jackknife_summclust.json": lambda: _jackknife("jackknife_summclust"),
 }
 
 

@@ -201,3 +201,74 @@ def jackknife_influence() -> list:
         label = "mi.influence, " + ("Poisson" if "poisson" in name else "least squares")
         col.add(label, data, quantity, ours, theirs, INFLUENCE_TOLERANCE)
     return col.rows()
+
+
+# -- published summclust output on nlswork (jackknife_summclust.py) --------------------------
+
+SUMMCLUST_FILE = "jackknife_summclust.json"
+PRINTED = "to printed precision (half a unit of the last printed digit)"
+
+
+def _half_unit(printed: str) -> float:
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0**-decimals
+
+
+@cache
+def _summclust_fits(case: str):
+    ref = _load(SUMMCLUST_FILE)
+    data = pd.read_csv(HERE / ref["data"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 12 clusters; dummies of levels seen in one industry
+        fit = mi.linear(ref["cases"][case]["formula"], data, vcov={"CV3": ref["cluster"]})
+        return fit, mi.influence(fit, ref["cluster"])
+
+
+def summclust_comparisons() -> list[tuple[str, str, float, str]]:
+    """(case, quantity, ours, the printed number) for every published number."""
+    ref = _load(SUMMCLUST_FILE)
+    term = ref["term"]
+    out = []
+    for case, entry in ref["cases"].items():
+        fit, infl = _summclust_fits(case)
+        if "cv3" in entry:
+            ci = fit.conf_int().loc[term]
+            ours = {
+                "estimate": fit.params[term],
+                "t": fit.tvalues[term],
+                "std_error": fit.bse[term],
+                "p_value": fit.pvalues[term],
+                "conf_low": ci["lower"],
+                "conf_high": ci["upper"],
+            }
+            out += [(case, f"CV3 {k}", float(ours[k]), v) for k, v in entry["cv3"].items()]
+        series = {
+            "leverage": infl.leverage,
+            "beta_no_g": infl.leave_out_params[term],
+            "partial_leverage": infl.partial_leverage[term],
+        }
+        for name, values in series.items():
+            for stat, printed in entry[name].items():
+                out.append((case, f"{name} {stat}", float(getattr(values, stat)()), printed))
+    return out
+
+
+def jackknife_summclust() -> list:
+    """Rows of ``jackknife_summclust.json`` (``agreement.Row``)."""
+    col = _agreement()._Collector(
+        SUMMCLUST_FILE,
+        "Stata summclust (MacKinnon, Nielsen & Webb 2023; as frozen in summclust R tests)",
+        "tests/inference/test_influence.py",
+    )
+    for case, quantity, ours, printed in summclust_comparisons():
+        share = abs(ours - float(printed)) / _half_unit(printed)
+        if quantity.startswith("CV3"):
+            group = "coefficients" if quantity == "CV3 estimate" else "standard errors"
+            label = "CV3 (msp)"
+        else:
+            group, label = "leverage, leave-one-out estimates", "mi.influence"
+        col.add(
+            f"{label}, {case}", "nlswork", group, [ours], [float(printed)], 1e-4,
+            note=PRINTED, share=share,
+        )
+    return col.rows()

@@ -22,15 +22,17 @@ from massincidents.counts._irls import irls, working_weights
 from massincidents.counts.separation import zero_outcome_groups
 from massincidents.errors import DataError, Problem
 from massincidents.inference.jackknife import (
+    SINGULAR,
     LeaveOneOut,
     Method,
     SubsampleFit,
     _all_nested,
     _run,
     _subset_fe,
-    check_leave_out,
     closed_form_steps,
-    cluster_crossproducts,
+    greedy_basis,
+    identified_solve,
+    report_unidentified,
 )
 
 
@@ -106,83 +108,93 @@ class LikelihoodLeaveOut:
         if key in self._cache:
             return self._cache[key]
         labels_arr = np.asarray(labels)
-        w, r = self._working()
         nested = _all_nested(self.fe, codes)
-        # identification check on the weighted partialled regressors (exact when nested)
-        A = (self.Xt * w[:, None]).T @ self.Xt
-        if nested:
-            steps = closed_form_steps(
-                self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
-            )
-        else:
-            leave = A[None] - cluster_crossproducts(self.Xt, codes, len(labels), w)
-            check_leave_out(leave, A, labels, self.names, column)
         if method == "one-step":
             if self.with_dispersion:
                 raise ValueError(
                     "the one-step jackknife holds theta fixed: it gives no ln(alpha); "
                     "use the exact jackknife with ssc='stata'"
                 )
-            if not nested:
+            if nested:  # closed form on the weighted partialled regressors
+                w, r = self._working()
+                steps = closed_form_steps(
+                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
+                )
+                estimates = self.beta + steps
+            else:
                 tasks = [codes != g for g in range(len(labels))]
-                steps = np.vstack(_run(tasks, self._one_step, n_jobs)) - self.beta
-            out = LeaveOneOut(labels_arr, self.beta + steps, self.beta, "one-step")
+                estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
+                report_unidentified(estimates, labels, self.names, column)
+            out = LeaveOneOut(labels_arr, estimates, self.beta, "one-step")
         else:
-            fits = self.refits(codes, labels, column, n_jobs=n_jobs, checked=True)
+            fits = self.refits(codes, labels, column, n_jobs=n_jobs)
             out = LeaveOneOut(labels_arr, np.vstack([f.params for f in fits]), self.full, "refit")
         self._cache[key] = out
         return out
 
     def refits(
-        self,
-        codes: np.ndarray,
-        labels: Sequence[object],
-        column: str,
-        n_jobs: int = 1,
-        *,
-        checked: bool = False,
+        self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int = 1
     ) -> list[SubsampleFit]:
-        """The model refitted without each cluster (in the order of ``labels``)."""
-        if not checked:
-            w, _ = self._working()
-            A = (self.Xt * w[:, None]).T @ self.Xt
-            leave = A[None] - cluster_crossproducts(self.Xt, codes, len(labels), w)
-            check_leave_out(leave, A, labels, self.names, column)
+        """The model refitted without each cluster (in the order of ``labels``).
+
+        Terms a cluster's removal leaves unidentified are NaN in its ``params``
+        (with a :class:`~massincidents.inference.jackknife.SingularJackknifeWarning`);
+        the others are refitted on a basis of the regressors left.
+        """
         tasks = [codes != g for g in range(len(labels))]
         fits = _run(tasks, self._refit, n_jobs)
         failed = [labels[g] for g, f in enumerate(fits) if f is None]
         if failed:
-            # name the terms left without variation (exact: partialled on the rows left)
-            positions = [g for g, f in enumerate(fits) if f is None]
-            full = demean(self.X, self.fe) if self.fe else self.X
-            cross = np.stack([self._cross(codes != g) for g in positions])
-            check_leave_out(cross, full.T @ full, failed, self.names, column)
             raise DataError(
                 [
                     Problem(
-                        f"the model without cluster {g!r} could not be fitted (a regressor "
-                        "is collinear or IRLS did not converge on the rows left): the "
-                        "jackknife (CV3) is not defined",
+                        f"the model without cluster {g!r} could not be fitted (IRLS did not "
+                        "converge on the rows left): the jackknife (CV3) is not defined",
                         column=column,
                     )
                     for g in failed
                 ]
             )
+        k = len(self.names)
+        report_unidentified(np.vstack([f.params[:k] for f in fits]), labels, self.names, column)
         return fits
 
-    def _cross(self, keep: np.ndarray) -> np.ndarray:
+    def _scale(self) -> np.ndarray:
+        """Root sums of squares of the regressors partialled on the whole sample (unweighted)."""
+        if "scale" not in self._cache:
+            full = demean(self.X, self.fe) if self.fe else self.X
+            d = np.sqrt(np.einsum("ij,ij->j", full, full))
+            self._cache["scale"] = np.where(d > 0, d, 1.0)
+        return self._cache["scale"]
+
+    def _basis(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns to refit on the rows ``keep`` (a basis), and which terms are identified.
+
+        Judged on the regressors partialled again on those rows, against the
+        whole sample's scale (a column the fixed effects absorb there is noise).
+        """
         Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
-        return Z.T @ Z
+        d = self._scale()
+        scaled = (Z.T @ Z) / np.outer(d, d)
+        k = scaled.shape[0]
+        if np.linalg.eigvalsh(scaled)[0] > SINGULAR:
+            return np.arange(k), np.ones(k, dtype=bool)
+        _, identified = identified_solve(scaled, np.zeros(k))
+        return np.asarray(greedy_basis(scaled), dtype=int), identified
 
     def _one_step(self, keep: np.ndarray) -> np.ndarray:
         """One Fisher-scoring (IRLS) step from the full estimate on the rows ``keep``."""
+        columns, identified = self._basis(keep)
         mu = np.exp(self.eta[keep])
         w = working_weights(mu, self.theta)
         z = self.eta[keep] - self.offset[keep] + (self.y[keep] - mu) / mu
-        stacked = np.column_stack([z, self.X[keep]])
+        stacked = np.column_stack([z, self.X[keep][:, columns]])
         if self.fe:
             stacked = demean(stacked, _subset_fe(self.fe, keep), w)
-        return least_squares(stacked[:, 1:], stacked[:, 0], w, warn=False).beta
+        out = np.full(len(self.names), np.nan)
+        out[columns] = least_squares(stacked[:, 1:], stacked[:, 0], w, warn=False).beta
+        out[~identified] = np.nan
+        return out
 
     def _clean(self, keep: np.ndarray) -> np.ndarray:
         """``keep`` without zero-outcome fixed-effect groups (and singletons), to a fixed point."""
@@ -200,10 +212,10 @@ class LikelihoodLeaveOut:
 
     def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
         keep = self._clean(keep)
+        columns, identified = self._basis(keep)
         y, X, off = self.y[keep], self.X[keep], self.offset[keep]
         fe = _subset_fe(self.fe, keep)
         eta = self.eta[keep]
-        columns = np.arange(X.shape[1])
         theta = self.theta
         try:
             if theta is None:
@@ -217,7 +229,14 @@ class LikelihoodLeaveOut:
             return None
         mu = fit.mu
         resid = y - mu if theta is None else (y - mu) / (1.0 + mu / theta)
-        params = fit.beta
+        k = len(self.names)
+        params = np.full(k, np.nan)
+        params[columns] = fit.beta
+        params[~identified] = np.nan
+        bread = np.zeros((k, k))
+        bread[np.ix_(columns, columns)] = fit.bread
+        scores = np.zeros((int(keep.sum()), k))
+        scores[:, columns] = fit.Xt * resid[:, None]
         if self.with_dispersion and theta is not None:
             params = np.append(params, -np.log(theta))
-        return SubsampleFit(params, fit.bread, fit.Xt * resid[:, None], keep)
+        return SubsampleFit(params, bread, scores, keep)

@@ -281,8 +281,13 @@ def influence(
     Raises
     ------
     DataError
-        One cluster; a cluster holding all the variation of a term (the
-        leave-one-out estimate is not defined).
+        One cluster.
+
+    Warns
+    -----
+    SingularJackknifeWarning
+        A cluster holds all the variation of a term: that term's estimate and
+        standard error without it are NaN (the other terms are exact).
 
     Examples
     --------
@@ -367,14 +372,14 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
                 bread=fit.bread,
                 scores=fit.scores,
                 family=family,
-                n_params=k,
+                n_params=k - int(np.isnan(fit.params[:k]).sum()),  # identified terms
                 fe=fe,
                 fe_dof=fe_degrees_of_freedom(fe),
                 columns={cluster: codes[fit.rows]},
                 ssc=convention,
             )
             params[g] = fit.params[:k]
-            bse[g] = np.sqrt(np.diag(matrix))
+            bse[g] = np.where(np.isnan(params[g]), np.nan, np.sqrt(np.abs(np.diag(matrix))))
     from massincidents.inference.conventions import convention_label
 
     method = "closed form" if family == "ls" and not _needs_refit(leave_out, codes) else "refit"

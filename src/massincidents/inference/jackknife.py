@@ -52,9 +52,12 @@ not the jackknife, and not R ``sandwich::vcovCL(type = "HC3")`` on a ``glm``
 (see :mod:`massincidents.inference.vcov`).
 
 A cluster that holds all the variation of a regressor (a treatment dummy that
-is non-zero in one province only, given the fixed effects) leaves
-:math:`\hat\beta_{(g)}` undefined: it is refused with a
-:class:`~massincidents.errors.DataError` naming the cluster and the term.
+is non-zero in one province only, given the fixed effects) leaves that term's
+:math:`\hat\beta_{(g)}` undefined: it is NaN, and so is its jackknife
+variance, with a :class:`SingularJackknifeWarning` naming the cluster and the
+term; the terms still identified are computed exactly (the minimum-norm
+solution; their values do not depend on the choice, as summclust's
+generalised-inverse CV3).
 
 Examples
 --------
@@ -76,8 +79,11 @@ Examples
 from __future__ import annotations
 
 import itertools
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -86,7 +92,6 @@ import scipy.linalg
 
 from massincidents.core.demean import demean, is_nested
 from massincidents.core.least_squares import least_squares
-from massincidents.errors import DataError, Problem
 
 Method = Literal["exact", "one-step"]
 
@@ -169,45 +174,80 @@ def cluster_sums(scores: np.ndarray, codes: np.ndarray, groups: int) -> np.ndarr
     ).reshape(groups, scores.shape[1])
 
 
-def check_leave_out(
-    leave_out: np.ndarray,
-    full: np.ndarray,
-    labels: Sequence[object],
-    names: Sequence[str],
-    column: str,
-) -> None:
-    """Refuse clusters whose removal leaves the (weighted) cross-product singular.
+class SingularJackknifeWarning(UserWarning):
+    """Without some cluster a term is not identified: its jackknife variance is NaN.
 
-    ``leave_out``: :math:`A - A_g` for each cluster, shape (G, k, k); ``full``:
-    :math:`A`. The check is made on both scaled to the unit diagonal of
-    :math:`A` (so it does not depend on the units of the regressors).
+    Leaving out a cluster that holds all the variation of a term (given the
+    other regressors and the fixed effects) leaves that term's
+    :math:`\\hat\\beta_{(g)}` undefined. The other terms are still identified
+    and are computed exactly (their estimates do not depend on how the
+    undefined ones are chosen: summclust's generalised-inverse CV3); the
+    variances of the undefined terms (rows and columns) are NaN.
     """
-    d = np.sqrt(np.abs(np.diag(full)))
-    d = np.where(d > 0, d, 1.0)
-    scaled = leave_out / np.outer(d, d)
-    smallest = np.linalg.eigvalsh(scaled)[:, 0]
-    bad = np.flatnonzero(~(smallest > SINGULAR))
-    if not bad.size:
+
+
+def greedy_basis(gram: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Columns of a cross-product that are not spanned by the earlier ones (in order)."""
+    diag = np.diag(gram)
+    kept: list[int] = []
+    for j in range(gram.shape[0]):
+        if not diag[j] > SINGULAR:
+            continue
+        if kept:
+            block = gram[np.ix_(kept, kept)]
+            cross = gram[kept, j]
+            residual = diag[j] - cross @ scipy.linalg.solve(block, cross, assume_a="pos")
+        else:
+            residual = diag[j]
+        if residual > tol * diag[j]:
+            kept.append(j)
+    return kept
+
+
+def identified_solve(scaled: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-norm solution of a (scaled) symmetric system, and which unknowns it identifies.
+
+    Unknown :math:`j` is identified when :math:`e_j` lies in the row space (its
+    value is the same for every solution).
+    """
+    k = scaled.shape[0]
+    if np.linalg.eigvalsh(scaled)[0] > SINGULAR:
+        return np.linalg.solve(scaled, rhs), np.ones(k, dtype=bool)
+    P = np.linalg.pinv(scaled, rcond=1e-10, hermitian=True)
+    identified = np.linalg.norm(P @ scaled - np.eye(k), axis=1) < 1e-6
+    return P @ rhs, identified
+
+
+def report_unidentified(
+    estimates: np.ndarray, labels: Sequence[object], names: Sequence[str], column: str
+) -> None:
+    """A :class:`SingularJackknifeWarning` naming each cluster and the terms it leaves undefined."""
+    missing = np.isnan(estimates)
+    if not missing.any():
         return
-    problems = []
-    for g in bad:
-        diag = np.diagonal(scaled[g])
-        terms = [names[j] for j in np.flatnonzero(~(diag > SINGULAR))]
-        what = (
-            f"no variation in {', '.join(repr(t) for t in terms)}"
-            if terms
-            else "the regressors collinear"
-        )
-        problems.append(
-            Problem(
-                f"leaving out cluster {labels[g]!r} leaves {what} (the cluster holds all of "
-                "it, given the fixed effects): the leave-one-cluster-out estimate, and so the "
-                "jackknife (CV3), is not defined; use CRV1 or the wild cluster bootstrap, or "
-                "recode the term",
-                column=column,
-            )
-        )
-    raise DataError(problems)
+    parts = [
+        f"{labels[g]!r}: {', '.join(names[j] for j in np.flatnonzero(missing[g]))}"
+        for g in np.flatnonzero(missing.any(axis=1))
+    ]
+    warnings.warn(
+        f"without some cluster of {column!r} a term is not identified (that cluster holds "
+        f"all of its variation): {'; '.join(parts)}. Their leave-one-out estimates and "
+        "jackknife variances are NaN; the other terms are exact",
+        SingularJackknifeWarning,
+        stacklevel=_caller_level(),
+    )
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside the package (the user's call)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def leave_out_steps(
@@ -216,12 +256,12 @@ def leave_out_steps(
     codes: np.ndarray,
     groups: int,
     weights: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, and which are singular.
+) -> np.ndarray:
+    r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, shape (G, k).
 
-    Returns ``steps`` (G, k), ``singular`` (G,) booleans, the leave-out
-    cross-products (G, k, k) and :math:`A = X'WX`. Each system is solved on its
-    scaling to the unit diagonal of :math:`A` (singular ones give NaN).
+    Each system is solved on its scaling to the unit diagonal of :math:`A =
+    X'WX`; a singular one by the minimum-norm solution, with NaN for the
+    unknowns it does not identify.
     """
     A = (X if weights is None else X * weights[:, None]).T @ X
     A_minus = A[None, :, :] - cluster_crossproducts(X, codes, groups, weights)
@@ -229,12 +269,15 @@ def leave_out_steps(
     d = np.where(d > 0, d, 1.0)
     scaled = A_minus / np.outer(d, d)
     singular = ~(np.linalg.eigvalsh(scaled)[:, 0] > SINGULAR)
-    S = cluster_sums(scores, codes, groups)
-    steps = np.full(S.shape, np.nan)
+    rhs = -cluster_sums(scores, codes, groups) / d
+    steps = np.empty(rhs.shape)
     good = ~singular
     if good.any():
-        steps[good] = -np.linalg.solve(scaled[good], (S[good] / d)[:, :, None])[:, :, 0] / d
-    return steps, singular, A_minus, A
+        steps[good] = np.linalg.solve(scaled[good], rhs[good][:, :, None])[:, :, 0]
+    for g in np.flatnonzero(singular):
+        steps[g], identified = identified_solve(scaled[g], rhs[g])
+        steps[g, ~identified] = np.nan
+    return steps / d
 
 
 def closed_form_steps(
@@ -249,12 +292,11 @@ def closed_form_steps(
     r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, shape (G, k).
 
     ``X`` is partialled out of the fixed effects (all nested in the clusters),
-    :math:`A = X'WX`. Solved on the system scaled to the unit diagonal of
-    :math:`A`. A singular leave-out system is refused (:func:`check_leave_out`).
+    :math:`A = X'WX`. Terms a cluster's removal leaves unidentified are NaN
+    (with a :class:`SingularJackknifeWarning`).
     """
-    steps, singular, A_minus, A = leave_out_steps(X, scores, codes, len(labels), weights)
-    if singular.any():
-        check_leave_out(A_minus, A, labels, names, column)
+    steps = leave_out_steps(X, scores, codes, len(labels), weights)
+    report_unidentified(steps, labels, names, column)
     return steps
 
 
@@ -292,16 +334,7 @@ def fixed_effect_dummies(
         return D
     gram = D.T @ D
     gram = gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))  # unit diagonal
-    kept: list[int] = []
-    for j in range(gram.shape[0]):  # greedy: keep a column not spanned by those kept
-        if kept:
-            block = gram[np.ix_(kept, kept)]
-            cross = gram[kept, j]
-            residual = 1.0 - cross @ scipy.linalg.solve(block, cross, assume_a="pos")
-        else:
-            residual = 1.0
-        if residual > 1e-9:
-            kept.append(j)
+    kept = greedy_basis(gram)
     return D[:, kept]
 
 
@@ -381,15 +414,13 @@ class LeastSquaresLeaveOut:
                 # the nested effects are partialled out (by cluster, so unchanged when
                 # one is dropped): the leave-out slopes of X~ are the model's (FWL).
                 Z = np.column_stack([self.X, D])
-                steps, singular, _, _ = leave_out_steps(Z, Z * self.resid[:, None], codes, G)
+                steps = leave_out_steps(Z, Z * self.resid[:, None], codes, G)
                 estimates = self.beta + steps[:, :k]
-                for g in np.flatnonzero(singular):  # a level of a non-nested effect left
-                    keep = codes != g  # only in cluster g, or a term without variation
-                    check_leave_out(
-                        self._cross(keep)[None], self.X.T @ self.X, [labels[g]], self.names,
-                        column,
-                    )
-                    estimates[g] = self._refit_task((keep, True)).params
+                # a cluster holding a level of a non-nested effect alone (its dummy is
+                # then undefined), or a term's variation: partialled again, exactly
+                for g in np.flatnonzero(np.isnan(steps).any(axis=1)):
+                    estimates[g] = self._refit_task((codes != g, True)).params
+                report_unidentified(estimates, labels, self.names, column)
                 out = LeaveOneOut(labels_arr, estimates, self.beta, "closed form")
         self._cache[key] = out
         return out
@@ -401,22 +432,16 @@ class LeastSquaresLeaveOut:
     def refits(
         self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int = 1
     ) -> list[SubsampleFit]:
-        """The fit without each cluster, with its bread and scores (for :func:`influence`)."""
-        redo = not _all_nested(self.fe, codes)
-        if redo:
-            cross = [self._cross(codes != g) for g in range(len(labels))]
-            A = self.X.T @ self.X
-            check_leave_out(np.stack(cross), A, labels, self.names, column)
-        else:
-            closed_form_steps(
-                self.X, self.X * self.resid[:, None], codes, labels, self.names, column
-            )
-        tasks = [(codes != g, redo) for g in range(len(labels))]
-        return _run(tasks, self._refit_task, n_jobs)
+        """The fit without each cluster, with its bread and scores (for :func:`influence`).
 
-    def _cross(self, keep: np.ndarray) -> np.ndarray:
-        Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
-        return Z.T @ Z
+        Terms a cluster's removal leaves unidentified are NaN in its ``params``
+        (with a :class:`SingularJackknifeWarning`).
+        """
+        redo = not _all_nested(self.fe, codes)
+        tasks = [(codes != g, redo) for g in range(len(labels))]
+        fits = _run(tasks, self._refit_task, n_jobs)
+        report_unidentified(np.vstack([f.params for f in fits]), labels, self.names, column)
+        return fits
 
     def _refit_task(self, task: tuple[np.ndarray, bool]) -> SubsampleFit:
         keep, redo = task
@@ -425,5 +450,19 @@ class LeastSquaresLeaveOut:
             both = demean(np.column_stack([u, X]), _subset_fe(self.fe, keep))
             u, X = both[:, 0], both[:, 1:]
         # y~ = X~ beta + u~ on the rows kept: regress the residual, add the full estimate.
-        sol = least_squares(X, u, warn=False)
-        return SubsampleFit(self.beta + sol.beta, sol.bread, X * sol.resid[:, None], keep)
+        # Singularity is judged against the full sample's scale (a column the fixed
+        # effects absorb on the rows kept is rounding noise, not a regressor).
+        d = np.sqrt(np.einsum("ij,ij->j", self.X, self.X))
+        d = np.where(d > 0, d, 1.0)
+        scaled = (X.T @ X) / np.outer(d, d)
+        delta_s, identified = identified_solve(scaled, (X.T @ u) / d)
+        if identified.all():
+            sol = least_squares(X, u, warn=False)
+            delta, bread = sol.beta, sol.bread
+        else:
+            delta = delta_s / d
+            bread = np.linalg.pinv(scaled, rcond=1e-10, hermitian=True) / np.outer(d, d)
+        resid = u - X @ delta
+        params = self.beta + delta
+        params[~identified] = np.nan
+        return SubsampleFit(params, bread, X * resid[:, None], keep)

@@ -167,11 +167,14 @@ likelihood models. The same numbers elsewhere (each checked in
   step (0.06% to 2% apart on our test data). On least squares it is the exact
   jackknife.
 
-A cluster that holds all the variation of a term (given the fixed effects)
-leaves :math:`\hat\beta_{(g)}` undefined: CV3 is refused with a
-:class:`~massincidents.errors.DataError` naming the cluster and the term
-(summclust would instead report a generalised-inverse version and one
-dropping that cluster).
+A cluster that holds all the variation of a term (given the other regressors
+and the fixed effects; a dummy for a level seen in one cluster only) leaves
+that term's :math:`\hat\beta_{(g)}` undefined: its CV3 variance (row and
+column) is NaN, with a
+:class:`~massincidents.inference.jackknife.SingularJackknifeWarning` naming
+the cluster and the term. The other terms stay identified and are exact: as
+summclust's generalised-inverse CV3 (checked on its published nlswork
+example), not its variant that drops the singular clusters.
 """
 
 from __future__ import annotations
