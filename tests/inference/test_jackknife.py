@@ -372,7 +372,7 @@ def test_pyfixest_crv3_is_ours_times_g_over_g_minus_one(unbalanced, formula) -> 
     np.testing.assert_allclose(
         theirs.se().reindex(ours.params.index).to_numpy(),
         ours.bse.to_numpy() * np.sqrt(G / (G - 1)),
-        rtol=1e-8,
+        rtol=1e-10,
     )
 
 
