@@ -183,6 +183,20 @@ class SingularJackknifeWarning(UserWarning):
     and are computed exactly (their estimates do not depend on how the
     undefined ones are chosen: summclust's generalised-inverse CV3); the
     variances of the undefined terms (rows and columns) are NaN.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import massincidents as mi
+    >>> df = mi.datasets.simulate_panel(seed=1)
+    >>> df["only_first"] = (df["province"] == df["province"].iloc[0]) * df["x1"]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fit = mi.linear("y_linear ~ x1 + only_first | year", df, vcov={"CV3": "province"})
+    >>> [w.category.__name__ for w in caught if w.category is mi.SingularJackknifeWarning]
+    ['SingularJackknifeWarning']
+    >>> bool(np.isnan(fit.bse["only_first"])), bool(np.isfinite(fit.bse["x1"]))
+    (True, True)
     """
 
 
