@@ -32,6 +32,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Problem": ("massincidents.errors", "Problem"),
     "TestResult": ("massincidents.linear.hausman", "TestResult"),
     "UnknownProvinceError": ("massincidents.errors", "UnknownProvinceError"),
+    "adjust_pvalues": ("massincidents.inference.multiple_testing", "adjust_pvalues"),
     "arellano_bond": ("massincidents.dynamic", "arellano_bond"),
     "bacon_decomposition": ("massincidents.did.bacon", "bacon_decomposition"),
     "between": ("massincidents.linear.estimators", "between"),
@@ -49,6 +50,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "hausman": ("massincidents.linear.hausman", "hausman"),
     "influence": ("massincidents.inference.influence", "influence"),
     "is_mainland": ("massincidents.provinces", "is_mainland"),
+    "iv": ("massincidents.iv.model", "iv"),
     "kaplan_meier": ("massincidents.survival.nonparametric", "kaplan_meier"),
     "leader_spells_to_first_event": (
         "massincidents.survival.spells",
@@ -67,6 +69,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "random_effects": ("massincidents.linear.estimators", "random_effects"),
     "read_panel": ("massincidents.io", "read_panel"),
     "recurrent_data": ("massincidents.survival.recurrent", "recurrent_data"),
+    "romano_wolf": ("massincidents.inference.multiple_testing", "romano_wolf"),
     "spec": ("massincidents.spec", None),
     "specification_curve": ("massincidents.multiverse", "specification_curve"),
     "ssc": ("massincidents.inference.conventions", "ssc"),
@@ -77,11 +80,18 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "weibull_ph": ("massincidents.survival.parametric", "weibull_ph"),
     "wild_bootstrap": ("massincidents.inference.bootstrap", "wild_bootstrap"),
     "zero_inflated": ("massincidents.counts", "zero_inflated"),
+    "prefectures": ("massincidents.divisions.roster", "prefectures"),
+    "counties": ("massincidents.divisions.roster", "counties"),
+    "division_code": ("massincidents.divisions.names", "division_code"),
+    "harmonise_codes": ("massincidents.divisions.harmonise", "harmonise_codes"),
+    "AmbiguousDivisionError": ("massincidents.divisions.names", "AmbiguousDivisionError"),
+    "UnknownDivisionError": ("massincidents.divisions.names", "UnknownDivisionError"),
+    "UnmappedCodesWarning": ("massincidents.divisions.harmonise", "UnmappedCodesWarning"),
 }
 
 #: Public functions named like a subpackage or module of their own
 #: (``mi.linear`` is the function, ``massincidents.linear`` the subpackage).
-_SHADOWED = frozenset({"linear", "provinces", "validate"})
+_SHADOWED = frozenset({"iv", "linear", "provinces", "validate"})
 
 
 def _quiet_import(module: str) -> types.ModuleType:
@@ -150,6 +160,7 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 __all__ = [
+    "AmbiguousDivisionError",
     "BootstrapResult",
     "DataError",
     "DataQualityWarning",
@@ -159,25 +170,32 @@ __all__ = [
     "Problem",
     "SingularJackknifeWarning",
     "TestResult",
+    "UnknownDivisionError",
     "UnknownProvinceError",
+    "UnmappedCodesWarning",
     "__version__",
+    "adjust_pvalues",
     "arellano_bond",
     "bacon_decomposition",
     "between",
     "check_counting_process",
     "counterfactual",
+    "counties",
     "cox",
     "cox_zph",
     "cumulative_incidence",
     "datasets",
     "discrete_hazard",
+    "division_code",
     "etable",
     "event_study",
     "events_to_panel",
     "first_difference",
+    "harmonise_codes",
     "hausman",
     "influence",
     "is_mainland",
+    "iv",
     "kaplan_meier",
     "leader_spells_to_first_event",
     "linear",
@@ -186,6 +204,7 @@ __all__ = [
     "nelson_aalen",
     "person_period",
     "poisson",
+    "prefectures",
     "pretrend_test",
     "province_code",
     "province_name",
@@ -193,6 +212,7 @@ __all__ = [
     "random_effects",
     "read_panel",
     "recurrent_data",
+    "romano_wolf",
     "spec",
     "specification_curve",
     "ssc",

@@ -1433,16 +1433,23 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
-def _jackknife(function: str) -> list[Row]:
-    import importlib.util  # agreement_jackknife.py (issue 15) sits beside this file
+def _area_module(area: str):
+    """``tests/reference/agreement_AREA.py``, loaded by file path (``tests`` is not a package)."""
+    import importlib.util
+    import sys
 
-    spec = importlib.util.spec_from_file_location(
-        "massincidents_reference_agreement_jackknife", HERE / "agreement_jackknife.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, function)()
+    name = f"massincidents_reference_agreement_{area}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"agreement_{area}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
+
+_multtest = _area_module("multtest")
+_iv = _area_module("iv")  # instrumental variables (issue 15)
+_jackknife = _area_module("jackknife")  # cluster jackknife and influence (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1459,9 +1466,20 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
-    "jackknife_sandwich.json": lambda: _jackknife("jackknife_sandwich"),
-    "jackknife_influence.json": lambda: _jackknife("jackknife_influence"),
-    "jackknife_summclust.json": lambda: _jackknife("jackknife_summclust"),
+    # multiple testing (issue 15)
+    "multtest_pyfixest.json": _multtest.multtest_pyfixest,
+    "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
+    "multtest_padjust.json": _multtest.multtest_padjust,
+    # instrumental variables (issue 15)
+    "iv_aer.json": _iv.iv_aer,
+    "iv_linearmodels.json": _iv.iv_linearmodels,
+    "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
+    "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
+    "iv_pyfixest.json": _iv.iv_pyfixest,
+    # cluster jackknife and influence (issue 15)
+    "jackknife_sandwich.json": _jackknife.jackknife_sandwich,
+    "jackknife_influence.json": _jackknife.jackknife_influence,
+    "jackknife_summclust.json": _jackknife.jackknife_summclust,
 }
 
 
