@@ -227,7 +227,9 @@ def linear(
     vcov
         A choice from the variance menu: ``"iid"``, ``"hetero"`` (HC1),
         ``{"CRV1": "province"}``, ``{"CRV1": "province+year"}``,
-        ``{"CRV0": ...}``, ``{"DK": lags}``. Default as fixest: clustered by
+        ``{"CRV0": ...}``, ``{"DK": lags}``, ``{"CV3": "province"}`` (the
+        cluster jackknife, in closed form; see
+        :mod:`massincidents.inference.jackknife`). Default as fixest: clustered by
         the first fixed effect when there is one, else iid. CRV1 uses
         :math:`\frac{G}{G-1}\frac{N-1}{N-K}`; under the default ``ssc="R"``
         fixed effects nested in the clusters do not count in :math:`K` (R
