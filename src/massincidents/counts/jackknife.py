@@ -112,8 +112,9 @@ class LikelihoodLeaveOut:
         if method == "one-step":
             if self.with_dispersion:
                 raise ValueError(
-                    "the one-step jackknife holds theta fixed: it gives no ln(alpha); "
-                    "use the exact jackknife with ssc='stata'"
+                    "the one-step jackknife holds theta fixed and gives no ln(alpha), which "
+                    "ssc='stata' (nbreg) jackknifes with beta: use {'CV3': ...} (exact) there, "
+                    "or the one-step with ssc='R'"
                 )
             if nested:  # closed form on the weighted partialled regressors
                 w, r = self._working()

@@ -5,7 +5,9 @@ For a fit with :math:`G` clusters, :func:`influence` reports for every cluster
 
 - :math:`\hat\beta_{(g)}`, the estimates without cluster :math:`g`, and their
   standard errors (CRV1 by the same cluster variable on the :math:`G-1`
-  clusters left, in the fit's ``ssc`` convention);
+  clusters left, in the fit's ``ssc`` convention; for NB2 the sandwich of
+  :math:`\beta` at each refit's :math:`\hat\theta`, as under ``ssc="R"``,
+  with the convention's factors);
 - the cluster leverage of MacKinnon, Nielsen and Webb (2023, summclust)
 
   .. math::
