@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
 
 from massincidents.core.demean import ConvergenceError, demean
-from massincidents.core.design import as_frame, build_design
+from massincidents.core.design import Design, as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     Sandwich,
@@ -330,7 +330,54 @@ def negbin(
     )
     off = offset_vector(design, offset, exposure)
     y = design.y
+    start, fit, theta, theta_se, alternations = _alternate_irls_and_theta(
+        y, design, off, tol, maxiter
+    )
+    mu = fit.mu
+    k = len(fit.names)
+    sandwich, _, _, fe_dof = irls_sandwich(
+        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention
+    )
+    information, joint_scores = nb2_joint_information(
+        y, mu, theta, design.X[:, fit.keep], design.fe
+    )
+    joint_bread = inverse_symmetric(information)
+    stats = _fit_stats(y, fit, theta, theta_se, joint_bread, k + fe_dof + 1, alternations)
+    if convention.preset == "stata":
+        sandwich, stats = _stata_variance(
+            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
+        )
+    result = count_result(
+        design,
+        fit.names,
+        fit.beta,
+        sandwich,
+        model="Negative binomial (NB2)" + (", fixed effects" if design.fe else ""),
+        formula=formula,
+        fixed_effects=design.fe_names,
+        stats=stats,
+        dropped={name: "collinear" for name in (start.dropped)},
+        notes=notes,
+        condition_number=fit.condition_number,
+        extra={
+            "margins": MarginsInfo.for_count_model(design, fit),
+            "mu": mu,
+            "index": design.index,
+        },
+    )
+    return with_prediction(result, design, frame, mu, off, exposure, offset)
 
+
+def _alternate_irls_and_theta(
+    y: np.ndarray, design: Design, off: np.ndarray, tol: float, maxiter: int
+) -> tuple[IrlsFit, IrlsFit, float, float, int]:
+    r"""NB2 maximum likelihood as ``glm.nb``: IRLS at fixed :math:`\theta`, ML :math:`\theta`
+    at fixed means, alternately until both settle.
+
+    Returns the Poisson start (whose collinear columns are the fit's), the
+    final IRLS fit at the final :math:`\theta`, :math:`\theta`, its standard
+    error and the number of alternations.
+    """
     start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
     theta, _ = theta_ml(y, start.mu)
     eta, keep = start.eta, start.keep
@@ -365,18 +412,24 @@ def negbin(
         raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
     # Final means at the final theta (glm.nb reports the fit at the previous theta;
     # at convergence the two agree to tol).
-    fit = fit_at(theta, eta)
-    mu = fit.mu
-    k = len(fit.names)
-    sandwich, _, _, fe_dof = irls_sandwich(
-        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention
-    )
-    loglik = nb2_loglik(y, mu, theta)
-    information, joint_scores = nb2_joint_information(
-        y, mu, theta, design.X[:, fit.keep], design.fe
-    )
-    joint_bread = inverse_symmetric(information)
-    stats = {
+    return start, fit_at(theta, eta), theta, theta_se, alternation
+
+
+def _fit_stats(
+    y: np.ndarray,
+    fit: IrlsFit,
+    theta: float,
+    theta_se: float,
+    joint_bread: np.ndarray,
+    n_params: int,
+    alternations: int,
+) -> dict[str, float]:
+    """Dispersion (theta, alpha, ln alpha with SEs), log-likelihood, deviance, AIC, steps.
+
+    ``n_params`` counts the slopes, the identified fixed effects and theta (for the AIC).
+    """
+    loglik = nb2_loglik(y, fit.mu, theta)
+    return {
         "theta": theta,
         "theta_se": theta_se,
         "alpha": 1.0 / theta,
@@ -385,33 +438,9 @@ def negbin(
         "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
         "loglik": loglik,
         "deviance": fit.deviance,
-        "aic": -2.0 * loglik + 2.0 * (k + fe_dof + 1),
-        "iterations": float(alternation),
+        "aic": -2.0 * loglik + 2.0 * n_params,
+        "iterations": float(alternations),
     }
-    if convention.preset == "stata":
-        sandwich, stats = _stata_variance(
-            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
-        )
-    result = count_result(
-        design,
-        fit.names,
-        fit.beta,
-        sandwich,
-        model="Negative binomial (NB2)" + (", fixed effects" if design.fe else ""),
-        formula=formula,
-        fixed_effects=design.fe_names,
-        stats=stats,
-        dropped={name: "collinear" for name in (start.dropped)},
-        notes=notes,
-        condition_number=fit.condition_number,
-        extra={
-            "margins": MarginsInfo.for_count_model(design, fit),
-            "mu": mu,
-            "index": design.index,
-        },
-    )
-    return with_prediction(result, design, frame, mu, off, exposure, offset)
-
 
 def _stata_variance(
     vcov: object | None,
