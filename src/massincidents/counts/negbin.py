@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
 
 from massincidents.core.demean import ConvergenceError, demean
-from massincidents.core.design import Design, as_frame, build_design
+from massincidents.core.design import as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.counts._common import (
     Sandwich,
@@ -333,8 +333,10 @@ def negbin(
     )
     off = offset_vector(design, offset, exposure)
     y = design.y
-    start, fit, theta, theta_se, alternations = _alternate_irls_and_theta(
-        y, design, off, tol, maxiter
+    start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
+    theta, _ = theta_ml(y, start.mu)
+    fit, theta, theta_se, alternations = _alternate_irls_and_theta(
+        y, design.X, design.names, design.fe, off, start.eta, theta, start.keep, tol, maxiter
     )
     mu = fit.mu
     k = len(fit.names)
@@ -377,37 +379,28 @@ def negbin(
 
 
 def _alternate_irls_and_theta(
-    y: np.ndarray, design: Design, off: np.ndarray, tol: float, maxiter: int
-) -> tuple[IrlsFit, IrlsFit, float, float, int]:
-    r"""NB2 maximum likelihood as ``glm.nb``: IRLS at fixed :math:`\theta`, ML :math:`\theta`
-    at fixed means, alternately until both settle.
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    fe: list[np.ndarray],
+    off: np.ndarray,
+    eta: np.ndarray,
+    theta: float,
+    keep: np.ndarray,
+    tol: float,
+    maxiter: int,
+) -> tuple[IrlsFit, float, float, int]:
+    r"""NB2 maximum likelihood as ``glm.nb``: IRLS at fixed :math:`\theta` and ML
+    :math:`\theta` at fixed means, alternately from (``eta``, ``theta``) until both settle.
 
-    Returns the Poisson start (whose collinear columns are the fit's), the
-    final IRLS fit at the final :math:`\theta`, :math:`\theta`, its standard
-    error and the number of alternations.
+    Returns the IRLS fit at the final :math:`\theta`, :math:`\theta`, its
+    standard error and the number of alternations.
     """
-    start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    theta, _ = theta_ml(y, start.mu)
-    eta, keep = start.eta, start.keep
-
-    def fit_at(theta: float, eta: np.ndarray) -> IrlsFit:
-        """The IRLS fit at fixed ``theta``, warm-started at ``eta``."""
-        return irls(
-            y,
-            design.X,
-            design.names,
-            design.fe,
-            off,
-            theta=theta,
-            eta_start=eta,
-            keep=keep,
-            tol=tol,
-            maxiter=maxiter,
-        )
-
     loglik_old = -np.inf
     for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
-        fit = fit_at(theta, eta)
+        fit = irls(
+            y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+        )
         eta = fit.eta
         theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
         loglik = nb2_loglik(y, fit.mu, theta_new)
@@ -420,7 +413,10 @@ def _alternate_irls_and_theta(
         raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
     # Final means at the final theta (glm.nb reports the fit at the previous theta;
     # at convergence the two agree to tol).
-    return start, fit_at(theta, eta), theta, theta_se, alternation
+    fit = irls(
+        y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+    )
+    return fit, theta, theta_se, alternation
 
 
 def _fit_stats(
@@ -468,22 +464,9 @@ def refit_nb2(
     The alternation of :func:`negbin`, for the leave-one-cluster-out refits of
     the jackknife (:mod:`massincidents.counts.jackknife`).
     """
-    loglik_old = -np.inf
-    for _ in range(maxiter):
-        fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
-                   maxiter=maxiter)
-        eta = fit.eta
-        theta_new, _ = theta_ml(y, fit.mu, start=theta)
-        loglik = nb2_loglik(y, fit.mu, theta_new)
-        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
-        theta = theta_new
-        if change < tol:
-            break
-        loglik_old = loglik
-    else:
-        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
-    fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
-               maxiter=maxiter)
+    fit, theta, _, _ = _alternate_irls_and_theta(
+        y, X, names, fe, off, eta, theta, keep, tol, maxiter
+    )
     return fit, theta
 
 
