@@ -40,7 +40,7 @@ def plm_pgmm_few_groups() -> list:
                 steps=1 if steps == "onestep" else 2,
             )
         label = f"arellano_bond, {steps.replace('steps', '-step').replace('onestep', 'one-step')}"
-        where = f"simulated, 20 groups, 45/37 instruments ({effect})"
+        where = f"simulated, 20 groups, {model['n_instruments']} instruments ({effect})"
         names = list(model["coef"])
         coef = [float(model["coef"][n]) for n in names]
         se = [float(model["se_robust"][n]) for n in names]
