@@ -71,3 +71,12 @@ def test_poisson_fits_with_one_blas_thread(monkeypatch) -> None:
     mi.poisson("y ~ x1 + x2 | province + year", df, exposure="population", vcov="iid")
     assert seen == [[1] * len(before)]
     assert _counts() == before
+
+
+def test_overlapping_blocks_restore_the_count_when_the_last_one_leaves() -> None:
+    before = _counts()
+    with one_blas_thread():
+        with one_blas_thread():
+            assert _counts() == [1] * len(before)
+        assert _counts() == [1] * len(before)  # the outer block still runs
+    assert _counts() == before

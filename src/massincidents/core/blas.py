@@ -11,12 +11,11 @@ two threads and 0.011 s with one, at 2,000 firms 0.687 s and 0.084 s; PPML on
 ``countymurders`` 0.294 s and 0.200 s; PPML with three fixed effects on
 1,000,000 rows the same either way (3.9 s and 4.0 s). :func:`one_blas_thread`
 sets OpenBLAS to one thread for the duration of a fit and restores the previous
-count, as ``threadpoolctl`` does (the setting is process-wide; a lock keeps
-concurrent fits from restoring each other's value). It finds the OpenBLAS
-libraries loaded in the process (numpy's and scipy's wheels each bundle one)
-through ``/proc/self/maps``; elsewhere
-(another system, another BLAS) it does nothing, and results never depend on it
-beyond rounding.
+count, as ``threadpoolctl`` does (the setting is process-wide: overlapping
+blocks, nested or in other threads, share it, and the last to leave restores
+it). It finds the OpenBLAS libraries loaded in the process (numpy's and scipy's
+wheels each bundle one) through ``/proc/self/maps``; elsewhere (another system,
+another BLAS) it does nothing, and results never depend on it beyond rounding.
 """
 
 from __future__ import annotations
@@ -28,7 +27,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
-_LOCK = threading.RLock()
+_LOCK = threading.Lock()
+#: how many blocks are inside one_blas_thread, and the counts to restore after the last
+_STATE: dict = {"depth": 0, "previous": []}
 #: ``(set, get)`` symbol names of the thread count in the OpenBLAS builds we know:
 #: the library's own, and the renamed copies of the numpy and scipy wheels.
 _SYMBOLS = (
@@ -70,17 +71,26 @@ def _openblas() -> tuple[tuple[Callable[[int], None], Callable[[], int]], ...]:
 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run the block with OpenBLAS limited to one thread; restore the count after."""
+    """Run the block with OpenBLAS limited to one thread; restore the count after.
+
+    Blocks may overlap (nested, or in several threads at once): the first to
+    enter sets one thread and the last to leave restores the count it found.
+    """
     libraries = _openblas()
     if not libraries:
         yield
         return
     with _LOCK:
-        previous = [get() for _, get in libraries]
-        for set_threads, _ in libraries:
-            set_threads(1)
-        try:
-            yield
-        finally:
-            for (set_threads, _), count in zip(libraries, previous, strict=True):
-                set_threads(count)
+        if _STATE["depth"] == 0:
+            _STATE["previous"] = [get() for _, get in libraries]
+            for set_threads, _ in libraries:
+                set_threads(1)
+        _STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _STATE["depth"] -= 1
+            if _STATE["depth"] == 0:
+                for (set_threads, _), count in zip(libraries, _STATE["previous"], strict=True):
+                    set_threads(count)
