@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import massincidents as mi
-from massincidents.core.blas import _openblas, one_blas_thread
+from massincidents.core.blas import blas_threads, one_blas_thread
 
-pytestmark = pytest.mark.skipif(not _openblas(), reason="no OpenBLAS found in this process")
+pytestmark = pytest.mark.skipif(not blas_threads(), reason="no BLAS library known to threadpoolctl")
 
 
 def _counts() -> list[int]:
-    return [get() for _, get in _openblas()]
+    return blas_threads()
 
 
 def test_one_thread_inside_and_the_count_restored_after_even_on_error() -> None:
