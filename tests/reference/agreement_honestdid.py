@@ -1,0 +1,288 @@
+"""HonestDiD (Rambachan and Roth) against the R package's README and the PyPI port `honestdid`.
+
+``honestdid_readme.json`` (made by ``honestdid_readme.R`` from the knitr cache committed with
+the README of asheshrambachan/HonestDiD) holds, in full precision, the README's confidence
+sets: relative magnitudes (C-LF) and smoothness (FLCI) for the Medicaid TWFE event study, the
+average effect, Sun-Abraham (fixest) and Callaway-Sant'Anna (did, universal base period).
+The TWFE coefficients are refitted here from the README's data (``data/ehec_data.csv``) and
+the Callaway-Sant'Anna event study re-estimated with :func:`massincidents.staggered_did`;
+Sun-Abraham uses fixest's coefficients and variance as stored (our ``sun_abraham`` variance
+differs from fixest's small-sample factor by 0.2%).
+
+``honestdid_pypi.json`` (made by ``honestdid_pypi.py``) freezes `honestdid` 0.1.1, a port of
+the CRAN code: zero-centred grid, numpy's random draws instead of R's. Its C-LF sets are
+compared in grid steps and its FLCI to the Monte Carlo error of its folded-normal quantile.
+
+Imported by file path, by ``agreement.py`` and by ``tests/did/test_honest.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import massincidents as mi
+from massincidents.did.honest import honest_did_from_estimates
+
+HERE = Path(__file__).resolve().parent
+TEST = "tests/did/test_honest.py"
+README = "honestdid_readme.json"
+PYPI = "honestdid_pypi.json"
+README_REF = "R HonestDiD (README, 2024)"
+PYPI_REF = "honestdid 0.1.1 (PyPI)"
+
+
+def _agreement():
+    name = "massincidents_reference_agreement"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "agreement.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def load(name: str) -> dict:
+    return _agreement()._load(name)
+
+
+def ehec() -> pd.DataFrame:
+    """The README's Medicaid-expansion panel (states, 2008-2019)."""
+    return pd.read_csv(HERE / "data" / "ehec_data.csv")
+
+
+YEARS = [2008, 2009, 2010, 2011, 2012, 2014, 2015]
+
+
+def twfe_inputs(with_control: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The README's TWFE event study (fixest ``i(year, D, ref = 2013)``, clustered by state).
+
+    ``with_control``: the README's regression with its simulated control, whose coefficients
+    are stored (to check that our fit is fixest's); the control itself is not in the data.
+    """
+    df = ehec()
+    df = df[(df["year"] < 2016) & (df["yexp2"].isna() | (df["yexp2"] != 2015))].copy()
+    treated = (df["yexp2"] == 2014).astype(float)
+    terms = [f"y{y}" for y in YEARS]
+    for y, term in zip(YEARS, terms, strict=True):
+        df[term] = ((df["year"] == y) * treated).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        fit = mi.linear(
+            "dins ~ " + " + ".join(terms) + " | stfips + year",
+            df,
+            vcov={"CRV1": "stfips"},
+            ssc="fixest",
+        )
+    return fit.params[terms].to_numpy(), fit.vcov.loc[terms, terms].to_numpy()
+
+
+def cs_aggregation():
+    """did::att_gt(base_period = "universal", control_group = "notyettreated"), dynamic."""
+    df = ehec()
+    df["yexp2"] = df["yexp2"].fillna(0)
+    res = mi.staggered_did(
+        df,
+        outcome="dins",
+        unit="stfips",
+        time="year",
+        cohort="yexp2",
+        control_group="notyet",
+        base_period="universal",
+        bootstrap=False,
+    )
+    return res.aggregate("dynamic")
+
+
+def _bounds(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frame = pd.DataFrame(rows)
+    return frame[key].to_numpy(float), frame["lb"].to_numpy(float), frame["ub"].to_numpy(float)
+
+
+@cache
+def readme_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Our numbers and the README's, keyed by comparison (lb and ub stacked)."""
+    ref = load(README)
+    b, v = twfe_inputs()
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    mbar, lb, ub = _bounds(ref["rm"], "Mbar")
+    ours = honest_did_from_estimates(b, v, num_pre=5, values=mbar, breakdown=False)
+    out["rm"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
+
+    mbar, lb, ub = _bounds(ref["rm_average"], "Mbar")
+    ours = honest_did_from_estimates(
+        b, v, num_pre=5, values=mbar, target=[0.5, 0.5], breakdown=False
+    )
+    out["rm_average"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
+    orig = ref["original_average"][0]
+    out["original_average"] = (
+        ours.original[["lb", "ub"]].to_numpy().ravel(),
+        np.array([orig["lb"], orig["ub"]]),
+    )
+
+    m, lb, ub = _bounds(ref["sd"], "M")
+    ours = honest_did_from_estimates(
+        b, v, num_pre=5, method="smoothness", values=m, folded_normal="simulated",
+        breakdown=False,
+    )
+    got = ours.robust[["lb", "ub"]].to_numpy()
+    out["sd"] = (got[1:].ravel(), np.c_[lb, ub][1:].ravel())
+    out["sd_m0"] = (got[0], np.array([lb[0], ub[0]]))
+
+    s = ref["sunab"]
+    ours = honest_did_from_estimates(
+        np.array(s["beta"]), np.array(s["sigma"]), num_pre=10,
+        values=_bounds(s["robust"], "Mbar")[0], grid_points=100, breakdown=False,
+    )
+    _, lb, ub = _bounds(s["robust"], "Mbar")
+    out["sunab"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
+    o = s["original"][0]
+    out["sunab_original"] = (ours.original[["lb", "ub"]].to_numpy().ravel(),
+                             np.array([o["lb"], o["ub"]]))
+
+    cs = ref["cs"]
+    agg = cs_aggregation()
+    times = np.array(cs["event_times"])
+    est = agg.estimates.set_index("event_time")
+    out["cs_att"] = (est.loc[times, "att"].to_numpy(), np.array(cs["att"]))
+    keep = times != -1
+    vcov = agg.vcov.loc[times[keep], times[keep]].to_numpy().ravel()
+    out["cs_vcov"] = (vcov, np.array(cs["vcov"])[np.ix_(keep, keep)].ravel())
+    mbar, lb, ub = _bounds(cs["robust"], "Mbar")
+    ours = mi.honest_did(agg, mbar=list(mbar), window=(-5, 5), grid_points=100, breakdown=False)
+    out["cs"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
+    o = cs["original"][0]
+    out["cs_original"] = (ours.original[["lb", "ub"]].to_numpy().ravel(),
+                          np.array([o["lb"], o["ub"]]))
+    return out
+
+
+def printed_digits(ours: np.ndarray, printed: np.ndarray) -> np.ndarray:
+    """Whether each of ours, rounded to three significant digits, prints as the README."""
+    ours = np.asarray(ours, dtype=float)
+    printed = np.asarray(printed, dtype=float)
+    return np.array([float(f"{o:.3g}") == p for o, p in zip(ours, printed, strict=True)])
+
+
+@cache
+def readme_printed() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Our FLCI (exact and R's simulated quantile) and C-LF sets against README's printed tables."""
+    ref = load(README)["printed"]
+    b, v = twfe_inputs()
+    out = {}
+    rm = pd.DataFrame(ref["rm"])
+    ours = honest_did_from_estimates(b, v, num_pre=5, values=rm["Mbar"], breakdown=False)
+    out["rm"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), rm[["lb", "ub"]].to_numpy().ravel())
+    controls = load(README)["controls"]
+    for key, (bb, vv) in {
+        "sd": (b, v),
+        "sd_controls": (np.array(controls["betahat"]), np.array(controls["sigma"])),
+    }.items():
+        sd = pd.DataFrame(ref[key])
+        for how in ("exact", "simulated"):
+            ours = honest_did_from_estimates(
+                bb, vv, num_pre=5, method="smoothness", values=sd["M"],
+                folded_normal=how, breakdown=False,
+            )
+            out[f"{key}_{how}"] = (
+                ours.robust[["lb", "ub"]].to_numpy().ravel(),
+                sd[["lb", "ub"]].to_numpy().ravel(),
+            )
+    return out
+
+
+@cache
+def pypi_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Ours (CRAN grid) and honestdid's, with the grid step (C-LF) or 0 (FLCI)."""
+    ref = load(PYPI)
+    readme = load(README)
+    inputs = {
+        "twfe_controls": (np.array(readme["controls"]["betahat"]),
+                          np.array(readme["controls"]["sigma"])),
+        "sunab": (np.array(readme["sunab"]["beta"]), np.array(readme["sunab"]["sigma"])),
+    }
+    cs = readme["cs"]
+    keep = np.array(cs["event_times"]) != -1
+    inputs["cs"] = (np.array(cs["att"])[keep], np.array(cs["vcov"])[np.ix_(keep, keep)])
+    out = {}
+    for name, entry in ref["results"].items():
+        b, v = inputs[name]
+        n_pre, n_post = entry["num_pre"], entry["num_post"]
+        mbar, lb, ub = _bounds(entry["rm"], "Mbar")
+        ours = honest_did_from_estimates(
+            b, v, num_pre=n_pre, values=mbar, grid_points=100, grid="zero", breakdown=False
+        )
+        sd = float(np.sqrt(v[n_pre, n_pre]))
+        out[f"{name}_rm"] = (
+            ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel(), 40 * sd / 99
+        )
+        if "sd" in entry:
+            m, lb, ub = _bounds(entry["sd"], "M")
+            ours = honest_did_from_estimates(
+                b, v, num_pre=n_pre, method="smoothness", values=m, breakdown=False
+            )
+            out[f"{name}_sd"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(),
+                                 np.c_[lb, ub].ravel(), 0.0)
+    return out
+
+
+# tolerances of the tests (relative unless noted)
+TOL_GRID = 1e-9  # C-LF sets: the same grid points as R
+TOL_FLCI = 1e-5  # FLCI with R's simulated quantile: R's ECOS solutions
+TOL_FLCI_M0 = 5e-4  # M = 0: R's ECOS solution at the edge of feasibility (see the test)
+TOL_CS = 1e-10  # Callaway-Sant'Anna estimates and variance (did)
+TOL_PYPI_FLCI = 3e-3  # honestdid's folded-normal quantile: numpy's 10^6 draws
+
+
+def honestdid_readme() -> list:
+    agreement = _agreement()
+    col = agreement._Collector(README, README_REF, TEST)
+    got = readme_comparisons()
+    data = "Medicaid expansion (ehec), README"
+    label = "honest_did, relative magnitudes (C-LF)"
+    col.add(label, data + ", TWFE", "confidence sets (lb, ub)", *got["rm"], TOL_GRID)
+    col.add(label, data + ", TWFE, average effect", "confidence sets (lb, ub)",
+            *got["rm_average"], TOL_GRID)
+    col.add(label, data + ", Sun-Abraham (fixest)", "confidence sets (lb, ub)",
+            *got["sunab"], TOL_GRID)
+    col.add(label, data + ", Callaway-Sant'Anna (did)", "confidence sets (lb, ub)",
+            *got["cs"], TOL_GRID)
+    label = "honest_did, original interval"
+    for key in ("original_average", "sunab_original", "cs_original"):
+        col.add(label, data, "confidence intervals", *got[key], TOL_GRID)
+    label = "honest_did, smoothness (FLCI, folded_normal='simulated')"
+    col.add(label, data + ", TWFE", "confidence sets (lb, ub), M > 0", *got["sd"], TOL_FLCI)
+    col.add(label, data + ", TWFE", "confidence sets (lb, ub), M = 0", *got["sd_m0"],
+            TOL_FLCI_M0,
+            note="R's FLCI at M = 0 is ECOS's solution at the edge of its feasible set")
+    label = "staggered_did(base_period='universal'), dynamic"
+    col.add(label, data + ", Callaway-Sant'Anna", "coefficients", *got["cs_att"], TOL_CS)
+    col.add(label, data + ", Callaway-Sant'Anna", "variance (influence function)",
+            *got["cs_vcov"], TOL_CS)
+    return col.rows()
+
+
+def honestdid_pypi() -> list:
+    agreement = _agreement()
+    col = agreement._Collector(PYPI, PYPI_REF, TEST)
+    for key, (ours, theirs, step) in pypi_comparisons().items():
+        data = "Medicaid expansion (ehec), " + key.rsplit("_", 1)[0]
+        if step:
+            steps = float(np.max(np.abs(ours - theirs)) / step)
+            col.add("honest_did, relative magnitudes (C-LF), grid='zero'", data,
+                    "confidence sets (lb, ub)", ours, theirs, 1.0,
+                    note="criterion: within one grid step (numpy's draws, not R's, "
+                    "give honestdid another least-favourable critical value)",
+                    share=steps)
+        else:
+            col.add("honest_did, smoothness (FLCI, exact quantile)", data,
+                    "confidence sets (lb, ub)", ours, theirs, TOL_PYPI_FLCI,
+                    note="honestdid simulates the folded-normal quantile with numpy")
+    return col.rows()
