@@ -214,7 +214,7 @@ def pypi_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     out = {}
     for name, entry in ref["results"].items():
         b, v = inputs[name]
-        n_pre, n_post = entry["num_pre"], entry["num_post"]
+        n_pre = entry["num_pre"]
         mbar, lb, ub = _bounds(entry["rm"], "Mbar")
         ours = honest_did_from_estimates(
             b, v, num_pre=n_pre, values=mbar, grid_points=100, grid="zero", breakdown=False

@@ -20,9 +20,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 import honestdid
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ref = json.loads((HERE / "honestdid_readme.json").read_text(encoding="utf-8"))

@@ -38,7 +38,8 @@ consecutive event times around it:
 
 Reproducing R. The confidence sets of relative magnitudes are grid points,
 as in R: ``grid_points`` values (1,000) centred on :math:`\ell'\hat\beta_{post}`
-with half-width :math:`\bar M\,\sum_t t|\ell_t|\,\max_{s<0}|\Delta\hat\beta_s| + 20\,\mathrm{sd}(\ell'\hat\beta_{post})`
+with half-width
+:math:`\bar M\sum_t t|\ell_t|\max_{s<0}|\Delta\hat\beta_s| + 20\,\mathrm{sd}(\ell'\hat\beta_{post})`
 (the grid of the Stata package and of the R package's README;
 ``grid="zero"``: CRAN's :math:`[-20\,\mathrm{sd}, 20\,\mathrm{sd}]`). The
 least-favourable critical value uses R's own draws (``set.seed(0)``), so the
@@ -58,7 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from massincidents.did.honest_arp import accepted_grid
 from massincidents.did.honest_flci import flci
@@ -68,7 +69,10 @@ from massincidents.did.honest_restrictions import (
 )
 from massincidents.errors import DataError, Problem
 
-METHODS = {"relative_magnitudes": ("DeltaRM", "C-LF", "Mbar"), "smoothness": ("DeltaSD", "FLCI", "M")}
+METHODS = {
+    "relative_magnitudes": ("DeltaRM", "C-LF", "Mbar"),
+    "smoothness": ("DeltaSD", "FLCI", "M"),
+}
 
 
 @dataclass
@@ -286,16 +290,22 @@ def _rm_accepts(
     return accept
 
 
-def _bisect(contains_zero, upper_max: float) -> float:
-    """Smallest value in ``[0, upper_max]`` where ``contains_zero`` turns true (monotone)."""
+def _breakdown(contains_zero, scale: float, upper_max: float, root=None) -> float:
+    """Smallest value in ``[0, upper_max]`` at which ``contains_zero`` turns true.
+
+    The sets grow with the value, so the switch is found by bracketing (doubling from
+    ``scale``) and bisection to 1e-4 relative; with ``root`` (a continuous function that
+    changes sign there, e.g. the FLCI's bound nearest 0) by Brent's method instead.
+    """
     if contains_zero(0.0):
         return 0.0
-    hi = 1.0
+    lo, hi = 0.0, scale
     while not contains_zero(hi):
-        hi *= 2
+        lo, hi = hi, 2 * hi
         if hi > upper_max:
             return np.inf
-    lo = 0.0 if hi == 1.0 else hi / 2
+    if root is not None:
+        return float(optimize.brentq(root, lo, hi, xtol=1e-12 * hi, rtol=1e-6))
     while hi - lo > 1e-4 * hi:
         mid = 0.5 * (lo + hi)
         if contains_zero(mid):
@@ -376,7 +386,7 @@ def honest_did_from_estimates(
             else:
                 lb, ub = float(thetas[accept].min()), float(thetas[accept].max())
                 if accept[0] or accept[-1]:
-                    notes.append(f"Mbar={v:g}: the set reaches the end of the grid; it may be wider")
+                    notes.append(f"Mbar={v:g}: the set reaches an end of the grid; it may be wider")
         else:
             ci = flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal)
             lb, ub = ci.lb, ci.ub
@@ -389,11 +399,22 @@ def honest_did_from_estimates(
             def contains_zero(v: float) -> bool:
                 return bool(_rm_accepts(betahat, sigma, num_pre, l_vec, v, np.zeros(1), alpha,
                                         seed)[0])
+
+            value = 0.0 if lo <= 0.0 <= hi else _breakdown(contains_zero, 1.0, breakdown_max)
         else:
+            near = "lb" if est > 0 else "ub"
+
+            def bound(v: float) -> float:
+                return getattr(flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal), near)
+
             def contains_zero(v: float) -> bool:
-                ci = flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal)
-                return ci.lb <= 0.0 <= ci.ub
-        value = 0.0 if lo <= 0.0 <= hi else _bisect(contains_zero, breakdown_max)
+                return bound(v) <= 0.0 if near == "lb" else bound(v) >= 0.0
+
+            # M is in units of the outcome per period squared: start from one sd of it
+            scale = float(np.sqrt(l_vec @ sigma[num_pre:, num_pre:] @ l_vec))
+            value = 0.0 if lo <= 0.0 <= hi else _breakdown(
+                contains_zero, scale, breakdown_max * max(scale, 1.0), root=bound
+            )
     return HonestDiDResult(
         method=method,
         parameter=parameter,

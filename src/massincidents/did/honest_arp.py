@@ -54,7 +54,7 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from massincidents.did.honest_restrictions import target_basis
 from massincidents.did.honest_rng import r_mvnormal
@@ -138,7 +138,22 @@ def least_favorable_cv(
 
 
 def truncated_normal_quantile(p: float, lo: float, hi: float) -> float:
-    """Quantile ``p`` of the standard normal truncated to ``[lo, hi]``."""
+    """Quantile ``p`` of the standard normal truncated to ``[lo, hi]``.
+
+    By inversion of the distribution function on the side of zero where the interval
+    lies (survival function above zero), which keeps full precision into the tails;
+    intervals too far out or too narrow for that go to ``scipy.stats.truncnorm``.
+    """
+    if lo >= 0:
+        s_lo, s_hi = special.ndtr(-lo), special.ndtr(-hi)
+        mass = s_lo - s_hi
+        if s_lo > 1e-280 and mass > 1e-12 * s_lo:
+            return float(-special.ndtri(s_lo - p * mass))
+    else:
+        c_lo, c_hi = special.ndtr(lo), special.ndtr(hi)
+        mass = c_hi - c_lo
+        if c_hi > 1e-280 and mass > 1e-12 * c_hi:
+            return float(special.ndtri(c_lo + p * mass))
     return float(stats.truncnorm.ppf(p, lo, hi))
 
 
@@ -332,8 +347,12 @@ def accepted_grid(
     x = x_all[rows]
     polytope = DualPolytope(np.column_stack([np.sqrt(np.diag(sigma_y)), x]))
     lf_cv = least_favorable_cv(polytope, sigma_y, kappa, seed) if hybrid else None
-    out = np.empty(len(grid), dtype=bool)
-    for i, theta in enumerate(grid):
-        y = (y_all - a_one * theta)[rows]
-        out[i] = not conditional_test(y, x, sigma_y, polytope, alpha, lf_cv, kappa)
+    ys = y_all[rows][None, :] - np.outer(grid, a_one[rows])
+    out = np.zeros(len(grid), dtype=bool)
+    todo = np.arange(len(grid))
+    if lf_cv is not None and polytope.vertices is not None and polytope.vertices.shape[0]:
+        # the first stage of the hybrid, for the whole grid at once
+        todo = todo[polytope.maximize_many(ys) <= lf_cv]
+    for i in todo:
+        out[i] = not conditional_test(ys[i], x, sigma_y, polytope, alpha, lf_cv, kappa)
     return out

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from massincidents.did.honest_rng import r_normal
 
@@ -65,7 +65,7 @@ def folded_normal_quantile(p: float, mean: float, how: str = "exact") -> float:
     b = abs(mean)
 
     def gap(c: float) -> float:
-        return stats.norm.cdf(c - b) - stats.norm.cdf(-c - b) - p
+        return special.ndtr(c - b) - special.ndtr(-c - b) - p
 
     return float(optimize.brentq(gap, 0.0, b + 10.0, xtol=1e-14, rtol=1e-15))
 
@@ -118,27 +118,39 @@ class _Problem:
         return np.linalg.solve(kkt, rhs)[:k]
 
     def least_bias_within(self, h: float, start: np.ndarray) -> np.ndarray:
-        r"""The ``w`` of least worst-case bias with :math:`\sigma \le h`."""
+        r"""The ``w`` of least worst-case bias with :math:`\sigma \le h`.
+
+        Variables :math:`(u, w)`: minimise :math:`\sum u` subject to
+        :math:`u \ge \pm\,\mathrm{cumsum}(w)`, :math:`\sum w` fixed and the
+        variance at most :math:`h^2` (SLSQP, analytic gradients).
+        """
         k = len(self.linear)
         lower = np.tril(np.ones((k, k)))
-        # variables (u, w): minimise sum(u), u >= |cumsum(w)|, sum(w) fixed, variance <= h^2
         x0 = np.concatenate([np.abs(lower @ start) + 1e-12, start])
         scale = h * h
+        eye = np.eye(k)
+        linear_jac = np.vstack([np.hstack([eye, -lower]), np.hstack([eye, lower])])
+        zeros = np.zeros(k)
+
+        def inequalities(x: np.ndarray) -> np.ndarray:
+            cum = lower @ x[k:]
+            return np.concatenate([x[:k] - cum, x[:k] + cum, [1.0 - self.variance(x[k:]) / scale]])
+
+        def inequalities_jac(x: np.ndarray) -> np.ndarray:
+            grad = -(2 * self.quad @ x[k:] + self.linear) / scale
+            return np.vstack([linear_jac, np.concatenate([zeros, grad])[None, :]])
+
+        equality_jac = np.concatenate([zeros, np.ones(k)])[None, :]
         cons = [
-            {"type": "ineq", "fun": lambda x: x[:k] - lower @ x[k:],
-             "jac": lambda x: np.hstack([np.eye(k), -lower])},
-            {"type": "ineq", "fun": lambda x: x[:k] + lower @ x[k:],
-             "jac": lambda x: np.hstack([np.eye(k), lower])},
+            {"type": "ineq", "fun": inequalities, "jac": inequalities_jac},
             {"type": "eq", "fun": lambda x: np.array([x[k:].sum() - self.weight_sum]),
-             "jac": lambda x: np.concatenate([np.zeros(k), np.ones(k)])[None, :]},
-            {"type": "ineq", "fun": lambda x: np.array([1.0 - self.variance(x[k:]) / scale]),
-             "jac": lambda x: np.concatenate(
-                 [np.zeros(k), -(2 * self.quad @ x[k:] + self.linear) / scale])[None, :]},
+             "jac": lambda x: equality_jac},
         ]
+        objective_jac = np.concatenate([np.ones(k), zeros])
         res = optimize.minimize(
             lambda x: x[:k].sum(),
             x0,
-            jac=lambda x: np.concatenate([np.ones(k), np.zeros(k)]),
+            jac=lambda x: objective_jac,
             constraints=cons,
             method="SLSQP",
             options={"ftol": 1e-15, "maxiter": 1000},
@@ -198,7 +210,7 @@ def flci(
             half_length,
             bounds=(h_min, h_0),
             method="bounded",
-            options={"xatol": 1e-8 * h_0},
+            options={"xatol": 1e-7 * h_0},
         )
         h_star = float(res.x)
         w = weights_at(h_star)

@@ -1,4 +1,4 @@
-r"""The sets :math:`\Delta` of Rambachan and Roth (2023) as linear inequalities :math:`A\delta \le d`.
+r"""The sets :math:`\Delta` of Rambachan and Roth (2023) as inequalities :math:`A\delta \le d`.
 
 The event-study coefficients are :math:`\beta = \tau + \delta`, ordered
 :math:`(\beta_{-\underline T}, \dots, \beta_{-1}, \beta_1, \dots, \beta_{\bar T})`
@@ -43,7 +43,7 @@ import numpy as np
 
 
 def first_differences(n_pre: int, n_post: int) -> np.ndarray:
-    r"""Rows :math:`\delta_{t+1} - \delta_t` over :math:`(\delta_{pre}, \delta_0, \delta_{post})`."""
+    r"""Rows :math:`\delta_{t+1} - \delta_t` of :math:`(\delta_{pre}, \delta_0, \delta_{post})`."""
     n = n_pre + n_post
     out = np.zeros((n, n + 1))
     for r in range(n):
