@@ -1433,6 +1433,24 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
+def _area(module: str, function: str) -> Callable[[], list[Row]]:
+    """A reference set kept in its own module (``agreement_AREA.py``), loaded when called."""
+
+    def run() -> list[Row]:
+        import importlib.util
+        import sys
+
+        name = f"massincidents_reference_{module}"
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, HERE / f"{module}.py")
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[name] = loaded
+            spec.loader.exec_module(loaded)
+        return getattr(sys.modules[name], function)()
+
+    return run
+
+
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
     "sandwich_petersen.json": sandwich_petersen,
@@ -1448,6 +1466,9 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    # HonestDiD (issue 15)
+    "honestdid_readme.json": _area("agreement_honestdid", "honestdid_readme"),
+    "honestdid_pypi.json": _area("agreement_honestdid", "honestdid_pypi"),
 }
 
 
