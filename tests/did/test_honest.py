@@ -323,7 +323,9 @@ def test_rerun_runs_honest_did_on_the_did_measure(tmp_path):
     from massincidents.spec import rerun
 
     df = mi.datasets.simulate_panel(31, 12, seed=11, alpha=0.2, rate=0.01)
-    spec = RERUN_SPEC.replace("HONEST", "{method: relative_magnitudes, mbar: [0.5, 1, 2]}")
+    spec = RERUN_SPEC.replace(
+        "HONEST", "{method: relative_magnitudes, mbar: [0.5, 1, 2], window: [-4, 4]}"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mi.FewClustersWarning)
         result = rerun(df, spec, tmp_path / "out", report=False)
@@ -334,6 +336,7 @@ def test_rerun_runs_honest_did_on_the_did_measure(tmp_path):
                          unit="province", time="year", cohort="cohort",
                          base_period="universal", bootstrap=False).aggregate("dynamic"),
         mbar=[0.5, 1, 2],
+        window=(-4, 4),
     )
     pd.testing.assert_frame_equal(honest.robust, direct.robust)
     assert honest.breakdown == direct.breakdown

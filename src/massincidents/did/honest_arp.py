@@ -50,16 +50,17 @@ moment inequalities. *Review of Economic Studies* 90(6), 2763-2791.
 
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations, islice
 from math import comb
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, sparse, special, stats
 
 from massincidents.did.honest_restrictions import target_basis
 from massincidents.did.honest_rng import r_mvnormal
 
-VERTEX_LIMIT = 20_000
+VERTEX_LIMIT = 400_000
+_BLOCK = 250
 LF_SIMULATIONS = 1000
 _TOL_LAMBDA = 1e-6
 
@@ -79,18 +80,32 @@ class DualPolytope:
             self.vertices = self._enumerate()
 
     def _enumerate(self) -> np.ndarray:
+        """Every basic feasible solution: bases of ``k+1`` rows, solved in batches."""
         m, k1 = self.w.shape
         rhs = np.zeros(k1)
         rhs[0] = 1.0
+        # columns to a common size for the rank test: with W = W~ D, W~_S' l = e1 gives
+        # l = l~ / d_1 (only the first right-hand side is non-zero)
+        scale = np.abs(self.w).max(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        w = self.w / scale
         found = []
-        for rows in combinations(range(m), k1):
-            sub = self.w[list(rows)].T  # k1 x k1
-            if abs(np.linalg.det(sub)) < 1e-12 * max(1.0, np.abs(sub).max() ** k1):
+        combos = combinations(range(m), k1)
+        while True:
+            rows = np.array(list(islice(combos, 20_000)), dtype=int).reshape(-1, k1)
+            if rows.shape[0] == 0:
+                break
+            subs = np.transpose(w[rows], (0, 2, 1))  # bases, k1 x k1 each
+            ok = np.abs(np.linalg.det(subs)) > 1e-12
+            if not ok.any():
                 continue
-            lam = np.linalg.solve(sub, rhs)
-            if np.all(lam >= -1e-12 * max(1.0, np.abs(lam).max())):
+            lam = np.linalg.solve(subs[ok], np.broadcast_to(rhs, (int(ok.sum()), k1))[..., None])
+            lam = lam[..., 0] / scale[0]
+            feasible = np.all(lam >= -1e-12 * np.maximum(1.0, np.abs(lam).max(axis=1))[:, None],
+                              axis=1)
+            for r, values in zip(rows[ok][feasible], lam[feasible], strict=True):
                 vertex = np.zeros(m)
-                vertex[list(rows)] = np.maximum(lam, 0.0)
+                vertex[r] = np.maximum(values, 0.0)
                 found.append(vertex)
         return np.array(found).reshape(-1, m)
 
@@ -112,11 +127,40 @@ class DualPolytope:
             return -np.inf, None
         return float(-res.fun), np.asarray(res.x)
 
-    def maximize_many(self, cs: np.ndarray) -> np.ndarray:
-        """Maxima for each row of ``cs`` (NaN where the program fails)."""
-        if self.vertices is not None and self.vertices.shape[0]:
-            return (cs @ self.vertices.T).max(axis=1)
-        return np.array([self.maximize(c)[0] for c in cs])
+    def maximize_many(self, cs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Maxima and maximising vertices for each row of ``cs`` (``-inf`` where none).
+
+        Without the vertex list, the programs of up to ``_BLOCK`` rows are solved as
+        one block-diagonal linear program (dual simplex: each block's part of the
+        optimal basic solution is a vertex of that block).
+        """
+        n, m = cs.shape
+        if self.vertices is not None:
+            if self.vertices.shape[0] == 0:
+                return np.full(n, -np.inf), np.zeros((n, m))
+            values = cs @ self.vertices.T
+            best = np.argmax(values, axis=1)
+            return values[np.arange(n), best], self.vertices[best]
+        k1 = self.w.shape[1]
+        out_values, out_gammas = np.full(n, -np.inf), np.zeros((n, m))
+        for start in range(0, n, _BLOCK):
+            chunk = cs[start : start + _BLOCK]
+            size = chunk.shape[0]
+            a_eq = sparse.block_diag([sparse.csr_matrix(self.w.T)] * size, format="csr")
+            b_eq = np.tile(np.eye(k1)[0], size)
+            res = optimize.linprog(
+                -chunk.ravel(), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs-ds"
+            )
+            if res.status != 0:  # fall back to one program at a time
+                for i, c in enumerate(chunk):
+                    value, gamma = self.maximize(c)
+                    if gamma is not None:
+                        out_values[start + i], out_gammas[start + i] = value, gamma
+                continue
+            gammas = np.asarray(res.x).reshape(size, m)
+            out_values[start : start + size] = (gammas * chunk).sum(axis=1)
+            out_gammas[start : start + size] = gammas
+        return out_values, out_gammas
 
 
 def least_favorable_cv(
@@ -132,7 +176,7 @@ def least_favorable_cv(
     if polytope is None:
         eta = (xi / np.sqrt(np.diag(sigma_y))).max(axis=1)
     else:
-        eta = polytope.maximize_many(xi)
+        eta = polytope.maximize_many(xi)[0]
         eta = eta[np.isfinite(eta)]
     return float(np.quantile(eta, 1 - kappa))
 
@@ -186,24 +230,32 @@ def _interval_where_optimal(
         hi = np.inf if hi >= high_initial else hi
         return lo, hi
 
-    def is_solution(c: float) -> bool:
-        return abs(c - polytope.maximize(s_t + b * c)[0]) <= 1e-6
+    def excess(c: float) -> tuple[float, np.ndarray | None]:
+        value, vertex = polytope.maximize(s_t + b * c)
+        return value - c, vertex
 
-    if not is_solution(eta):
+    tol = 1e-9 * max(1.0, abs(eta))
+    if abs(excess(eta)[0]) > tol:
         return eta, np.inf
     bounds = []
     for far in (high_initial, low_initial):
-        if is_solution(far):
+        # Newton steps on the convex, piecewise-linear max(gamma'(s + b c)) - c, from
+        # outside the interval: each step jumps to where the current maximising vertex
+        # meets the diagonal, so the end of the interval is reached exactly
+        c = far
+        gap, vertex = excess(c)
+        if gap <= tol:
             bounds.append(np.inf if far > eta else -np.inf)
             continue
-        inside, outside = eta, far
-        while abs(outside - inside) > 1e-6:
-            mid = 0.5 * (inside + outside)
-            if is_solution(mid):
-                inside = mid
-            else:
-                outside = mid
-        bounds.append(0.5 * (inside + outside))
+        for _ in range(200):
+            slope = 1.0 - float(vertex @ b)
+            if vertex is None or abs(slope) < 1e-14:
+                break
+            c = float(vertex @ s_t) / slope
+            gap, vertex = excess(c)
+            if gap <= tol:
+                break
+        bounds.append(c)
     return bounds[1], bounds[0]
 
 
@@ -215,13 +267,15 @@ def conditional_test(
     alpha: float,
     lf_cv: float | None = None,
     kappa: float = 0.0,
+    solution: tuple[float, np.ndarray | None] | None = None,
 ) -> bool:
     r"""Whether the ARP conditional (``lf_cv=None``) or C-LF hybrid test rejects.
 
     Tests :math:`E[y - x\nu] \le 0` for some :math:`\nu`; ``sigma`` is the
-    variance of ``y``; ``polytope`` is built from :math:`[\sigma_y, x]`.
+    variance of ``y``; ``polytope`` is built from :math:`[\sigma_y, x]`;
+    ``solution``: :math:`(\hat\eta, \hat\gamma)` if already solved.
     """
-    eta, gamma = polytope.maximize(y)
+    eta, gamma = polytope.maximize(y) if solution is None else solution
     if gamma is None or not np.isfinite(eta):
         return False  # the program has no solution: do not reject
     size = alpha
@@ -348,11 +402,14 @@ def accepted_grid(
     polytope = DualPolytope(np.column_stack([np.sqrt(np.diag(sigma_y)), x]))
     lf_cv = least_favorable_cv(polytope, sigma_y, kappa, seed) if hybrid else None
     ys = y_all[rows][None, :] - np.outer(grid, a_one[rows])
+    etas, gammas = polytope.maximize_many(ys)  # the whole grid at once
     out = np.zeros(len(grid), dtype=bool)
     todo = np.arange(len(grid))
-    if lf_cv is not None and polytope.vertices is not None and polytope.vertices.shape[0]:
-        # the first stage of the hybrid, for the whole grid at once
-        todo = todo[polytope.maximize_many(ys) <= lf_cv]
+    if lf_cv is not None:  # the first stage of the hybrid rejects these
+        todo = todo[~(etas > lf_cv)]
     for i in todo:
-        out[i] = not conditional_test(ys[i], x, sigma_y, polytope, alpha, lf_cv, kappa)
+        solution = (float(etas[i]), gammas[i] if np.isfinite(etas[i]) else None)
+        out[i] = not conditional_test(
+            ys[i], x, sigma_y, polytope, alpha, lf_cv, kappa, solution=solution
+        )
     return out

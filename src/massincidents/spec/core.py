@@ -131,7 +131,7 @@ class Spec:
         :func:`massincidents.honest_did` on the event study:
         ``{"method": "relative_magnitudes", "mbar": [0.5, 1, 2]}`` or
         ``{"method": "smoothness", "m": [...]}``, with an optional ``target``
-        (event time or ``"average"``).
+        (event time or ``"average"``) and ``window`` (first and last event time).
     mapping
         Old column name -> new name, applied when the data are read.
     multiverse

@@ -494,6 +494,7 @@ def _honest(spec: Spec, data: pd.DataFrame, t: dict[str, Any], notes: list[str])
             mbar=h.get("mbar"),
             m=h.get("m"),
             target=h.get("target", 0),
+            window=tuple(h["window"]) if h.get("window") else None,
             alpha=1 - spec.level_ci,
         )
     except Exception as err:  # reported, not hidden

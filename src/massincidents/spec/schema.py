@@ -340,6 +340,12 @@ SCHEMA: dict[str, Any] = {
                             "target": {
                                 "anyOf": [{"type": "integer", "minimum": 0}, {"const": "average"}]
                             },
+                            "window": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": -1000, "maximum": 1000},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
                         },
                         "if": {"properties": {"method": {"const": "smoothness"}}},
                         "then": {"required": ["m"], "not": {"required": ["mbar"]}},
