@@ -78,6 +78,8 @@ def test_r_random_stream():
         ("cs_vcov", ah.TOL_CS),
         ("sd", ah.TOL_FLCI),
         ("sd_m0", ah.TOL_FLCI_M0),
+        ("cran_rm", ah.TOL_GRID),
+        ("cran_cs", ah.TOL_GRID),
     ],
 )
 def test_readme_full_precision(key, tol):

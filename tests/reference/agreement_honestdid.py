@@ -164,6 +164,16 @@ def readme_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     o = cs["original"][0]
     out["cs_original"] = (ours.original[["lb", "ub"]].to_numpy().ravel(),
                           np.array([o["lb"], o["ub"]]))
+
+    # older renders, with CRAN's grid [-20 sd, 20 sd]
+    cran = ref["cran_grid"]
+    mbar, lb, ub = _bounds(cran["rm"], "Mbar")
+    ours = honest_did_from_estimates(b, v, num_pre=5, values=mbar, grid="zero", breakdown=False)
+    out["cran_rm"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
+    mbar, lb, ub = _bounds(cran["cs"], "Mbar")
+    ours = mi.honest_did(agg, mbar=list(mbar), window=(-5, 5), grid_points=100, grid="zero",
+                         breakdown=False)
+    out["cran_cs"] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), np.c_[lb, ub].ravel())
     return out
 
 
@@ -255,6 +265,11 @@ def honestdid_readme() -> list:
             *got["sunab"], TOL_GRID)
     col.add(label, data + ", Callaway-Sant'Anna (did)", "confidence sets (lb, ub)",
             *got["cs"], TOL_GRID)
+    label = "honest_did, relative magnitudes (C-LF), grid='zero'"
+    col.add(label, data + ", TWFE (render of 2022)", "confidence sets (lb, ub)",
+            *got["cran_rm"], TOL_GRID, reference="R HonestDiD (README, CRAN grid, 2022-09)")
+    col.add(label, data + ", Callaway-Sant'Anna (render of 2023)", "confidence sets (lb, ub)",
+            *got["cran_cs"], TOL_GRID, reference="R HonestDiD (README, CRAN grid, 2023-05)")
     label = "honest_did, original interval"
     for key in ("original_average", "sunab_original", "cs_original"):
         col.add(label, data, "confidence intervals", *got[key], TOL_GRID)

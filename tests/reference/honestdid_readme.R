@@ -14,6 +14,9 @@
 # magnitudes, 6 smoothness, 7 average effect, 8 TWFE with a control (betahat, sigma, data),
 # 10 Sun-Abraham (fixest sunab beta and sigma, the full data), 12 Callaway-Sant'Anna
 # (did::att_gt with base_period = "universal", aggte dynamic, min_e = -5, max_e = 5).
+# Two older chunks left in the same cache were rendered with CRAN's grid ([-20 sd, 20 sd]):
+# chunk 5 (commit fa4ce02, 2022-09-14: relative magnitudes, Mbar = 0, 0.5, ..., 2) and chunk 9
+# (commit 1442cce, 2023-05-19: Callaway-Sant'Anna); they check grid = "zero".
 # Run: Rscript honestdid_readme.R /path/to/HonestDiD   (a checkout of that commit)
 library(jsonlite)
 args <- commandArgs(trailingOnly = TRUE)
@@ -25,6 +28,7 @@ ld <- function(chunk) {
 }
 e4 <- ld("unnamed-chunk-4"); e6 <- ld("unnamed-chunk-6"); e7 <- ld("unnamed-chunk-7")
 e8 <- ld("unnamed-chunk-8"); e10 <- ld("unnamed-chunk-10"); e12 <- ld("unnamed-chunk-12")
+e5 <- ld("unnamed-chunk-5"); e9 <- ld("unnamed-chunk-9")
 full <- as.data.frame(lapply(e10$df, as.numeric))[, c("stfips", "year", "dins", "yexp2", "W")]
 write.csv(full, "data/ehec_data.csv", row.names = FALSE)
 es <- e12$es
@@ -61,6 +65,7 @@ out <- list(
                original = tib(e10$original_results)),
   cs = list(event_times = es$egt, att = es$att.egt, vcov = t(inf) %*% inf / nrow(inf)^2,
             robust = tib(e12$sensitivity_results$robust_ci),
-            original = tib(e12$sensitivity_results$orig_ci))
+            original = tib(e12$sensitivity_results$orig_ci)),
+  cran_grid = list(rm = tib(e5$delta_rm_results), cs = tib(e9$sensitivity_results$robust_ci))
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "honestdid_readme.json")
