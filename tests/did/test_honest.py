@@ -357,3 +357,12 @@ def test_rerun_honest_spec_is_checked():
             load_spec(RERUN_SPEC.replace("HONEST", bad))
     spec = load_spec(RERUN_SPEC.replace("HONEST", "{method: smoothness, m: [0, 0.1]}"))
     assert spec.timing["honest"] == {"method": "smoothness", "m": [0, 0.1]}
+
+
+def test_degenerate_variance_is_refused():
+    with pytest.raises(mi.DataError, match="zero variance"):
+        honest_did_from_estimates(np.ones(4), np.diag([1.0, 0.0, 1.0, 1.0]), num_pre=2)
+    with pytest.raises(mi.DataError, match="not finite"):
+        honest_did_from_estimates(np.array([1.0, np.nan, 1.0]), np.eye(3), num_pre=1)
+    with pytest.raises(mi.DataError, match="semi-definite"):
+        honest_did_from_estimates(np.ones(2), np.array([[1.0, 2.0], [2.0, 1.0]]), num_pre=1)

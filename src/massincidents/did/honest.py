@@ -357,6 +357,17 @@ def honest_did_from_estimates(
         raise _problem("no post-period coefficient")
     if sigma.shape != (len(betahat), len(betahat)):
         raise ValueError(f"sigma must be {len(betahat)} x {len(betahat)}, got {sigma.shape}")
+    if not (np.all(np.isfinite(betahat)) and np.all(np.isfinite(sigma))):
+        raise _problem("the event-study coefficients or their variance are not finite")
+    sigma = (sigma + sigma.T) / 2
+    scale = np.sqrt(np.clip(np.diag(sigma), 0, None))
+    if np.any(scale == 0):
+        raise _problem(
+            "a coefficient has zero variance (the reference period left in, or a period "
+            "without comparison units): drop it, or choose window=(first, last)"
+        )
+    if np.linalg.eigvalsh(sigma / np.outer(scale, scale)).min() < -1e-8:
+        raise _problem("the variance of the event-study coefficients is not positive semi-definite")
     pre_t = pre_event_times or list(range(-num_pre - 1, -1))
     post_t = post_event_times or list(range(0, n_post))
     if target is None:
@@ -504,7 +515,15 @@ def honest_did(
     ------
     DataError
         With no pre-period, non-consecutive event times, binned endpoints,
-        or a Callaway-Sant'Anna aggregation without a universal base period.
+        a coefficient without variance, or a Callaway-Sant'Anna aggregation
+        without a universal base period.
+
+    Notes
+    -----
+    The linear programs of relative magnitudes are solved by enumerating the
+    vertices of their dual up to about ten post-periods (seconds); beyond
+    that they go to HiGHS and a grid of 1,000 values takes minutes, as in R:
+    restrict the event times with ``window`` or use fewer ``grid_points``.
 
     Examples
     --------

@@ -49,6 +49,7 @@ import numpy as np
 from scipy import optimize, special
 
 from massincidents.did.honest_rng import r_normal
+from massincidents.errors import DataError, Problem
 
 
 @cache
@@ -182,7 +183,12 @@ def flci(
     r"""The FLCI of :math:`\ell'\tau_{post}` under :math:`\Delta^{SD}(M)`."""
     l_vec = np.asarray(l_vec, dtype=float)
     prob = _Problem.of(np.asarray(sigma, dtype=float), n_pre, l_vec)
-    w_min = prob.least_variance()
+    try:
+        w_min = prob.least_variance()
+    except np.linalg.LinAlgError:
+        raise DataError(
+            [Problem("the variance of the pre-period coefficients is singular: no FLCI")]
+        ) from None
     h_min = np.sqrt(prob.variance(w_min))
     w_last = np.zeros(n_pre)
     w_last[-1] = prob.weight_sum
