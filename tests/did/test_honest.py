@@ -283,6 +283,22 @@ def test_option_errors(panel):
         mi.honest_did(object())
 
 
+def test_grid_end_warns():
+    """CRAN's zero-centred grid cuts the Sun-Abraham set at Mbar = 2 (the README's does not)."""
+    from massincidents.did.honest import GridEndWarning
+
+    s = ah.load(ah.README)["sunab"]
+    beta, sigma = np.array(s["beta"]), np.array(s["sigma"])
+    with pytest.warns(GridEndWarning, match="Mbar=2"):
+        cut = honest_did_from_estimates(beta, sigma, num_pre=10, values=[2], grid_points=100,
+                                        grid="zero", breakdown=False)
+    assert cut.notes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GridEndWarning)
+        honest_did_from_estimates(beta, sigma, num_pre=10, values=[2], grid_points=100,
+                                  breakdown=False)
+
+
 def test_table_repr_and_plot(twfe):
     import matplotlib
 

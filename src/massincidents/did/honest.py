@@ -54,6 +54,7 @@ trends. *Review of Economic Studies* 90(5), 2555-2591.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -68,6 +69,14 @@ from massincidents.did.honest_restrictions import (
     relative_magnitudes_polyhedron,
 )
 from massincidents.errors import DataError, Problem
+
+class GridEndWarning(UserWarning):
+    """A relative-magnitudes set reaches an end of its grid: it may be wider than reported.
+
+    Widen the grid (``grid="centered"``, the default, scales with :math:`\bar M`) or
+    increase ``grid_points``; the R package warns in the same case.
+    """
+
 
 METHODS = {
     "relative_magnitudes": ("DeltaRM", "C-LF", "Mbar"),
@@ -397,7 +406,9 @@ def honest_did_from_estimates(
             else:
                 lb, ub = float(thetas[accept].min()), float(thetas[accept].max())
                 if accept[0] or accept[-1]:
-                    notes.append(f"Mbar={v:g}: the set reaches an end of the grid; it may be wider")
+                    message = f"Mbar={v:g}: the set reaches an end of the grid; it may be wider"
+                    notes.append(message)
+                    warnings.warn(message, GridEndWarning, stacklevel=2)
         else:
             ci = flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal)
             lb, ub = ci.lb, ci.ub
@@ -564,4 +575,10 @@ def honest_did(
     )
 
 
-__all__ = ["HonestDiDResult", "event_study_estimates", "honest_did", "honest_did_from_estimates"]
+__all__ = [
+    "GridEndWarning",
+    "HonestDiDResult",
+    "event_study_estimates",
+    "honest_did",
+    "honest_did_from_estimates",
+]
