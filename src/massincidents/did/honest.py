@@ -70,6 +70,7 @@ from massincidents.did.honest_restrictions import (
 )
 from massincidents.errors import DataError, Problem
 
+
 class GridEndWarning(UserWarning):
     """A relative-magnitudes set reaches an end of its grid: it may be wider than reported.
 
