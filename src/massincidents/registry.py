@@ -15,14 +15,14 @@ Examples
 --------
 >>> from massincidents.registry import get_model, models
 >>> models()
-('poisson', 'negbin')
+('poisson', 'negbin', 'iv')
 >>> nb = get_model("negbin")
 >>> nb.heading, nb.wild_bootstrap, "CRV1" in nb.vcov
 ('NB2', None, True)
 >>> get_model("poison")
 Traceback (most recent call last):
 ...
-KeyError: "no model 'poison' in the registry (did you mean 'poisson'?); known: poisson, negbin"
+KeyError: "no model 'poison' in the registry (did you mean 'poisson'?); known: poisson, negbin, iv"
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Every choice of the variance menu (:func:`massincidents.inference.vcov.parse_vcov`).
-VCOV_KINDS: tuple[str, ...] = ("iid", "hetero", "CRV1", "CRV0", "DK")
+VCOV_KINDS: tuple[str, ...] = ("iid", "hetero", "CRV1", "CRV0", "DK", "CV3", "CV3J")
 #: The small-sample presets of :func:`massincidents.ssc`.
 SSC_PRESETS: tuple[str, ...] = ("R", "stata", "fixest")
 
@@ -215,5 +215,17 @@ register(
         description="negative binomial (NB2)",
         heading="NB2",
         absorbed_fe=False,
+    )
+)
+register(
+    ModelSpec(
+        "iv",
+        "massincidents.iv.model:iv",
+        family="iv",
+        description="instrumental variables (2SLS, LIML, two-step GMM)",
+        heading="IV",
+        exposure=False,
+        # the cluster jackknife needs leave-one-cluster-out refits of both stages: not built
+        vcov=("iid", "hetero", "CRV1", "CRV0", "DK"),
     )
 )

@@ -1433,23 +1433,24 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
-def _area(module: str, function: str) -> Callable[[], list[Row]]:
-    """A reference set kept in its own module (``agreement_AREA.py``), loaded when called."""
+def _area_module(area: str):
+    """``tests/reference/agreement_AREA.py``, loaded by file path (``tests`` is not a package)."""
+    import importlib.util
+    import sys
 
-    def run() -> list[Row]:
-        import importlib.util
-        import sys
+    name = f"massincidents_reference_agreement_{area}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"agreement_{area}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
-        name = f"massincidents_reference_{module}"
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, HERE / f"{module}.py")
-            loaded = importlib.util.module_from_spec(spec)
-            sys.modules[name] = loaded
-            spec.loader.exec_module(loaded)
-        return getattr(sys.modules[name], function)()
 
-    return run
-
+_multtest = _area_module("multtest")
+_iv = _area_module("iv")  # instrumental variables (issue 15)
+_jackknife = _area_module("jackknife")  # cluster jackknife and influence (issue 15)
+_honestdid = _area_module("honestdid")  # HonestDiD (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1466,9 +1467,23 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    # multiple testing (issue 15)
+    "multtest_pyfixest.json": _multtest.multtest_pyfixest,
+    "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
+    "multtest_padjust.json": _multtest.multtest_padjust,
+    # instrumental variables (issue 15)
+    "iv_aer.json": _iv.iv_aer,
+    "iv_linearmodels.json": _iv.iv_linearmodels,
+    "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
+    "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
+    "iv_pyfixest.json": _iv.iv_pyfixest,
+    # cluster jackknife and influence (issue 15)
+    "jackknife_sandwich.json": _jackknife.jackknife_sandwich,
+    "jackknife_influence.json": _jackknife.jackknife_influence,
+    "jackknife_summclust.json": _jackknife.jackknife_summclust,
     # HonestDiD (issue 15)
-    "honestdid_readme.json": _area("agreement_honestdid", "honestdid_readme"),
-    "honestdid_pypi.json": _area("agreement_honestdid", "honestdid_pypi"),
+    "honestdid_readme.json": _honestdid.honestdid_readme,
+    "honestdid_pypi.json": _honestdid.honestdid_pypi,
 }
 
 

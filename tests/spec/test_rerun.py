@@ -251,7 +251,11 @@ def test_simulated_panel_recovered_from_csv_gbk_and_excel(tmp_path: Path) -> Non
 def test_prefecture_level_panel_runs_without_code_changes(tmp_path: Path) -> None:
     df = mi.datasets.simulate_panel(300, 8, seed=5, alpha=0.2, rate=0.01, sigma_noise=0.3)
     truth = df.attrs["truth"]
+    # 300 real prefecture codes (units are checked against the GB/T 2260 registry)
+    pool = mi.prefectures()
+    codes = pool.loc[(pool.valid_from == 2010) & (pool.valid_to == 2019), "code"].to_numpy()
     df = df.rename(columns={"province": "prefecture"})
+    df["prefecture"] = codes[df["prefecture"].to_numpy() - 1]
     path = tmp_path / "prefectures.csv"
     df.to_csv(path, index=False)
     text = (
@@ -301,8 +305,10 @@ def test_bad_units_and_periods_are_reported_with_rows(tmp_path: Path) -> None:
     df.loc[7, "x1"] = "n/a?"
     path = tmp_path / "counties.csv"
     df.to_csv(path, index=False)
+    # simulated labels 1..40 are not GB/T 2260 codes: read as arbitrary units
+    # (level: county checks the units against the registry, tests/spec/test_levels.py)
     text = SIM_SPEC.replace("unit: province", "unit: county").replace(
-        "level: province", "level: county"
+        "level: province", "level: other"
     )
     with pytest.raises(DataError) as info:
         rerun(path, text)
@@ -442,3 +448,52 @@ def test_a_second_run_replaces_the_first_as_a_whole(tmp_path: Path) -> None:
     assert "stale_files" not in record
     # nothing is left beside the folder: no staging folder, no lock file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_multiple_testing_adds_adjusted_pvalues_to_the_tables(tmp_path: Path) -> None:
+    """``multiple_testing:`` adds Romano-Wolf (Poisson fits, joint draws) or Holm p-values."""
+    df = _simulated()
+    text = SIM_SPEC.replace(
+        "bootstrap: null",
+        "bootstrap: null\nmultiple_testing: {method: romano_wolf, reps: 199, seed: 5}",
+    ).replace(
+        "  - {name: full, terms: [social, system, treated]}\n",
+        "  - {name: full, terms: [social, system, treated]}\n  - {name: social, terms: [x1]}\n",
+    )
+    result = rerun(df, text, out_dir=tmp_path / "out", report=False)
+    coefs = result.coefficients.set_index(["model", "term"])
+    family = {"full": result.fit("full", "poisson"), "social": result.fit("social", "poisson")}
+    direct = mi.romano_wolf(
+        family, {k: list(f.params.index) for k, f in family.items()}, reps=199, seed=5
+    ).table.set_index(["model", "term"])
+    assert len(direct) == 4
+    for (model, term), p in direct["p_rw"].items():
+        assert coefs.loc[(model, term), "p_rw"] == p
+    others = coefs.loc[[k for k in coefs.index if k[0] not in family], "p_rw"]
+    assert len(others) == 4 and others.isna().all()  # NB2: no score bootstrap
+    assert any("not in the Romano-Wolf family" in n for n in result.notes)
+    written = pd.read_csv(tmp_path / "out" / "tables" / "coefficients.csv")
+    assert "p_rw" in written.columns and written["p_rw"].notna().sum() == 4
+    assert result.record["spec"]["multiple_testing"] == {
+        "method": "romano_wolf",
+        "reps": 199,
+        "seed": 5,
+        "weights": "rademacher",
+    }
+
+    holm = rerun(df, SIM_SPEC.replace("bootstrap: null", "multiple_testing: {method: holm}"))
+    expected = mi.adjust_pvalues(holm.coefficients["p_value"], "holm")
+    np.testing.assert_array_equal(holm.coefficients["p_holm"], expected)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{method: romano_wolf, reps: 999}", "romano_wolf draws bootstrap weights and needs"),
+        ("{method: holm, seed: 3}", "seed apply to method romano_wolf only"),
+        ("{method: sidak}", "sidak"),
+    ],
+)
+def test_multiple_testing_options_are_checked(entry, message) -> None:
+    with pytest.raises(SpecError, match=message):
+        load_spec(SIM_SPEC.replace("bootstrap: null", f"multiple_testing: {entry}"))

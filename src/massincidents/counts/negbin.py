@@ -22,6 +22,8 @@ stored as dummy columns, which gives the same estimates as ``glm.nb`` with
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma, xlogy
@@ -41,6 +43,7 @@ from massincidents.counts._common import (
     with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
+from massincidents.counts.jackknife import LikelihoodLeaveOut
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.poisson import clean_sample
 from massincidents.inference.conventions import SmallSample
@@ -330,67 +333,29 @@ def negbin(
     )
     off = offset_vector(design, offset, exposure)
     y = design.y
-
     start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
     theta, _ = theta_ml(y, start.mu)
-    eta, keep = start.eta, start.keep
-
-    def fit_at(theta: float, eta: np.ndarray) -> IrlsFit:
-        """The IRLS fit at fixed ``theta``, warm-started at ``eta``."""
-        return irls(
-            y,
-            design.X,
-            design.names,
-            design.fe,
-            off,
-            theta=theta,
-            eta_start=eta,
-            keep=keep,
-            tol=tol,
-            maxiter=maxiter,
-        )
-
-    loglik_old = -np.inf
-    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
-        fit = fit_at(theta, eta)
-        eta = fit.eta
-        theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
-        loglik = nb2_loglik(y, fit.mu, theta_new)
-        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
-        theta = theta_new
-        if change < tol:
-            break
-        loglik_old = loglik
-    else:
-        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
-    # Final means at the final theta (glm.nb reports the fit at the previous theta;
-    # at convergence the two agree to tol).
-    fit = fit_at(theta, eta)
+    fit, theta, theta_se, alternations = _alternate_irls_and_theta(
+        y, design.X, design.names, design.fe, off, start.eta, theta, start.keep, tol, maxiter
+    )
     mu = fit.mu
     k = len(fit.names)
+    leave_out = LikelihoodLeaveOut(
+        y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta, fit.beta, fit.Xt,
+        theta=theta, drop_singletons=singletons, tol=tol, maxiter=maxiter, nb2=refit_nb2,
+    )  # what vcov={"CV3": ...} and mi.influence need
     sandwich, _, _, fe_dof = irls_sandwich(
-        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention
+        fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention, leave_out=leave_out
     )
-    loglik = nb2_loglik(y, mu, theta)
     information, joint_scores = nb2_joint_information(
         y, mu, theta, design.X[:, fit.keep], design.fe
     )
     joint_bread = inverse_symmetric(information)
-    stats = {
-        "theta": theta,
-        "theta_se": theta_se,
-        "alpha": 1.0 / theta,
-        "alpha_se": theta_se / theta**2,
-        "lnalpha": -float(np.log(theta)),
-        "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
-        "loglik": loglik,
-        "deviance": fit.deviance,
-        "aic": -2.0 * loglik + 2.0 * (k + fe_dof + 1),
-        "iterations": float(alternation),
-    }
+    stats = _fit_stats(y, fit, theta, theta_se, joint_bread, k + fe_dof + 1, alternations)
     if convention.preset == "stata":
         sandwich, stats = _stata_variance(
-            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats
+            vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats,
+            replace(leave_out, with_dispersion=True),
         )
     result = count_result(
         design,
@@ -413,6 +378,98 @@ def negbin(
     return with_prediction(result, design, frame, mu, off, exposure, offset)
 
 
+def _alternate_irls_and_theta(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    fe: list[np.ndarray],
+    off: np.ndarray,
+    eta: np.ndarray,
+    theta: float,
+    keep: np.ndarray,
+    tol: float,
+    maxiter: int,
+) -> tuple[IrlsFit, float, float, int]:
+    r"""NB2 maximum likelihood as ``glm.nb``: IRLS at fixed :math:`\theta` and ML
+    :math:`\theta` at fixed means, alternately from (``eta``, ``theta``) until both settle.
+
+    Returns the IRLS fit at the final :math:`\theta`, :math:`\theta`, its
+    standard error and the number of alternations.
+    """
+    loglik_old = -np.inf
+    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
+        fit = irls(
+            y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+        )
+        eta = fit.eta
+        theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
+        loglik = nb2_loglik(y, fit.mu, theta_new)
+        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
+        theta = theta_new
+        if change < tol:
+            break
+        loglik_old = loglik
+    else:
+        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
+    # Final means at the final theta (glm.nb reports the fit at the previous theta;
+    # at convergence the two agree to tol).
+    fit = irls(
+        y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+    )
+    return fit, theta, theta_se, alternation
+
+
+def _fit_stats(
+    y: np.ndarray,
+    fit: IrlsFit,
+    theta: float,
+    theta_se: float,
+    joint_bread: np.ndarray,
+    n_params: int,
+    alternations: int,
+) -> dict[str, float]:
+    """Dispersion (theta, alpha, ln alpha with SEs), log-likelihood, deviance, AIC, steps.
+
+    ``n_params`` counts the slopes, the identified fixed effects and theta (for the AIC).
+    """
+    loglik = nb2_loglik(y, fit.mu, theta)
+    return {
+        "theta": theta,
+        "theta_se": theta_se,
+        "alpha": 1.0 / theta,
+        "alpha_se": theta_se / theta**2,
+        "lnalpha": -float(np.log(theta)),
+        "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
+        "loglik": loglik,
+        "deviance": fit.deviance,
+        "aic": -2.0 * loglik + 2.0 * n_params,
+        "iterations": float(alternations),
+    }
+
+
+def refit_nb2(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    fe: list[np.ndarray],
+    off: np.ndarray,
+    eta: np.ndarray,
+    theta: float,
+    keep: np.ndarray,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+) -> tuple[IrlsFit, float]:
+    """NB2 from a start (``eta``, ``theta``): IRLS at fixed theta alternating with ML theta.
+
+    The alternation of :func:`negbin`, for the leave-one-cluster-out refits of
+    the jackknife (:mod:`massincidents.counts.jackknife`).
+    """
+    fit, theta, _, _ = _alternate_irls_and_theta(
+        y, X, names, fe, off, eta, theta, keep, tol, maxiter
+    )
+    return fit, theta
+
+
 def _stata_variance(
     vcov: object | None,
     design,
@@ -423,6 +480,7 @@ def _stata_variance(
     fe_dof: int,
     convention: SmallSample,
     stats: dict[str, float],
+    leave_out: LikelihoodLeaveOut | None = None,
 ) -> tuple[Sandwich, dict[str, float]]:
     """Stata ``nbreg``: the :math:`\\beta` block of the joint (beta, ln alpha) variance.
 
@@ -438,6 +496,7 @@ def _stata_variance(
         fe=design.fe,
         fe_dof=fe_dof,
         ssc=convention,
+        leave_out=leave_out,
     )
     default = default_vcov(design.fe_names)
     full = fit_vcov(vcov, default, **kwargs)

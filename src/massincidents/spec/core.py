@@ -96,8 +96,9 @@ class Spec:
     ----------
     unit, time, level
         Unit and time columns; ``level`` is ``"province"`` (names normalised to
-        GB/T codes by :func:`massincidents.read_panel`), ``"prefecture"``,
-        ``"county"`` or ``"other"`` (unit labels kept as they are).
+        GB/T codes by :func:`massincidents.read_panel`), ``"prefecture"`` or
+        ``"county"`` (codes or names resolved by the division registry,
+        ``read_panel(level=...)``) or ``"other"`` (unit labels kept as they are).
     count, exposure, window
         Outcome count column, exposure column (``None``: none) and inclusive
         ``(start, end)`` of the periods analysed (``None``: all).
@@ -145,6 +146,11 @@ class Spec:
     located
         Line and column of every key and value of the YAML text (``None`` for
         a dict), for messages.
+    multiple_testing
+        ``{"method", "reps", "seed", "weights"}`` or ``None``: adjusted
+        p-values over every coefficient of every model of the run
+        (``romano_wolf``: :func:`massincidents.romano_wolf`; ``holm``, ``bh``,
+        ``bonferroni``: :func:`massincidents.adjust_pvalues`).
 
     Examples
     --------
@@ -179,6 +185,7 @@ class Spec:
     source: str = "<spec>"
     title: str | None = None
     located: Located | None = field(default=None, repr=False, compare=False)
+    multiple_testing: dict[str, Any] | None = None
 
     # -- derived -------------------------------------------------------------
     @property
@@ -193,10 +200,10 @@ class Spec:
 
     @property
     def cluster_columns(self) -> tuple[str, ...]:
-        """Columns the variance clusters by (empty unless ``vcov`` is CRV1 or CRV0)."""
+        """Columns the variance clusters by (empty unless ``vcov`` is CRV1, CRV0 or CV3)."""
         if isinstance(self.vcov, dict):
             ((kind, value),) = self.vcov.items()
-            if kind in ("CRV1", "CRV0"):
+            if kind in ("CRV1", "CRV0", "CV3"):
                 return tuple(c for c in str(value).split("+") if c)
         return ()
 
@@ -310,6 +317,8 @@ class Spec:
         out["timing"] = copy.deepcopy(self.timing)
         out["mapping"] = dict(self.mapping)
         out["multiverse"] = copy.deepcopy(self.multiverse)
+        if self.multiple_testing is not None:
+            out["multiple_testing"] = copy.deepcopy(self.multiple_testing)
         return json.loads(json.dumps(out))
 
     def with_mapping(self, extra: Mapping[str, str] | None, source: str = "--map") -> Spec:
@@ -871,6 +880,39 @@ def _read_bootstrap(doc: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _read_multiple_testing(doc: dict[str, Any], problem: _Problems) -> dict[str, Any] | None:
+    """``{method, reps, seed, weights}``; Romano-Wolf needs a seed, the others take none."""
+    entry = doc.get("multiple_testing")
+    if entry is None:
+        return None
+    method = entry["method"]
+    if method != "romano_wolf":
+        extra = [k for k in ("reps", "seed", "weights") if k in entry]
+        if extra:
+            problem(
+                f"multiple_testing: {', '.join(extra)} apply to method romano_wolf only; "
+                f"{method} adjusts the models' own p-values",
+                "multiple_testing",
+                extra[0],
+                key=True,
+            )
+        return {"method": method}
+    if "seed" not in entry:
+        problem(
+            "multiple_testing: romano_wolf draws bootstrap weights and needs a seed "
+            "(e.g. {method: romano_wolf, reps: 9999, seed: 1})",
+            "multiple_testing",
+            key=True,
+        )
+        return None
+    return {
+        "method": method,
+        "reps": int(entry.get("reps", 9999)),
+        "seed": int(entry["seed"]),
+        "weights": entry.get("weights", "rademacher"),
+    }
+
+
 def _read_timing(doc: dict[str, Any], count: str) -> dict[str, Any] | None:
     timing = doc.get("timing")
     if timing is None:
@@ -953,6 +995,7 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
     for p in _mapping_clashes(mapping, label):
         problem(p.message, "mapping")
     multiverse = _read_multiverse(doc, groups, problem)
+    multiple_testing = _read_multiple_testing(doc, problem)
 
     if problem.found:
         problems = sorted(problem.found, key=lambda p: (p.line or 0, p.column or 0, p.message))
@@ -982,4 +1025,5 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
         source=label,
         title=doc.get("title"),
         located=located,
+        multiple_testing=multiple_testing,
     )
