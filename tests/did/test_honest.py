@@ -120,6 +120,12 @@ def test_pypi_port():
             assert np.max(np.abs(ours - theirs) / half) <= ah.TOL_PYPI_FLCI, key
 
 
+def test_stata_readme_output():
+    """Stata honestdid's README tables, printed to 3 decimals (C-LF: plus 3 grid steps)."""
+    for key, (ours, theirs, allowed) in ah.stata_comparisons().items():
+        assert np.max(np.abs(ours - theirs)) <= allowed, key
+
+
 # -- properties --------------------------------------------------------------------------
 
 

@@ -1484,6 +1484,7 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     # HonestDiD (issue 15)
     "honestdid_readme.json": _honestdid.honestdid_readme,
     "honestdid_pypi.json": _honestdid.honestdid_pypi,
+    "stata_honestdid.json": _honestdid.stata_honestdid,
 }
 
 

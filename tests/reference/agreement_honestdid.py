@@ -16,6 +16,11 @@ critical value, from other draws, moves no grid point of 100); its FLCI simulate
 folded-normal quantile with numpy's 10^6 draws, so it differs from our exact quantile by
 that Monte Carlo error, about 1e-3 of the half-length.
 
+``stata_honestdid.json`` holds the tables the README of the Stata package prints (three
+decimals) for the same TWFE event study: the FLCI and the original intervals agree to the
+printed digits; its C-LF bounds come from Halton draws for the least-favourable critical
+value and sit within a few grid points of R's (and ours).
+
 Imported by file path, by ``agreement.py`` and by ``tests/did/test_honest.py``.
 """
 
@@ -303,4 +308,59 @@ def honestdid_pypi() -> list:
                     ours, theirs, 1e-3, share=share,
                     note="criterion: within 2e-3 of the half-length (honestdid simulates "
                     "the folded-normal quantile with numpy's 10^6 draws)")
+    return col.rows()
+
+
+STATA = "stata_honestdid.json"
+STATA_REF = "Stata honestdid 1.3.4 (README, printed to 3 decimals)"
+PRINTED = 5e-4  # half a unit of the third decimal
+GRID_STEPS = 3  # C-LF: Stata's Halton draws move its bounds by a few grid points
+
+
+@cache
+def stata_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Ours and Stata's printed numbers, with the allowed absolute difference of each block."""
+    ref = load(STATA)
+    b, v = twfe_inputs()
+    out = {}
+    for key, method, target in (
+        ("rm", "relative_magnitudes", None),
+        ("sd", "smoothness", None),
+        ("rm_average", "relative_magnitudes", [0.5, 0.5]),
+    ):
+        block = ref[key]
+        values = block["Mbar" if method == "relative_magnitudes" else "M"]
+        ours = honest_did_from_estimates(b, v, num_pre=5, method=method, values=values,
+                                         target=target, breakdown=False)
+        theirs = np.c_[block["lb"], block["ub"]].ravel()
+        l_vec = np.array([1.0, 0.0]) if target is None else np.asarray(target)
+        step = 40 * float(np.sqrt(l_vec @ v[5:, 5:] @ l_vec)) / 999
+        allowed = PRINTED + (GRID_STEPS * step if method == "relative_magnitudes" else 0.0)
+        out[key] = (ours.robust[["lb", "ub"]].to_numpy().ravel(), theirs, allowed)
+        out[f"{key}_original"] = (ours.original[["lb", "ub"]].to_numpy().ravel(),
+                                  np.asarray(block["original"], dtype=float), PRINTED)
+    return out
+
+
+def stata_honestdid() -> list:
+    agreement = _agreement()
+    col = agreement._Collector(STATA, STATA_REF, TEST)
+    data = "Medicaid expansion (ehec), TWFE"
+    labels = {
+        "rm": "honest_did, relative magnitudes (C-LF)",
+        "rm_average": "honest_did, relative magnitudes (C-LF), average effect",
+        "sd": "honest_did, smoothness (FLCI, exact quantile)",
+    }
+    for key, (ours, theirs, allowed) in stata_comparisons().items():
+        share = float(np.max(np.abs(ours - theirs))) / allowed
+        if key.endswith("_original"):
+            label, note = "honest_did, original interval", "criterion: to the printed 3 decimals"
+        elif key.startswith("rm"):
+            label = labels[key]
+            note = (f"criterion: within the printed 3 decimals plus {GRID_STEPS} grid steps "
+                    "(Stata's least-favourable critical value uses Halton draws, not R's)")
+        else:
+            label, note = labels[key], "criterion: to the printed 3 decimals"
+        col.add(label, data, "coefficients (bounds lb, ub of the robust sets)", ours, theirs,
+                1e-3, share=share, note=note)
     return col.rows()
