@@ -325,6 +325,59 @@ def _breakdown(contains_zero, scale: float, upper_max: float, root=None) -> floa
     return hi
 
 
+def _checked_estimates(
+    betahat: Sequence[float] | np.ndarray, sigma: np.ndarray, num_pre: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and a symmetrised variance, or a DataError saying what is wrong."""
+    betahat = np.asarray(betahat, dtype=float).ravel()
+    sigma = np.asarray(sigma, dtype=float)
+    if num_pre < 1:
+        raise _problem(
+            "no pre-period coefficient: the restrictions bound post-period violations by "
+            "pre-period ones, so at least one pre-period is needed"
+        )
+    if len(betahat) - int(num_pre) < 1:
+        raise _problem("no post-period coefficient")
+    if sigma.shape != (len(betahat), len(betahat)):
+        raise ValueError(f"sigma must be {len(betahat)} x {len(betahat)}, got {sigma.shape}")
+    if not (np.all(np.isfinite(betahat)) and np.all(np.isfinite(sigma))):
+        raise _problem("the event-study coefficients or their variance are not finite")
+    sigma = (sigma + sigma.T) / 2
+    scale = np.sqrt(np.clip(np.diag(sigma), 0, None))
+    if np.any(scale == 0):
+        raise _problem(
+            "a coefficient has zero variance (the reference period left in, or a period "
+            "without comparison units): drop it, or choose window=(first, last)"
+        )
+    if np.linalg.eigvalsh(sigma / np.outer(scale, scale)).min() < -1e-8:
+        raise _problem("the variance of the event-study coefficients is not positive semi-definite")
+    return betahat, sigma
+
+
+def _breakdown_value(
+    method: str, betahat: np.ndarray, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray,
+    est: float, alpha: float, folded_normal: str, seed: int, breakdown_max: float,
+) -> float:
+    """Smallest Mbar (C-LF accepts theta = 0) or M (the FLCI reaches 0)."""
+    if method == "relative_magnitudes":
+        def contains_zero(v: float) -> bool:
+            accept = _rm_accepts(betahat, sigma, num_pre, l_vec, v, np.zeros(1), alpha, seed)
+            return bool(accept[0])
+
+        return _breakdown(contains_zero, 1.0, breakdown_max)
+    near = "lb" if est > 0 else "ub"
+
+    def bound(v: float) -> float:
+        return getattr(flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal), near)
+
+    def reaches_zero(v: float) -> bool:
+        return bound(v) <= 0.0 if near == "lb" else bound(v) >= 0.0
+
+    # M is in units of the outcome per period squared: start from one sd of the estimate
+    scale = float(np.sqrt(l_vec @ sigma[num_pre:, num_pre:] @ l_vec))
+    return _breakdown(reaches_zero, scale, breakdown_max * max(scale, 1.0), root=bound)
+
+
 def honest_did_from_estimates(
     betahat: Sequence[float] | np.ndarray,
     sigma: np.ndarray,
@@ -355,29 +408,8 @@ def honest_did_from_estimates(
     if method not in METHODS:
         raise ValueError("method must be 'relative_magnitudes' or 'smoothness'")
     delta, ci_method, parameter = METHODS[method]
-    betahat = np.asarray(betahat, dtype=float).ravel()
-    sigma = np.asarray(sigma, dtype=float)
+    betahat, sigma = _checked_estimates(betahat, sigma, num_pre)
     n_post = len(betahat) - int(num_pre)
-    if num_pre < 1:
-        raise _problem(
-            "no pre-period coefficient: the restrictions bound post-period violations by "
-            "pre-period ones, so at least one pre-period is needed"
-        )
-    if n_post < 1:
-        raise _problem("no post-period coefficient")
-    if sigma.shape != (len(betahat), len(betahat)):
-        raise ValueError(f"sigma must be {len(betahat)} x {len(betahat)}, got {sigma.shape}")
-    if not (np.all(np.isfinite(betahat)) and np.all(np.isfinite(sigma))):
-        raise _problem("the event-study coefficients or their variance are not finite")
-    sigma = (sigma + sigma.T) / 2
-    scale = np.sqrt(np.clip(np.diag(sigma), 0, None))
-    if np.any(scale == 0):
-        raise _problem(
-            "a coefficient has zero variance (the reference period left in, or a period "
-            "without comparison units): drop it, or choose window=(first, last)"
-        )
-    if np.linalg.eigvalsh(sigma / np.outer(scale, scale)).min() < -1e-8:
-        raise _problem("the variance of the event-study coefficients is not positive semi-definite")
     pre_t = pre_event_times or list(range(-num_pre - 1, -1))
     post_t = post_event_times or list(range(0, n_post))
     if target is None:
@@ -392,8 +424,6 @@ def honest_did_from_estimates(
     values = [float(v) for v in np.atleast_1d(values)]
     if any(v < 0 or not np.isfinite(v) for v in values):
         raise ValueError("M and Mbar must be finite and non-negative")
-    if method == "relative_magnitudes" and num_pre < 1:
-        raise _problem("relative magnitudes need at least one pre-period")
     est, lo, hi = original_interval(betahat, sigma, num_pre, l_vec, alpha)
     rows = []
     notes: list[str] = []
@@ -418,26 +448,10 @@ def honest_did_from_estimates(
     original = pd.DataFrame([{"method": "Original", "lb": lo, "ub": hi}])
     value = np.nan
     if breakdown:
-        if method == "relative_magnitudes":
-            def contains_zero(v: float) -> bool:
-                return bool(_rm_accepts(betahat, sigma, num_pre, l_vec, v, np.zeros(1), alpha,
-                                        seed)[0])
-
-            value = 0.0 if lo <= 0.0 <= hi else _breakdown(contains_zero, 1.0, breakdown_max)
-        else:
-            near = "lb" if est > 0 else "ub"
-
-            def bound(v: float) -> float:
-                return getattr(flci(betahat, sigma, num_pre, l_vec, v, alpha, folded_normal), near)
-
-            def contains_zero(v: float) -> bool:
-                return bound(v) <= 0.0 if near == "lb" else bound(v) >= 0.0
-
-            # M is in units of the outcome per period squared: start from one sd of it
-            scale = float(np.sqrt(l_vec @ sigma[num_pre:, num_pre:] @ l_vec))
-            value = 0.0 if lo <= 0.0 <= hi else _breakdown(
-                contains_zero, scale, breakdown_max * max(scale, 1.0), root=bound
-            )
+        value = 0.0 if lo <= 0.0 <= hi else _breakdown_value(
+            method, betahat, sigma, num_pre, l_vec, est, alpha, folded_normal, seed,
+            breakdown_max,
+        )
     return HonestDiDResult(
         method=method,
         parameter=parameter,
