@@ -224,6 +224,8 @@ def pypi_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | N
     inputs = {
         "twfe_controls": (np.array(readme["controls"]["betahat"]),
                           np.array(readme["controls"]["sigma"])),
+        "twfe_controls_first_post": (np.array(readme["controls"]["betahat"])[:6],
+                                     np.array(readme["controls"]["sigma"])[:6, :6]),
         "sunab": (np.array(readme["sunab"]["beta"]), np.array(readme["sunab"]["sigma"])),
     }
     cs = readme["cs"]

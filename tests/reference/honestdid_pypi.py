@@ -11,7 +11,9 @@ error since numpy 2.4, a DeprecationWarning before), so numpy is pinned to 2.2:
 
     python -m venv /tmp/honestdid-venv
     /tmp/honestdid-venv/bin/pip install honestdid==0.1.1 numpy==2.2.6
-    /tmp/honestdid-venv/bin/python honestdid_pypi.py
+    /tmp/honestdid-venv/bin/python honestdid_pypi.py [NAME ...]
+
+With names, only those inputs are run and merged into the existing file.
 """
 
 import json
@@ -33,6 +35,9 @@ M = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05]
 def _inputs():
     c = ref["controls"]
     yield "twfe_controls", np.array(c["betahat"]), np.array(c["sigma"]), 5, 2
+    # the first post-period only: the test without nuisance parameters
+    b, v = np.array(c["betahat"])[:6], np.array(c["sigma"])[:6, :6]
+    yield "twfe_controls_first_post", b, v, 5, 1
     s = ref["sunab"]
     yield "sunab", np.array(s["beta"]), np.array(s["sigma"]), 10, 6
     cs = ref["cs"]
@@ -48,6 +53,10 @@ def _rows(frame, key):
     ]
 
 
+only = set(sys.argv[1:])
+previous = {}
+if only and (HERE / "honestdid_pypi.json").exists():
+    previous = json.loads((HERE / "honestdid_pypi.json").read_text(encoding="utf-8"))["results"]
 out = {
     "python": platform.python_version(),
     "packages": {p: metadata.version(p) for p in ("honestdid", "numpy", "scipy", "cvxpy", "torch")},
@@ -59,9 +68,11 @@ out = {
         "createSensitivityResults(..., Mvec=[0, 0.01, ..., 0.05]) (FLCI, seed 0)"
     ),
     "inputs": "honestdid_readme.json: controls, sunab, cs (reference event time -1 dropped)",
-    "results": {},
+    "results": dict(previous),
 }
 for name, b, v, n_pre, n_post in _inputs():
+    if only and name not in only:
+        continue
     print(name, file=sys.stderr)
     rm = honestdid.createSensitivityResults_relativeMagnitudes(
         b, v, n_pre, n_post, Mbarvec=MBAR, gridPoints=100
