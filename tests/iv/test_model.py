@@ -230,3 +230,15 @@ def test_categorical_instruments_are_coded_against_a_reference_level(panel) -> N
 def test_endogenous_regressor_listed_as_exogenous_is_refused(panel) -> None:
     with pytest.raises(DataError, match="both as an exogenous and as an endogenous"):
         mi.iv("y ~ x + d | d ~ z1 + z2", panel)
+
+
+def test_gmm_refuses_more_moments_than_clusters(panel) -> None:
+    """Three moments (x, z1, z2) and two clusters: the clustered moment variance has rank
+    two, the efficient weight matrix does not exist. It used to pass the Cholesky factor by
+    rounding and return estimates with nan standard errors."""
+    data = panel.assign(c=panel["unit"] % 2)
+    with pytest.raises(DataError, match="not positive definite"):
+        _quiet(mi.iv, FORMULA, data, vcov={"CRV1": "c"}, method="gmm")
+    fit = _quiet(mi.iv, FORMULA, panel.assign(c=panel["unit"] % 4), vcov={"CRV1": "c"},
+                 method="gmm")
+    assert np.all(np.isfinite(fit.bse))
