@@ -242,3 +242,24 @@ def test_gmm_refuses_more_moments_than_clusters(panel) -> None:
     fit = _quiet(mi.iv, FORMULA, panel.assign(c=panel["unit"] % 4), vcov={"CRV1": "c"},
                  method="gmm")
     assert np.all(np.isfinite(fit.bse))
+
+
+@pytest.mark.parametrize("level", [95, 1.5, 0, 1, -0.1, True])
+def test_a_coverage_outside_zero_one_is_refused(panel, level) -> None:
+    """level=95 used to fail when the diagnostics were read (a LinAlgError about infs), and
+    level=0 gave an 'empty set'."""
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        mi.iv(FORMULA, panel, vcov="iid", level=level)
+    fit = mi.iv(FORMULA, panel, vcov="iid")
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        fit.anderson_rubin_set(level)
+
+
+def test_a_first_stage_without_degrees_of_freedom_is_refused(panel) -> None:
+    """A numeric instrument stored as text is one dummy per value: the first stage is
+    saturated. This raised ZeroDivisionError."""
+    data = panel.assign(s=panel["z1"].astype(object))
+    with pytest.raises(DataError, match="first stage has no residual degrees of freedom"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CollinearityWarning)
+            mi.iv("y ~ x | d ~ s", data, vcov="iid")
