@@ -130,3 +130,25 @@ def test_every_one_to_one_change_maps_back() -> None:
         assert out["code"].item() == row.old_code, row
         checked += 1
     assert checked > 200
+
+
+def test_values_that_are_not_codes_are_listed_not_dropped_silently() -> None:
+    """A name or a 12-digit code in the code column used to become missing with no warning
+    and no line in attrs['unmapped']; a fractional float raised a TypeError."""
+    frame = pd.DataFrame({"code": ["毕节地区", "522400", 522400.5, "５２２４００", 110105000000,
+                                   None]})
+    with pytest.warns(mi.UnmappedCodesWarning, match="3 rows"):
+        out = mi.harmonise_codes(frame, to_year=2017)
+    assert out["code"].tolist()[3] == 520500 and out["code"].tolist()[1] == 520500
+    unmapped = out.attrs["unmapped"].set_index("reason")
+    assert set(unmapped.loc["not a six-digit code", "code"]) == {"毕节地区", 522400.5,
+                                                                 110105000000}
+    assert out["code"].isna().sum() == 4
+
+
+def test_harmonising_twice_changes_nothing() -> None:
+    frame = pd.DataFrame({"code": mi.counties(2011)["code"]})
+    once = _quiet(frame, to_year=2017, level="county")
+    twice = mi.harmonise_codes(once.dropna(), to_year=2017, level="county")
+    assert twice["code"].equals(once["code"].dropna())
+    assert twice.attrs["code_changes"].empty and twice.attrs["unmapped"].empty

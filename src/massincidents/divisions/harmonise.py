@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from massincidents.divisions.names import _as_code
 from massincidents.divisions.table import changes, check_level, check_year, divisions
 
 
@@ -236,11 +237,18 @@ def harmonise_codes(
     level = check_level(level, ("prefecture", "county"))
     if splits not in (None, "seat"):
         raise ValueError(f'splits must be None or "seat"; got {splits!r}')
-    values = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    raw = frame[column].astype(object)
+    present = raw.notna()
+    parsed = {value: _as_code(value) for value in pd.unique(raw[present])}
+    values = raw.where(present).map(parsed, na_action="ignore").astype("Int64")
     counts = values.value_counts(dropna=True)
     mapped: dict[int, int | None] = {}
     applied: list[dict[str, object]] = []
     unmapped: list[dict[str, Any]] = []
+    # a value that is no six-digit code (a name, 12 digits, 522400.5) is not dropped silently
+    not_codes = raw[present & values.isna()].value_counts(sort=False)
+    for value, rows in not_codes.items():
+        unmapped.append({"code": value, "reason": "not a six-digit code", "rows": int(rows)})
     for code in sorted(int(c) for c in counts.index):
         result = map_code(code, to_year, level, splits)
         mapped[code] = result.code
