@@ -263,3 +263,21 @@ def test_a_first_stage_without_degrees_of_freedom_is_refused(panel) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CollinearityWarning)
             mi.iv("y ~ x | d ~ s", data, vcov="iid")
+
+
+def test_a_categorical_endogenous_regressor_is_coded_as_in_the_structural_equation(panel) -> None:
+    """A text or categorical endogenous term was coded with every level while the structural
+    equation drops the reference level: the model was refused with one 'is not a column of
+    the model' per level. It is the regression on the dummies, each instrumented."""
+    data = panel.assign(g=np.where(panel["d"] > 0.5, "high", np.where(panel["d"] < -0.5,
+                                                                        "low", "mid")),
+                        z3=panel["z1"] * panel["z2"])
+    data["hi"] = (data["g"] == "high").astype(float)
+    data["lo"] = (data["g"] == "low").astype(float)
+    fit = mi.iv("y ~ x | unit + year | C(g) ~ z1 + z2 + z3", data, vcov="iid")
+    dummies = mi.iv("y ~ x | unit + year | hi + lo ~ z1 + z2 + z3", data, vcov="iid")
+    assert list(fit.params.index) == ["x", "C(g)[T.low]", "C(g)[T.mid]"]
+    assert fit.params["C(g)[T.low]"] == pytest.approx(
+        dummies.params["lo"] - dummies.params["hi"], rel=1e-9)
+    with pytest.raises(DataError, match="under-identified"):
+        mi.iv("y ~ x | unit + year | C(g) ~ z1", data)
