@@ -233,3 +233,10 @@ def test_every_pinyin_splits_into_one_syllable_per_character() -> None:
         if not _segmentable(_letters(r.pinyin), len(_HAN.findall(r.name_zh_short)))
     ]
     assert {spelling for _, spelling in failures} <= {"shaanxi"}, failures[:20]  # Shaanxi's 'aa'
+
+
+def test_a_code_at_another_level_or_year_is_named_in_the_refusal() -> None:
+    with pytest.raises(mi.UnknownDivisionError, match=r"110105 朝阳区 \(county, Beijing"):
+        mi.division_code(110105, level="prefecture")
+    with pytest.raises(mi.UnknownDivisionError, match=r"522400 毕节地区 \(prefecture.*2010-2010"):
+        mi.division_code(522400, year=2015)

@@ -550,7 +550,8 @@ def division_code(
         where = np.flatnonzero(_columns()["code"] == code)
         if len(_positions(where, level, province_code, year, prefecture_code)):
             return code
-        raise UnknownDivisionError(name, level, _filter([], level, None, None))
+        # the code at another level, in other years or elsewhere: named, so the reason shows
+        raise UnknownDivisionError(name, level, _filter(where, None, None, None))
     if not isinstance(name, str) or not name.strip():
         raise UnknownDivisionError(name, level, _filter([], level, None, None))
     found = _candidates(name.strip(), level, province_code, year, prefecture_code)
