@@ -240,3 +240,22 @@ def test_a_code_at_another_level_or_year_is_named_in_the_refusal() -> None:
         mi.division_code(110105, level="prefecture")
     with pytest.raises(mi.UnknownDivisionError, match=r"522400 毕节地区 \(prefecture.*2010-2010"):
         mi.division_code(522400, year=2015)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [
+        ("Enshi Tujia and Miao Autonomous Prefecture", 422800),
+        ("Dali Bai Autonomous Prefecture", 532900),
+        ("Honghe Hani and Yi Autonomous Prefecture", 532500),
+        ("Changyang Tujia Autonomous County", 420528),
+    ],
+)
+def test_english_names_of_autonomous_units(spelling: str, code: int) -> None:
+    """The official English form names the peoples after the place; it was unknown."""
+    assert mi.division_code(spelling) == code
+
+
+def test_an_autonomous_type_word_alone_is_no_name() -> None:
+    with pytest.raises(mi.UnknownDivisionError):
+        mi.division_code("Gotham Autonomous Prefecture")

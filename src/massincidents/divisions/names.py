@@ -412,6 +412,30 @@ def _prefer_type(found: np.ndarray, words: set[str]) -> np.ndarray:
     return found[keep] if keep.any() else found
 
 
+_AUTONOMOUS_TYPES = {"prefecture": "自治州", "county": "自治县", "banner": "自治旗"}
+
+
+def _autonomous_tiers(name: str, latin: dict[str, list[int]]) -> list[list[int]]:
+    """English names of autonomous units: "Enshi Tujia and Miao Autonomous Prefecture".
+
+    The place comes first, then the peoples: the longest run of leading words that is a
+    name of the registry, among the units of the type named (自治州, 自治县, 自治旗).
+    """
+    words = re.sub(r"[\s\-_'’.,()]+", " ", _letters_and_spaces(name)).split()
+    if "autonomous" not in words[1:]:
+        return []
+    at = words.index("autonomous")
+    kind = _AUTONOMOUS_TYPES.get(words[at + 1] if at + 1 < len(words) else "")
+    if kind is None:
+        return []
+    types = _columns()["type"]
+    tiers = []
+    for stop in range(at, 0, -1):
+        key = latin_key(" ".join(words[:stop]))
+        tiers.append([pos for pos in latin.get(key, []) if types[pos] == kind])
+    return tiers
+
+
 def _candidates(
     name: str,
     level: str | None,
@@ -436,6 +460,8 @@ def _candidates(
         words = _type_words(name)
         tiers = [_respects_breaks(index["latin"].get(key, []), key, breaks)]
         hints = [words]
+        tiers += _autonomous_tiers(name, index["latin"])
+        hints += [set()] * (len(tiers) - len(hints))
         # glued type words: "jilinshi", "chaoyangqu" (only when the whole key is no name)
         for suffix in ("shi", "xian", "qu", "diqu", "meng", "qi", "city"):
             if key.endswith(suffix) and len(key) > len(suffix) + 1:
