@@ -505,10 +505,15 @@ def division_code(
     Parameters
     ----------
     name
-        Full or short Chinese name (日喀则市, 日喀则地区, 日喀则), pinyin with
-        or without tones, spaces, hyphens or tone numbers, in any case
-        (Rikaze, Rì kā zé), the usual English exonym (Shigatse, Kashgar,
-        Hohhot), or a 6-digit code (int or str).
+        Full or short Chinese name (日喀则市, 日喀则地区, 日喀则; 恩施州 and
+        湘西自治州 for autonomous prefectures), pinyin with or without tones,
+        spaces, hyphens or tone numbers, in any case (Rikaze, Rì kā zé), the
+        usual English exonym (Shigatse, Kashgar, Hohhot) or English form
+        (Enshi Tujia and Miao Autonomous Prefecture), or a 6-digit code (int,
+        whole float or str). An apostrophe marks a syllable break (Xi'an is
+        西安, never 献县), and a type word chooses among units of one name
+        (Jilin City is 吉林市, Jilin Province 吉林省). Traditional characters
+        are not read.
     level
         ``"prefecture"``, ``"county"`` or ``"province"``; ``None`` searches every
         level and refuses a name found at several (吉林: the city or the province).
