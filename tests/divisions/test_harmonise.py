@@ -152,3 +152,21 @@ def test_harmonising_twice_changes_nothing() -> None:
     twice = mi.harmonise_codes(once.dropna(), to_year=2017, level="county")
     assert twice["code"].equals(once["code"].dropna())
     assert twice.attrs["code_changes"].empty and twice.attrs["unmapped"].empty
+
+
+def test_a_code_reused_by_a_merger_is_kept_with_a_warning() -> None:
+    """綦江区 (2011, from 万盛区 and 綦江县) took 万盛区's code 500110. Mapped back to 2010 the
+    code was kept silently: right for data of 2010, wrong for 綦江区's years."""
+    from massincidents.divisions import ReusedCodeWarning
+
+    frame = pd.DataFrame({"code": [500110, 500110, 110105]})
+    with pytest.warns(ReusedCodeWarning, match=r"500110 .*綦江区 \(from 2011"):
+        out = mi.harmonise_codes(frame, to_year=2010, level="county")
+    assert out["code"].tolist() == [500110, 500110, 110105]
+    reused = out.attrs["reused"]
+    assert reused["code"].tolist() == [500110] and reused["rows"].tolist() == [2]
+    assert "500222 綦江县" in reused["from"].iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # forward, 500110 is 綦江区 in 2017: nothing to say
+        forward = mi.harmonise_codes(frame, to_year=2017, level="county")
+    assert forward.attrs["reused"].empty

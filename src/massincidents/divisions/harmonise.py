@@ -17,7 +17,9 @@ Rules (the table of changes is ``data/division_changes.csv``):
 Codes that cannot be mapped become missing and are listed, with the reason,
 in ``frame.attrs["unmapped"]``; every change applied is listed in
 ``frame.attrs["code_changes"]``. A :class:`UnmappedCodesWarning` says how many
-rows lost their code.
+rows lost their code. A code that a merger gave to a new unit after ``to_year``
+(万盛区's 500110 to 綦江区 in 2011) is kept, since the codes carry no year, with a
+:class:`ReusedCodeWarning` and a line in ``frame.attrs["reused"]``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,39 @@ class UnmappedCodesWarning(UserWarning):
     >>> out.attrs["unmapped"]["reason"].item()[:24]
     'split in 2011 into 34010'
     """
+
+
+class ReusedCodeWarning(UnmappedCodesWarning):
+    """A code kept as it is although it names another unit in later years.
+
+    An :class:`UnmappedCodesWarning`: the later unit has no code in the target year.
+
+    綦江区 (formed in 2011 from 万盛区 and 綦江县) took 万盛区's code 500110: mapped to
+    2010, the code 500110 is kept and means 万盛区, which is right for data of 2010 and
+    wrong for data of 2011 or later (綦江区 has no code in 2010). The codes are listed
+    in ``attrs["reused"]``.
+    """
+
+
+def _reused(code: int, to_year: int, level: str | None) -> dict[str, Any] | None:
+    """The later unit that took ``code`` by a merger after ``to_year``, if any."""
+    table = changes()
+    rows = table[(table["new_code"] == code) & (table["year"] > to_year)
+                 & (table["kind"] == "merged")]
+    if level is not None:
+        rows = rows[rows["level"] == level]
+    same = rows[rows["old_code"] == code]
+    if same.empty:
+        return None
+    year = int(same["year"].iloc[0])
+    parts = rows[rows["year"] == year]
+    return {
+        "code": code,
+        "until": f"{same['old_name_zh'].iloc[0]} (until {year - 1})",
+        "from": f"{same['new_name_zh'].iloc[0]} (from {year}, formed from "
+                + ", ".join(f"{int(r.old_code)} {r.old_name_zh}"
+                            for r in parts.itertuples(index=False)) + ")",
+    }
 
 
 @dataclass
@@ -249,10 +284,13 @@ def harmonise_codes(
     not_codes = raw[present & values.isna()].value_counts(sort=False)
     for value, rows in not_codes.items():
         unmapped.append({"code": value, "reason": "not a six-digit code", "rows": int(rows)})
+    reused: list[dict[str, Any]] = []
     for code in sorted(int(c) for c in counts.index):
         result = map_code(code, to_year, level, splits)
         mapped[code] = result.code
         rows = int(counts[code])
+        if result.code == code and (again := _reused(code, to_year, level)) is not None:
+            reused.append({**again, "rows": rows})
         if result.code is None:
             unmapped.append({"code": code, "reason": result.reason, "rows": rows})
         elif result.code != code:
@@ -271,6 +309,15 @@ def harmonise_codes(
         applied, columns=["old_code", "new_code", "steps", "kinds", "rows"]
     )
     out.attrs["unmapped"] = pd.DataFrame(unmapped, columns=["code", "reason", "rows"])
+    out.attrs["reused"] = pd.DataFrame(reused, columns=["code", "until", "from", "rows"])
+    for r in reused:
+        warnings.warn(
+            f"code {r['code']} is kept as {r['until']}; it is {r['from']}, which has no "
+            f"code in {to_year}: rows of your data from those years are not that unit "
+            "(see .attrs['reused'])",
+            ReusedCodeWarning,
+            stacklevel=2,
+        )
     if unmapped:
         lost = sum(u["rows"] for u in unmapped)
         first = "; ".join(f"{u['code']}: {u['reason']}" for u in unmapped[:3])
