@@ -166,6 +166,8 @@ def test_a_code_reused_by_a_merger_is_kept_with_a_warning() -> None:
     reused = out.attrs["reused"]
     assert reused["code"].tolist() == [500110] and reused["rows"].tolist() == [2]
     assert "500222 綦江县" in reused["from"].iloc[0]
+    with pytest.warns(ReusedCodeWarning, match="310103 卢湾区"):
+        mi.harmonise_codes(pd.DataFrame({"code": [310101]}), to_year=2010, level="county")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # forward, 500110 is 綦江区 in 2017: nothing to say
         forward = mi.harmonise_codes(frame, to_year=2017, level="county")

@@ -61,35 +61,43 @@ class UnmappedCodesWarning(UserWarning):
 
 
 class ReusedCodeWarning(UnmappedCodesWarning):
-    """A code kept as it is although it names another unit in later years.
+    """A code kept as it is although it names a larger unit in later years.
 
     An :class:`UnmappedCodesWarning`: the later unit has no code in the target year.
 
-    綦江区 (formed in 2011 from 万盛区 and 綦江县) took 万盛区's code 500110: mapped to
-    2010, the code 500110 is kept and means 万盛区, which is right for data of 2010 and
-    wrong for data of 2011 or later (綦江区 has no code in 2010). The codes are listed
-    in ``attrs["reused"]``.
+    綦江区 (formed in 2011 from 万盛区 and 綦江县) took 万盛区's code 500110, and 黄浦区
+    310101 absorbed 卢湾区 in 2011: mapped to 2010, those codes are kept and mean 万盛区
+    and the smaller 黄浦区, which is right for data of 2010 and wrong for data of 2011 or
+    later. The codes are listed in ``attrs["reused"]``.
     """
 
 
 def _reused(code: int, to_year: int, level: str | None) -> dict[str, Any] | None:
-    """The later unit that took ``code`` by a merger after ``to_year``, if any."""
+    """The later unit ``code`` names after a merger into it after ``to_year``, if any.
+
+    Either a new unit took the code (綦江区 took 万盛区's 500110 in 2011) or the unit of
+    the code absorbed others (黄浦区 310101 absorbed 卢湾区 in 2011): in both, the code
+    kept in ``to_year`` is not the unit the later rows describe.
+    """
     table = changes()
     rows = table[(table["new_code"] == code) & (table["year"] > to_year)
                  & (table["kind"] == "merged")]
     if level is not None:
         rows = rows[rows["level"] == level]
-    same = rows[rows["old_code"] == code]
-    if same.empty:
+    if rows.empty:
         return None
-    year = int(same["year"].iloc[0])
+    year = int(rows["year"].min())
     parts = rows[rows["year"] == year]
+    spells = divisions()
+    spells = spells[(spells["code"] == code) & (spells["valid_from"] <= to_year)
+                    & (spells["valid_to"] >= to_year)]
+    before = spells["name_zh"].iloc[0] if len(spells) else str(code)
     return {
         "code": code,
-        "until": f"{same['old_name_zh'].iloc[0]} (until {year - 1})",
-        "from": f"{same['new_name_zh'].iloc[0]} (from {year}, formed from "
+        "until": f"{before} (until {year - 1})",
+        "from": f"{parts['new_name_zh'].iloc[0]} (from {year}, after the merger of "
                 + ", ".join(f"{int(r.old_code)} {r.old_name_zh}"
-                            for r in parts.itertuples(index=False)) + ")",
+                            for r in parts.itertuples(index=False)) + " into it)",
     }
 
 
@@ -310,11 +318,13 @@ def harmonise_codes(
     )
     out.attrs["unmapped"] = pd.DataFrame(unmapped, columns=["code", "reason", "rows"])
     out.attrs["reused"] = pd.DataFrame(reused, columns=["code", "until", "from", "rows"])
-    for r in reused:
+    if reused:
+        first = "; ".join(f"{r['code']} is kept as {r['until']}, it is {r['from']}"
+                          for r in reused[:2])
         warnings.warn(
-            f"code {r['code']} is kept as {r['until']}; it is {r['from']}, which has no "
-            f"code in {to_year}: rows of your data from those years are not that unit "
-            "(see .attrs['reused'])",
+            f"{len(reused)} code(s) name a larger unit after {to_year}, which has no code in "
+            f"{to_year}: rows of your data from those years are not the unit kept ({first}"
+            f"{'; ...' if len(reused) > 2 else ''}); see .attrs['reused']",
             ReusedCodeWarning,
             stacklevel=2,
         )
