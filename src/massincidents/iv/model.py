@@ -170,7 +170,7 @@ class IVResult(Result):
 
 def check_level(level: object) -> None:
     """Refuse a coverage that is not a number strictly between 0 and 1."""
-    if isinstance(level, bool) or not (isinstance(level, numbers.Real) and 0 < level < 1):
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
         raise ValueError(f"level is the coverage of the confidence set, strictly between 0 "
                          f"and 1 (0.95, not 95), got {level!r}")
 
