@@ -130,3 +130,45 @@ def test_every_one_to_one_change_maps_back() -> None:
         assert out["code"].item() == row.old_code, row
         checked += 1
     assert checked > 200
+
+
+def test_values_that_are_not_codes_are_listed_not_dropped_silently() -> None:
+    """A name or a 12-digit code in the code column used to become missing with no warning
+    and no line in attrs['unmapped']; a fractional float raised a TypeError."""
+    frame = pd.DataFrame({"code": ["毕节地区", "522400", 522400.5, "５２２４００", 110105000000,
+                                   None]})
+    with pytest.warns(mi.UnmappedCodesWarning, match="3 rows"):
+        out = mi.harmonise_codes(frame, to_year=2017)
+    assert out["code"].tolist()[3] == 520500 and out["code"].tolist()[1] == 520500
+    unmapped = out.attrs["unmapped"].set_index("reason")
+    assert set(unmapped.loc["not a six-digit code", "code"]) == {"毕节地区", 522400.5,
+                                                                 110105000000}
+    assert out["code"].isna().sum() == 4
+
+
+def test_harmonising_twice_changes_nothing() -> None:
+    frame = pd.DataFrame({"code": mi.counties(2011)["code"]})
+    once = _quiet(frame, to_year=2017, level="county")
+    twice = mi.harmonise_codes(once.dropna(), to_year=2017, level="county")
+    assert twice["code"].equals(once["code"].dropna())
+    assert twice.attrs["code_changes"].empty and twice.attrs["unmapped"].empty
+
+
+def test_a_code_reused_by_a_merger_is_kept_with_a_warning() -> None:
+    """綦江区 (2011, from 万盛区 and 綦江县) took 万盛区's code 500110. Mapped back to 2010 the
+    code was kept silently: right for data of 2010, wrong for 綦江区's years."""
+    from massincidents.divisions import ReusedCodeWarning
+
+    frame = pd.DataFrame({"code": [500110, 500110, 110105]})
+    with pytest.warns(ReusedCodeWarning, match=r"500110 .*綦江区 \(from 2011"):
+        out = mi.harmonise_codes(frame, to_year=2010, level="county")
+    assert out["code"].tolist() == [500110, 500110, 110105]
+    reused = out.attrs["reused"]
+    assert reused["code"].tolist() == [500110] and reused["rows"].tolist() == [2]
+    assert "500222 綦江县" in reused["from"].iloc[0]
+    with pytest.warns(ReusedCodeWarning, match="310103 卢湾区"):
+        mi.harmonise_codes(pd.DataFrame({"code": [310101]}), to_year=2010, level="county")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # forward, 500110 is 綦江区 in 2017: nothing to say
+        forward = mi.harmonise_codes(frame, to_year=2017, level="county")
+    assert forward.attrs["reused"].empty

@@ -163,3 +163,99 @@ def test_bad_arguments() -> None:
         mi.division_code("Harbin", level="town")
     with pytest.raises(mi.UnknownProvinceError):
         mi.division_code("Harbin", province="Atlantis")
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kwargs", "code"),
+    [
+        # "province" lost its type word: v was read as u before the suffix was removed
+        ("Hebei Province", {}, 130000),
+        ("Jilin Province", {}, 220000),
+        # a type word says which unit of one name is meant
+        ("Jilin City", {}, 220200),
+        ("Jilinshi", {}, 220200),
+        ("Chaoyang City", {"province": "Liaoning"}, 211300),
+        ("Chaoyang County", {}, 211321),
+        # the usual abbreviations of autonomous prefectures, counties and banners
+        ("恩施州", {}, 422800),
+        ("延边州", {}, 222400),
+        ("黔东南州", {"level": "prefecture"}, 522600),
+        ("湘西自治州", {}, 433100),
+        ("长阳自治县", {}, 420528),
+        ("莫力达瓦自治旗", {}, 150722),
+        # invisible characters copied with a name
+        ("\u200b张家口", {}, 130700),
+        ("张家口市\ufeff", {}, 130700),
+        ("Zhang\u00adjiakou", {}, 130700),
+        # codes in full-width digits, as whole floats, as text of a float column
+        ("１１０１０５", {}, 110105),
+        (110105.0, {}, 110105),
+        ("110105.0", {}, 110105),
+    ],
+)
+def test_more_spellings(spelling: object, kwargs: dict, code: int) -> None:
+    assert mi.division_code(spelling, **kwargs) == code
+
+
+def test_a_fractional_code_is_not_truncated() -> None:
+    import numpy as np
+
+    for value in (110105.7, np.float64(110105.7), float("nan")):
+        with pytest.raises(mi.UnknownDivisionError):
+            mi.division_code(value)
+
+
+def test_an_apostrophe_is_a_syllable_break() -> None:
+    """Xi'an (西安, xi-an) is not Xian (献县, one syllable)."""
+    assert mi.division_code("Xian", level="county", province="Hebei") == 130929
+    with pytest.raises(mi.UnknownDivisionError):
+        mi.division_code("Xi'an", level="county", province="Hebei")
+    with pytest.raises(mi.AmbiguousDivisionError) as info:
+        mi.division_code("Xi'an District")
+    assert set(info.value.candidates["code"]) == {220403, 231005}
+    with pytest.raises(mi.AmbiguousDivisionError) as info:
+        mi.division_code("Xian District")  # no apostrophe: 献 could be meant too
+    assert 130929 not in set(info.value.candidates["code"])  # but it is a county, not a 区
+    for spelling, code in (("Xi'an", 610100), ("Ma'anshan", 340500), ("Yan'an", 610600),
+                           ("Tai’an", 370900), ("Lu'an", 341500), ("Shi'yan", 420300),
+                           ("Xī'ān", 610100)):
+        assert mi.division_code(spelling, level="prefecture") == code, spelling
+
+
+def test_every_pinyin_splits_into_one_syllable_per_character() -> None:
+    """The syllable check of apostrophes judges every pinyin of the table."""
+    from massincidents.divisions.names import _HAN, _letters, _segmentable
+
+    table = divisions()
+    failures = [
+        (r.name_zh_short, r.pinyin)
+        for r in table.itertuples(index=False)
+        if not _segmentable(_letters(r.pinyin), len(_HAN.findall(r.name_zh_short)))
+    ]
+    assert {spelling for _, spelling in failures} <= {"shaanxi"}, failures[:20]  # Shaanxi's 'aa'
+
+
+def test_a_code_at_another_level_or_year_is_named_in_the_refusal() -> None:
+    with pytest.raises(mi.UnknownDivisionError, match=r"110105 朝阳区 \(county, Beijing"):
+        mi.division_code(110105, level="prefecture")
+    with pytest.raises(mi.UnknownDivisionError, match=r"522400 毕节地区 \(prefecture.*2010-2010"):
+        mi.division_code(522400, year=2015)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [
+        ("Enshi Tujia and Miao Autonomous Prefecture", 422800),
+        ("Dali Bai Autonomous Prefecture", 532900),
+        ("Honghe Hani and Yi Autonomous Prefecture", 532500),
+        ("Changyang Tujia Autonomous County", 420528),
+    ],
+)
+def test_english_names_of_autonomous_units(spelling: str, code: int) -> None:
+    """The official English form names the peoples after the place; it was unknown."""
+    assert mi.division_code(spelling) == code
+
+
+def test_an_autonomous_type_word_alone_is_no_name() -> None:
+    with pytest.raises(mi.UnknownDivisionError):
+        mi.division_code("Gotham Autonomous Prefecture")

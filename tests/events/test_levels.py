@@ -190,3 +190,16 @@ def test_one_vintage_for_every_period() -> None:
         mi.events_to_panel(events, level="prefecture", vintage=2025)
     with pytest.raises(mi.DataError, match="pass level="):
         mi.events_to_panel(events, vintage=2017)
+
+
+def test_the_name_of_a_unit_not_in_force_is_not_valid_in_the_period_not_unknown() -> None:
+    """毕节地区 ended in 2010: an event of 2012 written 毕节地区 is left out as a unit not in
+    force that year, as its code 522400 would be, not as an unknown name."""
+    events = pd.DataFrame({"province": ["Guizhou"] * 3,
+                           "prefecture": ["毕节地区", "522400", "毕节地区"],
+                           "date": ["2012-03-01", "2012-03-01", "2010-03-01"]})
+    with pytest.warns(DataQualityWarning, match="not valid in period"):
+        panel = mi.events_to_panel(events, freq="year", level="prefecture")
+    left = panel.attrs["accounting"]["left_out"]
+    assert left["prefecture_not_valid_in_period"] == 2 and left["unknown_prefecture"] == 0
+    assert panel.loc[(522400, 2010), "count"] == 1

@@ -117,3 +117,49 @@ def test_anderson_rubin_keeps_its_size_with_weak_instruments() -> None:
         wald_reject += abs((fit.params["d"] - beta) / fit.bse["d"]) > 1.97
     assert 0.025 <= ar_reject / reps <= 0.085  # binomial(300, 0.05): 2.5%-8.5% is ~4 SE
     assert wald_reject / reps > 0.2
+
+
+def _first_instrument_uncorrelated_with_d(seed: int) -> pd.DataFrame:
+    """Strong instruments z1, z2 and an instrument z0 with sample covariance 0 with ``d``."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    z1, z2, w, u, v = rng.normal(size=(5, n))
+    d = 0.3 * (z1 + z2) + v + 0.8 * u
+    X = np.column_stack([np.ones(n), d])
+    z0 = w - X @ np.linalg.lstsq(X, w, rcond=None)[0]
+    return pd.DataFrame({"y": d + u, "d": d, "z0": z0, "z1": z1, "z2": z2})
+
+
+@pytest.mark.parametrize("vcov", ["iid", "hetero"])
+def test_the_set_does_not_depend_on_the_order_of_the_instruments(vcov) -> None:
+    """The set was once searched on a scale set by the first instrument alone: with that
+    instrument uncorrelated with ``d`` the search missed every root and reported the whole
+    line although the test rejects most values."""
+    data = _first_instrument_uncorrelated_with_d(0)
+    first = _fit(data, "y ~ 1 | d ~ z0 + z1 + z2", vcov=vcov)
+    last = _fit(data, "y ~ 1 | d ~ z1 + z2 + z0", vcov=vcov)
+    a, b = first.anderson_rubin_set(0.95), last.anderson_rubin_set(0.95)
+    assert a.bounded and len(a.intervals) == 1
+    np.testing.assert_allclose(np.ravel(a.intervals), np.ravel(b.intervals), rtol=1e-9)
+    for b0 in np.linspace(-30, 30, 121):
+        assert a.contains(b0) == _accepts(first, b0, 0.95), b0
+
+
+@pytest.mark.parametrize("vcov", ["iid", "hetero", {"CRV1": "g"}])
+def test_the_set_is_the_inverted_test_with_a_weak_and_invalid_instrument(vcov) -> None:
+    """A nearly irrelevant instrument listed first, and a direct effect of the instruments
+    on y: the set is two rays or empty, never the whole line when the test rejects."""
+    rng = np.random.default_rng(11)
+    n = 400
+    for _ in range(6):  # the sixth draw of this stream was the failing case
+        z1, z2, z3, u, v = rng.normal(size=(5, n))
+        g = rng.integers(0, 30, n)
+    d = 0.02 * (z1 + z2) + v + 0.8 * u
+    data = pd.DataFrame({"y": d + u + z1 - z2, "d": d, "z1": z1, "z2": z2, "z3": z3, "g": g})
+    fit = _fit(data, "y ~ 1 | d ~ z1 + z2 + z3", vcov=vcov)
+    cs = fit.anderson_rubin_set(0.95)
+    for b0 in np.linspace(-50, 50, 401):
+        near = any(abs(b0 - e) < 1e-6 * max(1, abs(e)) for lo, hi in cs.intervals
+                   for e in (lo, hi) if math.isfinite(e))
+        if not near:
+            assert cs.contains(b0) == _accepts(fit, b0, 0.95), (b0, str(cs))

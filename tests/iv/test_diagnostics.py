@@ -81,3 +81,17 @@ def test_summary_names_every_diagnostic() -> None:
     for what in ("First stage d", "Cragg-Donald", "Kleibergen-Paap rk Wald F",
                  "Kleibergen-Paap rk LM", "Anderson-Rubin", "Hansen J", "Durbin-Wu-Hausman"):
         assert what in text, what
+
+
+def test_two_clusters_give_no_kleibergen_paap_wald_and_no_hansen_j() -> None:
+    """With two clusters the clustered variance of the first-stage coefficients of two
+    instruments has rank one: the rk Wald statistic does not exist (it was printed as
+    -3.9e+19), nor does the efficient weight of three moments (J was printed as 0.0084)."""
+    data = simulate().assign(c=lambda d: d["unit"] % 2)
+    diag = _fit(data=data, vcov={"CRV1": "c"}).diagnostics
+    assert np.isnan(diag.kleibergen_paap_wald.statistic)
+    assert "not available" in diag.kleibergen_paap_wald.convention
+    assert np.isnan(diag.first_stage["d"].f)
+    assert np.isnan(diag.overidentification.statistic)
+    assert "not computed" in diag.overidentification.convention
+    assert "Kleibergen-Paap rk Wald F = nan" in diag.summary()

@@ -230,3 +230,54 @@ def test_categorical_instruments_are_coded_against_a_reference_level(panel) -> N
 def test_endogenous_regressor_listed_as_exogenous_is_refused(panel) -> None:
     with pytest.raises(DataError, match="both as an exogenous and as an endogenous"):
         mi.iv("y ~ x + d | d ~ z1 + z2", panel)
+
+
+def test_gmm_refuses_more_moments_than_clusters(panel) -> None:
+    """Three moments (x, z1, z2) and two clusters: the clustered moment variance has rank
+    two, the efficient weight matrix does not exist. It used to pass the Cholesky factor by
+    rounding and return estimates with nan standard errors."""
+    data = panel.assign(c=panel["unit"] % 2)
+    with pytest.raises(DataError, match="not positive definite"):
+        _quiet(mi.iv, FORMULA, data, vcov={"CRV1": "c"}, method="gmm")
+    fit = _quiet(mi.iv, FORMULA, panel.assign(c=panel["unit"] % 4), vcov={"CRV1": "c"},
+                 method="gmm")
+    assert np.all(np.isfinite(fit.bse))
+
+
+@pytest.mark.parametrize("level", [95, 1.5, 0, 1, -0.1, True])
+def test_a_coverage_outside_zero_one_is_refused(panel, level) -> None:
+    """level=95 used to fail when the diagnostics were read (a LinAlgError about infs), and
+    level=0 gave an 'empty set'."""
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        mi.iv(FORMULA, panel, vcov="iid", level=level)
+    fit = mi.iv(FORMULA, panel, vcov="iid")
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        fit.anderson_rubin_set(level)
+
+
+def test_a_first_stage_without_degrees_of_freedom_is_refused(panel) -> None:
+    """A numeric instrument stored as text is one dummy per value: the first stage is
+    saturated. This raised ZeroDivisionError."""
+    data = panel.assign(s=panel["z1"].astype(object))
+    with pytest.raises(DataError, match="first stage has no residual degrees of freedom"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CollinearityWarning)
+            mi.iv("y ~ x | d ~ s", data, vcov="iid")
+
+
+def test_a_categorical_endogenous_regressor_is_coded_as_in_the_structural_equation(panel) -> None:
+    """A text or categorical endogenous term was coded with every level while the structural
+    equation drops the reference level: the model was refused with one 'is not a column of
+    the model' per level. It is the regression on the dummies, each instrumented."""
+    data = panel.assign(g=np.where(panel["d"] > 0.5, "high", np.where(panel["d"] < -0.5,
+                                                                        "low", "mid")),
+                        z3=panel["z1"] * panel["z2"])
+    data["hi"] = (data["g"] == "high").astype(float)
+    data["lo"] = (data["g"] == "low").astype(float)
+    fit = mi.iv("y ~ x | unit + year | C(g) ~ z1 + z2 + z3", data, vcov="iid")
+    dummies = mi.iv("y ~ x | unit + year | hi + lo ~ z1 + z2 + z3", data, vcov="iid")
+    assert list(fit.params.index) == ["x", "C(g)[T.low]", "C(g)[T.mid]"]
+    assert fit.params["C(g)[T.low]"] == pytest.approx(
+        dummies.params["lo"] - dummies.params["hi"], rel=1e-9)
+    with pytest.raises(DataError, match="under-identified"):
+        mi.iv("y ~ x | unit + year | C(g) ~ z1", data)

@@ -5,7 +5,11 @@
 codes; ``harmonise`` maps codes that changed to one vintage.
 """
 
-from massincidents.divisions.harmonise import harmonise_codes
+from massincidents.divisions.harmonise import (
+    ReusedCodeWarning,
+    UnmappedCodesWarning,
+    harmonise_codes,
+)
 from massincidents.divisions.names import (
     AmbiguousDivisionError,
     UnknownDivisionError,
@@ -15,7 +19,9 @@ from massincidents.divisions.roster import counties, prefectures
 
 __all__ = [
     "AmbiguousDivisionError",
+    "ReusedCodeWarning",
     "UnknownDivisionError",
+    "UnmappedCodesWarning",
     "counties",
     "division_code",
     "harmonise_codes",

@@ -17,7 +17,9 @@ Rules (the table of changes is ``data/division_changes.csv``):
 Codes that cannot be mapped become missing and are listed, with the reason,
 in ``frame.attrs["unmapped"]``; every change applied is listed in
 ``frame.attrs["code_changes"]``. A :class:`UnmappedCodesWarning` says how many
-rows lost their code.
+rows lost their code. A code that a merger gave to a new unit after ``to_year``
+(万盛区's 500110 to 綦江区 in 2011) is kept, since the codes carry no year, with a
+:class:`ReusedCodeWarning` and a line in ``frame.attrs["reused"]``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from massincidents.divisions.names import _as_code
 from massincidents.divisions.table import changes, check_level, check_year, divisions
 
 
@@ -55,6 +58,47 @@ class UnmappedCodesWarning(UserWarning):
     >>> out.attrs["unmapped"]["reason"].item()[:24]
     'split in 2011 into 34010'
     """
+
+
+class ReusedCodeWarning(UnmappedCodesWarning):
+    """A code kept as it is although it names a larger unit in later years.
+
+    An :class:`UnmappedCodesWarning`: the later unit has no code in the target year.
+
+    綦江区 (formed in 2011 from 万盛区 and 綦江县) took 万盛区's code 500110, and 黄浦区
+    310101 absorbed 卢湾区 in 2011: mapped to 2010, those codes are kept and mean 万盛区
+    and the smaller 黄浦区, which is right for data of 2010 and wrong for data of 2011 or
+    later. The codes are listed in ``attrs["reused"]``.
+    """
+
+
+def _reused(code: int, to_year: int, level: str | None) -> dict[str, Any] | None:
+    """The later unit ``code`` names after a merger into it after ``to_year``, if any.
+
+    Either a new unit took the code (綦江区 took 万盛区's 500110 in 2011) or the unit of
+    the code absorbed others (黄浦区 310101 absorbed 卢湾区 in 2011): in both, the code
+    kept in ``to_year`` is not the unit the later rows describe.
+    """
+    table = changes()
+    rows = table[(table["new_code"] == code) & (table["year"] > to_year)
+                 & (table["kind"] == "merged")]
+    if level is not None:
+        rows = rows[rows["level"] == level]
+    if rows.empty:
+        return None
+    year = int(rows["year"].min())
+    parts = rows[rows["year"] == year]
+    spells = divisions()
+    spells = spells[(spells["code"] == code) & (spells["valid_from"] <= to_year)
+                    & (spells["valid_to"] >= to_year)]
+    before = spells["name_zh"].iloc[0] if len(spells) else str(code)
+    return {
+        "code": code,
+        "until": f"{before} (until {year - 1})",
+        "from": f"{parts['new_name_zh'].iloc[0]} (from {year}, after the merger of "
+                + ", ".join(f"{int(r.old_code)} {r.old_name_zh}"
+                            for r in parts.itertuples(index=False)) + " into it)",
+    }
 
 
 @dataclass
@@ -236,15 +280,25 @@ def harmonise_codes(
     level = check_level(level, ("prefecture", "county"))
     if splits not in (None, "seat"):
         raise ValueError(f'splits must be None or "seat"; got {splits!r}')
-    values = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    raw = frame[column].astype(object)
+    present = raw.notna()
+    parsed = {value: _as_code(value) for value in pd.unique(raw[present])}
+    values = raw.where(present).map(parsed, na_action="ignore").astype("Int64")
     counts = values.value_counts(dropna=True)
     mapped: dict[int, int | None] = {}
     applied: list[dict[str, object]] = []
     unmapped: list[dict[str, Any]] = []
+    # a value that is no six-digit code (a name, 12 digits, 522400.5) is not dropped silently
+    not_codes = raw[present & values.isna()].value_counts(sort=False)
+    for value, rows in not_codes.items():
+        unmapped.append({"code": value, "reason": "not a six-digit code", "rows": int(rows)})
+    reused: list[dict[str, Any]] = []
     for code in sorted(int(c) for c in counts.index):
         result = map_code(code, to_year, level, splits)
         mapped[code] = result.code
         rows = int(counts[code])
+        if result.code == code and (again := _reused(code, to_year, level)) is not None:
+            reused.append({**again, "rows": rows})
         if result.code is None:
             unmapped.append({"code": code, "reason": result.reason, "rows": rows})
         elif result.code != code:
@@ -263,6 +317,17 @@ def harmonise_codes(
         applied, columns=["old_code", "new_code", "steps", "kinds", "rows"]
     )
     out.attrs["unmapped"] = pd.DataFrame(unmapped, columns=["code", "reason", "rows"])
+    out.attrs["reused"] = pd.DataFrame(reused, columns=["code", "until", "from", "rows"])
+    if reused:
+        first = "; ".join(f"{r['code']} is kept as {r['until']}, it is {r['from']}"
+                          for r in reused[:2])
+        warnings.warn(
+            f"{len(reused)} code(s) name a larger unit after {to_year}, which has no code in "
+            f"{to_year}: rows of your data from those years are not the unit kept ({first}"
+            f"{'; ...' if len(reused) > 2 else ''}); see .attrs['reused']",
+            ReusedCodeWarning,
+            stacklevel=2,
+        )
     if unmapped:
         lost = sum(u["rows"] for u in unmapped)
         first = "; ".join(f"{u['code']}: {u['reason']}" for u in unmapped[:3])

@@ -10,6 +10,8 @@ before short names (吉林市 is the city, 吉林 is the city or the province).
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 import re
 import unicodedata
 from collections import defaultdict
@@ -161,6 +163,11 @@ def _province_names() -> dict[int, str]:
     return dict(zip(table["code"], table["name_en"], strict=True))
 
 
+def _visible(text: str) -> str:
+    """``text`` without format characters (zero-width spaces, byte-order marks, soft hyphens)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def latin_key(text: str) -> str:
     """Key of a Latin spelling: no tones, case, spaces, hyphens or type words.
 
@@ -173,24 +180,24 @@ def latin_key(text: str) -> str:
     >>> latin_key("Chao2yang2 Qu"), latin_key("Lǚliáng"), latin_key("Shigatse Prefecture")
     ('chaoyang', 'luliang', 'shigatse')
     """
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", _visible(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("ü", "u").replace("v", "u")
+    text = text.replace("ü", "u")
     text = re.sub(r"[0-9]", "", text)
     text = re.sub(r"[\s\-_'’.,()]+", " ", text).strip()
     changed = True
-    while changed:
+    while changed:  # before v is read as u: "province" is a type word, "prouince" is not
         changed = False
         for suffix in _LATIN_SUFFIXES:
             if text.endswith(" " + suffix):
                 text = text[: -len(suffix) - 1].strip()
                 changed = True
-    return text.replace(" ", "")
+    return text.replace("v", "u").replace(" ", "")
 
 
 def chinese_key(text: str) -> str:
-    """Key of a Chinese spelling: NFKC, without spaces."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """Key of a Chinese spelling: NFKC, without spaces or format characters."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _visible(text)))
 
 
 @lru_cache(maxsize=1)
@@ -241,7 +248,8 @@ def _columns() -> dict[str, np.ndarray]:
     table = divisions()
     return {
         name: table[name].fillna(0).to_numpy()
-        for name in ("level", "code", "province_code", "prefecture_code", "valid_from", "valid_to")
+        for name in ("level", "code", "province_code", "prefecture_code", "valid_from", "valid_to",
+                     "type")
     }
 
 
@@ -282,6 +290,152 @@ def _distinct_codes(rows: pd.DataFrame) -> pd.DataFrame:
     return ranked.drop_duplicates("code", keep="last").drop(columns="_o")
 
 
+# Chinese abbreviations of autonomous units: 恩施州, 湘西自治州, 长阳自治县 (stem + type word)
+_CHINESE_ABBREVIATIONS = (("自治州", "自治州"), ("自治县", "自治县"), ("自治旗", "自治旗"),
+                          ("州", "自治州"))
+# Latin type words that say which kind of unit is meant ("Jilin City" is not the province,
+# "Chaoyang District" not the county): word -> the types of divisions.csv it names
+_TYPE_WORDS = {
+    **dict.fromkeys(("city", "shi", "municipality"), ("地级市", "县级市", "直辖市")),
+    **dict.fromkeys(("district", "qu"), ("市辖区",)),
+    **dict.fromkeys(("county", "xian"), ("县", "自治县")),
+    **dict.fromkeys(("banner", "qi"), ("旗", "自治旗")),
+    **dict.fromkeys(("league", "meng"), ("盟",)),
+    **dict.fromkeys(("province", "sheng"), ("省", "自治区")),
+}
+# every pinyin syllable without tone (ü written u, as latin_key does)
+_SYLLABLES = frozenset(
+    """a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai
+    can cang cao ce cei cen ceng cha chai chan chang chao che chen cheng chi chong chou chu
+    chua chuai chuan chuang chui chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao
+    de dei den deng di dia dian diao die ding diu dong dou du duan dui dun duo e ei en eng er
+    fa fan fang fei fen feng fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu gua guai
+    guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang
+    hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang
+    kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei
+    leng li lia lian liang liao lie lin ling liu lo long lou lu luan lue lun luo ma mai man mang
+    mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen
+    neng ni nian niang niao nie nin ning niu nong nou nu nuan nue nun nuo o ou pa pai pan pang
+    pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing
+    qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa
+    sai san sang sao se sen seng sha shai shan shang shao she shei shen sheng shi shou shu shua
+    shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te
+    teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu
+    xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying
+    yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe
+    zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu
+    zuan zui zun zuo""".split()
+)
+
+
+def _letters(text: str) -> str:
+    """The letters of a Latin spelling as :func:`latin_key` keeps them (no suffix removed)."""
+    text = unicodedata.normalize("NFKD", _visible(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z]", "", text.replace("ü", "u").replace("v", "u"))
+
+
+def _syllable_breaks(text: str) -> frozenset[int]:
+    """Offsets in the key where the spelling marks a syllable break with an apostrophe.
+
+    Pinyin writes an apostrophe before a syllable that starts with a vowel: Xi'an (西安,
+    two syllables) is not Xian (献, one).
+    """
+    parts = re.split(r"['’ʼ‘`]", text)
+    offsets, length = set(), 0
+    for part in parts[:-1]:
+        length += len(_letters(part))
+        offsets.add(length)
+    return frozenset(offsets)
+
+
+def _segmentable(key: str, syllables: int, breaks: frozenset[int] = frozenset()) -> bool:
+    """Whether ``key`` is ``syllables`` pinyin syllables with a boundary at every break."""
+    reach: list[set[int]] = [set() for _ in range(len(key) + 1)]
+    reach[0].add(0)
+    for i in range(len(key)):
+        if not reach[i]:
+            continue
+        for j in range(i + 1, min(len(key), i + 6) + 1):
+            if any(i < b < j for b in breaks) or key[i:j] not in _SYLLABLES:
+                continue
+            reach[j].update(k + 1 for k in reach[i] if k < syllables)
+    return syllables in reach[len(key)]
+
+
+def _respects_breaks(positions: list[int], key: str, breaks: frozenset[int]) -> list[int]:
+    """Drop divisions whose pinyin cannot carry the apostrophes of the spelling.
+
+    A division found through its English name, or whose pinyin does not split into one
+    syllable per character of its short name (a reading this check cannot judge), is kept.
+    """
+    if not breaks or not positions:
+        return positions
+    table = divisions()
+    kept = []
+    for pos in positions:
+        row = table.iloc[pos]
+        syllables = len(_HAN.findall(str(row["name_zh_short"])))
+        keep = isinstance(row["name_en"], str) and row["name_en"] and latin_key(
+            row["name_en"]) == key
+        for spelling in (row["pinyin"], row["pinyin_generated"]):
+            if keep or not (isinstance(spelling, str) and latin_key(spelling) == key):
+                continue
+            letters = _letters(spelling)
+            keep = not _segmentable(letters, syllables) or _segmentable(letters, syllables,
+                                                                        breaks)
+        if keep:
+            kept.append(pos)
+    return kept
+
+
+def _type_words(name: str) -> set[str]:
+    """The Latin type words at the end of a spelling ("Jilin City" -> {"city"})."""
+    words = re.sub(r"[\s\-_'’.,()]+", " ", _letters_and_spaces(name)).split()
+    found: set[str] = set()
+    while len(words) > 1 and words[-1] in _TYPE_WORDS:
+        found.add(words.pop())
+    return found
+
+
+def _letters_and_spaces(text: str) -> str:
+    text = unicodedata.normalize("NFKD", _visible(text))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def _prefer_type(found: np.ndarray, words: set[str]) -> np.ndarray:
+    """Keep the units of the kind a type word names, when some are among ``found``."""
+    if not words or len(found) < 2:
+        return found
+    named = [kind for word in words for kind in _TYPE_WORDS[word]]
+    keep = np.isin(_columns()["type"][found], named)
+    return found[keep] if keep.any() else found
+
+
+_AUTONOMOUS_TYPES = {"prefecture": "自治州", "county": "自治县", "banner": "自治旗"}
+
+
+def _autonomous_tiers(name: str, latin: dict[str, list[int]]) -> list[list[int]]:
+    """English names of autonomous units: "Enshi Tujia and Miao Autonomous Prefecture".
+
+    The place comes first, then the peoples: the longest run of leading words that is a
+    name of the registry, among the units of the type named (自治州, 自治县, 自治旗).
+    """
+    words = re.sub(r"[\s\-_'’.,()]+", " ", _letters_and_spaces(name)).split()
+    if "autonomous" not in words[1:]:
+        return []
+    at = words.index("autonomous")
+    kind = _AUTONOMOUS_TYPES.get(words[at + 1] if at + 1 < len(words) else "")
+    if kind is None:
+        return []
+    types = _columns()["type"]
+    tiers = []
+    for stop in range(at, 0, -1):
+        key = latin_key(" ".join(words[:stop]))
+        tiers.append([pos for pos in latin.get(key, []) if types[pos] == kind])
+    return tiers
+
+
 def _candidates(
     name: str,
     level: str | None,
@@ -290,20 +444,34 @@ def _candidates(
     prefecture: int | None = None,
 ) -> np.ndarray:
     index = _index()
+    hints: list[set[str]] = []
     if _HAN.search(name):
         key = chinese_key(name)
         tiers = [index["full"].get(key, []), index["short"].get(key, [])]
+        types = _columns()["type"]
+        for suffix, kind in _CHINESE_ABBREVIATIONS:
+            stem = key[: -len(suffix)]
+            if key.endswith(suffix) and stem:
+                positions = index["full"].get(stem, []) + index["short"].get(stem, [])
+                tiers.append([pos for pos in positions if types[pos] == kind])
     else:
         key = latin_key(name)
-        tiers = [index["latin"].get(key, [])]
-        # glued type words: "jilinshi", "chaoyangqu"
+        breaks = _syllable_breaks(name)
+        words = _type_words(name)
+        tiers = [_respects_breaks(index["latin"].get(key, []), key, breaks)]
+        hints = [words]
+        tiers += _autonomous_tiers(name, index["latin"])
+        hints += [set()] * (len(tiers) - len(hints))
+        # glued type words: "jilinshi", "chaoyangqu" (only when the whole key is no name)
         for suffix in ("shi", "xian", "qu", "diqu", "meng", "qi", "city"):
             if key.endswith(suffix) and len(key) > len(suffix) + 1:
-                tiers.append(index["latin"].get(key[: -len(suffix)], []))
-    for positions in tiers:
+                stem = key[: -len(suffix)]
+                tiers.append(_respects_breaks(index["latin"].get(stem, []), stem, breaks))
+                hints.append(words | ({suffix} & set(_TYPE_WORDS)))
+    for number, positions in enumerate(tiers):
         found = _positions(positions, level, province, year, prefecture)
         if len(found):
-            return found
+            return _prefer_type(found, hints[number] if hints else set())
     return np.empty(0, dtype=np.int64)
 
 
@@ -337,10 +505,15 @@ def division_code(
     Parameters
     ----------
     name
-        Full or short Chinese name (日喀则市, 日喀则地区, 日喀则), pinyin with
-        or without tones, spaces, hyphens or tone numbers, in any case
-        (Rikaze, Rì kā zé), the usual English exonym (Shigatse, Kashgar,
-        Hohhot), or a 6-digit code (int or str).
+        Full or short Chinese name (日喀则市, 日喀则地区, 日喀则; 恩施州 and
+        湘西自治州 for autonomous prefectures), pinyin with or without tones,
+        spaces, hyphens or tone numbers, in any case (Rikaze, Rì kā zé), the
+        usual English exonym (Shigatse, Kashgar, Hohhot) or English form
+        (Enshi Tujia and Miao Autonomous Prefecture), or a 6-digit code (int,
+        whole float or str). An apostrophe marks a syllable break (Xi'an is
+        西安, never 献县), and a type word chooses among units of one name
+        (Jilin City is 吉林市, Jilin Province 吉林省). Traditional characters
+        are not read.
     level
         ``"prefecture"``, ``"county"`` or ``"province"``; ``None`` searches every
         level and refuses a name found at several (吉林: the city or the province).
@@ -408,7 +581,8 @@ def division_code(
         where = np.flatnonzero(_columns()["code"] == code)
         if len(_positions(where, level, province_code, year, prefecture_code)):
             return code
-        raise UnknownDivisionError(name, level, _filter([], level, None, None))
+        # the code at another level, in other years or elsewhere: named, so the reason shows
+        raise UnknownDivisionError(name, level, _filter(where, None, None, None))
     if not isinstance(name, str) or not name.strip():
         raise UnknownDivisionError(name, level, _filter([], level, None, None))
     found = _candidates(name.strip(), level, province_code, year, prefecture_code)
@@ -439,14 +613,23 @@ def _latest_of_one_unit(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_code(name: object) -> int | None:
+    """A six-digit code given as an integer, an integral float or a string, else ``None``.
+
+    Full-width digits and invisible characters are read (NFKC); a float that is not a
+    whole number (110105.7) is not a code, not truncated.
+    """
     if isinstance(name, bool):
         return None
-    if isinstance(name, int) or (hasattr(name, "item") and not isinstance(name, str)):
+    if isinstance(name, str):
+        text = unicodedata.normalize("NFKC", _visible(name)).strip()
+        match = re.fullmatch(r"(\d{6})(?:\.0*)?", text, flags=re.ASCII)
+        return int(match.group(1)) if match else None
+    if isinstance(name, numbers.Real) or (hasattr(name, "item") and hasattr(name, "dtype")):
         try:
-            value = int(name)  # type: ignore[call-overload]
+            value = float(name)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return None
-        return value if 100000 <= value <= 999999 else None
-    if isinstance(name, str) and re.fullmatch(r"\d{6}", name.strip(), flags=re.ASCII):
-        return int(name.strip())
+        if not math.isfinite(value) or value != int(value):
+            return None
+        return int(value) if 100000 <= value <= 999999 else None
     return None

@@ -166,6 +166,10 @@ def _resolve_all(
                     codes = ", ".join(str(c) for c in err.candidates["code"])
                     details["ambiguous"].add(f"{text!r} in {int(y)} ({codes})")
                 except ValueError:
+                    if got >= 0:  # the name of a unit, not in force that year (毕节地区 in
+                        code_arr[sub] = got  # 2012): left out as not valid in the period
+                        reason_arr[sub] = ""
+                        continue
                     reason_arr[sub] = "unknown"
                     details["unknown"].add(repr(text))
     code = pd.Series(code_arr, index=index).astype("Int64")

@@ -17,15 +17,22 @@ regression; :math:`AR(b) \sim F(L, d)` with :math:`d` the residual (or
 of the instruments.
 
 The confidence set :math:`\{b : AR(b) \le F_{1-\alpha}(L, d)\}` (one
-endogenous regressor) is found exactly: :math:`Q(b)` is quadratic in
-:math:`b`, so :math:`\det Q(b)\,(W(b) - c)` is a polynomial of degree
-:math:`2L` whose real roots are the only places the verdict can change. Its
-coefficients are interpolated at complex roots of unity (a well-conditioned
-discrete Fourier transform), each real root is polished on :math:`W(b) - c`
-itself, and each piece between roots is kept or not by evaluating the test
-there. The set is an interval, the union of two rays, the whole line, a union
-of intervals (over-identified, robust variance) or empty, and is reported as
-such (:class:`~massincidents.iv.statistics.ConfidenceSet`).
+endogenous regressor) is found exactly: :math:`Q(b)` and :math:`g(b)` are
+polynomials in :math:`b` (of degree two and one), and for :math:`c > 0`
+
+.. math::
+
+    \det Q(b)\,\big(W(b) - c\big) = -c\,\det M(b), \qquad
+    M(b) = Q(b) - g(b)g(b)'/c = M_0 + bM_1 + b^2M_2,
+
+so the only places the verdict can change are the real roots of
+:math:`\det M(b)`, the real eigenvalues of the :math:`2L \times 2L` pencil
+linearising the quadratic matrix polynomial :math:`M` (no search scale to choose,
+whatever the instruments' order or units). Each real root is polished on
+:math:`W(b) - c` itself, and each piece between roots is kept or not by
+evaluating the test there. The set is an interval, the union of two rays, the
+whole line, a union of intervals (over-identified, robust variance) or empty,
+and is reported as such (:class:`~massincidents.iv.statistics.ConfidenceSet`).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.linalg
 from scipy import optimize, stats
 
 from massincidents.core.least_squares import column_scale, least_squares
@@ -119,28 +127,38 @@ class _ARForm:
         g = self.g(b)
         return float(g @ np.linalg.solve(self.Q(b), g))
 
-    def f(self, b: complex) -> complex:
-        """:math:`\\det Q(b)\\,(W(b) - c)`, for complex ``b`` (no conjugation)."""
-        Q = self.Q(b)
-        g = self.g(b)
-        return complex(np.linalg.det(Q) * (g @ np.linalg.solve(Q, g) - self.critical))
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:math:`M_0, M_1, M_2` of :math:`M(b) = Q(b) - g(b)g(b)'/c = M_0 + bM_1 + b^2M_2`."""
+        if self.iid:
+            s0, s1, s2 = self.ey @ self.ey, -2.0 * (self.ey @ self.ex), self.ex @ self.ex
+            q0, q1, q2 = (v / self.denominator * self.zz for v in (s0, s1, s2))
+        else:
+            q0, q1, q2 = self.myy, -(self.myx + self.myx.T), self.mxx
+        gy, gx, c = self.gy, self.gx, self.critical
+        return (q0 - np.outer(gy, gy) / c,
+                q1 + (np.outer(gy, gx) + np.outer(gx, gy)) / c,
+                q2 - np.outer(gx, gx) / c)
 
 
-def _polynomial_roots(form: _ARForm, centre: float, half_width: float) -> list[float]:
-    """Real roots of :math:`\\det Q (W - c)` in :math:`b` (scaled units)."""
-    degree = 2 * form.L
-    m = degree + 1
-    nodes = np.exp(2j * np.pi * np.arange(m) / m)
-    values = np.array([form.f(centre + half_width * t) for t in nodes])
-    coefficients = np.fft.fft(values) / m  # values = sum_k c_k t^k at the roots of unity
-    coefficients = coefficients[::-1]  # highest degree first for np.roots
-    top = np.max(np.abs(coefficients))
-    while len(coefficients) > 1 and abs(coefficients[0]) <= 1e-13 * top:
-        coefficients = coefficients[1:]
-    roots = np.roots(coefficients) if len(coefficients) > 1 else np.array([])
-    real = [centre + half_width * r.real for r in roots
-            if abs(r.imag) <= 1e-6 * max(1.0, abs(r.real))]
-    return sorted(real)
+def _real_roots(form: _ARForm) -> list[float]:
+    r"""Real roots of :math:`\det M(b)` (scaled units): eigenvalues of its linearisation.
+
+    :math:`\det(M_0 + bM_1 + b^2M_2) = 0` exactly when :math:`b` is an eigenvalue of the
+    pencil :math:`\begin{pmatrix}0 & I\\ -M_0 & -M_1\end{pmatrix} - b
+    \begin{pmatrix}I & 0\\ 0 & M_2\end{pmatrix}` (infinite eigenvalues, from a singular
+    :math:`M_2`, are roots at infinity and dropped).
+    """
+    m0, m1, m2 = form.coefficients()
+    L = m0.shape[0]
+    scale = max(np.abs(m0).max(), np.abs(m1).max(), np.abs(m2).max(), 1e-300)
+    m0, m1, m2 = m0 / scale, m1 / scale, m2 / scale
+    eye, zero = np.eye(L), np.zeros((L, L))
+    a = np.block([[zero, eye], [-m0, -m1]])
+    b = np.block([[eye, zero], [zero, m2]])
+    values = scipy.linalg.eigvals(a, b)
+    finite = values[np.isfinite(values)]
+    return sorted(float(v.real) for v in finite
+                  if abs(v.imag) <= 1e-6 * max(1.0, abs(v.real)))
 
 
 def _polish(form: _ARForm, root: float, spacing: float) -> float:
@@ -169,9 +187,8 @@ def anderson_rubin_set(
                              "Anderson-Rubin test cannot be inverted", available=False)
     form.critical = form.L * float(stats.f.ppf(level, form.L, form.df))
     b_hat = float(two_sls(form.y, np.zeros((form.y.shape[0], 0)), form.x[:, None], form.z).beta[0])
-    spread = float(np.sqrt(abs(form.Q(b_hat)[0, 0])) / max(abs(form.gx[0]), 1e-300))
-    half_width = max(2.0 * spread, 1e-6 * max(1.0, abs(b_hat)))
-    roots = _polynomial_roots(form, b_hat, half_width)
+    roots = _real_roots(form)
+    half_width = 1.0 + abs(b_hat)  # polishing window when there is a single root
     gaps = np.diff(roots) if len(roots) > 1 else np.array([half_width])
     spacing = float(min(np.min(gaps) / 2, half_width)) if len(gaps) else half_width
     roots = sorted({_polish(form, r, max(spacing, 1e-300)) for r in roots})

@@ -85,8 +85,11 @@ def build_iv_design(text: str, frame: pd.DataFrame, *, drop_singletons: bool = T
     everything = build_design(parsed.every_variable, frame, drop_singletons=drop_singletons)
     rows = frame.iloc[np.flatnonzero(everything.used)]
     structural = build_design(parsed.structural, rows, drop_singletons=False)
-    _endog_matrix, endogenous = _columns(parsed.endogenous, rows, text)
     has_constant = bool(structural.fe) or "Intercept" in structural.names
+    # categorical endogenous terms coded as in the structural equation (against a reference
+    # level when there is an intercept or fixed effects), so that their columns are found there
+    _endog_matrix, endogenous = _columns(parsed.endogenous, rows, text,
+                                         reference_level=has_constant)
     Z, instruments = _columns(parsed.instruments, rows, text, reference_level=has_constant)
     missing = [n for n in endogenous if n not in structural.names]
     if missing:

@@ -175,13 +175,20 @@ def _rk_statistic(Y: np.ndarray, Z: np.ndarray, shat: np.ndarray | None) -> floa
         inv = np.kron(np.linalg.inv(Ly), np.linalg.inv(Lz))
         vhat = inv @ shat @ inv.T
     vlab = transform @ vhat @ transform.T
-    vlab = (vlab + vlab.T) / 2
-    return float(lab @ np.linalg.solve(vlab, lab))
+    statistic = quadratic_form(vlab, lab)  # nan when vlab is singular (few clusters)
+    if not math.isfinite(statistic):
+        raise np.linalg.LinAlgError("the variance of the rank statistic is singular")
+    return statistic
 
 
 def _kron_moments(Y: np.ndarray, Z: np.ndarray) -> np.ndarray:
     """Row-wise :math:`y_i \\otimes z_i` (the order of :math:`\\operatorname{vec}\\Pi`)."""
     return (Y[:, :, None] * Z[:, None, :]).reshape(Y.shape[0], -1)
+
+
+def _unavailable(statistic: float) -> str:
+    return ("" if math.isfinite(statistic) else
+            "; not available: its variance is singular (fewer clusters than moments?)")
 
 
 def kleibergen_paap(
@@ -202,20 +209,24 @@ def kleibergen_paap(
     else:
         shat_wald = moment_meat(spec, _kron_moments(resid, z2), columns)
         shat_lm = moment_meat(spec, _kron_moments(x2, z2), columns)
-    try:
-        rk_wald = _rk_statistic(x2, z2, shat_wald)
-        rk_lm = _rk_statistic(x2, z2, shat_lm)
-    except np.linalg.LinAlgError:  # ranktest's Assumption 2 fails: omega_q singular
-        rk_wald = rk_lm = float("nan")
+    def rk(shat: np.ndarray | None) -> float:
+        try:
+            return _rk_statistic(x2, z2, shat)
+        except np.linalg.LinAlgError:  # omega_q singular: ranktest's Assumption 2 fails
+            return float("nan")
+
+    rk_wald, rk_lm = rk(shat_wald), rk(shat_lm)
     kz = data.X1.shape[1] + L
     c = small_sample_factor(spec, convention, data, kz)
     df = L - K + 1
     words = _variance_words(spec, convention)
     wald_f = IVTest("Kleibergen-Paap rk Wald F", rk_wald / c / L, L, float("nan"),
-                    f"{words}: rk Wald / L / small-sample factor {c:.6g} (ivreg2's widstat)")
+                    f"{words}: rk Wald / L / small-sample factor {c:.6g} (ivreg2's widstat)"
+                    + _unavailable(rk_wald))
     lm = IVTest("Kleibergen-Paap rk LM", rk_lm, df, float(stats.chi2.sf(rk_lm, df)),
                 f"under-identification, {spec.label}, no small-sample factor"
-                + ("; Anderson canonical-correlation LM" if spec.kind == "iid" else ""))
+                + ("; Anderson canonical-correlation LM" if spec.kind == "iid" else "")
+                + _unavailable(rk_lm))
     return wald_f, lm
 
 

@@ -190,9 +190,18 @@ def moment_meat(
 
 
 def _root_of(meat: np.ndarray, what: str) -> np.ndarray:
-    """Upper Cholesky factor :math:`R` of a (scaled) moment variance, :math:`S = R'R`."""
+    """Upper Cholesky factor :math:`R` of a (scaled) moment variance, :math:`S = R'R`.
+
+    Refused when :math:`S` is singular to rounding (its smallest eigenvalue at most
+    :math:`10^{-12}` with unit diagonal), not only when the factorisation fails: a
+    clustered :math:`S` of more moments than clusters has rank at most :math:`G` but
+    can pass the factorisation with a pivot of rounding size, giving meaningless weights.
+    """
+    meat = (meat + meat.T) / 2
     try:
-        return scipy.linalg.cholesky((meat + meat.T) / 2, lower=False)
+        if np.linalg.eigvalsh(meat)[0] <= 1e-12 * max(1.0, float(np.max(np.diag(meat)))):
+            raise np.linalg.LinAlgError("singular")
+        return scipy.linalg.cholesky(meat, lower=False)
     except np.linalg.LinAlgError:
         raise DataError(
             [

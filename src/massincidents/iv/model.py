@@ -23,6 +23,7 @@ reference numbers (``tests/reference/iv_linearmodels.py``).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -150,6 +151,7 @@ class IVResult(Result):
         """The Anderson-Rubin confidence set at ``level`` (one endogenous regressor)."""
         from massincidents.iv.anderson_rubin import anderson_rubin_set
 
+        check_level(level)
         data: IVData = self.extra["iv_data"]
         if len(data.endogenous) != 1:
             raise ValueError("the Anderson-Rubin set is computed for one endogenous regressor")
@@ -164,6 +166,13 @@ class IVResult(Result):
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+def check_level(level: object) -> None:
+    """Refuse a coverage that is not a number strictly between 0 and 1."""
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
+        raise ValueError(f"level is the coverage of the confidence set, strictly between 0 "
+                         f"and 1 (0.95, not 95), got {level!r}")
 
 
 def partialled_data(design: IVDesign, frame: pd.DataFrame) -> tuple[IVData, dict[str, str]]:
@@ -248,10 +257,21 @@ def first_stages(
     beta = solution.beta.reshape(kz, -1)
     rhs = " + ".join(names) or "1"
     fe = f" | {data.fixed_effects}" if data.fixed_effects else ""
+    df_resid = n - kz - data.fe_dof
+    if df_resid <= 0:
+        raise DataError(
+            [
+                Problem(
+                    f"the first stage has no residual degrees of freedom ({n} rows, {kz} "
+                    f"exogenous regressors and excluded instruments, {data.fe_dof} fixed-effect "
+                    "levels): too many instruments (a numeric column stored as text becomes "
+                    "one dummy per value)"
+                )
+            ]
+        )
     for j, endog in enumerate(data.endogenous):
         u = resid[:, j]
         rss = float(u @ u)
-        df_resid = n - kz - data.fe_dof
         revcov = LeastSquaresVariance(data.sample, solution.bread, Z * u[:, None], kz, data.fe,
                                       data.fe_dof, rss / df_resid, convention)
         matrix, df, label = revcov(spec)
@@ -399,6 +419,7 @@ def iv(
     """
     if method not in METHODS:
         raise ValueError(f"method is one of {list(METHODS)}, got {method!r}")
+    check_level(level)
     frame = as_frame(data)
     design = build_iv_design(formula, frame, drop_singletons=drop_singletons)
     choice = vcov if vcov is not None else default_vcov(design.structural.fe_names)

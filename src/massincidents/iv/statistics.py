@@ -47,8 +47,10 @@ class IVTest:
     df_denominator: float | None = None
 
     def __str__(self) -> str:
-        if math.isnan(self.pvalue) and not math.isnan(self.statistic):
-            # compared with tabulated critical values (Stock and Yogo), no p-value
+        if math.isnan(self.pvalue) and (not math.isnan(self.statistic)
+                                        or self.name.endswith(" F")):
+            # compared with tabulated critical values (Stock and Yogo), no p-value; an F
+            # that is not available is not printed as a chi2
             return f"{self.name} = {self.statistic:.6g} [{self.convention}]"
         ref = (f"F({self.df}, {self.df_denominator:g})" if self.df_denominator is not None
                else f"chi2({self.df})")
