@@ -19,7 +19,11 @@ import numpy as np
 from massincidents.core.demean import ConvergenceError, demean
 from massincidents.core.least_squares import RankDeficientError, least_squares
 from massincidents.counts._irls import irls, working_weights
-from massincidents.counts.separation import zero_outcome_groups
+from massincidents.counts.separation import (
+    relu_separation,
+    simple_separation,
+    zero_outcome_groups,
+)
 from massincidents.errors import DataError, Problem
 from massincidents.inference.jackknife import (
     SINGULAR,
@@ -77,6 +81,9 @@ class LikelihoodLeaveOut:
     #: NB2: ``(y, X, names, fe, offset, eta, theta, columns, tol, maxiter) -> (fit, theta)``,
     #: the model's own alternation of IRLS and ML theta (``negbin.refit_nb2``)
     nb2: Callable[..., tuple[Any, float]] | None = None
+    #: the separation checks the model ran (``mi.poisson(separation=)``), re-run on
+    #: every leave-out sample: removing a cluster can separate rows that were not
+    separation: tuple[str, ...] = ("fe", "simple", "relu")
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -198,21 +205,65 @@ class LikelihoodLeaveOut:
         return out
 
     def _clean(self, keep: np.ndarray) -> np.ndarray:
-        """``keep`` without zero-outcome fixed-effect groups (and singletons), to a fixed point."""
+        """``keep`` without the rows the model itself would leave out, to a fixed point.
+
+        As :func:`~massincidents.counts.poisson.clean_sample`: zero-outcome
+        fixed-effect groups, rows separated by one regressor (simple) or by the
+        ReLU certificate, and the singletons this creates. Without a cluster a
+        regressor can become non-zero only where the outcome is zero (all its
+        positive counts were in that cluster): refitting those rows would report
+        where IRLS stopped on its way to minus infinity as an estimate.
+        """
         mask = keep.copy()
-        while self.fe:
-            fe = _subset_fe(self.fe, mask)
-            good = ~zero_outcome_groups(self.y[mask], fe)
-            if self.drop_singletons:
-                good = singleton_free(fe, good)
-            if good.all():
-                break
+        relu_clean_at = -1
+
+        def drop(rows_to_drop: np.ndarray) -> None:
             positions = np.flatnonzero(mask)
-            mask[positions[~good]] = False
+            mask[positions[rows_to_drop]] = False
+
+        def zero_groups(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return zero_outcome_groups(y, fe)
+
+        def simple(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return simple_separation(y, X, self.names)[0]
+
+        def relu(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            nonlocal relu_clean_at
+            if y.shape[0] == relu_clean_at:  # the same sample: nothing to find again
+                return np.zeros(y.shape[0], dtype=bool)
+            separated = relu_separation(y, X, fe)[0]
+            if not separated.any():
+                relu_clean_at = y.shape[0]
+            return separated
+
+        def singletons(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return ~singleton_free(fe, np.ones(y.shape[0], dtype=bool))
+
+        steps = [
+            zero_groups if self.fe and "fe" in self.separation else None,
+            simple if "simple" in self.separation else None,
+            relu if "relu" in self.separation else None,
+            singletons if self.drop_singletons and self.fe else None,
+        ]
+        changed = True
+        while changed and mask.any():
+            changed = False
+            for step in steps:
+                if step is None or not mask.any():
+                    continue
+                fe = _subset_fe(self.fe, mask) if self.fe else []
+                separated = step(self.y[mask], self.X[mask], fe)
+                if separated.any():
+                    drop(separated)
+                    changed = True
         return mask
 
     def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
         keep = self._clean(keep)
+        if not keep.any():  # every row left is a singleton or a zero-outcome group
+            k = len(self.names) + int(self.with_dispersion and self.theta is not None)
+            nothing = np.full(k, np.nan)
+            return SubsampleFit(nothing, np.full((k, k), np.nan), np.zeros((0, k)), keep)
         columns, identified = self._basis(keep)
         y, X, off = self.y[keep], self.X[keep], self.offset[keep]
         fe = _subset_fe(self.fe, keep)

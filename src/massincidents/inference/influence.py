@@ -55,6 +55,7 @@ import pandas as pd
 
 from massincidents.core.demean import fe_degrees_of_freedom
 from massincidents.core.least_squares import inverse_symmetric
+from massincidents.errors import DataError
 from massincidents.inference.jackknife import _run, _subset_fe, cluster_crossproducts
 from massincidents.inference.vcov import (
     FewClustersWarning,
@@ -365,27 +366,56 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
     spec = VcovSpec("CRV1", clusters=(cluster,))
     params = np.empty((len(labels), k))
     bse = np.empty((len(labels), k))
+    undefined: dict[object, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)  # G - 1 clusters, said once below
         for g, fit in enumerate(fits):
-            fe = _subset_fe(leave_out.fe, fit.rows)
-            matrix, _ = compute_vcov(
-                spec,
-                bread=fit.bread,
-                scores=fit.scores,
-                family=family,
-                n_params=k - int(np.isnan(fit.params[:k]).sum()),  # identified terms
-                fe=fe,
-                fe_dof=fe_degrees_of_freedom(fe),
-                columns={cluster: codes[fit.rows]},
-                ssc=convention,
-            )
             params[g] = fit.params[:k]
+            bse[g] = np.nan
+            if np.isnan(params[g]).all():
+                continue
+            fe = _subset_fe(leave_out.fe, fit.rows)
+            try:
+                matrix, _ = compute_vcov(
+                    spec,
+                    bread=fit.bread,
+                    scores=fit.scores,
+                    family=family,
+                    n_params=k - int(np.isnan(fit.params[:k]).sum()),  # identified terms
+                    fe=fe,
+                    fe_dof=fe_degrees_of_freedom(fe),
+                    columns={cluster: codes[fit.rows]},
+                    ssc=convention,
+                )
+            except (DataError, ValueError) as error:
+                # one cluster left, scores of two clusters that cancel, no residual
+                # degrees of freedom: that CRV1 is not defined, the estimate still is
+                undefined[labels[g]] = _first_line(error)
+                continue
             bse[g] = np.where(np.isnan(params[g]), np.nan, np.sqrt(np.abs(np.diag(matrix))))
+    if undefined:
+        warnings.warn(
+            f"the CRV1 standard errors by {cluster!r} without cluster(s) "
+            f"{', '.join(repr(_plain(g)) for g in undefined)} are not defined (NaN) on the "
+            f"{len(labels) - 1} clusters left: {next(iter(undefined.values()))}",
+            FewClustersWarning,
+            stacklevel=3,
+        )
     from massincidents.inference.conventions import convention_label
 
     method = "closed form" if family == "ls" and not _needs_refit(leave_out, codes) else "refit"
     return params, bse, convention_label(f"CRV1 by {cluster}", convention), method
+
+
+def _plain(label: object) -> object:
+    """A cluster label as the user wrote it (``3``, not ``np.int64(3)``)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, DataError) and error.problems:
+        return str(error.problems[0].message)
+    return str(error).splitlines()[0]
 
 
 def _needs_refit(leave_out, codes) -> bool:
