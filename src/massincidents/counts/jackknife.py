@@ -36,6 +36,7 @@ from massincidents.inference.jackknife import (
     closed_form_steps,
     greedy_basis,
     identified_solve,
+    plain_label,
     report_unidentified,
 )
 
@@ -151,16 +152,16 @@ class LikelihoodLeaveOut:
         """
         tasks = [codes != g for g in range(len(labels))]
         fits = _run(tasks, self._refit, n_jobs)
-        failed = [labels[g] for g, f in enumerate(fits) if f is None]
+        failed = [(labels[g], f) for g, f in enumerate(fits) if isinstance(f, str)]
         if failed:
             raise DataError(
                 [
                     Problem(
-                        f"the model without cluster {g!r} could not be fitted (IRLS did not "
-                        "converge on the rows left): the jackknife (CV3) is not defined",
+                        f"the model without cluster {plain_label(g)!r} could not be fitted "
+                        f"({reason}): the jackknife (CV3) is not defined",
                         column=column,
                     )
-                    for g in failed
+                    for g, reason in failed
                 ]
             )
         k = len(self.names)
@@ -258,7 +259,8 @@ class LikelihoodLeaveOut:
                     changed = True
         return mask
 
-    def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
+    def _refit(self, keep: np.ndarray) -> SubsampleFit | str:
+        """The fit on ``keep`` (cleaned as the model does), or why it could not be fitted."""
         keep = self._clean(keep)
         if not keep.any():  # every row left is a singleton or a zero-outcome group
             k = len(self.names) + int(self.with_dispersion and self.theta is not None)
@@ -278,8 +280,8 @@ class LikelihoodLeaveOut:
                 fit, theta = self.nb2(
                     y, X, self.names, fe, off, eta, theta, columns, self.tol, self.maxiter
                 )
-        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError):
-            return None
+        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError) as error:
+            return str(error).splitlines()[0] or type(error).__name__
         mu = fit.mu
         resid = y - mu if theta is None else (y - mu) / (1.0 + mu / theta)
         k = len(self.names)

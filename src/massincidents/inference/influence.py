@@ -56,7 +56,12 @@ import pandas as pd
 from massincidents.core.demean import fe_degrees_of_freedom
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.errors import DataError
-from massincidents.inference.jackknife import _run, _subset_fe, cluster_crossproducts
+from massincidents.inference.jackknife import (
+    _run,
+    _subset_fe,
+    cluster_crossproducts,
+    plain_label,
+)
 from massincidents.inference.vcov import (
     FewClustersWarning,
     VcovSpec,
@@ -396,7 +401,7 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
     if undefined:
         warnings.warn(
             f"the CRV1 standard errors by {cluster!r} without cluster(s) "
-            f"{', '.join(repr(_plain(g)) for g in undefined)} are not defined (NaN) on the "
+            f"{', '.join(repr(plain_label(g)) for g in undefined)} are not defined (NaN) on the "
             f"{len(labels) - 1} clusters left: {next(iter(undefined.values()))}",
             FewClustersWarning,
             stacklevel=3,
@@ -405,11 +410,6 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
 
     method = "closed form" if family == "ls" and not _needs_refit(leave_out, codes) else "refit"
     return params, bse, convention_label(f"CRV1 by {cluster}", convention), method
-
-
-def _plain(label: object) -> object:
-    """A cluster label as the user wrote it (``3``, not ``np.int64(3)``)."""
-    return label.item() if isinstance(label, np.generic) else label
 
 
 def _first_line(error: Exception) -> str:

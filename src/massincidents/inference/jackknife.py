@@ -233,6 +233,11 @@ def identified_solve(scaled: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, n
     return P @ rhs, identified
 
 
+def plain_label(label: object) -> object:
+    """A cluster level as the user's data hold it (``3``, not ``np.int64(3)``), for messages."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def report_unidentified(
     estimates: np.ndarray, labels: Sequence[object], names: Sequence[str], column: str
 ) -> None:
@@ -241,7 +246,8 @@ def report_unidentified(
     if not missing.any():
         return
     parts = [
-        f"{labels[int(g)]!r}: {', '.join(names[int(j)] for j in np.flatnonzero(missing[g]))}"
+        f"{plain_label(labels[int(g)])!r}: "
+        + ", ".join(names[int(j)] for j in np.flatnonzero(missing[g]))
         for g in np.flatnonzero(missing.any(axis=1))
     ]
     warnings.warn(
