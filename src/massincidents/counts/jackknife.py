@@ -113,7 +113,9 @@ class LikelihoodLeaveOut:
     ) -> LeaveOneOut:
         """:math:`\\hat\\beta_{(g)}` for every cluster: refits, or the one-step approximation."""
         key = (codes.tobytes(), method, self.with_dispersion)
-        if key in self._cache:
+        if key in self._cache:  # computed before: say again what is not identified
+            k = len(self.names)
+            report_unidentified(self._cache[key].estimates[:, :k], labels, self.names, column)
             return self._cache[key]
         labels_arr = np.asarray(labels)
         nested = _all_nested(self.fe, codes)

@@ -415,7 +415,8 @@ class LeastSquaresLeaveOut:
     ) -> LeaveOneOut:
         """:math:`\\hat\\beta_{(g)}` for every cluster (``method`` is irrelevant: exact)."""
         key = (codes.tobytes(), "ls")
-        if key in self._cache:
+        if key in self._cache:  # computed before: say again what is not identified
+            report_unidentified(self._cache[key].estimates, labels, self.names, column)
             return self._cache[key]
         G, k = len(labels), self.X.shape[1]
         labels_arr = np.asarray(labels)
