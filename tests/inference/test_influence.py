@@ -189,3 +189,23 @@ def test_poisson_two_clusters_leave_out_sample_all_singletons() -> None:
         with pytest.warns(SingularJackknifeWarning):
             infl = mi.influence(mi.poisson("cnt ~ x1 | year", df), "cl")
     assert infl.leave_out_params["x1"].isna().all()
+
+
+def test_summary_of_a_term_no_removal_defines_has_no_most_influential_cluster() -> None:
+    """All leave-out estimates NaN: ``most_influential`` is NaN, not pandas' all-NA idxmax
+    (a FutureWarning now, a ValueError in pandas 3)."""
+    df = _three_provinces_with_year_effects(G=2)
+    df["cnt"] = np.random.default_rng(2).poisson(np.exp(0.3 * df["x1"]) + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        warnings.simplefilter("ignore", SingularJackknifeWarning)
+        infl = mi.influence(mi.poisson("cnt ~ x1 | year", df), "cl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        table = infl.summary()
+    assert np.isnan(table.loc["x1", "most_influential"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        six = mi.linear("y ~ x1 | year", _three_provinces_with_year_effects(G=6))
+        full = mi.influence(six, "cl")
+    assert full.summary().loc["x1", "most_influential"] in range(6)

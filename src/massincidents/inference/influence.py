@@ -163,7 +163,7 @@ class Influence:
                 "std_error": self.bse,
                 "min_without": self.leave_out_params.min(),
                 "max_without": self.leave_out_params.max(),
-                "most_influential": change.abs().idxmax(),
+                "most_influential": change.abs().apply(_largest_at),
                 "G*(0)": self.effective_clusters.loc["rho=0"],
                 "G*(1)": self.effective_clusters.loc["rho=1"],
             }
@@ -410,6 +410,11 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
 
     method = "closed form" if family == "ls" and not _needs_refit(leave_out, codes) else "refit"
     return params, bse, convention_label(f"CRV1 by {cluster}", convention), method
+
+
+def _largest_at(moves: pd.Series) -> object:
+    """The cluster whose removal moves the estimate most (NaN when no removal is defined)."""
+    return moves.idxmax() if moves.notna().any() else np.nan
 
 
 def _first_line(error: Exception) -> str:
