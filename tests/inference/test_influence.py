@@ -209,3 +209,18 @@ def test_summary_of_a_term_no_removal_defines_has_no_most_influential_cluster() 
         six = mi.linear("y ~ x1 | year", _three_provinces_with_year_effects(G=6))
         full = mi.influence(six, "cl")
     assert full.summary().loc["x1", "most_influential"] in range(6)
+
+
+def test_plot_of_three_hundred_clusters_stays_readable() -> None:
+    """Before: a 66-inch tall figure with 300 overprinted names."""
+    rng = np.random.default_rng(0)
+    big = pd.DataFrame({"cl": rng.integers(0, 300, 3000), "x": rng.normal(size=3000)})
+    big["y"] = big["x"] + rng.normal(size=3000)
+    infl = mi.influence(mi.linear("y ~ x", big), "cl")
+    ax = infl.plot("x")
+    assert ax.figure.get_size_inches()[1] <= 14
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert 0 < len(labels) <= 60
+    order = infl.leave_out_params["x"].sort_values().index
+    assert labels[0] == str(order[0]) and labels[-1] == str(order[-1])
+    matplotlib.pyplot.close(ax.figure)

@@ -69,6 +69,10 @@ from massincidents.inference.vcov import (
     compute_vcov,
 )
 
+#: tallest figure :meth:`Influence.plot` makes (inches), and most clusters it names one by one
+MAX_PLOT_HEIGHT = 14.0
+MAX_LABELLED = 60
+
 
 @dataclass(frozen=True)
 class Influence:
@@ -186,7 +190,8 @@ class Influence:
         if term not in self.terms:
             raise KeyError(f"no term {term!r}; the terms are {self.terms}")
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, max(3.0, 0.22 * self.n_clusters)))
+            height = min(max(3.0, 0.22 * self.n_clusters), MAX_PLOT_HEIGHT)
+            _, ax = plt.subplots(figsize=(7, height))
         est = self.leave_out_params[term]
         se = self.leave_out_bse[term]
         order = est.sort_values().index if sort else est.index
@@ -201,8 +206,13 @@ class Influence:
             est[order], y, xerr=z * se[order], fmt="o", color="C1", ms=3, lw=0.8,
             label=f"without the {self.cluster}",
         )
-        ax.set_yticks(y)
-        ax.set_yticklabels([str(v) for v in order], fontsize=7)
+        if len(order) <= MAX_LABELLED:
+            ax.set_yticks(y)
+            ax.set_yticklabels([str(v) for v in order], fontsize=7)
+        else:  # hundreds of names overprint each other: the two extreme ones are named
+            ends = [0, len(order) - 1]
+            ax.set_yticks(ends)
+            ax.set_yticklabels([str(order[i]) for i in ends], fontsize=7)
         ax.set_xlabel(f"coefficient of {term}")
         ax.set_ylabel(f"{self.cluster} left out")
         ax.legend(loc="best", fontsize=7)
