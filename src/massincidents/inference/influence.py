@@ -181,7 +181,8 @@ class Influence:
         Points (with their leave-one-out confidence intervals, normal
         approximation: estimate plus or minus z times the CRV1 standard error) for each
         cluster; the full-sample estimate as a line and its confidence interval
-        as a band. Returns the matplotlib ``Axes``.
+        as a band. Returns the matplotlib ``Axes``. The figure is at most
+        14 inches tall; beyond 60 clusters only the two extreme ones are named.
         """
         import matplotlib.pyplot as plt
         from scipy import stats

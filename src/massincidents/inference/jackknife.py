@@ -38,9 +38,11 @@ levels, or for a cluster that holds a level alone, :math:`\tilde X` and
 Likelihood models (Poisson PML, NB2;
 :mod:`massincidents.counts.jackknife`), exactly, by refitting without each
 cluster (IRLS warm-started at the full estimate; NB2 re-estimates
-:math:`\theta` too; zero-outcome fixed-effect groups and singletons the
-removal creates are dropped as the model itself does; the ReLU and simple
-separation checks are not re-run), in parallel with joblib when asked. The
+:math:`\theta` too; zero-outcome fixed-effect groups, rows the removal
+separates (simple and ReLU checks: a dummy whose positive counts were all in
+the cluster left out) and singletons are dropped as the model itself does, so a
+term left without identifying variation is NaN), in parallel with joblib when
+asked. The
 *one-step* approximation (``{"CV3": g, "jackknife": "one-step"}``) takes a
 single Fisher-scoring step from the full estimate on the sample without
 :math:`g`, :math:`\hat\beta_{(g)} \approx \hat\beta - (\tilde X'W\tilde X -
