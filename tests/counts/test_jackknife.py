@@ -102,3 +102,11 @@ def test_failed_refit_says_why_and_names_the_cluster_plainly() -> None:
     message = str(caught.value)
     assert "without cluster 6 " in message and "np.int64" not in message
     assert "theta" in message
+
+
+def test_conditional_negbin_refusal_of_cv3_does_not_say_negbin_has_it() -> None:
+    """Before: 'available for mi.linear, mi.poisson and mi.negbin fits', to a mi.negbin user."""
+    df = mi.datasets.simulate_panel(seed=1)
+    with pytest.raises(NotImplementedError, match="not the conditional"):
+        mi.negbin("y ~ x1 + x2 | province", df, exposure="population", conditional=True,
+                  vcov={"CV3": "province"})

@@ -635,7 +635,7 @@ def _jackknife(
     if leave_out is None:
         raise NotImplementedError(
             f"{spec.kind} (the cluster jackknife) is available for mi.linear, mi.poisson and "
-            "mi.negbin fits; use CRV1 here"
+            "mi.negbin fits (not the conditional FE negative binomial); use CRV1 here"
         )
     name = spec.clusters[0]
     levels, codes = np.unique(np.asarray(columns[name]), return_inverse=True)
