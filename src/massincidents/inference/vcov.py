@@ -762,5 +762,16 @@ def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[
                     )
                 ]
             )
+        kinds = sorted({type(v).__name__ for v in values}) if values.dtype == object else []
+        if len(kinds) > 1:  # 3 and "3" are not ordered (nor one cluster): said, not a TypeError
+            raise DataError(
+                [
+                    Problem(
+                        f"a variance column mixes value types ({', '.join(kinds)}): clusters "
+                        "need one type (e.g. .astype(str))",
+                        column=column,
+                    )
+                ]
+            )
         out[column] = values.to_numpy()
     return out
