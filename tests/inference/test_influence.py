@@ -162,8 +162,11 @@ def test_leave_out_standard_errors_undefined_on_two_clusters_are_nan_not_a_refus
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mi.FewClustersWarning)
         fit = mi.linear("y ~ x1 | year", df, vcov={"CRV1": "cl"})
-    with pytest.warns(mi.FewClustersWarning, match="not defined"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         infl = mi.influence(fit, "cl")
+    assert any("not defined" in str(w.message) for w in caught
+               if w.category is mi.FewClustersWarning)
     assert infl.leave_out_bse["x1"].isna().all()
     for g in range(3):
         other = mi.linear("y ~ x1 | year", df[df["cl"] != g], vcov="iid")
