@@ -141,3 +141,89 @@ def test_matches_published_summclust(comparison) -> None:
     """Stata summclust on nlswork (12 industries), to the printed digits."""
     _, _, ours, printed = comparison
     assert abs(ours - float(printed)) <= ref._half_unit(printed) * (1 + 1e-9)
+
+
+def _three_provinces_with_year_effects(G: int = 3, T: int = 20) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"cl": np.repeat(np.arange(G), T), "year": np.tile(np.arange(T), G)})
+    df["x1"] = rng.normal(size=len(df))
+    df["y"] = df["x1"] + rng.normal(size=len(df))
+    return df
+
+
+def test_leave_out_standard_errors_undefined_on_two_clusters_are_nan_not_a_refusal() -> None:
+    """G = 3 with year effects: each leave-out sample has two clusters whose scores cancel.
+
+    Their CRV1 is not defined (NaN, with a FewClustersWarning saying why); the
+    leave-out estimates, leverage and G* still are. Before: mi.influence raised
+    the DataError of the two-cluster CRV1 and reported nothing.
+    """
+    df = _three_provinces_with_year_effects()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        fit = mi.linear("y ~ x1 | year", df, vcov={"CRV1": "cl"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        infl = mi.influence(fit, "cl")
+    assert any("not defined" in str(w.message) for w in caught
+               if w.category is mi.FewClustersWarning)
+    assert infl.leave_out_bse["x1"].isna().all()
+    for g in range(3):
+        other = mi.linear("y ~ x1 | year", df[df["cl"] != g], vcov="iid")
+        np.testing.assert_allclose(infl.leave_out_params.loc[g, "x1"], other.params["x1"],
+                                   rtol=1e-8)
+    assert np.isfinite(infl.leverage).all()
+    assert np.isfinite(infl.effective_clusters["x1"]).all()
+
+
+def test_poisson_two_clusters_leave_out_sample_all_singletons() -> None:
+    """G = 2, one row per year and cluster: without a cluster every row is a singleton.
+
+    The leave-out estimate is undefined (NaN, SingularJackknifeWarning), not a
+    numpy ValueError ('zero-size array to reduction operation').
+    """
+    df = _three_provinces_with_year_effects(G=2)
+    df["cnt"] = np.random.default_rng(2).poisson(np.exp(0.3 * df["x1"]) + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        with pytest.warns(SingularJackknifeWarning):
+            fit = mi.poisson("cnt ~ x1 | year", df, vcov={"CV3": "cl"})
+        assert np.isnan(fit.bse["x1"])
+        with pytest.warns(SingularJackknifeWarning):
+            infl = mi.influence(mi.poisson("cnt ~ x1 | year", df), "cl")
+    assert infl.leave_out_params["x1"].isna().all()
+
+
+def test_summary_of_a_term_no_removal_defines_has_no_most_influential_cluster() -> None:
+    """All leave-out estimates NaN: ``most_influential`` is NaN, not pandas' all-NA idxmax
+    (a FutureWarning now, a ValueError in pandas 3)."""
+    df = _three_provinces_with_year_effects(G=2)
+    df["cnt"] = np.random.default_rng(2).poisson(np.exp(0.3 * df["x1"]) + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        warnings.simplefilter("ignore", SingularJackknifeWarning)
+        infl = mi.influence(mi.poisson("cnt ~ x1 | year", df), "cl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        table = infl.summary()
+    assert np.isnan(table.loc["x1", "most_influential"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        six = mi.linear("y ~ x1 | year", _three_provinces_with_year_effects(G=6))
+        full = mi.influence(six, "cl")
+    assert full.summary().loc["x1", "most_influential"] in range(6)
+
+
+def test_plot_of_three_hundred_clusters_stays_readable() -> None:
+    """Before: a 66-inch tall figure with 300 overprinted names."""
+    rng = np.random.default_rng(0)
+    big = pd.DataFrame({"cl": rng.integers(0, 300, 3000), "x": rng.normal(size=3000)})
+    big["y"] = big["x"] + rng.normal(size=3000)
+    infl = mi.influence(mi.linear("y ~ x", big), "cl")
+    ax = infl.plot("x")
+    assert ax.figure.get_size_inches()[1] <= 14
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert 0 < len(labels) <= 60
+    order = infl.leave_out_params["x"].sort_values().index
+    assert labels[0] == str(order[0]) and labels[-1] == str(order[-1])
+    matplotlib.pyplot.close(ax.figure)

@@ -412,3 +412,39 @@ def test_rescaling_negbin(unbalanced, k) -> None:
         k,
         skip_stats=(),
     )
+
+
+@pytest.mark.parametrize("model", ["linear", "poisson"])
+def test_a_second_jackknife_on_the_same_clusters_warns_again(model) -> None:
+    """The leave-out estimates are cached; the NaN they hold is announced every time.
+
+    Before: ``fit.with_vcov({"CV3J": g})`` after ``vcov={"CV3": g}`` showed the
+    NaN standard error without a SingularJackknifeWarning.
+    """
+    df = mi.datasets.simulate_panel(seed=1)
+    df["only_first"] = (df["province"] == df["province"].iloc[0]) * df["x1"]
+    outcome = "y_linear" if model == "linear" else "y"
+    with pytest.warns(SingularJackknifeWarning):
+        fit = getattr(mi, model)(f"{outcome} ~ x1 + only_first | year", df,
+                                 vcov={"CV3": "province"})
+    for again in ({"CV3J": "province"}, {"CV3": "province"}):
+        with pytest.warns(SingularJackknifeWarning, match="only_first"):
+            other = fit.with_vcov(again)
+        assert np.isnan(other.bse["only_first"])
+
+
+@pytest.mark.parametrize("vcov", [{"CV3": "mixed"}, {"CRV1": "mixed"}])
+def test_cluster_column_of_mixed_types_is_refused_by_name(vcov) -> None:
+    """Province codes with some names typed in: a DataError naming the column.
+
+    Before: numpy's TypeError "'<' not supported between instances of 'int' and 'str'".
+    """
+    df = mi.datasets.simulate_panel(seed=1)
+    df["mixed"] = df["province"].astype(object)
+    df.loc[df.index[:20], "mixed"] = "Beijing"
+    with pytest.raises(DataError, match="mixes value types") as caught:
+        mi.linear("y_linear ~ x1 + x2 | year", df, vcov=vcov)
+    assert caught.value.problems[0].column == "mixed"
+    fit = mi.linear("y_linear ~ x1 + x2 | year", df)
+    with pytest.raises(DataError, match="mixes value types"):
+        mi.influence(fit, "mixed")

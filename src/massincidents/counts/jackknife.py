@@ -19,7 +19,11 @@ import numpy as np
 from massincidents.core.demean import ConvergenceError, demean
 from massincidents.core.least_squares import RankDeficientError, least_squares
 from massincidents.counts._irls import irls, working_weights
-from massincidents.counts.separation import zero_outcome_groups
+from massincidents.counts.separation import (
+    relu_separation,
+    simple_separation,
+    zero_outcome_groups,
+)
 from massincidents.errors import DataError, Problem
 from massincidents.inference.jackknife import (
     SINGULAR,
@@ -32,6 +36,7 @@ from massincidents.inference.jackknife import (
     closed_form_steps,
     greedy_basis,
     identified_solve,
+    plain_label,
     report_unidentified,
 )
 
@@ -77,6 +82,9 @@ class LikelihoodLeaveOut:
     #: NB2: ``(y, X, names, fe, offset, eta, theta, columns, tol, maxiter) -> (fit, theta)``,
     #: the model's own alternation of IRLS and ML theta (``negbin.refit_nb2``)
     nb2: Callable[..., tuple[Any, float]] | None = None
+    #: the separation checks the model ran (``mi.poisson(separation=)``), re-run on
+    #: every leave-out sample: removing a cluster can separate rows that were not
+    separation: tuple[str, ...] = ("fe", "simple", "relu")
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -105,7 +113,9 @@ class LikelihoodLeaveOut:
     ) -> LeaveOneOut:
         """:math:`\\hat\\beta_{(g)}` for every cluster: refits, or the one-step approximation."""
         key = (codes.tobytes(), method, self.with_dispersion)
-        if key in self._cache:
+        if key in self._cache:  # computed before: say again what is not identified
+            k = len(self.names)
+            report_unidentified(self._cache[key].estimates[:, :k], labels, self.names, column)
             return self._cache[key]
         labels_arr = np.asarray(labels)
         nested = _all_nested(self.fe, codes)
@@ -144,16 +154,16 @@ class LikelihoodLeaveOut:
         """
         tasks = [codes != g for g in range(len(labels))]
         fits = _run(tasks, self._refit, n_jobs)
-        failed = [labels[g] for g, f in enumerate(fits) if f is None]
+        failed = [(labels[g], f) for g, f in enumerate(fits) if isinstance(f, str)]
         if failed:
             raise DataError(
                 [
                     Problem(
-                        f"the model without cluster {g!r} could not be fitted (IRLS did not "
-                        "converge on the rows left): the jackknife (CV3) is not defined",
+                        f"the model without cluster {plain_label(g)!r} could not be fitted "
+                        f"({reason}): the jackknife (CV3) is not defined",
                         column=column,
                     )
-                    for g in failed
+                    for g, reason in failed
                 ]
             )
         k = len(self.names)
@@ -198,21 +208,66 @@ class LikelihoodLeaveOut:
         return out
 
     def _clean(self, keep: np.ndarray) -> np.ndarray:
-        """``keep`` without zero-outcome fixed-effect groups (and singletons), to a fixed point."""
+        """``keep`` without the rows the model itself would leave out, to a fixed point.
+
+        As :func:`~massincidents.counts.poisson.clean_sample`: zero-outcome
+        fixed-effect groups, rows separated by one regressor (simple) or by the
+        ReLU certificate, and the singletons this creates. Without a cluster a
+        regressor can become non-zero only where the outcome is zero (all its
+        positive counts were in that cluster): refitting those rows would report
+        where IRLS stopped on its way to minus infinity as an estimate.
+        """
         mask = keep.copy()
-        while self.fe:
-            fe = _subset_fe(self.fe, mask)
-            good = ~zero_outcome_groups(self.y[mask], fe)
-            if self.drop_singletons:
-                good = singleton_free(fe, good)
-            if good.all():
-                break
+        relu_clean_at = -1
+
+        def drop(rows_to_drop: np.ndarray) -> None:
             positions = np.flatnonzero(mask)
-            mask[positions[~good]] = False
+            mask[positions[rows_to_drop]] = False
+
+        def zero_groups(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return zero_outcome_groups(y, fe)
+
+        def simple(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return simple_separation(y, X, self.names)[0]
+
+        def relu(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            nonlocal relu_clean_at
+            if y.shape[0] == relu_clean_at:  # the same sample: nothing to find again
+                return np.zeros(y.shape[0], dtype=bool)
+            separated = relu_separation(y, X, fe)[0]
+            if not separated.any():
+                relu_clean_at = y.shape[0]
+            return separated
+
+        def singletons(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
+            return ~singleton_free(fe, np.ones(y.shape[0], dtype=bool))
+
+        steps = [
+            zero_groups if self.fe and "fe" in self.separation else None,
+            simple if "simple" in self.separation else None,
+            relu if "relu" in self.separation else None,
+            singletons if self.drop_singletons and self.fe else None,
+        ]
+        changed = True
+        while changed and mask.any():
+            changed = False
+            for step in steps:
+                if step is None or not mask.any():
+                    continue
+                fe = _subset_fe(self.fe, mask) if self.fe else []
+                separated = step(self.y[mask], self.X[mask], fe)
+                if separated.any():
+                    drop(separated)
+                    changed = True
         return mask
 
-    def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
+    def _refit(self, keep: np.ndarray) -> SubsampleFit | str:
+        """The fit on ``keep`` (cleaned as the model does), or why it could not be fitted."""
         keep = self._clean(keep)
+        if not keep.any():  # every row left is a singleton or a zero-outcome group
+            k = len(self.names) + int(self.with_dispersion and self.theta is not None)
+            nothing = np.full(k, np.nan)
+            return SubsampleFit(nothing, np.full((k, k), np.nan), np.zeros((0, k)), keep)
         columns, identified = self._basis(keep)
         y, X, off = self.y[keep], self.X[keep], self.offset[keep]
         fe = _subset_fe(self.fe, keep)
@@ -227,8 +282,8 @@ class LikelihoodLeaveOut:
                 fit, theta = self.nb2(
                     y, X, self.names, fe, off, eta, theta, columns, self.tol, self.maxiter
                 )
-        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError):
-            return None
+        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError) as error:
+            return str(error).splitlines()[0] or type(error).__name__
         mu = fit.mu
         resid = y - mu if theta is None else (y - mu) / (1.0 + mu / theta)
         k = len(self.names)

@@ -55,13 +55,23 @@ import pandas as pd
 
 from massincidents.core.demean import fe_degrees_of_freedom
 from massincidents.core.least_squares import inverse_symmetric
-from massincidents.inference.jackknife import _run, _subset_fe, cluster_crossproducts
+from massincidents.errors import DataError
+from massincidents.inference.jackknife import (
+    _run,
+    _subset_fe,
+    cluster_crossproducts,
+    plain_label,
+)
 from massincidents.inference.vcov import (
     FewClustersWarning,
     VcovSpec,
     _check_clusters,
     compute_vcov,
 )
+
+#: tallest figure :meth:`Influence.plot` makes (inches), and most clusters it names one by one
+MAX_PLOT_HEIGHT = 14.0
+MAX_LABELLED = 60
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class Influence:
                 "std_error": self.bse,
                 "min_without": self.leave_out_params.min(),
                 "max_without": self.leave_out_params.max(),
-                "most_influential": change.abs().idxmax(),
+                "most_influential": change.abs().apply(_largest_at),
                 "G*(0)": self.effective_clusters.loc["rho=0"],
                 "G*(1)": self.effective_clusters.loc["rho=1"],
             }
@@ -171,7 +181,8 @@ class Influence:
         Points (with their leave-one-out confidence intervals, normal
         approximation: estimate plus or minus z times the CRV1 standard error) for each
         cluster; the full-sample estimate as a line and its confidence interval
-        as a band. Returns the matplotlib ``Axes``.
+        as a band. Returns the matplotlib ``Axes``. The figure is at most
+        14 inches tall; beyond 60 clusters only the two extreme ones are named.
         """
         import matplotlib.pyplot as plt
         from scipy import stats
@@ -180,7 +191,8 @@ class Influence:
         if term not in self.terms:
             raise KeyError(f"no term {term!r}; the terms are {self.terms}")
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, max(3.0, 0.22 * self.n_clusters)))
+            height = min(max(3.0, 0.22 * self.n_clusters), MAX_PLOT_HEIGHT)
+            _, ax = plt.subplots(figsize=(7, height))
         est = self.leave_out_params[term]
         se = self.leave_out_bse[term]
         order = est.sort_values().index if sort else est.index
@@ -195,8 +207,13 @@ class Influence:
             est[order], y, xerr=z * se[order], fmt="o", color="C1", ms=3, lw=0.8,
             label=f"without the {self.cluster}",
         )
-        ax.set_yticks(y)
-        ax.set_yticklabels([str(v) for v in order], fontsize=7)
+        if len(order) <= MAX_LABELLED:
+            ax.set_yticks(y)
+            ax.set_yticklabels([str(v) for v in order], fontsize=7)
+        else:  # hundreds of names overprint each other: the two extreme ones are named
+            ends = [0, len(order) - 1]
+            ax.set_yticks(ends)
+            ax.set_yticklabels([str(order[i]) for i in ends], fontsize=7)
         ax.set_xlabel(f"coefficient of {term}")
         ax.set_ylabel(f"{self.cluster} left out")
         ax.legend(loc="best", fontsize=7)
@@ -365,27 +382,56 @@ def _with_provider(revcov, leave_out, codes, labels, cluster, names, n_jobs):
     spec = VcovSpec("CRV1", clusters=(cluster,))
     params = np.empty((len(labels), k))
     bse = np.empty((len(labels), k))
+    undefined: dict[object, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)  # G - 1 clusters, said once below
         for g, fit in enumerate(fits):
-            fe = _subset_fe(leave_out.fe, fit.rows)
-            matrix, _ = compute_vcov(
-                spec,
-                bread=fit.bread,
-                scores=fit.scores,
-                family=family,
-                n_params=k - int(np.isnan(fit.params[:k]).sum()),  # identified terms
-                fe=fe,
-                fe_dof=fe_degrees_of_freedom(fe),
-                columns={cluster: codes[fit.rows]},
-                ssc=convention,
-            )
             params[g] = fit.params[:k]
+            bse[g] = np.nan
+            if np.isnan(params[g]).all():
+                continue
+            fe = _subset_fe(leave_out.fe, fit.rows)
+            try:
+                matrix, _ = compute_vcov(
+                    spec,
+                    bread=fit.bread,
+                    scores=fit.scores,
+                    family=family,
+                    n_params=k - int(np.isnan(fit.params[:k]).sum()),  # identified terms
+                    fe=fe,
+                    fe_dof=fe_degrees_of_freedom(fe),
+                    columns={cluster: codes[fit.rows]},
+                    ssc=convention,
+                )
+            except (DataError, ValueError) as error:
+                # one cluster left, scores of two clusters that cancel, no residual
+                # degrees of freedom: that CRV1 is not defined, the estimate still is
+                undefined[labels[g]] = _first_line(error)
+                continue
             bse[g] = np.where(np.isnan(params[g]), np.nan, np.sqrt(np.abs(np.diag(matrix))))
+    if undefined:
+        warnings.warn(
+            f"the CRV1 standard errors by {cluster!r} without cluster(s) "
+            f"{', '.join(repr(plain_label(g)) for g in undefined)} are not defined (NaN) on the "
+            f"{len(labels) - 1} clusters left: {next(iter(undefined.values()))}",
+            FewClustersWarning,
+            stacklevel=3,
+        )
     from massincidents.inference.conventions import convention_label
 
     method = "closed form" if family == "ls" and not _needs_refit(leave_out, codes) else "refit"
     return params, bse, convention_label(f"CRV1 by {cluster}", convention), method
+
+
+def _largest_at(moves: pd.Series) -> object:
+    """The cluster whose removal moves the estimate most (NaN when no removal is defined)."""
+    return moves.idxmax() if moves.notna().any() else np.nan
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, DataError) and error.problems:
+        return str(error.problems[0].message)
+    return str(error).splitlines()[0]
 
 
 def _needs_refit(leave_out, codes) -> bool:

@@ -38,9 +38,11 @@ levels, or for a cluster that holds a level alone, :math:`\tilde X` and
 Likelihood models (Poisson PML, NB2;
 :mod:`massincidents.counts.jackknife`), exactly, by refitting without each
 cluster (IRLS warm-started at the full estimate; NB2 re-estimates
-:math:`\theta` too; zero-outcome fixed-effect groups and singletons the
-removal creates are dropped as the model itself does; the ReLU and simple
-separation checks are not re-run), in parallel with joblib when asked. The
+:math:`\theta` too; zero-outcome fixed-effect groups, rows the removal
+separates (simple and ReLU checks: a dummy whose positive counts were all in
+the cluster left out) and singletons are dropped as the model itself does, so a
+term left without identifying variation is NaN), in parallel with joblib when
+asked. The
 *one-step* approximation (``{"CV3": g, "jackknife": "one-step"}``) takes a
 single Fisher-scoring step from the full estimate on the sample without
 :math:`g`, :math:`\hat\beta_{(g)} \approx \hat\beta - (\tilde X'W\tilde X -
@@ -233,6 +235,11 @@ def identified_solve(scaled: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, n
     return P @ rhs, identified
 
 
+def plain_label(label: object) -> object:
+    """A cluster level as the user's data hold it (``3``, not ``np.int64(3)``), for messages."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def report_unidentified(
     estimates: np.ndarray, labels: Sequence[object], names: Sequence[str], column: str
 ) -> None:
@@ -241,7 +248,8 @@ def report_unidentified(
     if not missing.any():
         return
     parts = [
-        f"{labels[int(g)]!r}: {', '.join(names[int(j)] for j in np.flatnonzero(missing[g]))}"
+        f"{plain_label(labels[int(g)])!r}: "
+        + ", ".join(names[int(j)] for j in np.flatnonzero(missing[g]))
         for g in np.flatnonzero(missing.any(axis=1))
     ]
     warnings.warn(
@@ -409,7 +417,8 @@ class LeastSquaresLeaveOut:
     ) -> LeaveOneOut:
         """:math:`\\hat\\beta_{(g)}` for every cluster (``method`` is irrelevant: exact)."""
         key = (codes.tobytes(), "ls")
-        if key in self._cache:
+        if key in self._cache:  # computed before: say again what is not identified
+            report_unidentified(self._cache[key].estimates, labels, self.names, column)
             return self._cache[key]
         G, k = len(labels), self.X.shape[1]
         labels_arr = np.asarray(labels)

@@ -635,7 +635,7 @@ def _jackknife(
     if leave_out is None:
         raise NotImplementedError(
             f"{spec.kind} (the cluster jackknife) is available for mi.linear, mi.poisson and "
-            "mi.negbin fits; use CRV1 here"
+            "mi.negbin fits (not the conditional FE negative binomial); use CRV1 here"
         )
     name = spec.clusters[0]
     levels, codes = np.unique(np.asarray(columns[name]), return_inverse=True)
@@ -758,6 +758,17 @@ def vcov_columns(spec: VcovSpec, frame: pd.DataFrame, used: np.ndarray) -> dict[
                 [
                     Problem(
                         f"{int(values.isna().sum())} missing value(s) in a variance column",
+                        column=column,
+                    )
+                ]
+            )
+        kinds = sorted({type(v).__name__ for v in values}) if values.dtype == object else []
+        if len(kinds) > 1:  # 3 and "3" are not ordered (nor one cluster): said, not a TypeError
+            raise DataError(
+                [
+                    Problem(
+                        f"a variance column mixes value types ({', '.join(kinds)}): clusters "
+                        "need one type (e.g. .astype(str))",
                         column=column,
                     )
                 ]
