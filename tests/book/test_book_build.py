@@ -110,6 +110,7 @@ TABLES = {
         "tbl-prevention-recurrence",
         "tbl-prevention-first",
         "tbl-prevention-turnover",
+        "tbl-prevention-honest",
         "tbl-prevention-did",
     ],
     "chapters/05_measures": [
