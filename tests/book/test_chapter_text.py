@@ -56,6 +56,7 @@ def test_prevention_states_timing_rule_scale_and_assumptions() -> None:
     assert "share of the national count" in text
     assert "no anticipation" in text and "parallel trends with not-yet-treated" in text
     assert 'base_period="universal"' in text or "base_period=base_period" in text
+    assert "mi.honest_did(" in text and "tbl-prevention-honest" in text
 
 
 def test_prevention_uses_one_unit_and_two_row_cells() -> None:
