@@ -42,6 +42,7 @@ CHAPTERS = [
     "chapters/07_rerun",
     "chapters/08_api",
     "chapters/m1_staggered_adoption",
+    "chapters/ledger",
     "chapters/replication",
 ]
 # The API reference (chapter 8 and its sections) is generated from docstrings: it has no
@@ -84,6 +85,7 @@ FIGURES = {
     "chapters/07_rerun": ["fig-rerun-curve", "fig-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["fig-staggered"],
+    "chapters/ledger": [],
     "chapters/replication": ["fig-replication-dag"],
 }
 TABLES = {
@@ -99,6 +101,8 @@ TABLES = {
         "tbl-causes-indicators",
         "tbl-causes-models",
         "tbl-causes-bootstrap",
+        "tbl-causes-fragility",
+        "tbl-causes-influence",
         "tbl-causes-response",
     ],
     "chapters/04_prevention": [
@@ -106,6 +110,7 @@ TABLES = {
         "tbl-prevention-recurrence",
         "tbl-prevention-first",
         "tbl-prevention-turnover",
+        "tbl-prevention-honest",
         "tbl-prevention-did",
     ],
     "chapters/05_measures": [
@@ -125,6 +130,7 @@ TABLES = {
     "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery", "tbl-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["tbl-staggered"],
+    "chapters/ledger": ["tbl-ledger-causes", "tbl-ledger-measures"],
     "chapters/replication": [
         "tbl-replication-data",
         "tbl-replication-steps",
