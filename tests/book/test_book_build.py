@@ -37,6 +37,7 @@ CHAPTERS = [
     "chapters/02_overview",
     "chapters/03_causes",
     "chapters/04_prevention",
+    "chapters/04b_grassroots",
     "chapters/05_measures",
     "chapters/06_validation",
     "chapters/07_rerun",
@@ -74,6 +75,11 @@ FIGURES = {
     ],
     "chapters/03_causes": ["fig-causes-coef", "fig-causes-response"],
     "chapters/04_prevention": ["fig-prevention-km", "fig-prevention-event-study"],
+    "chapters/04b_grassroots": [
+        "fig-grassroots-coverage",
+        "fig-grassroots-event-study",
+        "fig-grassroots-km",
+    ],
     "chapters/05_measures": [
         "fig-measures-national",
         "fig-measures-irr",
@@ -105,6 +111,14 @@ TABLES = {
         "tbl-prevention-first",
         "tbl-prevention-turnover",
         "tbl-prevention-did",
+    ],
+    "chapters/04b_grassroots": [
+        "tbl-grassroots-coverage",
+        "tbl-grassroots-counts",
+        "tbl-grassroots-conclusions",
+        "tbl-grassroots-did",
+        "tbl-grassroots-survival",
+        "tbl-grassroots-coverage-check",
     ],
     "chapters/05_measures": [
         "tbl-measures-indicators",

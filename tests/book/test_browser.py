@@ -49,6 +49,7 @@ MAX_SHOT_HEIGHT = 30_000
 PAGES = [
     ("index.html", "intro.html"),
     ("chapters/03_causes.html", "chapters/03_causes.html"),
+    ("chapters/04b_grassroots.html", "chapters/04b_grassroots.html"),
     ("chapters/06_validation.html", "chapters/06_validation.html"),
 ]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "devtools:")
