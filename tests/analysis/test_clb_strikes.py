@@ -54,11 +54,24 @@ OWNERSHIP = {
     "Unknown",
 }
 PREFIXES = ("action", "demand", "response")
+LOCATION_STATUSES = {
+    "unique",
+    "municipality",
+    "prefecture_over_county_homonym",
+    "fuzzy",
+    "ambiguous",
+    "prefecture_in_other_province",
+    "province_only",
+    "province_unknown",
+}
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return pd.read_csv(TABLE, dtype={"province": "Int64", "size_rank": "Int64"})
+    return pd.read_csv(
+        TABLE,
+        dtype={"province": "Int64", "size_rank": "Int64", "prefecture": "Int64", "county": "Int64"},
+    )
 
 
 def test_rows_and_key(table: pd.DataFrame) -> None:
@@ -84,7 +97,8 @@ def test_no_free_text(table: pd.DataFrame) -> None:
     for forbidden in ("title", "description", "employer"):
         assert not any(forbidden in c for c in lowered)
     text_columns = set(table.select_dtypes(include="object").columns)
-    assert text_columns <= {"date", "size_band", "industry", "ownership"}
+    assert text_columns <= {"date", "size_band", "industry", "ownership", "location_status"}
+    assert set(table["location_status"]) <= set(LOCATION_STATUSES)
     assert set(table["industry"].dropna()) <= INDUSTRIES
     assert set(table["ownership"].dropna()) <= OWNERSHIP
 

@@ -120,3 +120,10 @@ def test_loads_from_an_installed_wheel(tmp_path) -> None:
     assert out[1].startswith(str(site)), out
     assert eval(out[2]) == sorted(EXPECTED)
     assert int(out[3]) == len(mi.datasets.load("clb_strikes"))
+
+
+def test_prefecture_and_county_codes_load_as_integers() -> None:
+    strikes = mi.datasets.load("clb_strikes")
+    assert str(strikes["prefecture"].dtype) == "Int64"
+    assert str(strikes["county"].dtype) == "Int64"
+    assert strikes.loc[strikes["event_id"] == 1, "prefecture"].item() == 440300

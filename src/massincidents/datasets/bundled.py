@@ -80,6 +80,10 @@ _CATALOG: dict[str, DatasetInfo] = {
 }
 
 
+#: GB/T 2260 code columns: integers, nullable where a row has none.
+_CODE_COLUMNS = ("province", "prefecture", "county")
+
+
 def _data_root() -> Path:
     """Folder holding the processed tables (installed resource package or clone)."""
     try:
@@ -132,8 +136,8 @@ def load(name: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``province_year`` is indexed by (``province``, ``year``); the others
-        have a default index. Date columns are parsed; province codes are
-        integers (nullable where unknown).
+        have a default index. Date columns are parsed; province, prefecture
+        and county codes are integers (nullable where unknown).
 
     Examples
     --------
@@ -149,10 +153,11 @@ def load(name: str) -> pd.DataFrame:
             f"dataset {name!r} is not built: {path} is missing; run `massincidents reproduce`"
         )
     df = pd.read_csv(path, parse_dates=builtins.list(info.dates) or False, encoding="utf-8")
-    if "province" in df.columns:
-        df["province"] = df["province"].astype("Int64")
-        if df["province"].notna().all():
-            df["province"] = df["province"].astype("int64")
+    for code in _CODE_COLUMNS:
+        if code in df.columns:
+            df[code] = df[code].astype("Int64")
+            if df[code].notna().all():
+                df[code] = df[code].astype("int64")
     if info.index == ("province", "year"):
         df = df.set_index(["province", "year"]).sort_index()
     df.attrs["dataset"] = name
