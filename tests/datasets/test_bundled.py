@@ -18,6 +18,9 @@ EXPECTED = {
     "national_incidents",
     "national_legal",
     "leader_spells",
+    "mayor_spells",
+    "prefecture_year",
+    "prefecture_month",
 }
 
 
@@ -127,3 +130,20 @@ def test_prefecture_and_county_codes_load_as_integers() -> None:
     assert str(strikes["prefecture"].dtype) == "Int64"
     assert str(strikes["county"].dtype) == "Int64"
     assert strikes.loc[strikes["event_id"] == 1, "prefecture"].item() == 440300
+
+
+def test_prefecture_panels_are_indexed_by_their_keys() -> None:
+    years = mi.datasets.load("prefecture_year")
+    assert years.index.names == ["prefecture", "year"]
+    assert years.index.is_unique and len(years) == 367 * 7
+    months = mi.datasets.load("prefecture_month")
+    assert months.index.names == ["prefecture", "year", "month"]
+    assert months.index.is_unique and len(months) == 367 * 84
+    assert int(months["strikes"].sum()) == int(years["strikes"].sum())
+
+
+def test_prefecture_panel_exports_with_its_keys(tmp_path: Path) -> None:
+    path = mi.datasets.export("prefecture_year", tmp_path / "py.csv")
+    copy = pd.read_csv(path)
+    assert list(copy.columns[:2]) == ["prefecture", "year"]
+    assert len(copy) == 367 * 7

@@ -76,9 +76,39 @@ _CATALOG: dict[str, DatasetInfo] = {
             ("province", "role", "start"),
             ("start", "end"),
         ),
+        DatasetInfo(
+            "mayor_spells",
+            "Prefecture mayors, tenure spells, 1990-2019",
+            "One row per tenure of a prefecture mayor: prefecture (2017 codes), start and "
+            "end month, education, native province and prefecture, and the post after; "
+            "coded fields only (no names). About 320 prefectures a year 2004-2016.",
+            ("prefecture", "start"),
+            ("start", "end"),
+        ),
+        DatasetInfo(
+            "prefecture_year",
+            "Prefecture-year strike counts and covariates, 2011-2017",
+            "367 prefecture-level units of the 2017 code list x 2011-2017, balanced and "
+            "zero-filled: CLB strike counts of the events placed in a prefecture (78% of "
+            "events in 2011, 96% in 2015-2016), census population interpolated between 2010 "
+            "and 2020 (flagged), the mayor of 1 July, growth targets (2011-2012) and the "
+            "province covariates.",
+            ("prefecture", "year"),
+        ),
+        DatasetInfo(
+            "prefecture_month",
+            "Prefecture-month strike counts and mayors, 2011-2017",
+            "367 prefecture-level units x 84 months, balanced and zero-filled: CLB strike "
+            "counts, interpolated census population and the mayor in office that month "
+            "(tenure, turnover month), for month-accurate timing designs.",
+            ("prefecture", "year", "month"),
+        ),
     )
 }
 
+
+#: Keys that ``load`` makes the index of a panel (other tables keep a default index).
+_PANEL_INDEXES = (("province", "year"), ("prefecture", "year"), ("prefecture", "year", "month"))
 
 #: GB/T 2260 code columns: integers, nullable where a row has none.
 _CODE_COLUMNS = ("province", "prefecture", "county")
@@ -130,13 +160,16 @@ def load(name: str) -> pd.DataFrame:
     ----------
     name
         One of :func:`list`: ``"clb_strikes"``, ``"province_year"``,
-        ``"national_incidents"``, ``"leader_spells"``.
+        ``"national_incidents"``, ``"national_legal"``, ``"leader_spells"``,
+        ``"mayor_spells"``, ``"prefecture_year"``, ``"prefecture_month"``.
 
     Returns
     -------
     pandas.DataFrame
-        ``province_year`` is indexed by (``province``, ``year``); the others
-        have a default index. Date columns are parsed; province, prefecture
+        ``province_year`` is indexed by (``province``, ``year``),
+        ``prefecture_year`` by (``prefecture``, ``year``) and
+        ``prefecture_month`` by (``prefecture``, ``year``, ``month``); the
+        others have a default index. Date columns are parsed; province, prefecture
         and county codes are integers (nullable where unknown).
 
     Examples
@@ -158,8 +191,8 @@ def load(name: str) -> pd.DataFrame:
             df[code] = df[code].astype("Int64")
             if df[code].notna().all():
                 df[code] = df[code].astype("int64")
-    if info.index == ("province", "year"):
-        df = df.set_index(["province", "year"]).sort_index()
+    if info.index in _PANEL_INDEXES:
+        df = df.set_index(builtins.list(info.index)).sort_index()
     df.attrs["dataset"] = name
     df.attrs["source_file"] = str(path)
     return df
@@ -221,9 +254,9 @@ def export(name: str, path: str | Path) -> Path:
     name
         A dataset name (see :func:`list`).
     path
-        Target file ending in ``.csv``, ``.parquet`` or ``.xlsx``. Tables
-        indexed by (``province``, ``year``) are written with the keys as
-        columns.
+        Target file ending in ``.csv``, ``.parquet`` or ``.xlsx``. Panels
+        indexed by their keys (``province_year``, ``prefecture_year``,
+        ``prefecture_month``) are written with the keys as columns.
 
     Returns
     -------
@@ -260,7 +293,7 @@ def export(name: str, path: str | Path) -> Path:
     path = Path(path)
     _check_target(path)
     df = load(name)
-    if _info(name).index == ("province", "year"):
+    if _info(name).index in _PANEL_INDEXES:
         df = df.reset_index()
     # Written whole or not at all: into a hidden file beside the target, flushed,
     # then renamed over it. A full disk leaves the target as it was.
