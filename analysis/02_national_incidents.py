@@ -14,15 +14,26 @@ only rows of the same series may be compared or joined into a time series.
   definition.
 - ``nonofficial_estimates``: later academic estimates (2008, 2010), not official.
 
-Rows with ``status == "unverified"`` still lack a primary citation and must not
-be used before one is found.
+Verification, one rule for every row (``verify``): a figure is ``verified`` when
+a document that was read for this project prints the same value for the same year
+and attributes it to an official (government) source; it is ``unverified``
+otherwise, with the reason in ``notes``. The documents are the raw file's
+``where_checked`` (read by its compiler) and ``READ_IN`` below (read for the
+book). The rule does not look at who is said to be the original source: the
+1993 figure and the 1997-2002 figures are all attributed to MPS figures in Tanner
+(2004), which was not itself read; they are verified because Keidel (2005, Table
+1) prints them with that attribution, and the 1999 figure is not, because Keidel
+prints 32,500 where the compilation has 32,000. Unverified rows are never used as
+data: the book lists them and never plots them as points of a series.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,6 +70,7 @@ COLUMNS = (
     "status",
     "measure",
     "source",
+    "checked_in",
     "notes",
 )
 UNITS = ("incidents", "participants")
@@ -95,8 +107,122 @@ SHORT_SOURCES: dict[str, str] = {
     "commonly attributed to Chinese academic estimates (e.g. CASS / Yu Jianrong)": (
         "attributed to Chinese academic estimates (CASS / Yu Jianrong)"
     ),
-    "Sun Liping (Tsinghua), 2011": "Sun Liping (Tsinghua), 2011",
+    "Sun Liping (Tsinghua), 2011": "attributed to Sun Liping (Tsinghua), 2011",
 }
+
+
+KEIDEL_2005 = (
+    "Keidel (2005), The Economic Basis for Social Unrest in China, Carnegie, Table 1"
+)
+TONG_LEI = "Tong & Lei, Large-scale Mass Incidents in China, East Asian Policy"
+GOBEL_2019 = "Göbel (2019), Handbook of Protest and Resistance in China, 27-45"
+
+
+class Reading(NamedTuple):
+    """A figure as printed in a document read for this project.
+
+    Attributes
+    ----------
+    document
+        Short citation of the document.
+    value
+        The figure the document prints for the year.
+    official
+        True when the document attributes the figure to an official source
+        (the Ministry of Public Security or another government body).
+    remark
+        What the document says about the figure's origin, for ``notes``.
+    """
+
+    document: str
+    value: int
+    official: bool
+    remark: str = ""
+
+
+_KEIDEL_ORIGIN = "Liaowang and MPS, cited in Tanner 2004, State Department 2005, Chan 2004"
+
+#: Figures read for the book in stored public documents, by (year, unit).
+READ_IN: dict[tuple[int, str], Reading] = {
+    (1993, "incidents"): Reading(KEIDEL_2005, 8_700, True, _KEIDEL_ORIGIN),
+    (1994, "incidents"): Reading(KEIDEL_2005, 10_000, True, _KEIDEL_ORIGIN),
+    (1997, "incidents"): Reading(KEIDEL_2005, 15_000, True, _KEIDEL_ORIGIN),
+    (1998, "incidents"): Reading(KEIDEL_2005, 24_500, True, _KEIDEL_ORIGIN),
+    (1999, "incidents"): Reading(KEIDEL_2005, 32_500, True, _KEIDEL_ORIGIN),
+    (2000, "incidents"): Reading(KEIDEL_2005, 40_000, True, _KEIDEL_ORIGIN),
+    (2002, "incidents"): Reading(KEIDEL_2005, 50_400, True, _KEIDEL_ORIGIN),
+    (2003, "incidents"): Reading(KEIDEL_2005, 58_000, True, _KEIDEL_ORIGIN),
+    (2008, "incidents"): Reading(
+        TONG_LEI, 127_000, False, "called 'an unconfirmed number' by Tong & Lei"
+    ),
+    (2010, "incidents"): Reading(
+        GOBEL_2019,
+        180_000,
+        False,
+        "traced by Göbel (2019) to a 2011 Landesa survey report citing unnamed "
+        "'Chinese researchers'; the attribution to Sun Liping is not confirmed there",
+    ),
+}
+
+#: Short forms of the raw file's ``where_checked`` (the documents its compiler read).
+SHORT_CHECKED: dict[str, str] = {
+    "taylorfrancis.com": "T&F chapter abstract doi:10.4324/9781315260433-13",
+    "byeways.net": "CECC summary (byeways.net copy)",
+    "zonaeuropa.com": "EastSouthWestNorth (zonaeuropa.com)",
+    "chinaeconomicreview.com": "China Economic Review (2007)",
+    "T&F chapter abstract": "T&F chapter abstract doi:10.4324/9781315260433-13",
+}
+
+
+def checked_documents(where_checked: str) -> list[str]:
+    """Short names of the documents in a raw ``where_checked`` cell (in order, unique)."""
+    names: list[str] = []
+    for key, short in SHORT_CHECKED.items():
+        if key in where_checked and short not in names:
+            names.append(short)
+    if where_checked.strip() and not names:
+        names.append(where_checked.strip())
+    return names
+
+
+def verify(row: pd.Series) -> tuple[str, str, str]:
+    """Apply the verification rule (module docstring) to one raw row.
+
+    Parameters
+    ----------
+    row
+        A raw row with ``year``, ``unit``, ``value``, ``where_checked``, ``status``.
+
+    Returns
+    -------
+    tuple of str
+        ``(status, checked_in, reason)``: the derived status, the documents in
+        which the figure was read ("; "-separated), and why a row is unverified
+        (empty for verified rows).
+    """
+    year, unit, value = int(row["year"]), str(row["unit"]), int(row["value"])
+    where = "" if pd.isna(row["where_checked"]) else str(row["where_checked"])
+    raw_docs = checked_documents(where)
+    if raw_docs and row["status"] != "verified":
+        raise ValueError(f"{year}/{unit}: where_checked is filled but status is {row['status']!r}")
+    reading = READ_IN.get((year, unit))
+    documents = list(raw_docs)
+    if reading is not None:
+        documents.append(reading.document)
+    checked_in = "; ".join(documents)
+    if raw_docs:  # the compiler read the figure as official in these documents
+        return "verified", checked_in, ""
+    if reading is None:
+        return "unverified", checked_in, "not found in any document read for this project"
+    if reading.value != value:
+        return (
+            "unverified",
+            checked_in,
+            f"{reading.document.split(',')[0]} prints {reading.value:,}, not {value:,}",
+        )
+    if not reading.official:
+        return "unverified", checked_in, f"not an official figure: {reading.remark}"
+    return "verified", checked_in, ""
 
 
 def resolve_sources(raw: pd.DataFrame) -> pd.Series:
@@ -173,16 +299,27 @@ def build(path: Path) -> pd.DataFrame:
         raise ValueError(f"unexpected columns {list(raw.columns)}")
     if not raw["unit"].isin(UNITS).all() or not raw["status"].isin(STATUSES).all():
         raise ValueError("unexpected unit or status values")
+    checks = pd.DataFrame(
+        [verify(row) for _, row in raw.iterrows()],
+        columns=["status", "checked_in", "reason"],
+        index=raw.index,
+    )
+    # the compiler's "verify (before use)" is answered by the rule's reason
+    notes = raw["notes"].fillna("").str.strip()
+    notes = notes.str.replace(r";?\s*verify( before use)?$", "", regex=True).str.strip()
+    reason = checks["reason"]
+    notes = (notes + np.where((notes != "") & (reason != ""), "; ", "") + reason).str.strip()
     out = pd.DataFrame(
         {
             "year": raw["year"],
             "unit": raw["unit"],
             "value": raw["value"],
             "series": raw.apply(classify, axis=1),
-            "status": raw["status"],
+            "status": checks["status"],
             "measure": raw["measure"].str.strip(),
             "source": resolve_sources(raw),
-            "notes": raw["notes"].fillna("").str.strip(),
+            "checked_in": checks["checked_in"],
+            "notes": notes,
         }
     )
     out["comparable_1993_2004"] = (
@@ -235,10 +372,11 @@ CODEBOOK_ROWS: tuple[tuple[str, ...], ...] = (
     ),
     (
         "`status`",
-        "`verified` = traced to a published source; `unverified` = commonly quoted "
-        "but still lacking a primary citation: do not use before one is found",
+        "`verified` = a document read for the project (`checked_in`) prints the same value "
+        "for the year and attributes it to an official source; `unverified` = not so (the "
+        "reason is in `notes`): listed, never used as data",
         "verified, unverified",
-        "compilation",
+        "derived by one rule (`verify` in the build step)",
         Y,
     ),
     ("`measure`", "definition as stated by the source", "text label", "compilation", Y),
@@ -250,8 +388,16 @@ CODEBOOK_ROWS: tuple[tuple[str, ...], ...] = (
         Y,
     ),
     (
+        "`checked_in`",
+        "documents in which the figure was read ('; '-separated; empty: none)",
+        "citations",
+        "compilation (`where_checked`) and the build step (`READ_IN`)",
+        Y,
+    ),
+    (
         "`notes`",
-        "caveats recorded by the compiler (e.g. 1993 often quoted as 8,709; 1994 a round number)",
+        "caveats recorded by the compiler (e.g. 1993 often quoted as 8,709; 1994 a round number) "
+        "and, for unverified rows, the reason the rule gives",
         "text",
         "compilation",
         Y,
@@ -284,6 +430,11 @@ def build_and_write(path: Path) -> None:
         [(path, ORIGIN, "all rows and columns (citations shortened)")],
         render_codebook(TABLE, CODEBOOK_INTRO, CODEBOOK_ROWS, CODEBOOK_FOOTER),
     )
+    raw_status = pd.read_csv(path, usecols=["year", "unit", "status"])
+    changed = table.merge(raw_status, on=["year", "unit"], suffixes=("", "_raw"))
+    for _, row in changed[changed["status"] != changed["status_raw"]].iterrows():
+        print(f"{TABLE}: {row['year']} {row['unit']}: {row['status_raw']} in the raw file, "
+              f"{row['status']} by the rule ({row['checked_in']})")
     counts = table.groupby(["series", "status"]).size()
     print(f"{TABLE}: read {len(table)} raw rows, wrote {out} ({len(table)} rows)")
     for (series, status), n in counts.items():

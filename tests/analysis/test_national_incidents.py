@@ -55,7 +55,47 @@ def test_series_flags(table: pd.DataFrame) -> None:
     assert table["official"].isin([0, 1]).all()
     assert set(table.loc[table["official"] == 0, "year"]) == {2008, 2010}
     unverified = set(table.loc[table["status"] == "unverified", "year"])
-    assert unverified == {1997, 1998, 1999, 2002, 2008, 2010}
+    assert unverified == {1999, 2008, 2010}
+
+
+def test_one_verification_rule_for_every_row(table: pd.DataFrame) -> None:
+    """Verified rows name where they were read; unverified rows say why (issue #17, point 5)."""
+    checked = table["checked_in"].fillna("")
+    verified = table["status"] == "verified"
+    assert (checked[verified] != "").all()
+    notes = table["notes"].fillna("")
+    for _, row in table[~verified].iterrows():
+        assert "prints" in row["notes"] or "not an official figure" in row["notes"] or (
+            "not found" in row["notes"]
+        ), row.to_dict()
+    assert not notes.str.contains("verify before use").any()
+    # the 1993 figure and the 1997-2002 figures are all attributed to MPS figures in
+    # Tanner (2004): the same evidence (Keidel 2005, Table 1) gives them the same status
+    status = table[table["unit"] == "incidents"].set_index("year")["status"]
+    assert {status[y] for y in (1993, 1997, 1998, 2002)} == {"verified"}
+    # 1999: the compilation's 32,000 is not the 32,500 the document prints
+    assert status[1999] == "unverified"
+    # the 2010 estimate's origin is traced, and it stays unverified (not official)
+    row_2010 = table[(table["year"] == 2010)].iloc[0]
+    assert "Landesa" in row_2010["notes"] and row_2010["status"] == "unverified"
+
+
+def test_verify_rule_on_constructed_rows(load_step: Callable[..., ModuleType]) -> None:
+    step = load_step("02_national_incidents.py")
+
+    def row(year, value, where="", status="unverified", unit="incidents"):
+        return pd.Series(
+            {"year": year, "unit": unit, "value": value, "where_checked": where, "status": status}
+        )
+
+    assert step.verify(row(1997, 15_000))[0] == "verified"
+    status, checked_in, reason = step.verify(row(1997, 15_500))
+    assert status == "unverified" and "prints 15,000" in reason and "Keidel" in checked_in
+    assert step.verify(row(2008, 127_000))[0] == "unverified"
+    assert step.verify(row(1995, 11_500))[2].startswith("not found")
+    assert step.verify(row(2004, 74_000, "https://zonaeuropa.com/x", "verified"))[0] == "verified"
+    with pytest.raises(ValueError, match="where_checked is filled"):
+        step.verify(row(2004, 74_000, "https://zonaeuropa.com/x", "unverified"))
 
 
 def test_sources_resolved_and_short(table: pd.DataFrame) -> None:

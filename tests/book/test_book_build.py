@@ -43,6 +43,7 @@ CHAPTERS = [
     "chapters/07_rerun",
     "chapters/08_api",
     "chapters/m1_staggered_adoption",
+    "chapters/replication",
 ]
 # The API reference (chapter 8 and its sections) is generated from docstrings: it has no
 # computed numbers, and its examples show doctest output, so it is checked separately.
@@ -86,12 +87,13 @@ FIGURES = {
         "fig-measures-counterfactual",
     ],
     "chapters/06_validation": [],
-    "chapters/07_rerun": ["fig-rerun-curve"],
+    "chapters/07_rerun": ["fig-rerun-curve", "fig-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["fig-staggered"],
+    "chapters/replication": ["fig-replication-dag"],
 }
 TABLES = {
-    "chapters/01_introduction": ["tbl-coverage"],
+    "chapters/01_introduction": ["tbl-coverage", "tbl-intro-theories"],
     "chapters/02_overview": [
         "tbl-national",
         "tbl-clb-year",
@@ -134,9 +136,15 @@ TABLES = {
         "tbl-validation-peers",
         "tbl-validation-other",
     ],
-    "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery"],
+    "chapters/07_rerun": ["tbl-rerun-files", "tbl-rerun-recovery", "tbl-rerun-curve-book"],
     "chapters/08_api": [],
     "chapters/m1_staggered_adoption": ["tbl-staggered"],
+    "chapters/replication": [
+        "tbl-replication-data",
+        "tbl-replication-steps",
+        "tbl-replication-map",
+        "tbl-replication-pages",
+    ],
 }
 
 SPHINX_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE):")
@@ -249,6 +257,16 @@ def test_no_error_output_and_glued_numbers_present(built, chapter):
     assert "Traceback (most recent call last)" not in text
     assert not soup.select(".output.traceback, .output.error, .output.stderr")
     assert soup.select("span.pasted-text"), f"{chapter}: no computed numbers pasted into the text"
+
+
+def test_glued_numbers_are_set_in_plain_type(built):
+    """myst-nb sets glued text in bold; the book's stylesheet sets it back to the text's weight."""
+    css = built["book"] / "_static" / "custom.css"
+    assert "span.pasted-text" in css.read_text(encoding="utf-8")
+    assert "font-weight: inherit" in css.read_text(encoding="utf-8")
+    page = _soup(built["html"] / "chapters/02_overview.html")
+    links = [a.get("href", "") for a in page.find_all("link")]
+    assert any(href.split("?")[0].endswith("_static/custom.css") for href in links), links
 
 
 def test_api_reference_documents_every_public_name(built):
