@@ -38,13 +38,15 @@ Only codes, names, types, dates and derived spellings are written: no text
 of the crosswalk beyond unit names.
 """
 
-from __future__ import annotations
+# no ``from __future__ import annotations``: the dataclasses below must resolve
+# their annotations when the step is imported by file path (tests/analysis)
+
 
 import re
 import sys
-from itertools import pairwise
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd

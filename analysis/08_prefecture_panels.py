@@ -288,33 +288,40 @@ def mayor_months(spells: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFram
     rows = []
     overlaps = []
     keys = frame[["prefecture", "year", "month"]].drop_duplicates()
-    by_pref = dict(tuple(sp.groupby("prefecture")))
+    by_pref = {pref: group.reset_index(drop=True) for pref, group in sp.groupby("prefecture")}
     for pref, periods in keys.groupby("prefecture", sort=True):
         group = by_pref.get(pref)
+        if group is not None:
+            cover_from = group["cover_from"].to_numpy(float)
+            cover_to = group["cover_to"].to_numpy(float)
+            start_m = group["start_m"].to_numpy(float)  # NaN where the month is unknown
+            end_m = group["end_m"].to_numpy(float)
+            new_person = group["new_person"].to_numpy(bool)
+            unknown_start_year = np.where(
+                new_person & group["start_month"].isna().to_numpy(bool),
+                group["start_year"].to_numpy(float),
+                np.nan,
+            )
         for year, month in zip(periods["year"], periods["month"], strict=True):
             m = year * 12 + month - 1
             row = {"prefecture": pref, "year": year, "month": month}
             if group is None:
                 rows.append(row)
                 continue
-            now = group[(group["cover_from"] <= m) & (group["cover_to"] >= m)]
+            now = np.flatnonzero((cover_from <= m) & (cover_to >= m))
             if len(now) > 1:
-                staying = now[now["end_m"] != m]
-                newcomer = now[now["start_m"] == m]
+                staying = now[end_m[now] != m]
+                newcomer = now[start_m[now] == m]
                 now = staying if len(staying) == 1 else newcomer
                 if len(now) != 1:
                     overlaps.append((int(pref), int(year), int(month)))
-                    now = now.iloc[0:0]
-            starts = group["new_person"] & group["start_m"].eq(m)
-            unknown_start = (
-                group["new_person"] & group["start_month"].isna() & group["start_year"].eq(year)
-            )
-            if starts.any():
+                    now = now[:0]
+            if (new_person & (start_m == m)).any():
                 row["mayor_turnover"] = 1
-            elif len(now) == 1 and not unknown_start.any():
+            elif len(now) == 1 and not (unknown_start_year == year).any():
                 row["mayor_turnover"] = 0
             if len(now) == 1:
-                spell = now.iloc[0]
+                spell = group.iloc[int(now[0])]
                 row["mayor_id"] = spell["mayor_id"]
                 if pd.notna(spell["start_m"]):
                     row["mayor_tenure_months"] = m - spell["start_m"]
@@ -621,14 +628,16 @@ SHARED_META: dict[str, tuple[str, str, str]] = {
         "`data/mayor_spells.csv`",
     ),
     "gdp_growth_target": (
-        "the prefecture's own GDP growth target for the year (as announced in its government "
-        "work report); empty where the file holds none (its placeholder 2.9 where `planMadeNm` "
-        "is 0, i.e. all of 2013-2014) and after 2014",
+        "the prefecture's own GDP growth target for the year; empty where the file holds none "
+        "(its placeholder 2.9 where `planMadeNm` is 0, i.e. all of 2013-2014) and after 2014; "
+        "values are the source's (the largest in the panel years, 33 for Kizilsu 653000 in "
+        "2012, is not checked)",
         "percent",
         "Li et al. (2019) `planMade`",
     ),
     "gdp_growth": (
-        "realised real GDP growth of the prefecture",
+        "realised GDP growth of the prefecture (the source's `real`; equal to the official "
+        "real growth rate where checked: Shenzhen 2006, 2008, 2010, 2012)",
         "percent",
         "Li et al. (2019) `real`",
     ),

@@ -58,6 +58,9 @@ def test_zero_filled_over_the_2017_roster(
     years: pd.DataFrame, months: pd.DataFrame, roster: set[int]
 ) -> None:
     assert len(roster) == 367
+    import massincidents as mi
+
+    assert set(mi.prefectures(2017)["code"]) == roster  # the registry's roster of 2017
     assert set(years["prefecture"]) == set(months["prefecture"]) == roster
     assert len(years) == len(roster) * len(YEARS)
     assert len(months) == len(roster) * len(YEARS) * 12
@@ -225,3 +228,39 @@ def test_rebuild_is_byte_identical(
     for name, frame in (("prefecture_year", years), ("prefecture_month", months)):
         out = common.write_table(frame, name)
         assert out.read_bytes() == (DATA / f"{name}.csv").read_bytes(), name
+
+
+def test_counts_agree_with_events_to_panel_of_the_registry(
+    years: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    """Cross-check with ``mi.events_to_panel(level="prefecture")`` (the registry's roster).
+
+    The registry zero-fills over the codes in force each year, without moving
+    codes to one vintage: the events placed on a 2017 code that a unit took only
+    later (Turpan 650400 from 2015, Hami 650500 from 2016) are left out there,
+    and counted here. Every other prefecture-year agrees.
+    """
+    import massincidents as mi
+    from massincidents.errors import DataQualityWarning
+
+    located = events[events["location_status"].isin(LOCATED)]
+    with pytest.warns(DataQualityWarning, match="not valid in period"):
+        registry = mi.events_to_panel(
+            located[["province", "date", "prefecture"]],
+            freq="year",
+            level="prefecture",
+            start=2011,
+            end=2017,
+        )
+    left_out = registry.attrs["accounting"]["left_out"]
+    assert sum(left_out.values()) == left_out["prefecture_not_valid_in_period"] == 4
+    ours = years.set_index(["prefecture", "year"])["strikes"]
+    common = registry.index.intersection(ours.index)
+    assert (registry.loc[common, "count"] == ours.loc[common]).all()
+    only_ours = ours.drop(common)
+    assert only_ours[only_ours > 0].to_dict() == {
+        (650400, 2014): 2,
+        (650500, 2014): 1,
+        (650500, 2015): 1,
+    }
+    assert (registry.drop(common)["count"] == 0).all()

@@ -19,6 +19,7 @@ from massincidents.events.sources import literal, open_source, quote
 from massincidents.provinces import OUTSIDE_MAINLAND_CODES, normalise_provinces
 
 Freq = Literal["year", "quarter", "month", "day"]
+Level = Literal["province", "prefecture", "county"]
 FREQS: tuple[str, ...] = ("year", "quarter", "month", "day")
 
 
@@ -35,8 +36,10 @@ def events_to_panel(
     dayfirst: bool | None = None,
     date_format: str | Sequence[str] | None = None,
     glob: bool = False,
+    level: Level = "province",
+    unit: str | None = None,
 ) -> pd.DataFrame:
-    r"""Count events per province and period, zero-filled.
+    r"""Count events per province (or prefecture, county) and period, zero-filled.
 
     .. math::
 
@@ -92,15 +95,30 @@ def events_to_panel(
         Read ``events`` as a pattern matching several files (Python's
         :mod:`glob` rules: ``*``, ``?``, ``[...]``, and ``**`` for any
         number of folders); the files are read as one table.
+    level
+        ``"province"`` (default), ``"prefecture"`` or ``"county"``. Below the
+        province, each event's unit (a GB/T 2260 code, or a Chinese, pinyin or
+        English name resolved within the event's province by
+        :func:`division_code`) is counted, and the panel is zero-filled over
+        the units in force in each period's year (2010-2019): a code valid
+        from 2015 has no rows before 2015. Units that are missing, unknown,
+        ambiguous, in another province than the event's, or not in force in
+        the event's year are left out by reason, never guessed
+        (``attrs["accounting"]``).
+    unit
+        Column holding the prefecture or county (default: the column named
+        like ``level``).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by (``province``, period), where the period level is named
         after ``freq``; column ``count`` (or one column per category and
-        ``total`` when ``by`` is given). ``attrs["accounting"]`` holds the
-        number of events read, counted, and left out by reason, so that
-        ``counted == read - sum(left out)`` and the counts sum to ``counted``.
+        ``total`` when ``by`` is given). Below the province, indexed by
+        (``prefecture`` or ``county``, period) with a ``province`` column.
+        ``attrs["accounting"]`` holds the number of events read, counted, and
+        left out by reason, so that ``counted == read - sum(left out)`` and
+        the counts sum to ``counted``.
 
     Raises
     ------
@@ -118,6 +136,16 @@ def events_to_panel(
     >>> panel = mi.events_to_panel(ev, freq="year")
     >>> int(panel.loc[(440000, 2015), "count"]), int(panel["count"].sum()), panel.shape
     (2, 3, (62, 1))
+
+    Below the province, the units are zero-filled over the roster of each year
+    (毕节市 520500 exists from 2011; 毕节地区 522400 before):
+
+    >>> ev = pd.DataFrame({"province": ["Guizhou", "Guizhou", "Xinjiang"],
+    ...                    "prefecture": ["毕节地区", "Bijie", "Hami"],
+    ...                    "date": ["2010-05-01", "2012-03-01", "2016-02-02"]})
+    >>> pref = mi.events_to_panel(ev, freq="year", level="prefecture")
+    >>> pref.loc[(520500, 2012), "count"], (522400, 2012) in pref.index, pref.index.names
+    (np.int64(1), False, FrozenList(['prefecture', 'year']))
     """
     if freq not in FREQS:
         raise DataError(f"freq must be one of {', '.join(map(repr, FREQS))}, got {freq!r}")
@@ -125,6 +153,11 @@ def events_to_panel(
         raise DataError("give dayfirst= or date_format=, not both")
     if dayfirst not in (None, True, False):
         raise DataError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    if level not in ("province", "prefecture", "county"):
+        raise DataError(f"level must be 'province', 'prefecture' or 'county', got {level!r}")
+    if unit is not None and level == "province":
+        raise DataError("unit= names the prefecture or county column: pass level= too")
+    unit_column = (unit or level) if level != "province" else None
     window = parse_window(start, end, freq)
     codes = panel_codes(provinces)
 
@@ -138,6 +171,8 @@ def events_to_panel(
         except duckdb.Error as err:
             raise DataError([Problem(f"cannot be read: {err}", file=source.label)]) from err
         wanted = {"province": province, "date": date, "category": by}
+        if unit_column is not None:
+            wanted[level] = unit_column
         check_columns(list(types), wanted, source.label)
         if date_format is not None:
             check_formats(con, date_format)
@@ -146,8 +181,12 @@ def events_to_panel(
         )
         query = EventQuery(
             con, source, province=province, date=date, by=by, freq=freq, window=window,
-            dates=dates,
+            dates=dates, unit=unit_column,
         )
+        if unit_column is not None:
+            from massincidents.events.levels import assemble_units
+
+            return assemble_units(query, query.grouped(), codes, level)
         return _assemble(query, query.grouped(), codes)
     finally:
         con.close()

@@ -36,14 +36,18 @@ class EventQuery:
         freq: str,
         window: Window,
         dates: DateSQL,
+        unit: str | None = None,
     ) -> None:
         self.con, self.source, self.freq, self.window = con, source, freq, window
         self.date_column, self.by, self.dates = date, by, dates
         category = f"CAST({quote(by)} AS VARCHAR)" if by else "'count'"
-        self._raw = (
-            f"CAST({quote(province)} AS VARCHAR) AS prov, {category} AS cat, "
-            f"{dates.text} AS t, {dates.typed} AS r0"
-        )
+        prov = f"CAST({quote(province)} AS VARCHAR)"
+        if unit is not None:  # below the province: province and unit texts, joined
+            prov = (
+                f"COALESCE({prov}, '') || chr(31) || "
+                f"COALESCE(CAST({quote(unit)} AS VARCHAR), '')"
+            )
+        self._raw = f"{prov} AS prov, {category} AS cat, {dates.text} AS t, {dates.typed} AS r0"
 
     def _parsed(self, relation: str, keep: str = "") -> str:
         """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
