@@ -1433,6 +1433,22 @@ def predict_survival() -> list[Row]:
     return col.rows()
 
 
+def _area_module(area: str):
+    """``tests/reference/agreement_AREA.py``, loaded by file path (``tests`` is not a package)."""
+    import importlib.util
+    import sys
+
+    name = f"massincidents_reference_agreement_{area}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"agreement_{area}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_multtest = _area_module("multtest")
+
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
     "sandwich_petersen.json": sandwich_petersen,
@@ -1448,6 +1464,10 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "pyfixest_i.json": pyfixest_i,
     "stata_xtabond.json": stata_xtabond,
     "predict_survival.json": predict_survival,
+    # multiple testing (issue 15)
+    "multtest_pyfixest.json": _multtest.multtest_pyfixest,
+    "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
+    "multtest_padjust.json": _multtest.multtest_padjust,
 }
 
 

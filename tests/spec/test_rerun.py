@@ -442,3 +442,52 @@ def test_a_second_run_replaces_the_first_as_a_whole(tmp_path: Path) -> None:
     assert "stale_files" not in record
     # nothing is left beside the folder: no staging folder, no lock file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_multiple_testing_adds_adjusted_pvalues_to_the_tables(tmp_path: Path) -> None:
+    """``multiple_testing:`` adds Romano-Wolf (Poisson fits, joint draws) or Holm p-values."""
+    df = _simulated()
+    text = SIM_SPEC.replace(
+        "bootstrap: null",
+        "bootstrap: null\nmultiple_testing: {method: romano_wolf, reps: 199, seed: 5}",
+    ).replace(
+        "  - {name: full, terms: [social, system, treated]}\n",
+        "  - {name: full, terms: [social, system, treated]}\n  - {name: social, terms: [x1]}\n",
+    )
+    result = rerun(df, text, out_dir=tmp_path / "out", report=False)
+    coefs = result.coefficients.set_index(["model", "term"])
+    family = {"full": result.fit("full", "poisson"), "social": result.fit("social", "poisson")}
+    direct = mi.romano_wolf(
+        family, {k: list(f.params.index) for k, f in family.items()}, reps=199, seed=5
+    ).table.set_index(["model", "term"])
+    assert len(direct) == 4
+    for (model, term), p in direct["p_rw"].items():
+        assert coefs.loc[(model, term), "p_rw"] == p
+    others = coefs.loc[[k for k in coefs.index if k[0] not in family], "p_rw"]
+    assert len(others) == 4 and others.isna().all()  # NB2: no score bootstrap
+    assert any("not in the Romano-Wolf family" in n for n in result.notes)
+    written = pd.read_csv(tmp_path / "out" / "tables" / "coefficients.csv")
+    assert "p_rw" in written.columns and written["p_rw"].notna().sum() == 4
+    assert result.record["spec"]["multiple_testing"] == {
+        "method": "romano_wolf",
+        "reps": 199,
+        "seed": 5,
+        "weights": "rademacher",
+    }
+
+    holm = rerun(df, SIM_SPEC.replace("bootstrap: null", "multiple_testing: {method: holm}"))
+    expected = mi.adjust_pvalues(holm.coefficients["p_value"], "holm")
+    np.testing.assert_array_equal(holm.coefficients["p_holm"], expected)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{method: romano_wolf, reps: 999}", "romano_wolf draws bootstrap weights and needs"),
+        ("{method: holm, seed: 3}", "seed apply to method romano_wolf only"),
+        ("{method: sidak}", "sidak"),
+    ],
+)
+def test_multiple_testing_options_are_checked(entry, message) -> None:
+    with pytest.raises(SpecError, match=message):
+        load_spec(SIM_SPEC.replace("bootstrap: null", f"multiple_testing: {entry}"))

@@ -70,6 +70,7 @@ from scipy import stats
 
 from massincidents.core.demean import demean, is_nested
 from massincidents.core.least_squares import least_squares
+from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import cluster_factor
 
 BOOTSTRAP_KEY = "bootstrap"
@@ -311,7 +312,13 @@ class _LeastSquaresEngine:
     """t(r) and t*(r) for all draws of a WCR/WCU bootstrap-t (linear in v and r)."""
 
     def __init__(
-        self, data: LeastSquaresData, j: int, codes: np.ndarray, v: np.ndarray, impose_null: bool
+        self,
+        data: LeastSquaresData,
+        j: int,
+        codes: np.ndarray,
+        v: np.ndarray,
+        impose_null: bool,
+        ssc: SmallSample | None = None,
     ) -> None:
         X, y = np.asarray(data.X, float), np.asarray(data.y, float)
         n, k = X.shape
@@ -329,6 +336,7 @@ class _LeastSquaresEngine:
             fe=data.fe,
             fe_dof=data.fe_dof,
             cluster_codes=[codes],
+            ssc=ssc,
         )
         self.estimate = float(beta[j])
         self.se = float(np.sqrt(self.c * np.sum((P @ (z * u)) ** 2)))
@@ -541,6 +549,52 @@ def poisson_score_data(
         restricted=restricted,
         cluster=column,
     )
+
+
+def null_statistics(
+    data: LeastSquaresData | ScoreData,
+    j: int,
+    codes: np.ndarray,
+    v: np.ndarray,
+    ssc: SmallSample | None = None,
+) -> tuple[float, float, np.ndarray, str]:
+    r"""The test of :math:`H_0: \beta_j = 0` with the null imposed, for given draws.
+
+    What :func:`wild_bootstrap` computes at ``null=0`` (WCR bootstrap-t, or the
+    score bootstrap for likelihood models), for weights ``v`` chosen by the
+    caller: :func:`massincidents.romano_wolf` passes the same draws to every
+    model, which makes the bootstrap joint.
+
+    Parameters
+    ----------
+    data
+        The result's bootstrap data (``Result.extra["bootstrap"]``).
+    j
+        Position of the coefficient in ``data.names``.
+    codes
+        Cluster codes :math:`0, \dots, G-1` of the estimation sample.
+    v
+        Weights, shape (B, G), column :math:`g` for cluster code :math:`g`.
+    ssc
+        Small-sample convention of the least-squares CRV1 statistic (``None``:
+        the default, as :func:`wild_bootstrap`); it scales the statistic and
+        its bootstrap draws alike, so single-test p-values do not change.
+
+    Returns
+    -------
+    estimate, statistic, distribution, method
+        The point estimate, the statistic, the :math:`B` bootstrap statistics
+        and the name of the method.
+    """
+    if isinstance(data, LeastSquaresData):
+        engine: _LeastSquaresEngine | _ScoreEngine = _LeastSquaresEngine(
+            data, j, codes, v, True, ssc
+        )
+        method = "WCR bootstrap-t"
+    else:
+        engine = _ScoreEngine(data, j, codes, v, True)
+        method = "score bootstrap (null imposed)"
+    return engine.estimate, float(engine.t(0.0)), np.asarray(engine.tstar(0.0), float), method
 
 
 # -- confidence interval by test inversion ------------------------------------------------

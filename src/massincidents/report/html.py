@@ -243,6 +243,10 @@ def _causes_section(result: RerunResult, embedded: dict[str, str]) -> str:
                 )
             ]
             show["bootstrap p"] = coefs["boot_p"]
+        for column, label in (("p_rw", "Romano-Wolf p"), ("p_holm", "Holm p"),
+                              ("p_bh", "BH p"), ("p_bonferroni", "Bonferroni p")):
+            if column in coefs.columns:
+                show[label] = coefs[column]
         tiny = [tiny_per_unit(b) for b in coefs["estimate"]]
         if any(tiny):
             show["note"] = [

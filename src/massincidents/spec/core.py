@@ -140,6 +140,11 @@ class Spec:
     located
         Line and column of every key and value of the YAML text (``None`` for
         a dict), for messages.
+    multiple_testing
+        ``{"method", "reps", "seed", "weights"}`` or ``None``: adjusted
+        p-values over every coefficient of every model of the run
+        (``romano_wolf``: :func:`massincidents.romano_wolf`; ``holm``, ``bh``,
+        ``bonferroni``: :func:`massincidents.adjust_pvalues`).
 
     Examples
     --------
@@ -174,6 +179,7 @@ class Spec:
     source: str = "<spec>"
     title: str | None = None
     located: Located | None = field(default=None, repr=False, compare=False)
+    multiple_testing: dict[str, Any] | None = None
 
     # -- derived -------------------------------------------------------------
     @property
@@ -305,6 +311,8 @@ class Spec:
         out["timing"] = copy.deepcopy(self.timing)
         out["mapping"] = dict(self.mapping)
         out["multiverse"] = copy.deepcopy(self.multiverse)
+        if self.multiple_testing is not None:
+            out["multiple_testing"] = copy.deepcopy(self.multiple_testing)
         return json.loads(json.dumps(out))
 
     def with_mapping(self, extra: Mapping[str, str] | None, source: str = "--map") -> Spec:
@@ -866,6 +874,39 @@ def _read_bootstrap(doc: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _read_multiple_testing(doc: dict[str, Any], problem: _Problems) -> dict[str, Any] | None:
+    """``{method, reps, seed, weights}``; Romano-Wolf needs a seed, the others take none."""
+    entry = doc.get("multiple_testing")
+    if entry is None:
+        return None
+    method = entry["method"]
+    if method != "romano_wolf":
+        extra = [k for k in ("reps", "seed", "weights") if k in entry]
+        if extra:
+            problem(
+                f"multiple_testing: {', '.join(extra)} apply to method romano_wolf only; "
+                f"{method} adjusts the models' own p-values",
+                "multiple_testing",
+                extra[0],
+                key=True,
+            )
+        return {"method": method}
+    if "seed" not in entry:
+        problem(
+            "multiple_testing: romano_wolf draws bootstrap weights and needs a seed "
+            "(e.g. {method: romano_wolf, reps: 9999, seed: 1})",
+            "multiple_testing",
+            key=True,
+        )
+        return None
+    return {
+        "method": method,
+        "reps": int(entry.get("reps", 9999)),
+        "seed": int(entry["seed"]),
+        "weights": entry.get("weights", "rademacher"),
+    }
+
+
 def _read_timing(doc: dict[str, Any], count: str) -> dict[str, Any] | None:
     timing = doc.get("timing")
     if timing is None:
@@ -945,6 +986,7 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
     for p in _mapping_clashes(mapping, label):
         problem(p.message, "mapping")
     multiverse = _read_multiverse(doc, groups, problem)
+    multiple_testing = _read_multiple_testing(doc, problem)
 
     if problem.found:
         problems = sorted(problem.found, key=lambda p: (p.line or 0, p.column or 0, p.message))
@@ -974,4 +1016,5 @@ def _build(doc: dict[str, Any], located: Located | None, label: str) -> Spec:
         source=label,
         title=doc.get("title"),
         located=located,
+        multiple_testing=multiple_testing,
     )

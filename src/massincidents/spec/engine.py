@@ -226,6 +226,71 @@ def _bootstrap(rec: FitRecord, spec: Spec, terms: list[str] | None = None) -> pd
     return pd.DataFrame(out)
 
 
+#: column of the coefficient table holding each ``multiple_testing`` method's p-values
+ADJUSTED_COLUMN = {
+    "romano_wolf": "p_rw",
+    "holm": "p_holm",
+    "bh": "p_bh",
+    "bonferroni": "p_bonferroni",
+}
+
+
+def _adjusted_pvalues(
+    coefficients: pd.DataFrame, fits: list[FitRecord], spec: Spec, notes: list[str]
+) -> pd.DataFrame:
+    """The ``multiple_testing`` column: every coefficient of every model as one family."""
+    from massincidents.inference.multiple_testing import adjust_pvalues, romano_wolf
+
+    options = spec.multiple_testing
+    assert options is not None
+    method, column = options["method"], ADJUSTED_COLUMN[options["method"]]
+    out = coefficients.copy()
+    if method != "romano_wolf":
+        out[column] = adjust_pvalues(out["p_value"], method).to_numpy()
+        notes.append(
+            f"{column}: {method} adjustment of the p-values of all {len(out)} coefficients of "
+            "all models, as one family."
+        )
+        return out
+    family = {
+        rec.label: rec.result
+        for rec in fits
+        if rec.result is not None and get_model(rec.family).wild_bootstrap
+    }
+    left_out = [rec.label for rec in fits if rec.result is not None and rec.label not in family]
+    if left_out:
+        notes.append(
+            f"{column}: {', '.join(left_out)} have no wild (score) bootstrap and are not in the "
+            "Romano-Wolf family; their p_rw is empty."
+        )
+    out[column] = np.nan
+    if not family:
+        return out
+    try:
+        rw = romano_wolf(
+            family,
+            {label: list(res.params.index) for label, res in family.items()},
+            cluster=spec.bootstrap_cluster,
+            reps=options["reps"],
+            weights=options["weights"],
+            seed=options["seed"],
+        )
+    except Exception as err:  # reported, never hidden: the rest of the run goes on
+        notes.append(f"{column}: Romano-Wolf p-values failed: {type(err).__name__}: {err}")
+        return out
+    adjusted = rw.table.set_index(["model", "term"])["p_rw"]
+    keys = pd.MultiIndex.from_frame(out[["model", "term"]])
+    out[column] = adjusted.reindex(keys).to_numpy()
+    draws = f"all {rw.reps} sign vectors" if rw.enumerated else f"{rw.reps} {rw.weights} draws"
+    notes.append(
+        f"{column}: Romano-Wolf step-down over {len(rw.table)} coefficients of "
+        f"{len(family)} model{'s' if len(family) > 1 else ''}, one joint score bootstrap by "
+        f"{rw.cluster} ({draws}, seed "
+        f"{options['seed']}, null imposed)."
+    )
+    return out
+
+
 def _tiny_effect_notes(coefficients: pd.DataFrame) -> list[str]:
     """A note per indicator whose incidence-rate ratio per unit prints as 1.000 (badly scaled)."""
     from massincidents.report.numbers import format_number, tiny_per_unit
@@ -629,6 +694,9 @@ def _fit_models(
     if not coefficients.empty:
         coefficients = coefficients.merge(boots, on=["model", "term"], how="left")
         notes += _tiny_effect_notes(coefficients)
+        if the_spec.multiple_testing is not None:
+            steps.show("adjusted p-values")
+            coefficients = _adjusted_pvalues(coefficients, fits, the_spec, notes)
     no_bootstrap = [
         get_model(f).description or f
         for f in dict.fromkeys(f.family for f in fits)

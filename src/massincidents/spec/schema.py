@@ -309,6 +309,21 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "multiple_testing": {
+            "if": {"type": "null"},
+            "then": {"type": "null"},
+            "else": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["method"],
+                "properties": {
+                    "method": {"enum": ["romano_wolf", "holm", "bh", "bonferroni"]},
+                    "reps": {"type": "integer", "minimum": 9, "maximum": MAX_BOOTSTRAP_REPS},
+                    "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+                    "weights": {"enum": ["rademacher", "webb"]},
+                },
+            },
+        },
         "timing": {
             "if": {"type": "null"},
             "then": {"type": "null"},
