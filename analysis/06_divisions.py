@@ -274,6 +274,10 @@ def division_type(name: str, level: str, code: int) -> str:
         )
     table = PREFECTURE_TYPES if level == "prefecture" else COUNTY_TYPES
     for suffix, kind in table:
+        # 林区 (forestry district) is 神农架林区 alone, administered by the province;
+        # 万柏林区 and the like are city districts whose names end in 林
+        if suffix == "林区" and not province_administered(code):
+            continue
         if name.endswith(suffix):
             return kind
     raise ValueError(f"no type for {code} {name}")
@@ -552,6 +556,18 @@ def detect_changes(
                 else:
                     for n, seat in successors:
                         add(g, b[g], n, a[n], "split", "lists+crosswalk", seat)
+            # a new code that replaces exactly one abolished unit is that unit under a
+            # new name and code (撤销唐海县，设立曹妃甸区), not a merger
+            this_year = [c for c in changes if c.year == y1 and c.level == level]
+            for c in this_year:
+                if c.kind != "merged" or c.new_code not in new or c.old_code == c.new_code:
+                    continue
+                into = [k for k in this_year if k.new_code == c.new_code]
+                if len(into) == 1:
+                    same = unit_type(level, c.old_code, c.old_name) == unit_type(
+                        level, c.new_code, c.new_name
+                    )
+                    c.kind = "renamed" if same else "upgraded"
             for n in new:
                 if n in matched_new or any(
                     c.new_code == n and c.year == y1 and c.level == level for c in changes
@@ -730,7 +746,8 @@ def _pinyin(stem_zh: str, generated: str) -> str:
 
 
 def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
-    derived = pd.read_csv(pinyin_path, dtype={"code": "int64"})
+    # keep_default_na=False: the pinyin of 南 is "nan"
+    derived = pd.read_csv(pinyin_path, dtype={"code": "int64"}, keep_default_na=False)
     gen = {(int(r.code), r.name_zh): (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     by_name = {r.name_zh: (r.stem_zh, r.pinyin) for r in derived.itertuples(index=False)}
     prov = provinces().set_index("code")
@@ -750,7 +767,7 @@ def _table(spells: list[Spell], pinyin_path: Path) -> pd.DataFrame:
                     None,
                 )
             )
-            if generated is None:
+            if not isinstance(generated, str) or not generated:
                 raise ValueError(f"no pinyin for {s.code} {s.name}")
             py = _pinyin(short, generated)
             english = EXONYMS.get((short, s.level), "")

@@ -48,6 +48,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "first_difference": ("massincidents.linear.estimators", "first_difference"),
     "hausman": ("massincidents.linear.hausman", "hausman"),
     "is_mainland": ("massincidents.provinces", "is_mainland"),
+    "iv": ("massincidents.iv.model", "iv"),
     "kaplan_meier": ("massincidents.survival.nonparametric", "kaplan_meier"),
     "leader_spells_to_first_event": (
         "massincidents.survival.spells",
@@ -88,7 +89,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 
 #: Public functions named like a subpackage or module of their own
 #: (``mi.linear`` is the function, ``massincidents.linear`` the subpackage).
-_SHADOWED = frozenset({"linear", "provinces", "validate"})
+_SHADOWED = frozenset({"iv", "linear", "provinces", "validate"})
 
 
 def _quiet_import(module: str) -> types.ModuleType:
@@ -190,6 +191,7 @@ __all__ = [
     "harmonise_codes",
     "hausman",
     "is_mainland",
+    "iv",
     "kaplan_meier",
     "leader_spells_to_first_event",
     "linear",

@@ -15,14 +15,14 @@ Examples
 --------
 >>> from massincidents.registry import get_model, models
 >>> models()
-('poisson', 'negbin')
+('poisson', 'negbin', 'iv')
 >>> nb = get_model("negbin")
 >>> nb.heading, nb.wild_bootstrap, "CRV1" in nb.vcov
 ('NB2', None, True)
 >>> get_model("poison")
 Traceback (most recent call last):
 ...
-KeyError: "no model 'poison' in the registry (did you mean 'poisson'?); known: poisson, negbin"
+KeyError: "no model 'poison' in the registry (did you mean 'poisson'?); known: poisson, negbin, iv"
 """
 
 from __future__ import annotations
@@ -215,5 +215,15 @@ register(
         description="negative binomial (NB2)",
         heading="NB2",
         absorbed_fe=False,
+    )
+)
+register(
+    ModelSpec(
+        "iv",
+        "massincidents.iv.model:iv",
+        family="iv",
+        description="instrumental variables (2SLS, LIML, two-step GMM)",
+        heading="IV",
+        exposure=False,
     )
 )

@@ -112,3 +112,21 @@ def test_unknown_and_missing_codes() -> None:
         mi.harmonise_codes(frame, splits="largest")
     with pytest.raises(ValueError, match="2010-2019"):
         mi.harmonise_codes(frame, to_year=2009)
+
+
+def test_every_one_to_one_change_maps_back() -> None:
+    table = changes()
+    one = table[
+        table["kind"].isin(["recoded", "upgraded", "renamed"])
+        & (table["old_code"] != table["new_code"])
+    ]
+    predecessors = table.groupby(["level", "new_code"]).size()
+    checked = 0
+    for row in one.itertuples(index=False):
+        if predecessors[(row.level, row.new_code)] != 1:
+            continue
+        frame = pd.DataFrame({"code": [int(row.new_code)]})
+        out = _quiet(frame, to_year=int(row.year) - 1, level=row.level)
+        assert out["code"].item() == row.old_code, row
+        checked += 1
+    assert checked > 200

@@ -87,3 +87,40 @@ def test_exonyms_and_types() -> None:
     assert c.loc[522701, "prefecture_code"] == 522700
     assert c.loc[110105, "prefecture_code"] == 110000
     assert c.loc[429021, "type"] == "林区" and c.loc[429021, "prefecture_code"] == 429021
+
+
+# Year-end counts published by the Ministry of Civil Affairs (《2010年社会服务发展统计报告》,
+# 《2017年社会服务发展统计公报》, section 行政区划): prefecture-level units by type and
+# county-level units by type. The rosters are built from the code lists alone.
+MCA_COUNTS = {
+    2010: (
+        {"地级市": 283, "地区": 17, "自治州": 30, "盟": 3},
+        {"市辖区": 853, "县级市": 370, "县": 1461, "自治县": 117, "旗": 49, "自治旗": 3,
+         "特区": 2, "林区": 1},
+    ),
+    2017: (
+        {"地级市": 294, "地区": 7, "自治州": 30, "盟": 3},
+        {"市辖区": 962, "县级市": 363, "县": 1355, "自治县": 117, "旗": 49, "自治旗": 3,
+         "特区": 1, "林区": 1},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("year", sorted(MCA_COUNTS))
+def test_counts_by_type_equal_the_ministrys_bulletins(year: int) -> None:
+    prefecture_types, county_types = MCA_COUNTS[year]
+    prefectures = mi.prefectures(year)
+    ordinary = prefectures[~prefectures["type"].isin(["直辖市", "省直辖县级"])]
+    assert ordinary["type"].value_counts().to_dict() == prefecture_types
+    assert len(ordinary) == sum(prefecture_types.values())  # 333 and 334
+    counties = mi.counties(year)
+    assert counties["type"].value_counts().to_dict() == county_types
+    assert len(counties) == sum(county_types.values())  # 2,856 and 2,851
+
+
+def test_every_unit_has_a_pinyin_and_a_short_name() -> None:
+    table = divisions()
+    assert table["pinyin"].str.fullmatch(r"[a-z]+").all()
+    assert (table["name_zh_short"].str.len() > 0).all()
+    # the pinyin of 南 is "nan", which a CSV reader takes for a missing value by default
+    assert mi.division_code("Nan Xian", province="Hunan") == 430921

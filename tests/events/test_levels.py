@@ -143,3 +143,50 @@ def test_csv_file_and_unit_column(tmp_path: Path) -> None:
         mi.events_to_panel(events, level="township")
     with pytest.raises(mi.DataError, match="pass level="):
         mi.events_to_panel(events, unit="county")
+
+
+def test_categories_provinces_and_days() -> None:
+    events = pd.DataFrame(
+        {
+            "province": ["Guangdong", "Guangdong", "Guangdong", "Sichuan"],
+            "prefecture": [440300, 440300, 441900, 510100],
+            "date": ["2015-01-03", "2015-01-03", "2015-02-01", "2015-03-01"],
+            "band": ["<100", "100-999", None, "<100"],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="1 province not in panel"):
+        panel = mi.events_to_panel(
+            events, level="prefecture", freq="day", by="band", provinces=["Guangdong"]
+        )
+    guangdong = mi.prefectures(2015)
+    guangdong = guangdong[guangdong["province_code"] == 440000]
+    assert len(panel) == len(guangdong) * 30  # 3 January to 1 February
+    assert list(panel.columns) == ["province", "100-999", "<100", "missing", "total"]
+    day = pd.Timestamp("2015-01-03")
+    assert panel.loc[(440300, day), ["100-999", "<100", "total"]].tolist() == [1, 1, 2]
+    assert panel.loc[(441900, pd.Timestamp("2015-02-01")), "missing"] == 1
+    assert int(panel["total"].sum()) == 3 == panel.attrs["accounting"]["counted"]
+
+
+def test_one_vintage_for_every_period() -> None:
+    events = pd.DataFrame(
+        {
+            "province": ["Tibet", "Tibet", "Xinjiang", "Guangdong"],
+            "prefecture": [540200, 542300, 650500, 440300],
+            "date": ["2012-01-03", "2012-05-01", "2013-02-01", "2005-06-01"],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="1 prefecture not valid in period"):
+        panel = mi.events_to_panel(events, level="prefecture", freq="year", vintage=2017)
+    roster = set(mi.prefectures(2017)["code"])
+    years = panel.index.get_level_values("year")
+    for year in range(2005, 2014):
+        assert set(panel.index.get_level_values("prefecture")[years == year]) == roster
+    # Shigatse's 2017 code counts in 2012; its 地区 code of 2012 is not in the 2017 roster
+    assert panel.loc[(540200, 2012), "count"] == 1
+    assert panel.loc[(440300, 2005), "count"] == 1  # before the lists: the vintage decides
+    assert panel.attrs["accounting"]["counted"] == 3
+    with pytest.raises(mi.DataError, match="vintage"):
+        mi.events_to_panel(events, level="prefecture", vintage=2025)
+    with pytest.raises(mi.DataError, match="pass level="):
+        mi.events_to_panel(events, vintage=2017)

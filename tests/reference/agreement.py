@@ -1448,6 +1448,7 @@ def _area_module(area: str):
 
 
 _multtest = _area_module("multtest")
+_iv = _area_module("iv")  # instrumental variables (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1468,6 +1469,12 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "multtest_pyfixest.json": _multtest.multtest_pyfixest,
     "multtest_stata_rwolf.json": _multtest.multtest_stata_rwolf,
     "multtest_padjust.json": _multtest.multtest_padjust,
+    # instrumental variables (issue 15)
+    "iv_aer.json": _iv.iv_aer,
+    "iv_linearmodels.json": _iv.iv_linearmodels,
+    "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
+    "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
+    "iv_pyfixest.json": _iv.iv_pyfixest,
 }
 
 

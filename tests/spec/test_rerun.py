@@ -251,7 +251,11 @@ def test_simulated_panel_recovered_from_csv_gbk_and_excel(tmp_path: Path) -> Non
 def test_prefecture_level_panel_runs_without_code_changes(tmp_path: Path) -> None:
     df = mi.datasets.simulate_panel(300, 8, seed=5, alpha=0.2, rate=0.01, sigma_noise=0.3)
     truth = df.attrs["truth"]
+    # 300 real prefecture codes (units are checked against the GB/T 2260 registry)
+    pool = mi.prefectures()
+    codes = pool.loc[(pool.valid_from == 2010) & (pool.valid_to == 2019), "code"].to_numpy()
     df = df.rename(columns={"province": "prefecture"})
+    df["prefecture"] = codes[df["prefecture"].to_numpy() - 1]
     path = tmp_path / "prefectures.csv"
     df.to_csv(path, index=False)
     text = (
@@ -301,8 +305,10 @@ def test_bad_units_and_periods_are_reported_with_rows(tmp_path: Path) -> None:
     df.loc[7, "x1"] = "n/a?"
     path = tmp_path / "counties.csv"
     df.to_csv(path, index=False)
+    # simulated labels 1..40 are not GB/T 2260 codes: read as arbitrary units
+    # (level: county checks the units against the registry, tests/spec/test_levels.py)
     text = SIM_SPEC.replace("unit: province", "unit: county").replace(
-        "level: province", "level: county"
+        "level: province", "level: other"
     )
     with pytest.raises(DataError) as info:
         rerun(path, text)

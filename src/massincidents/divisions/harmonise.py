@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -229,15 +230,17 @@ def harmonise_codes(
     """
     if column not in frame.columns:
         raise KeyError(f"no column {column!r} in the table; pass column=")
-    to_year = check_year(to_year)
-    assert to_year is not None
+    year = check_year(to_year)
+    assert year is not None
+    to_year = year
     level = check_level(level, ("prefecture", "county"))
     if splits not in (None, "seat"):
         raise ValueError(f'splits must be None or "seat"; got {splits!r}')
     values = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     counts = values.value_counts(dropna=True)
     mapped: dict[int, int | None] = {}
-    applied, unmapped = [], []
+    applied: list[dict[str, object]] = []
+    unmapped: list[dict[str, Any]] = []
     for code in sorted(int(c) for c in counts.index):
         result = map_code(code, to_year, level, splits)
         mapped[code] = result.code

@@ -38,6 +38,7 @@ def events_to_panel(
     glob: bool = False,
     level: Level = "province",
     unit: str | None = None,
+    vintage: int | None = None,
 ) -> pd.DataFrame:
     r"""Count events per province (or prefecture, county) and period, zero-filled.
 
@@ -108,6 +109,11 @@ def events_to_panel(
     unit
         Column holding the prefecture or county (default: the column named
         like ``level``).
+    vintage
+        Below the province: a year (2010-2019) whose units make the roster of
+        every period, for codes harmonised to one vintage (see
+        :func:`harmonise_codes`); the events' units are then checked against
+        that year's roster instead of their own year's.
 
     Returns
     -------
@@ -158,6 +164,13 @@ def events_to_panel(
     if unit is not None and level == "province":
         raise DataError("unit= names the prefecture or county column: pass level= too")
     unit_column = (unit or level) if level != "province" else None
+    if vintage is not None:
+        if level == "province":
+            raise DataError("vintage= applies below the province: pass level= too")
+        if isinstance(vintage, bool) or not isinstance(vintage, int) or not (
+            2010 <= vintage <= 2019
+        ):
+            raise DataError(f"vintage must be a year of the code lists, 2010-2019; got {vintage!r}")
     window = parse_window(start, end, freq)
     codes = panel_codes(provinces)
 
@@ -186,7 +199,9 @@ def events_to_panel(
         if unit_column is not None:
             from massincidents.events.levels import assemble_units
 
-            return assemble_units(query, query.grouped(), codes, level)
+            return assemble_units(
+                query, query.grouped(), codes, level, _period_index, vintage
+            )
         return _assemble(query, query.grouped(), codes)
     finally:
         con.close()

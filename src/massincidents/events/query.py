@@ -41,13 +41,13 @@ class EventQuery:
         self.con, self.source, self.freq, self.window = con, source, freq, window
         self.date_column, self.by, self.dates = date, by, dates
         category = f"CAST({quote(by)} AS VARCHAR)" if by else "'count'"
-        prov = f"CAST({quote(province)} AS VARCHAR)"
-        if unit is not None:  # below the province: province and unit texts, joined
-            prov = (
-                f"COALESCE({prov}, '') || chr(31) || "
-                f"COALESCE(CAST({quote(unit)} AS VARCHAR), '')"
-            )
-        self._raw = f"{prov} AS prov, {category} AS cat, {dates.text} AS t, {dates.typed} AS r0"
+        # below the province, the unit's text travels with the province's
+        self._unit = ", unit" if unit is not None else ""
+        unit_sql = f", CAST({quote(unit)} AS VARCHAR) AS unit" if unit is not None else ""
+        self._raw = (
+            f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
+            f"{dates.text} AS t, {dates.typed} AS r0"
+        )
 
     def _parsed(self, relation: str, keep: str = "") -> str:
         """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
@@ -55,20 +55,20 @@ class EventQuery:
         One SELECT per stage, so that each parse runs once per row; ``keep``
         names extra columns of ``relation`` carried through.
         """
-        d = self.dates
+        d, u = self.dates, self._unit
         keep = f"{keep}, " if keep else ""
         return f"""
-            (SELECT {keep}prov, cat, t, r, day_first, month_first, {d.date} AS d,
+            (SELECT {keep}prov{u}, cat, t, r, day_first, month_first, {d.date} AS d,
                     {d.ambiguous} AS ambiguous, {d.reading} AS reading
              FROM (SELECT *, {d.day_first} AS day_first, {d.month_first} AS month_first
-                   FROM (SELECT {keep}prov, cat, t, COALESCE(r0, {d.readable}) AS r
+                   FROM (SELECT {keep}prov{u}, cat, t, COALESCE(r0, {d.readable}) AS r
                          FROM (SELECT {keep}{self._raw} FROM {relation}))))
         """
 
     def grouped(self) -> pd.DataFrame:
-        """One row per (province text, period, flags, category) with its count."""
+        """One row per (province text, unit text, period, flags, category) with its count."""
         query = f"""
-            SELECT prov, {period_sql(self.freq, "d")} AS period,
+            SELECT prov{self._unit}, {period_sql(self.freq, "d")} AS period,
                    {self.window.contains_sql("d")} AS in_window,
                    {self.window.implausible_sql("d")} AS implausible,
                    ambiguous, reading, cat,

@@ -111,6 +111,8 @@ def read_panel(
     counts: Sequence[str] | None = None,
     year_range: tuple[int, int] = (1949, 2100),
     text: Sequence[str] | None = None,
+    level: str = "province",
+    unit: str | None = None,
 ) -> pd.DataFrame:
     """Read a province-year table from a file or DataFrame into a validated panel.
 
@@ -151,6 +153,17 @@ def read_panel(
         such as ``">10000"``). Other columns that hold numbers, or cells meant
         as numbers, are numeric and every cell must be a number (see
         :func:`massincidents.validate`).
+    level
+        ``"province"`` (default), ``"prefecture"`` or ``"county"``: a table
+        below the province, in long layout (one row per unit and year), keyed
+        by GB/T 2260 codes or by names (Chinese, pinyin, English) that the
+        division registry resolves within the row's year and, when the table
+        has a province column, its province (see :func:`massincidents.validate`
+        for the problems reported). The result is indexed by (``prefecture``
+        or ``county``, ``year``) with a ``province`` column.
+    unit
+        Name of the unit column (default: found by name: ``prefecture``,
+        ``pref_code``, ``city``, ``地级市``, ``城市``; ``county``, ``区县``, ``县``...).
 
     Returns
     -------
@@ -239,8 +252,28 @@ def read_panel(
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
     counts = list(counts or [])
+    if level not in ("province", "prefecture", "county"):
+        raise DataError(f"level must be 'province', 'prefecture' or 'county', got {level!r}")
+    if level != "province" and layout not in ("auto", "long"):
+        raise DataError(f"level={level!r} reads long tables (one row per unit and year)")
     table, origin = read_table(source, sheet=sheet, encoding=encoding)
     label, file = origin["source"], origin["file"]
+    if level != "province":
+        from massincidents.io.units import read_unit_panel
+
+        out = read_unit_panel(
+            table, label, file, level=level, unit=unit, province=province, year=year,
+            counts=counts, year_range=year_range, text=text,
+        )  # fmt: skip
+        out.attrs.update(
+            {
+                "source": label, "encoding": origin["encoding"], "sheet": origin["sheet"],
+                "layout": "long", "header_row": table.header_line, "title": table.title,
+                "notes": table.notes, "rows_read": len(table.lines),
+                "rows_kept": len(out), "rows_removed": dict(table.removed),
+            }
+        )  # fmt: skip
+        return out
 
     meta = title_metadata(table.title)
     indicator, unit = indicator_and_unit(meta)

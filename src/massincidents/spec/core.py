@@ -96,8 +96,9 @@ class Spec:
     ----------
     unit, time, level
         Unit and time columns; ``level`` is ``"province"`` (names normalised to
-        GB/T codes by :func:`massincidents.read_panel`), ``"prefecture"``,
-        ``"county"`` or ``"other"`` (unit labels kept as they are).
+        GB/T codes by :func:`massincidents.read_panel`), ``"prefecture"`` or
+        ``"county"`` (codes or names resolved by the division registry,
+        ``read_panel(level=...)``) or ``"other"`` (unit labels kept as they are).
     count, exposure, window
         Outcome count column, exposure column (``None``: none) and inclusive
         ``(start, end)`` of the periods analysed (``None``: all).

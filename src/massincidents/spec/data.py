@@ -2,10 +2,12 @@
 
 Province-level data go through :func:`massincidents.read_panel` (any layout,
 CSV in UTF-8 or GBK, Excel, Parquet; province names normalised to GB/T
-codes). Prefecture-, county- and other-level data are long tables (one row per
-unit and period) read with the same file readers, without province
-normalisation: unit labels are kept as they are (whole numbers become
-integers). Either way the columns are renamed by the specification's mapping,
+codes). Prefecture- and county-level data are long tables (one row per unit
+and period) read by ``read_panel(level=...)``: codes or names resolved by the
+division registry (a ``province`` column disambiguates names), every unknown,
+ambiguous or out-of-date unit refused with its row. Other-level data are long
+tables read with the same file readers, unit labels kept as they are (whole
+numbers become integers). Either way the columns are renamed by the specification's mapping,
 checked against the specification, restricted to the window and extended by
 the transforms, and every row left out is counted by reason.
 """
@@ -128,6 +130,60 @@ def _read_province(
         "removed_by_reader": {k: v for k, v in (attrs.get("rows_removed") or {}).items() if v},
         "encoding": attrs.get("encoding"),
         "layout": attrs.get("layout"),
+        "warnings": [str(w.message) for w in caught],
+    }
+    return frame, info
+
+
+def _read_units(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    spec: Spec,
+    sheet: str | int | None,
+    reader: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Prefecture or county data through ``read_panel(level=...)``: units checked by the registry.
+
+    The unit column holds GB/T 2260 codes or names; a ``province`` column (or
+    the one named by the ``province`` reader option) disambiguates names.
+    """
+    label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    file = None if isinstance(source, pd.DataFrame) else label
+    refused = sorted(
+        k for k, v in reader.items() if v is not None and k not in ("encoding", "province", "text")
+    )
+    if refused or reader.get("layout") not in (None, "auto", "long"):
+        raise DataError(
+            [
+                Problem(
+                    f"the reader options {', '.join(refused)} apply to province data; "
+                    f"{spec.level} data (data.level) are read as a long table with one row per "
+                    "unit and period",
+                    file,
+                )
+            ]
+        )
+    count = _original(spec, spec.count)
+    header = _header_names(source, sheet)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = read_panel(
+            source,
+            level=spec.level,
+            unit=_original(spec, spec.unit),
+            year=_original(spec, spec.time),
+            province=reader.get("province"),
+            sheet=sheet,
+            encoding=reader.get("encoding"),
+            counts=[count] if count in header else None,
+            text=reader.get("text"),
+        )
+    attrs = dict(panel.attrs)
+    frame = panel.reset_index().rename(columns={spec.level: spec.unit, "year": spec.time})
+    info = {
+        "rows_in_source": attrs.get("rows_read"),
+        "removed_by_reader": {k: v for k, v in (attrs.get("rows_removed") or {}).items() if v},
+        "encoding": attrs.get("encoding"),
+        "layout": "long",
         "warnings": [str(w.message) for w in caught],
     }
     return frame, info
@@ -297,8 +353,10 @@ def prepare_data(
     reader
         More options of :func:`massincidents.read_panel` (``layout``,
         ``province``, ``year``, ``encoding``, ``value_name``, ``text``) for
-        province data (``data.level: province``); units of other levels are
-        read as a long table, where only ``encoding`` applies.
+        province data (``data.level: province``); prefecture and county data
+        take ``encoding``, ``province`` (the column that disambiguates names)
+        and ``text``; other units are read as a long table, where only
+        ``encoding`` applies.
 
     Returns
     -------
@@ -332,6 +390,8 @@ def prepare_data(
     checksum = sha256_of(source)
     if spec.level == "province":
         frame, info = _read_province(source, spec, sheet, dict(reader or {}))
+    elif spec.level in ("prefecture", "county"):
+        frame, info = _read_units(source, spec, sheet, dict(reader or {}))
     else:
         frame, info = _read_generic(source, spec, sheet, dict(reader or {}))
     keys = {spec.unit, spec.time}

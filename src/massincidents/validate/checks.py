@@ -342,6 +342,8 @@ def check_frame(
     year_range: tuple[int, int] = (1949, 2100),
     source: str | None = None,
     text: Sequence[str] | None = None,
+    level: str = "province",
+    unit: str | None = None,
 ) -> Checked:
     """Run every check on a frame with ``province`` and ``year`` as columns.
 
@@ -356,6 +358,11 @@ def check_frame(
         Frame column -> original column label, or a per-row sequence of labels.
     text
         Value columns kept as text, never checked as numbers.
+    level, unit
+        ``"prefecture"`` or ``"county"`` with the column ``unit`` holding the
+        units: the keys are then checked by
+        :func:`massincidents.validate.units.check_unit_keys` (``province``, when
+        it is a column, disambiguates names) and ``codes`` are unit codes.
     """
     frame = frame.reset_index(drop=True)
     if rows is None:
@@ -376,13 +383,25 @@ def check_frame(
         checked.problems.append(Problem("the table has no rows", file=source))
         return checked
 
-    key_problems, codes, years = _check_keys(
-        frame, province, year, rows, columns, year_range, source
-    )
-    cell_problems = key_problems + _check_duplicates(
-        frame, province, codes, years, rows, columns, source
-    )
-    value_columns = [c for c in frame.columns if c not in (province, year)]
+    if level != "province":
+        from massincidents.validate.units import check_unit_keys
+
+        assert unit is not None
+        has_province = province in frame.columns and province != unit
+        cell_problems, codes, years = check_unit_keys(
+            frame, level=level, unit=unit, province=province if has_province else None,
+            year=year, rows=rows, columns=columns, year_range=year_range, source=source,
+        )  # fmt: skip
+        keys: tuple[str, ...] = (province, year, unit)
+    else:
+        key_problems, codes, years = _check_keys(
+            frame, province, year, rows, columns, year_range, source
+        )
+        cell_problems = key_problems + _check_duplicates(
+            frame, province, codes, years, rows, columns, source
+        )
+        keys = (province, year)
+    value_columns = [c for c in frame.columns if c not in keys]
     _check_values(frame, value_columns, counts, rows, columns, source, checked, text)
     if any(p.message.startswith("duplicate province-year") for p in cell_problems):
         checked.problems += _pivot_hint(frame, codes, years, checked.text, columns, source)
@@ -392,6 +411,6 @@ def check_frame(
     # A wide-table row with an unknown province gives one problem, not one per year.
     checked.problems = list(dict.fromkeys(structural + cell_problems))
     checked.codes, checked.years = codes, years
-    if not checked.problems:
+    if not checked.problems and level == "province":
         checked.soft = soft_problems(codes, years, source)
     return checked

@@ -71,8 +71,10 @@ def validate(
     province: str = "province",
     year: str = "year",
     text: Sequence[str] | None = None,
+    level: str = "province",
+    unit: str | None = None,
 ) -> pd.DataFrame:
-    """Check a province-year panel and report every problem at once.
+    """Check a province-year (or prefecture-, county-year) panel and report every problem at once.
 
     Hard problems, each reported with file, row and column:
 
@@ -124,6 +126,17 @@ def validate(
     text
         Columns to leave alone as text whatever they hold (codes, size bands
         such as ``">10000"``); names that are not columns are problems.
+    level
+        ``"province"`` (default), ``"prefecture"`` or ``"county"``. Below the
+        province the key is a unit: a GB/T 2260 code, or a Chinese, pinyin or
+        English name resolved by :func:`massincidents.division_code` within the
+        row's year and, when the table has a ``province`` column, its
+        province. Unknown (with the closest spellings), ambiguous (with the
+        candidates), missing units, units outside the row's province, codes
+        not in force in the row's year (2010-2019) and duplicate unit-years
+        are problems, each with its row and column.
+    unit
+        Name of the unit column or index level (default: named like ``level``).
 
     Returns
     -------
@@ -151,13 +164,38 @@ def validate(
       - row 1, column 'province': duplicate province-year ('Beijing' = 110000 (Beijing), 2017); the same key is at row 0
       - row 1, column 'strikes': fractional count 2.5; counts must be whole numbers >= 0
       - row 2, column 'province': unknown province 'Gotham'.
+
+    A prefecture-year table keyed by names, with a province column to tell
+    apart names shared by several provinces:
+
+    >>> pref = pd.DataFrame({"province": ["Liaoning", "Liaoning", "Jilin"],
+    ...                      "prefecture": ["朝阳", "Chaoyang", "吉林市"],
+    ...                      "year": [2015, 2016, 2015], "strikes": [1, 0, 2]})
+    >>> mi.validate(pref, level="prefecture", counts=["strikes"]) is pref
+    True
+    >>> try:
+    ...     mi.validate(pref.drop(columns="province").assign(prefecture=["Suzhou", "Bijie", "Hami"]),
+    ...                 level="prefecture")
+    ... except mi.DataError as err:
+    ...     print(err)
+    1 problem found in the input data:
+      - row 0, column 'prefecture': ambiguous prefecture 'Suzhou': 320500 苏州市 (320000); 341300 宿州市 (340000); add a province column
     """  # noqa: E501
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"validate expects a pandas DataFrame, got {type(df).__name__}")
     if source is None and isinstance(df.attrs.get("source"), str):
         source = df.attrs["source"]
+    if level not in ("province", "prefecture", "county"):
+        raise DataError(f"level must be 'province', 'prefecture' or 'county', got {level!r}")
     rows = _source_rows(df)
-    frame = _as_columns(df, province, year, source)
+    unit_column = None
+    if level == "province":
+        frame = _as_columns(df, province, year, source)
+    else:
+        unit_column = unit or level
+        frame = _as_columns(df, unit_column, year, source)
+        if province in frame.index.names:
+            frame = frame.reset_index(level=province)
     checked = check_frame(
         frame,
         province=province,
@@ -167,6 +205,8 @@ def validate(
         year_range=year_range,
         source=source,
         text=text,
+        level=level,
+        unit=unit_column,
     )
     if checked.problems:
         raise DataError(checked.problems)
