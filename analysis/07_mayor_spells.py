@@ -80,6 +80,7 @@ COLUMNS = (
     "gap_months",
     "dates_differ",
     "listed_outside_spell",
+    "concurrent_other_post",
     "first_listed",
     "last_listed",
     "source_prefecture",
@@ -158,6 +159,32 @@ def read_listing(path: Path, to_vintage: dict[int, int]) -> pd.DataFrame:
     if (raw["prefecture"] // 10000 != raw["provcode"] // 10000).any():
         raise ValueError(f"{path.name}: a prefecture outside its province")
     return raw.sort_values(["prefecture", "year"], kind="mergesort").reset_index(drop=True)
+
+
+def concurrent_other_post(spells: pd.DataFrame) -> pd.Series:
+    """1 where the same person's tenure in another prefecture overlaps this one.
+
+    Both tenures need known start and end months (a tenure still running ends
+    never); they overlap when each starts before the other's end month. A move
+    within one month (the old tenure's end month is the new one's start month)
+    is a hand-over, as in ``gap_months``, not an overlap.
+    """
+    start = spells["start_year"] * 12 + spells["start_month"] - 1
+    end = (spells["end_year"] * 12 + spells["end_month"] - 1).astype("Float64")
+    end = end.mask(spells["censored_end"], np.inf)
+    flag = pd.Series(0, index=spells.index, dtype=int)
+    known = start.notna() & end.notna()
+    for _, group in spells[known].groupby("mayor_id"):
+        if group["prefecture"].nunique() < 2:
+            continue
+        idx = group.index
+        s = start[idx].to_numpy(float)
+        e = end[idx].to_numpy(float)
+        pref = group["prefecture"].to_numpy()
+        both = (s[:, None] < e[None, :]) & (s[None, :] < e[:, None])
+        both &= pref[:, None] != pref[None, :]
+        flag[idx[both.any(axis=1)]] = 1
+    return flag
 
 
 def _year_month(year: pd.Series, month: pd.Series) -> list[tuple[int, int | None]]:
@@ -275,6 +302,7 @@ def build(paths: list[Path]) -> tuple[pd.DataFrame, dict[str, object]]:
         ~spells["censored_end"] & (spells["last_listed"] > spells["end_year"])
     )
     spells["listed_outside_spell"] = outside.fillna(False).astype(int)
+    spells["concurrent_other_post"] = concurrent_other_post(spells)
     for col in ("female", "education", "native_prefecture", "native_province", "exit_code"):
         spells[col] = spells[col].astype("Int64")
     spells["birth_year"] = spells["birth_year"].astype("Int64")
@@ -293,6 +321,9 @@ def build(paths: list[Path]) -> tuple[pd.DataFrame, dict[str, object]]:
             (spells["end_month"].isna() & ~spells["censored_end"]).sum()
         ),
         "overlapping_spells": int((spells["gap_months"] < 0).sum()),
+        "spells_concurrent_with_the_same_mayors_other_post": int(
+            spells["concurrent_other_post"].sum()
+        ),
         "education_codes_outside_dictionary": int(
             (~listing["educ"].isin(list(EDUCATION)) & listing["educ"].notna()).sum()
         ),
@@ -400,6 +431,15 @@ CODEBOOK_ROWS: tuple[tuple[str, str, str, str], ...] = (
     (
         "listed_outside_spell",
         "the source lists this mayor in a year outside the tenure's dates",
+        "0/1",
+        "derived",
+    ),
+    (
+        "concurrent_other_post",
+        "the same person's tenure in another prefecture overlaps this one (each starts before "
+        "the other's end month; both months known): the source's dates of a transfer, the new "
+        "post starting 1-3 months before the old one ends; the panels can then show the person "
+        "as mayor of both prefectures in those months",
         "0/1",
         "derived",
     ),

@@ -98,6 +98,32 @@ def test_verify_rule_on_constructed_rows(load_step: Callable[..., ModuleType]) -
         step.verify(row(2004, 74_000, "https://zonaeuropa.com/x", "unverified"))
 
 
+def test_a_figure_contradicted_by_a_document_read_is_unverified(
+    load_step: Callable[..., ModuleType],
+) -> None:
+    """One test for every row: a read document printing another value contradicts it.
+
+    On main a row whose compiler filled ``where_checked`` was verified even when
+    Keidel (2005), read for the book, prints another value for the year (1999 is
+    unverified for exactly that reason, but only because its ``where_checked``
+    is empty).
+    """
+    step = load_step("02_national_incidents.py")
+    row = pd.Series(
+        {
+            "year": 1994,
+            "unit": "incidents",
+            "value": 11_000,  # Keidel (2005, Table 1) prints 10,000
+            "where_checked": "https://byeways.net/x",
+            "status": "verified",
+        }
+    )
+    status, checked_in, reason = step.verify(row)
+    assert status == "unverified" and "prints 10,000, not 11,000" in reason
+    assert "Keidel" in checked_in and "CECC" in checked_in
+    assert step.verify(row.copy().replace({11_000: 10_000}))[0] == "verified"
+
+
 def test_sources_resolved_and_short(table: pd.DataFrame) -> None:
     assert table["source"].notna().all()
     assert not table["source"].str.contains("same as above", case=False).any()

@@ -455,3 +455,114 @@ def test_power_beats_holm_when_tests_are_correlated() -> None:
         gain.append(int((table["p_rw"] <= 0.05).sum() - (table["p_holm"] <= 0.05).sum()))
     gain_arr = np.array(gain)
     assert gain_arr.mean() > 3 * gain_arr.std(ddof=1) / np.sqrt(gain_arr.size), gain_arr
+
+
+# -- attacks (adversary): variance read from the result, not its label ------------------------
+def test_statistic_follows_a_convention_chosen_by_with_vcov(panel) -> None:
+    """with_vcov(..., ssc="stata") changes the model's t; the statistic must follow it.
+
+    On main the statistic was the fit's default-convention t (3.538 against the
+    model's 3.530 on the bundled simulation) although the label said ssc=stata.
+    """
+    fit = mi.linear("y_linear ~ x1 + z | province + year", panel)
+    stata = fit.with_vcov({"CRV1": "province"}, ssc="stata")
+    assert stata.tvalues["x1"] != pytest.approx(fit.tvalues["x1"], rel=1e-6)
+    rw = mi.romano_wolf({"stata": stata, "R": fit}, ["x1", "z"], reps=499, seed=3)
+    table = rw.table.set_index(["model", "term"])
+    for name, model in {"stata": stata, "R": fit}.items():
+        for term in ["x1", "z"]:
+            assert table.loc[(name, term), "statistic"] == pytest.approx(
+                model.tvalues[term], rel=1e-10
+            )
+    # with_vcov without ssc= applies the fit's convention again: so does the statistic
+    back = stata.with_vcov({"CRV1": "province"})
+    again = mi.romano_wolf(back, "x1", reps=499, seed=3)
+    assert again.table["statistic"].iloc[0] == pytest.approx(fit.tvalues["x1"], rel=1e-10)
+
+
+@pytest.mark.parametrize("column", ["a by b", "a&b", "prov(2010)", "g; h", "by"])
+@pytest.mark.parametrize("family", ["linear", "poisson"])
+def test_cluster_columns_whose_names_look_like_label_syntax(panel, column, family) -> None:
+    """A cluster column named 'a by b' or 'g; h' is that column, not 'b' or 'g'.
+
+    On main the cluster was parsed from the text 'CRV1 by a by b', and such
+    models were refused as 'clustered by b' (or their column 'not in its data').
+    Poisson results do not record their variance choice, so their label is read.
+    """
+    data = panel.assign(**{column: panel["province"]})
+    if family == "linear":
+        fit = mi.linear("y_linear ~ x1 + z | year", data, vcov={"CRV1": column})
+    else:
+        fit = mi.poisson("y ~ x1 + z | year", data, vcov={"CRV1": column})
+    for cluster in (None, column):
+        rw = mi.romano_wolf(fit, ["x1", "z"], cluster=cluster, reps=499, seed=1)
+        assert rw.cluster == column and rw.n_clusters == 12
+        assert not rw.notes
+    if family == "linear":
+        np.testing.assert_allclose(rw.table["statistic"], fit.tvalues[["x1", "z"]], rtol=1e-10)
+
+
+def test_a_column_ending_in_by_name_is_not_that_name(panel) -> None:
+    """The model is clustered by 'x by year', not by 'year': asking for 'year' is refused."""
+    data = panel.assign(**{"x by year": panel["province"]})
+    fit = mi.linear("y_linear ~ x1 | year", data, vcov={"CRV1": "x by year"})
+    with pytest.raises(DataError, match="is clustered by x by year"):
+        mi.romano_wolf(fit, "x1", cluster="year", reps=99, seed=1)
+
+
+def test_a_term_asked_for_twice_is_refused(fits) -> None:
+    """Twice the same hypothesis inflates the family: Holm doubled its p-value on main."""
+    with pytest.raises(DataError, match=r"terms \['x1'\] are asked for more than once"):
+        mi.romano_wolf(fits["two-way"], ["x1", "x2", "x1"], reps=99, seed=1)
+
+
+def test_a_model_inside_one_cluster_is_refused(panel) -> None:
+    """One cluster: the model's clustered statistic is undefined.
+
+    On main its statistic was about 1e14 and its draws decided the step-down:
+    the other model's Romano-Wolf p-value became 1.0 (its bootstrap p-value 0.008).
+    """
+    one = panel[panel["province"] == panel["province"].iloc[0]]
+    everywhere = mi.linear("y_linear ~ x1 + x2 | province + year", panel)
+    alone = mi.linear("y_linear ~ x1 + x2", one, vcov="hetero")
+    with pytest.raises(DataError, match=r"model \(2\): its rows lie in one cluster"):
+        mi.romano_wolf([everywhere, alone], "x1", cluster="province", reps=99, seed=1)
+
+
+def test_coarse_enumeration_is_said_next_to_a_zero_pvalue() -> None:
+    """Three clusters: 8 sign vectors; on main p_boot printed 0.0 with no word of its resolution."""
+    df = mi.datasets.simulate_panel(n_provinces=3, n_years=30, seed=2)
+    fit = mi.linear("y_linear ~ x1 + x2 | year", df, vcov={"CRV1": "province"})
+    rw = mi.romano_wolf(fit, ["x1", "x2"], reps=999, seed=1)
+    assert rw.enumerated and rw.reps == 8
+    assert (rw.table["p_boot"] == 0).any()
+    assert any("multiples of 0.25" in note and "below 0.25, not 0" in note for note in rw.notes)
+    assert "below 0.25" in rw.summary()
+    finer = mi.romano_wolf(fit, ["x1", "x2"], reps=999, seed=1, weights="webb")
+    assert not finer.enumerated and not any("sign vectors" in n for n in finer.notes)
+
+
+def test_a_table_of_pvalues_is_refused_not_flattened() -> None:
+    """On main a 2 x 2 array or a DataFrame was flattened into one family, its index lost."""
+    with pytest.raises(ValueError, match="one-dimensional"):
+        mi.adjust_pvalues([[0.1, 0.2], [0.3, 0.4]])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        mi.adjust_pvalues(pd.DataFrame({"p": [0.1, 0.2]}, index=["a", "b"]))
+    assert mi.adjust_pvalues(np.array([0.1, 0.2])).tolist() == [0.2, 0.2]
+
+
+def test_statistic_of_a_crv0_model_is_its_t(panel) -> None:
+    """CRV0 has no small-sample factor; on main the statistic was the CRV1 t, without a note."""
+    crv1 = mi.linear("y_linear ~ x1 + z | province + year", panel)
+    crv0 = mi.linear("y_linear ~ x1 + z | province + year", panel, vcov={"CRV0": "province"})
+    assert crv0.tvalues["x1"] != pytest.approx(crv1.tvalues["x1"], rel=1e-6)
+    rw = mi.romano_wolf({"crv0": crv0, "crv1": crv1}, ["x1", "z"], reps=499, seed=3)
+    table = rw.table.set_index(["model", "term"])
+    for name, model in {"crv0": crv0, "crv1": crv1}.items():
+        for term in ["x1", "z"]:
+            assert table.loc[(name, term), "statistic"] == pytest.approx(
+                model.tvalues[term], rel=1e-10
+            )
+            # a factor common to the statistic and its draws: single tests do not move
+            assert table.loc[(name, term), "p_boot"] == table.loc[("crv1", term), "p_boot"]
+    assert not rw.notes

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -72,8 +72,13 @@ __all__ = ["RomanoWolfResult", "adjust_pvalues", "romano_wolf", "step_down_pvalu
 
 Method = Literal["holm", "bh", "bonferroni"]
 _METHODS = ("holm", "bh", "bonferroni")
-# "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata"
-_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]* by (?P<clusters>[^;(]+)")
+# Labels of results that did not record their variance choice (Result.vcov_spec):
+# "CRV1 by province", "CRV1 by province & year (G = min)", "CRV1 by province; ssc=stata".
+# The kind never contains " by ", so the first " by " ends it; the column names may.
+_CLUSTERED = re.compile(r"^(?:CRV1|CRV0|CV3|CR3|jackknife)\b[^;]*? by (?P<clusters>.+)$", re.S)
+# below this many clusters the 2^G Rademacher draws are too coarse (MacKinnon and Webb 2017)
+_FEW_FOR_RADEMACHER = 12
+_SUFFIXES = re.compile(r"(?:; ssc=[^;]*| \(G = min\))+$")
 
 
 # -- Holm, Benjamini-Hochberg, Bonferroni ------------------------------------------------
@@ -126,11 +131,16 @@ def adjust_pvalues(
     method_name = str(method).lower()
     if method_name not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
-    series = (
-        pvalues.astype(float)
-        if isinstance(pvalues, pd.Series)
-        else pd.Series(np.asarray(pvalues, dtype=float).ravel())
-    )
+    if isinstance(pvalues, pd.Series):
+        series = pvalues.astype(float)
+    else:
+        array = np.asarray(pvalues, dtype=float)
+        if array.ndim > 1:
+            raise ValueError(
+                f"pvalues must be one-dimensional (a list, array or Series); got shape "
+                f"{array.shape}: choose the family and pass it as one column"
+            )
+        series = pd.Series(array.ravel())
     p = series.to_numpy(dtype=float)
     known = ~np.isnan(p)
     if np.any((p[known] < 0) | (p[known] > 1)):
@@ -348,12 +358,33 @@ def _terms_per_model(terms: Any, named: list[tuple[str, Any]]) -> list[list[str]
     return [[t] if isinstance(t, str) else list(t) for t in items]
 
 
-def _model_clusters(result: Any) -> tuple[str, ...] | None:
-    """The cluster columns of the result's own variance, ``None`` when not clustered."""
+def _model_clusters(result: Any, cluster: str | None = None) -> tuple[str, ...] | None:
+    """The cluster columns of the result's own variance, ``None`` when not clustered.
+
+    Read from the parsed choice the result recorded (``Result.vcov_spec``);
+    for results that did not record it, from ``vcov_label``, where a
+    column name is taken whole when it is the requested ``cluster``.
+    """
+    spec = getattr(result, "vcov_spec", None)
+    if spec is not None:
+        clusters = tuple(getattr(spec, "clusters", ()) or ())
+        return clusters if clusters and getattr(spec, "kind", "") != "DK" else None
     match = _CLUSTERED.match(str(getattr(result, "vcov_label", "")))
     if match is None:
         return None
-    return tuple(c.strip() for c in match["clusters"].strip().split("&"))
+    named = _SUFFIXES.sub("", match["clusters"])
+    if cluster is not None and named == cluster:
+        return (cluster,)
+    return tuple(c.strip() for c in named.split(" & "))
+
+
+def _model_kind(result: Any) -> str | None:
+    """The kind of the result's own variance (``"CRV1"``, ``"CRV0"``, ...), if known."""
+    spec = getattr(result, "vcov_spec", None)
+    if spec is not None:
+        return str(getattr(spec, "kind", "")) or None
+    label = str(getattr(result, "vcov_label", "")).strip()
+    return label.split(" ", 1)[0] if _CLUSTERED.match(label) else None
 
 
 def _resolve_cluster(cluster: str | None, named: list[tuple[str, Any]]) -> str:
@@ -438,9 +469,9 @@ def romano_wolf(
     still one weight per cluster for all models. Clusters are matched by their
     values, so the models must come from data that code the cluster column the
     same way. The statistic is the bootstrap's: for least squares the CRV1 t
-    by ``cluster`` with the model's own small-sample convention (``ssc=``),
-    so it equals the model's t when the model is clustered by ``cluster``
-    (otherwise it differs, as ``.notes`` says); for Poisson the score
+    by ``cluster`` with the model's own small-sample convention (``ssc=``,
+    or none for a ``CRV0`` model), so it equals the model's t when the model
+    is clustered by ``cluster`` (otherwise it differs, as ``.notes`` says); for Poisson the score
     statistic with the null imposed. The step-down compares statistics
     across models, so a different small-sample factor per model changes the
     Romano-Wolf p-values (not the unadjusted ones): pyfixest's ``rwolf``
@@ -490,7 +521,7 @@ def romano_wolf(
                 )
             )
             continue
-        own = _model_clusters(result)
+        own = _model_clusters(result, cluster)
         if own is not None and own != (cluster,):
             problems.append(
                 Problem(
@@ -500,10 +531,19 @@ def romano_wolf(
                     column=cluster,
                 )
             )
-        elif own is None:
+        elif own is None or _model_kind(result) not in {"CRV1", "CRV0"}:
             notes.append(
                 f"model {name} has a {getattr(result, 'vcov_label', 'non-cluster')} variance; "
-                f"its statistic here is the bootstrap's, clustered by {cluster}"
+                f"its statistic here is the bootstrap's, CRV1 clustered by {cluster}"
+            )
+        repeated = sorted({t for t in model_terms if model_terms.count(t) > 1})
+        if repeated:
+            problems.append(
+                Problem(
+                    f"model {name}: terms {repeated} are asked for more than once; a "
+                    "hypothesis counted twice makes the family larger than it is (Holm, BH)",
+                    column=repeated[0],
+                )
             )
         for term in model_terms:
             if term not in data.names:
@@ -530,6 +570,16 @@ def romano_wolf(
                 Problem(f"model {name}: the cluster column has missing values", column=cluster)
             )
             continue
+        if np.unique(column).size < 2:
+            problems.append(
+                Problem(
+                    f"model {name}: its rows lie in one cluster of {cluster!r}, so its "
+                    "clustered statistic is undefined (its bootstrap would decide every "
+                    "adjusted p-value of the family)",
+                    column=cluster,
+                )
+            )
+            continue
         datas.append(data)
         labels.append(column)
     kinds = {"numeric" if np.issubdtype(c.dtype, np.number) else "text" for c in labels}
@@ -550,14 +600,28 @@ def romano_wolf(
         raise DataError([Problem(f"the bootstrap needs at least two clusters; {cluster!r} has {G}",
                                  column=cluster)])
     v, enumerated, used_seed = bootstrap_weights(G, reps, weights, seed)
+    if enumerated and G < _FEW_FOR_RADEMACHER:
+        step = 2.0 / v.shape[0]
+        notes.append(
+            f"all {v.shape[0]} Rademacher sign vectors of {G} clusters: the draws come in "
+            f"sign-flipped pairs, so the p-values are multiples of {step:.4g} and a p-value of "
+            f"0 means below {step:.4g}, not 0; weights='webb' gives finer p-values"
+        )
     rows: list[dict[str, Any]] = []
     draws: list[np.ndarray] = []
     for (name, result), model_terms, data, column in zip(
         named, wanted, datas, labels, strict=True
     ):
         # the model's own small-sample convention (ssc=), so that the statistic is its t
-        ssc = getattr(result, "extra", {}).get("ssc")
+        # (that of its variance: with_vcov(..., ssc=) records it in vcov_ssc)
+        ssc = getattr(result, "vcov_ssc", None)
+        if not isinstance(ssc, SmallSample):
+            ssc = getattr(result, "extra", {}).get("ssc")
         ssc = ssc if isinstance(ssc, SmallSample) else None
+        if isinstance(data, LeastSquaresData) and _model_kind(result) == "CRV0":
+            # CRV0: no small-sample factor, so that the statistic is the model's t
+            base = ssc if ssc is not None else SmallSample()
+            ssc = replace(base, preset="custom", adj=False, cluster_adj=False)
         present, codes = np.unique(column, return_inverse=True)
         if present.size < G:
             notes.append(

@@ -174,6 +174,8 @@ def fit_least_squares(
             "ssc": fit_ssc,
             **(extra or {}),
         },
+        vcov_spec=parse_vcov(vcov),
+        vcov_ssc=fit_ssc,
         _revcov=revcov,
         _prediction=prediction,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,10 @@ from scipy import stats
 
 from massincidents.results.prediction import Prediction
 from massincidents.results.table_plugin import register_if_loaded
+
+if TYPE_CHECKING:
+    from massincidents.inference.conventions import SmallSample
+    from massincidents.inference.vcov import VcovSpec
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 
@@ -71,6 +75,13 @@ class Result:
         least-squares model, set by ``fit_least_squares``) or a
         :class:`~massincidents.inference.bootstrap.ScoreData` (likelihood
         models; ``poisson_score_data`` builds it for log-link Poisson).
+    vcov_spec
+        The parsed variance choice behind ``vcov`` (its kind and cluster
+        columns), so that code does not have to read them back from the
+        ``vcov_label`` text; ``None`` when the model did not record it.
+    vcov_ssc
+        The small-sample convention of ``vcov`` when it is known (least
+        squares, and ``with_vcov(..., ssc=...)``); ``None`` otherwise.
 
     Examples
     --------
@@ -103,6 +114,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     condition_number: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    vcov_spec: VcovSpec | None = field(default=None, repr=False)
+    vcov_ssc: SmallSample | None = field(default=None, repr=False)
     _revcov: Callable[..., tuple[np.ndarray, float | None, str]] | None = field(
         default=None, repr=False
     )
@@ -186,14 +199,32 @@ class Result:
         """
         if self._revcov is None:
             raise NotImplementedError(f"{self.model} cannot recompute its variance")
+        from massincidents.inference.conventions import SmallSample, resolve_ssc
+        from massincidents.inference.vcov import parse_vcov
+
         if ssc is None:
             matrix, df, label = self._revcov(vcov)
+            # the fit's own convention, which _revcov applies when ssc is None
+            fit_ssc = self.extra.get("ssc")
+            convention = fit_ssc if isinstance(fit_ssc, SmallSample) else None
         else:
             if "ssc" not in inspect.signature(self._revcov).parameters:
                 raise NotImplementedError(f"{self.model} does not take ssc= in with_vcov")
             matrix, df, label = self._revcov(vcov, ssc=ssc)  # type: ignore[call-arg]
+            convention = resolve_ssc(ssc)
+        try:
+            spec: VcovSpec | None = parse_vcov(vcov)
+        except (TypeError, ValueError):  # a choice only this model's menu knows
+            spec = None
         frame = pd.DataFrame(matrix, index=self.params.index, columns=self.params.index)
-        return replace(self, vcov=frame, df_inference=df, vcov_label=label)
+        return replace(
+            self,
+            vcov=frame,
+            df_inference=df,
+            vcov_label=label,
+            vcov_spec=spec,
+            vcov_ssc=convention,
+        )
 
     # -- tables ---------------------------------------------------------------
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
