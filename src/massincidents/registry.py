@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Every choice of the variance menu (:func:`massincidents.inference.vcov.parse_vcov`).
-VCOV_KINDS: tuple[str, ...] = ("iid", "hetero", "CRV1", "CRV0", "DK")
+VCOV_KINDS: tuple[str, ...] = ("iid", "hetero", "CRV1", "CRV0", "DK", "CV3", "CV3J")
 #: The small-sample presets of :func:`massincidents.ssc`.
 SSC_PRESETS: tuple[str, ...] = ("R", "stata", "fixest")
 

@@ -1449,6 +1449,7 @@ def _area_module(area: str):
 
 _multtest = _area_module("multtest")
 _iv = _area_module("iv")  # instrumental variables (issue 15)
+_jackknife = _area_module("jackknife")  # cluster jackknife and influence (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1475,6 +1476,10 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "iv_stata_ivregress.json": _iv.iv_stata_ivregress,
     "iv_stata_ivreg2.json": _iv.iv_stata_ivreg2,
     "iv_pyfixest.json": _iv.iv_pyfixest,
+    # cluster jackknife and influence (issue 15)
+    "jackknife_sandwich.json": _jackknife.jackknife_sandwich,
+    "jackknife_influence.json": _jackknife.jackknife_influence,
+    "jackknife_summclust.json": _jackknife.jackknife_summclust,
 }
 
 

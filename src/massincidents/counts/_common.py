@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,6 +159,7 @@ class LikelihoodVariance:
     keep: np.ndarray | None
     check: Callable[[VcovSpec], None] | None
     convention: SmallSample
+    leave_out: Any = None  # LikelihoodLeaveOut for CV3 (Poisson, NB2)
 
     def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
         convention = self.convention
@@ -185,6 +187,7 @@ class LikelihoodVariance:
             fe_dof=self.fe_dof,
             columns=columns,
             ssc=convention,  # fixest's (N-1)/(N-K) with nested FE counting one, cluster_adj
+            leave_out=self.leave_out,
         )
         if self.keep is not None:
             matrix = matrix[np.ix_(self.keep, self.keep)]
@@ -204,6 +207,7 @@ def make_revcov(
     keep: np.ndarray | None = None,
     check: Callable[[VcovSpec], None] | None = None,
     ssc: SmallSample | None = None,
+    leave_out: Any = None,
 ) -> LikelihoodVariance:
     """The ``Result._revcov`` of a likelihood model (``family="ml"``).
 
@@ -213,11 +217,14 @@ def make_revcov(
     (default ``"R"``); see :func:`convention_factor`. With ``ssc.cluster_df``
     ``"min"`` (fixest), two-way clustering uses the smaller number of clusters
     for all terms. ``check`` (picklable, e.g. a module-level class) may refuse a
-    variance choice before it is computed.
+    variance choice before it is computed. ``leave_out`` (a
+    :class:`~massincidents.inference.jackknife.LikelihoodLeaveOut`) offers CV3.
     """
     sample = SampleColumns(frame, used)
     convention = resolve_ssc(ssc)
-    return LikelihoodVariance(sample, bread, scores, n_params, fe, fe_dof, keep, check, convention)
+    return LikelihoodVariance(
+        sample, bread, scores, n_params, fe, fe_dof, keep, check, convention, leave_out
+    )
 
 
 def refuse_fixest(ssc: str | SmallSample | None, model: str) -> SmallSample:
@@ -287,6 +294,7 @@ def irls_sandwich(
     residual: np.ndarray,
     vcov: object | None,
     ssc: SmallSample | None = None,
+    leave_out: Any = None,
 ) -> tuple[Sandwich, np.ndarray, np.ndarray, int]:
     """Variance of an IRLS fit with fixed effects absorbed (fixest's default clustering).
 
@@ -311,6 +319,7 @@ def irls_sandwich(
         fe=design.fe,
         fe_dof=fe_dof,
         ssc=ssc,
+        leave_out=leave_out,
     )
     return sandwich, bread, scores, fe_dof
 

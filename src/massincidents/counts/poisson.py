@@ -38,6 +38,7 @@ from massincidents.counts._common import (
     with_prediction,
 )
 from massincidents.counts._irls import IrlsFit, irls
+from massincidents.counts.jackknife import LikelihoodLeaveOut
 from massincidents.counts.margins import MarginsInfo
 from massincidents.counts.separation import (
     relu_separation,
@@ -251,8 +252,13 @@ def poisson(
     )
     off = offset_vector(design, offset, exposure)
     fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
+    leave_out = LikelihoodLeaveOut(
+        design.y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta, fit.beta,
+        fit.Xt, drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
+    )  # what vcov={"CV3": ...} and mi.influence need
     result = _result(
-        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention
+        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention,
+        leave_out=leave_out,
     )
     return with_prediction(result, design, frame, fit.mu, off, exposure, offset)
 
@@ -267,10 +273,13 @@ def _result(
     formula: str,
     notes: list[str],
     ssc: SmallSample | None = None,
+    leave_out: LikelihoodLeaveOut | None = None,
 ) -> Result:
     y, mu = design.y, fit.mu
     k = len(fit.names)
-    sandwich, bread, scores, fe_dof = irls_sandwich(fit, design, frame, y - mu, vcov, ssc)
+    sandwich, bread, scores, fe_dof = irls_sandwich(
+        fit, design, frame, y - mu, vcov, ssc, leave_out=leave_out
+    )
 
     loglik = poisson_loglik(y, mu)
     mu_null = np.exp(off) * (y.sum() / np.exp(off).sum())

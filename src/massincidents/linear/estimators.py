@@ -59,6 +59,7 @@ class LeastSquaresVariance:
     fe_dof: int
     sigma2: float
     fit_ssc: SmallSample
+    leave_out: Any = None  # LeastSquaresLeaveOut for CV3 (mi.linear only)
 
     def __call__(
         self, choice: object, ssc: str | SmallSample | None = None
@@ -76,6 +77,7 @@ class LeastSquaresVariance:
             columns=self.sample.for_spec(spec),
             sigma2=self.sigma2,
             ssc=convention,
+            leave_out=self.leave_out,
         )
         return matrix, df, convention_label(spec.label, convention)
 
@@ -94,6 +96,7 @@ def fit_least_squares(
     extra: dict[str, Any] | None = None,
     ssc: str | SmallSample | None = None,
     predictions: bool = False,
+    jackknife: bool = False,
 ) -> Result:
     """Least squares on (already transformed) ``y`` and ``X``, with the variance menu.
 
@@ -101,7 +104,9 @@ def fit_least_squares(
     difference, random effects), which pass their transformed ``y`` and ``X``.
     ``ssc`` is the small-sample convention of the variance (``resolve_ssc``).
     ``predictions``: the design is the model's own (not transformed), so
-    ``Result.predict`` and ``Result.fixef`` are defined.
+    ``Result.predict`` and ``Result.fixef`` are defined. ``jackknife``: the
+    leave-one-cluster-out estimates of ``y`` on ``X`` are those of the model
+    (``vcov={"CV3": ...}`` and :func:`~massincidents.influence` are offered).
     """
     fit_ssc = resolve_ssc(ssc)
     X = design.X if X is None else X
@@ -132,7 +137,14 @@ def fit_least_squares(
     sigma2 = rss / df_resid
 
     sample = SampleColumns(frame, design.used)
-    revcov = LeastSquaresVariance(sample, bread, scores, k, design.fe, fe_dof, sigma2, fit_ssc)
+    leave_out = None
+    if jackknife:
+        from massincidents.inference.jackknife import LeastSquaresLeaveOut
+
+        leave_out = LeastSquaresLeaveOut(X, resid, beta, list(names), design.fe)
+    revcov = LeastSquaresVariance(
+        sample, bread, scores, k, design.fe, fe_dof, sigma2, fit_ssc, leave_out
+    )
     matrix, df, label = revcov(vcov)
     y_raw = design.y
     tss = float(((y_raw - y_raw.mean()) ** 2).sum())
@@ -215,7 +227,9 @@ def linear(
     vcov
         A choice from the variance menu: ``"iid"``, ``"hetero"`` (HC1),
         ``{"CRV1": "province"}``, ``{"CRV1": "province+year"}``,
-        ``{"CRV0": ...}``, ``{"DK": lags}``. Default as fixest: clustered by
+        ``{"CRV0": ...}``, ``{"DK": lags}``, ``{"CV3": "province"}`` (the
+        cluster jackknife, in closed form; see
+        :mod:`massincidents.inference.jackknife`). Default as fixest: clustered by
         the first fixed effect when there is one, else iid. CRV1 uses
         :math:`\frac{G}{G-1}\frac{N-1}{N-K}`; under the default ``ssc="R"``
         fixed effects nested in the clusters do not count in :math:`K` (R
@@ -270,6 +284,7 @@ def linear(
         predictions=True,
         formula=formula,
         ssc=ssc,
+        jackknife=True,
     )
 
 

@@ -195,10 +195,10 @@ class Spec:
 
     @property
     def cluster_columns(self) -> tuple[str, ...]:
-        """Columns the variance clusters by (empty unless ``vcov`` is CRV1 or CRV0)."""
+        """Columns the variance clusters by (empty unless ``vcov`` is CRV1, CRV0 or CV3)."""
         if isinstance(self.vcov, dict):
             ((kind, value),) = self.vcov.items()
-            if kind in ("CRV1", "CRV0"):
+            if kind in ("CRV1", "CRV0", "CV3"):
                 return tuple(c for c in str(value).split("+") if c)
         return ()
 

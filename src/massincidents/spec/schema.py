@@ -291,6 +291,11 @@ SCHEMA: dict[str, Any] = {
                         "maxLength": 2 * MAX_NAME + 1,
                     },
                     "DK": {"type": "integer", "minimum": 0, "maximum": MAX_LAG},
+                    "CV3": {  # cluster jackknife: one column
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_\u4e00-\u9fff]\w*$",
+                        "maxLength": MAX_NAME,
+                    },
                 },
             },
         },

@@ -1,0 +1,243 @@
+r"""Leave-one-cluster-out refits of the log-link count models (Poisson PML, NB2).
+
+What ``vcov={"CV3": ...}`` and :func:`~massincidents.influence` need from
+:func:`~massincidents.poisson` and :func:`~massincidents.negbin`: the model
+refitted without each cluster (IRLS warm-started at the full estimate; NB2
+re-estimates :math:`\theta`), or the one-step approximation (one Fisher-scoring
+step from the full estimate). The jackknife itself is
+:mod:`massincidents.inference.jackknife`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from massincidents.core.demean import ConvergenceError, demean
+from massincidents.core.least_squares import RankDeficientError, least_squares
+from massincidents.counts._irls import irls, working_weights
+from massincidents.counts.separation import zero_outcome_groups
+from massincidents.errors import DataError, Problem
+from massincidents.inference.jackknife import (
+    SINGULAR,
+    LeaveOneOut,
+    Method,
+    SubsampleFit,
+    _all_nested,
+    _run,
+    _subset_fe,
+    closed_form_steps,
+    greedy_basis,
+    identified_solve,
+    report_unidentified,
+)
+
+
+def singleton_free(fe: list[np.ndarray], keep: np.ndarray) -> np.ndarray:
+    """``keep`` without observations alone in a fixed-effect group, to a fixed point."""
+    keep = keep.copy()
+    changed = True
+    while changed:
+        changed = False
+        for codes in fe:
+            counts = np.bincount(codes[keep], minlength=int(codes.max()) + 1)
+            single = keep & (counts[codes] == 1)
+            if single.any():
+                keep &= ~single
+                changed = True
+    return keep
+
+
+@dataclass(frozen=True, eq=False)
+class LikelihoodLeaveOut:
+    """Leave-one-cluster-out estimates of a log-link count model (Poisson PML, NB2); it pickles.
+
+    ``theta`` is ``None`` for Poisson; for NB2 the exact jackknife re-estimates
+    it on each leave-out sample, and ``with_dispersion`` appends
+    :math:`\\ln\\alpha = -\\ln\\theta` to the estimates (Stata's ``nbreg``
+    parameter vector).
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    fe: list[np.ndarray]
+    offset: np.ndarray
+    eta: np.ndarray
+    beta: np.ndarray
+    Xt: np.ndarray
+    theta: float | None = None
+    drop_singletons: bool = True
+    tol: float = 1e-10
+    maxiter: int = 100
+    with_dispersion: bool = False
+    #: NB2: ``(y, X, names, fe, offset, eta, theta, columns, tol, maxiter) -> (fit, theta)``,
+    #: the model's own alternation of IRLS and ML theta (``negbin.refit_nb2``)
+    nb2: Callable[..., tuple[Any, float]] | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def full(self) -> np.ndarray:
+        if self.with_dispersion and self.theta is not None:
+            return np.append(self.beta, -np.log(self.theta))
+        return self.beta
+
+    def partialled(self) -> tuple[np.ndarray, np.ndarray]:
+        """The regressors partialled with the final IRLS weights, and those weights."""
+        return self.Xt, self._working()[0]
+
+    def _working(self) -> tuple[np.ndarray, np.ndarray]:
+        """Working weights and score residuals at the full estimate."""
+        mu = np.exp(self.eta)
+        w = working_weights(mu, self.theta)
+        return w, w * (self.y - mu) / mu
+
+    def estimates(
+        self,
+        codes: np.ndarray,
+        labels: Sequence[object],
+        column: str,
+        method: Method = "exact",
+        n_jobs: int = 1,
+    ) -> LeaveOneOut:
+        """:math:`\\hat\\beta_{(g)}` for every cluster: refits, or the one-step approximation."""
+        key = (codes.tobytes(), method, self.with_dispersion)
+        if key in self._cache:
+            return self._cache[key]
+        labels_arr = np.asarray(labels)
+        nested = _all_nested(self.fe, codes)
+        if method == "one-step":
+            if self.with_dispersion:
+                raise ValueError(
+                    "the one-step jackknife holds theta fixed and gives no ln(alpha), which "
+                    "ssc='stata' (nbreg) jackknifes with beta: use {'CV3': ...} (exact) there, "
+                    "or the one-step with ssc='R'"
+                )
+            if nested:  # closed form on the weighted partialled regressors
+                w, r = self._working()
+                steps = closed_form_steps(
+                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
+                )
+                estimates = self.beta + steps
+            else:
+                tasks = [codes != g for g in range(len(labels))]
+                estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
+                report_unidentified(estimates, labels, self.names, column)
+            out = LeaveOneOut(labels_arr, estimates, self.beta, "one-step")
+        else:
+            fits = self.refits(codes, labels, column, n_jobs=n_jobs)
+            out = LeaveOneOut(labels_arr, np.vstack([f.params for f in fits]), self.full, "refit")
+        self._cache[key] = out
+        return out
+
+    def refits(
+        self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int = 1
+    ) -> list[SubsampleFit]:
+        """The model refitted without each cluster (in the order of ``labels``).
+
+        Terms a cluster's removal leaves unidentified are NaN in its ``params``
+        (with a :class:`~massincidents.inference.jackknife.SingularJackknifeWarning`);
+        the others are refitted on a basis of the regressors left.
+        """
+        tasks = [codes != g for g in range(len(labels))]
+        fits = _run(tasks, self._refit, n_jobs)
+        failed = [labels[g] for g, f in enumerate(fits) if f is None]
+        if failed:
+            raise DataError(
+                [
+                    Problem(
+                        f"the model without cluster {g!r} could not be fitted (IRLS did not "
+                        "converge on the rows left): the jackknife (CV3) is not defined",
+                        column=column,
+                    )
+                    for g in failed
+                ]
+            )
+        k = len(self.names)
+        report_unidentified(np.vstack([f.params[:k] for f in fits]), labels, self.names, column)
+        return fits
+
+    def _scale(self) -> np.ndarray:
+        """Root sums of squares of the regressors partialled on the whole sample (unweighted)."""
+        if "scale" not in self._cache:
+            full = demean(self.X, self.fe) if self.fe else self.X
+            d = np.sqrt(np.einsum("ij,ij->j", full, full))
+            self._cache["scale"] = np.where(d > 0, d, 1.0)
+        return self._cache["scale"]
+
+    def _basis(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns to refit on the rows ``keep`` (a basis), and which terms are identified.
+
+        Judged on the regressors partialled again on those rows, against the
+        whole sample's scale (a column the fixed effects absorb there is noise).
+        """
+        Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
+        d = self._scale()
+        scaled = (Z.T @ Z) / np.outer(d, d)
+        k = scaled.shape[0]
+        if np.linalg.eigvalsh(scaled)[0] > SINGULAR:
+            return np.arange(k), np.ones(k, dtype=bool)
+        _, identified = identified_solve(scaled, np.zeros(k))
+        return np.asarray(greedy_basis(scaled), dtype=int), identified
+
+    def _one_step(self, keep: np.ndarray) -> np.ndarray:
+        """One Fisher-scoring (IRLS) step from the full estimate on the rows ``keep``."""
+        columns, identified = self._basis(keep)
+        mu = np.exp(self.eta[keep])
+        w = working_weights(mu, self.theta)
+        z = self.eta[keep] - self.offset[keep] + (self.y[keep] - mu) / mu
+        stacked = np.column_stack([z, self.X[keep][:, columns]])
+        if self.fe:
+            stacked = demean(stacked, _subset_fe(self.fe, keep), w)
+        out = np.full(len(self.names), np.nan)
+        out[columns] = least_squares(stacked[:, 1:], stacked[:, 0], w, warn=False).beta
+        out[~identified] = np.nan
+        return out
+
+    def _clean(self, keep: np.ndarray) -> np.ndarray:
+        """``keep`` without zero-outcome fixed-effect groups (and singletons), to a fixed point."""
+        mask = keep.copy()
+        while self.fe:
+            fe = _subset_fe(self.fe, mask)
+            good = ~zero_outcome_groups(self.y[mask], fe)
+            if self.drop_singletons:
+                good = singleton_free(fe, good)
+            if good.all():
+                break
+            positions = np.flatnonzero(mask)
+            mask[positions[~good]] = False
+        return mask
+
+    def _refit(self, keep: np.ndarray) -> SubsampleFit | None:
+        keep = self._clean(keep)
+        columns, identified = self._basis(keep)
+        y, X, off = self.y[keep], self.X[keep], self.offset[keep]
+        fe = _subset_fe(self.fe, keep)
+        eta = self.eta[keep]
+        theta = self.theta
+        try:
+            if theta is None:
+                fit = irls(y, X, self.names, fe, off, eta_start=eta, keep=columns,
+                           tol=self.tol, maxiter=self.maxiter)
+            else:
+                fit, theta = self.nb2(
+                    y, X, self.names, fe, off, eta, theta, columns, self.tol, self.maxiter
+                )
+        except (RankDeficientError, np.linalg.LinAlgError, ConvergenceError):
+            return None
+        mu = fit.mu
+        resid = y - mu if theta is None else (y - mu) / (1.0 + mu / theta)
+        k = len(self.names)
+        params = np.full(k, np.nan)
+        params[columns] = fit.beta
+        params[~identified] = np.nan
+        bread = np.zeros((k, k))
+        bread[np.ix_(columns, columns)] = fit.bread
+        scores = np.zeros((int(keep.sum()), k))
+        scores[:, columns] = fit.Xt * resid[:, None]
+        if self.with_dispersion and theta is not None:
+            params = np.append(params, -np.log(theta))
+        return SubsampleFit(params, bread, scores, keep)
