@@ -118,6 +118,7 @@ TABLES = {
         "tbl-grassroots-coverage",
         "tbl-grassroots-counts",
         "tbl-grassroots-conclusions",
+        "tbl-grassroots-influence",
         "tbl-grassroots-did",
         "tbl-grassroots-survival",
         "tbl-grassroots-coverage-check",
