@@ -225,5 +225,7 @@ register(
         description="instrumental variables (2SLS, LIML, two-step GMM)",
         heading="IV",
         exposure=False,
+        # the cluster jackknife needs leave-one-cluster-out refits of both stages: not built
+        vcov=("iid", "hetero", "CRV1", "CRV0", "DK"),
     )
 )

@@ -195,3 +195,21 @@ def test_few_clusters_warning_points_at_the_callers_line() -> None:
     with pytest.warns(mi.FewClustersWarning) as record:
         mi.linear("y_linear ~ x1 | province", df)
     assert record[0].filename == __file__
+
+
+def test_cluster_scores_that_cancel_are_refused_not_printed_as_se_1e_17() -> None:
+    # two provinces and year effects: each province's score is minus the other's, and
+    # both are zero; main printed SE 4e-17 and t 1e16 with no word
+    import warnings
+
+    import massincidents as mi
+
+    data = mi.datasets.simulate_panel(n_provinces=2, n_years=30, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        with pytest.raises(mi.DataError, match="cancel exactly") as refused:
+            mi.linear("y_linear ~ x1 + x2 | year", data, vcov={"CRV1": "province"})
+        assert "'province'" in str(refused.value)
+        # the same two clusters without crossing effects have scores that do not cancel
+        fit = mi.linear("y_linear ~ x1 + x2", data, vcov={"CRV1": "province"})
+    assert (fit.bse > 1e-3).all()

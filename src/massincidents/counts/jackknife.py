@@ -223,6 +223,7 @@ class LikelihoodLeaveOut:
                 fit = irls(y, X, self.names, fe, off, eta_start=eta, keep=columns,
                            tol=self.tol, maxiter=self.maxiter)
             else:
+                assert self.nb2 is not None, "an NB2 leave-out carries its refit"
                 fit, theta = self.nb2(
                     y, X, self.names, fe, off, eta, theta, columns, self.tol, self.maxiter
                 )

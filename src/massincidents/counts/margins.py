@@ -28,7 +28,9 @@ within each group, so the AME of a linear regressor is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -149,125 +151,210 @@ def marginal_effects(
     >>> bool(abs(ame.loc["x1", "estimate"] - fit.params["x1"] * df["y"].mean()) < 1e-6)
     True
     """
-    info: MarginsInfo | None = getattr(result, "extra", {}).get("margins")
-    if info is None:
-        raise ValueError(
-            f"marginal effects are not available for {getattr(result, 'model', result)!r}: "
-            "use a fit of mi.poisson, mi.negbin (conditional=False) or mi.zero_inflated"
-        )
-    frame = as_frame(data)
-    if len(frame) != info.used.shape[0]:
-        raise ValueError(
-            "pass the data the model was fitted on: "
-            f"it had {info.used.shape[0]} rows, this has {len(frame)}"
-        )
-    rows = frame.iloc[np.flatnonzero(info.used)]
-    count_spec = formula_matrix(info.count_rhs, rows).model_spec
-    X = _matrix(count_spec, rows, info.count_names)
-    zero_spec = None
-    if info.zero_rhs is not None:
-        zero_spec = model_matrix(info.zero_rhs, rows).model_spec
-        Z = _matrix(zero_spec, rows, info.zero_names)
-    candidates = _variables(info.count_rhs) + (_variables(info.zero_rhs) if info.zero_rhs else [])
-    candidates = [v for v in dict.fromkeys(candidates) if v not in info.fe_columns]
-    numeric = [
-        v for v in candidates if v in rows.columns and pd.api.types.is_numeric_dtype(rows[v])
-    ]
-    if variables is None:
-        variables = numeric
-    else:
-        bad = [v for v in variables if v not in numeric]
-        if bad:
-            raise ValueError(
-                f"cannot differentiate {bad}: choose numeric variables of the formula ({numeric})"
-            )
-
+    info = _margins_info(result)
+    rows = _estimation_rows(info, data)
+    variables = _variables_to_differentiate(info, rows, variables)
     params = result.params.to_numpy()
-    beta_hat = params[info.count_positions]
-    gamma_hat = params[info.zero_positions] if info.zero_positions is not None else None
-
-    def linear_parts(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        eta = info.eta + info.eta_jacobian @ (theta[info.count_positions] - beta_hat)
-        if gamma_hat is None:
-            return eta, None
-        zeta = info.zero_eta + Z @ (theta[info.zero_positions] - gamma_hat)
-        return eta, zeta
-
-    def mean_count(eta: np.ndarray, zeta: np.ndarray | None) -> np.ndarray:
-        return np.exp(eta) if zeta is None else expit(-zeta) * np.exp(eta)
-
-    # Finite-difference steps in the parameters, in the units of each parameter:
-    # a step that moves its linear index by about 1e-6 (RMS over the rows), so
-    # the gradient does not depend on the units of the regressors.
-    unit = np.ones_like(params)
-    unit[info.count_positions] = column_scale(info.eta_jacobian)
-    if info.zero_positions is not None:
-        unit[info.zero_positions] = column_scale(Z)
+    model = _ExpectedCount.at_estimates(info, rows, params)
+    unit = model.parameter_units(params)
     rows_out = []
     gradients = []
     for v in variables:
         values = rows[v].to_numpy(dtype=float)
         binary = np.isin(values, (0.0, 1.0)).all() and np.unique(values).size == 2
         if binary:
-            at = {a: rows.assign(**{v: float(a)}) for a in (0, 1)}
-            dX = {a: _matrix(count_spec, at[a], info.count_names) - X for a in (0, 1)}
-            dZ = (
-                {a: _matrix(zero_spec, at[a], info.zero_names) - Z for a in (0, 1)}
-                if zero_spec is not None
-                else None
-            )
-
-            def ame(theta: np.ndarray, dX=dX, dZ=dZ) -> float:
-                eta, zeta = linear_parts(theta)
-                beta = theta[info.count_positions]
-                total = 0.0
-                for a, sign in ((1, 1.0), (0, -1.0)):
-                    z_a = None if zeta is None else zeta + dZ[a] @ theta[info.zero_positions]
-                    total += sign * mean_count(eta + dX[a] @ beta, z_a).mean()
-                return float(total)
-
-            kind = "discrete change 0 to 1"
+            ame, kind = model.discrete_change(v), "discrete change 0 to 1"
         else:
-            scale = float(np.std(values)) or 1.0
-            h = 1e-5 * scale
-            up, down = rows.assign(**{v: values + h}), rows.assign(**{v: values - h})
-            dX = (
-                _matrix(count_spec, up, info.count_names)
-                - _matrix(count_spec, down, info.count_names)
-            ) / (2 * h)
-            dZ = (
-                (
-                    _matrix(zero_spec, up, info.zero_names)
-                    - _matrix(zero_spec, down, info.zero_names)
-                )
-                / (2 * h)
-                if zero_spec is not None
-                else None
-            )
-            if not (np.isfinite(dX).all() and (dZ is None or np.isfinite(dZ).all())):
-                raise ValueError(f"the formula is not differentiable in {v!r} at every row")
-
-            def ame(theta: np.ndarray, dX=dX, dZ=dZ) -> float:
-                eta, zeta = linear_parts(theta)
-                d_eta = dX @ theta[info.count_positions]
-                if zeta is None:
-                    return float((np.exp(eta) * d_eta).mean())
-                pi = expit(zeta)
-                d_zeta = dZ @ theta[info.zero_positions]
-                return float(((1 - pi) * np.exp(eta) * (d_eta - pi * d_zeta)).mean())
-
-            kind = "derivative"
+            ame, kind = model.derivative(v, values), "derivative"
         estimate = ame(params)
-        grad = np.zeros_like(params)
-        for j in range(params.shape[0]):
-            step = 1e-6 * max(abs(params[j]) * unit[j], 1.0) / unit[j]
-            plus, minus = params.copy(), params.copy()
-            plus[j] += step
-            minus[j] -= step
-            grad[j] = (ame(plus) - ame(minus)) / (2 * step)
-        gradients.append(grad)
+        gradients.append(_gradient(ame, params, unit))
         rows_out.append((v, estimate, kind))
+    return _ame_table(rows_out, gradients, result, level)
 
+
+def _margins_info(result) -> MarginsInfo:
+    """What the fit stored for its marginal effects; fits of other models are refused."""
+    info: MarginsInfo | None = getattr(result, "extra", {}).get("margins")
+    if info is None:
+        raise ValueError(
+            f"marginal effects are not available for {getattr(result, 'model', result)!r}: "
+            "use a fit of mi.poisson, mi.negbin (conditional=False) or mi.zero_inflated"
+        )
+    return info
+
+
+def _estimation_rows(info: MarginsInfo, data: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``data`` the fit used; ``data`` must be the data of the fit."""
+    frame = as_frame(data)
+    if len(frame) != info.used.shape[0]:
+        raise ValueError(
+            "pass the data the model was fitted on: "
+            f"it had {info.used.shape[0]} rows, this has {len(frame)}"
+        )
+    return frame.iloc[np.flatnonzero(info.used)]
+
+
+def _variables_to_differentiate(
+    info: MarginsInfo, rows: pd.DataFrame, variables: list[str] | None
+) -> list[str]:
+    """The numeric variables of the formula (not fixed effects), or the chosen ones among them."""
+    candidates = _variables(info.count_rhs) + (_variables(info.zero_rhs) if info.zero_rhs else [])
+    candidates = [v for v in dict.fromkeys(candidates) if v not in info.fe_columns]
+    numeric = [
+        v for v in candidates if v in rows.columns and pd.api.types.is_numeric_dtype(rows[v])
+    ]
+    if variables is None:
+        return numeric
+    bad = [v for v in variables if v not in numeric]
+    if bad:
+        raise ValueError(
+            f"cannot differentiate {bad}: choose numeric variables of the formula ({numeric})"
+        )
+    return variables
+
+
+@dataclass
+class _ExpectedCount:
+    r"""The expected count of every row as a function of the parameters :math:`\theta`.
+
+    Linear indices move along :math:`\partial\eta/\partial\beta` (the profile
+    of absorbed fixed effects) from their fitted values; ``X`` and ``Z`` are
+    the design matrices of the count and inflation parts on the rows.
+    """
+
+    info: MarginsInfo
+    rows: pd.DataFrame
+    count_spec: object
+    X: np.ndarray
+    zero_spec: object | None
+    Z: np.ndarray | None
+    beta_hat: np.ndarray
+    gamma_hat: np.ndarray | None
+
+    @classmethod
+    def at_estimates(
+        cls, info: MarginsInfo, rows: pd.DataFrame, params: np.ndarray
+    ) -> _ExpectedCount:
+        count_spec = formula_matrix(info.count_rhs, rows).model_spec
+        zero_spec = Z = None
+        if info.zero_rhs is not None:
+            zero_spec = model_matrix(info.zero_rhs, rows).model_spec
+            Z = _matrix(zero_spec, rows, info.zero_names)
+        return cls(
+            info=info,
+            rows=rows,
+            count_spec=count_spec,
+            X=_matrix(count_spec, rows, info.count_names),
+            zero_spec=zero_spec,
+            Z=Z,
+            beta_hat=params[info.count_positions],
+            gamma_hat=params[info.zero_positions] if info.zero_positions is not None else None,
+        )
+
+    def parameter_units(self, params: np.ndarray) -> np.ndarray:
+        """RMS size of each parameter's column in its linear index (1 for other parameters)."""
+        # Finite-difference steps in the parameters, in the units of each parameter:
+        # a step that moves its linear index by about 1e-6 (RMS over the rows), so
+        # the gradient does not depend on the units of the regressors.
+        unit = np.ones_like(params)
+        unit[self.info.count_positions] = column_scale(self.info.eta_jacobian)
+        if self.info.zero_positions is not None:
+            unit[self.info.zero_positions] = column_scale(cast(np.ndarray, self.Z))
+        return unit
+
+    def linear_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Count and inflation linear indices at ``theta``."""
+        info = self.info
+        eta = info.eta + info.eta_jacobian @ (theta[info.count_positions] - self.beta_hat)
+        if self.gamma_hat is None:
+            return eta, None
+        zeta = info.zero_eta + self.Z @ (theta[info.zero_positions] - self.gamma_hat)
+        return eta, zeta
+
+    @staticmethod
+    def mean_count(eta: np.ndarray, zeta: np.ndarray | None) -> np.ndarray:
+        return np.exp(eta) if zeta is None else expit(-zeta) * np.exp(eta)
+
+    def design_change(
+        self, changed: pd.DataFrame, base: pd.DataFrame | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Count and inflation design matrices at ``changed`` minus at ``base`` (or the data)."""
+        info = self.info
+        dX = _matrix(self.count_spec, changed, info.count_names) - (
+            self.X if base is None else _matrix(self.count_spec, base, info.count_names)
+        )
+        dZ = None
+        if self.zero_spec is not None:
+            dZ = _matrix(self.zero_spec, changed, info.zero_names) - (
+                self.Z if base is None else _matrix(self.zero_spec, base, info.zero_names)
+            )
+        return dX, dZ
+
+    def discrete_change(self, v: str) -> Callable[[np.ndarray], float]:
+        r"""The AME of a 0/1 variable: mean of :math:`m_i(v_i = 1) - m_i(v_i = 0)`."""
+        info = self.info
+        at = {a: self.rows.assign(**{v: float(a)}) for a in (0, 1)}
+        changes = {a: self.design_change(at[a]) for a in (0, 1)}
+        dX = {a: changes[a][0] for a in (0, 1)}
+        dZ = {a: cast(np.ndarray, changes[a][1]) for a in (0, 1)}  # used with an inflation part
+
+        def ame(theta: np.ndarray) -> float:
+            eta, zeta = self.linear_parts(theta)
+            beta = theta[info.count_positions]
+            total = 0.0
+            for a, sign in ((1, 1.0), (0, -1.0)):
+                z_a = None if zeta is None else zeta + dZ[a] @ theta[info.zero_positions]
+                total += sign * self.mean_count(eta + dX[a] @ beta, z_a).mean()
+            return float(total)
+
+        return ame
+
+    def derivative(self, v: str, values: np.ndarray) -> Callable[[np.ndarray], float]:
+        r"""The AME of a continuous variable: mean of :math:`\partial m_i/\partial v_i`."""
+        info = self.info
+        scale = float(np.std(values)) or 1.0
+        h = 1e-5 * scale
+        up, down = self.rows.assign(**{v: values + h}), self.rows.assign(**{v: values - h})
+        dX, dZ = self.design_change(up, down)
+        dX = dX / (2 * h)
+        dZ = dZ / (2 * h) if dZ is not None else None
+        if not (np.isfinite(dX).all() and (dZ is None or np.isfinite(dZ).all())):
+            raise ValueError(f"the formula is not differentiable in {v!r} at every row")
+
+        def ame(theta: np.ndarray) -> float:
+            eta, zeta = self.linear_parts(theta)
+            d_eta = dX @ theta[info.count_positions]
+            if zeta is None:
+                return float((np.exp(eta) * d_eta).mean())
+            pi = expit(zeta)
+            d_zeta = dZ @ theta[info.zero_positions]
+            return float(((1 - pi) * np.exp(eta) * (d_eta - pi * d_zeta)).mean())
+
+        return ame
+
+
+def _gradient(
+    ame: Callable[[np.ndarray], float], params: np.ndarray, unit: np.ndarray
+) -> np.ndarray:
+    """Central finite differences of ``ame`` in each parameter, steps in its units."""
+    grad = np.zeros_like(params)
+    for j in range(params.shape[0]):
+        step = 1e-6 * max(abs(params[j]) * unit[j], 1.0) / unit[j]
+        plus, minus = params.copy(), params.copy()
+        plus[j] += step
+        minus[j] -= step
+        grad[j] = (ame(plus) - ame(minus)) / (2 * step)
+    return grad
+
+
+def _ame_table(
+    rows_out: list[tuple[str, float, str]],
+    gradients: list[np.ndarray],
+    result,
+    level: float,
+) -> pd.DataFrame:
+    """Estimates with delta-method SEs, tests and intervals in the model's distribution."""
+    params = result.params.to_numpy()
     G = np.array(gradients).reshape(len(rows_out), params.shape[0])
     V = G @ result.vcov.to_numpy() @ G.T
     se = np.sqrt(np.diag(V))

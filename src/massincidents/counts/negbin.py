@@ -333,42 +333,11 @@ def negbin(
     )
     off = offset_vector(design, offset, exposure)
     y = design.y
-
     start = irls(y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
     theta, _ = theta_ml(y, start.mu)
-    eta, keep = start.eta, start.keep
-
-    def fit_at(theta: float, eta: np.ndarray) -> IrlsFit:
-        """The IRLS fit at fixed ``theta``, warm-started at ``eta``."""
-        return irls(
-            y,
-            design.X,
-            design.names,
-            design.fe,
-            off,
-            theta=theta,
-            eta_start=eta,
-            keep=keep,
-            tol=tol,
-            maxiter=maxiter,
-        )
-
-    loglik_old = -np.inf
-    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
-        fit = fit_at(theta, eta)
-        eta = fit.eta
-        theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
-        loglik = nb2_loglik(y, fit.mu, theta_new)
-        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
-        theta = theta_new
-        if change < tol:
-            break
-        loglik_old = loglik
-    else:
-        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
-    # Final means at the final theta (glm.nb reports the fit at the previous theta;
-    # at convergence the two agree to tol).
-    fit = fit_at(theta, eta)
+    fit, theta, theta_se, alternations = _alternate_irls_and_theta(
+        y, design.X, design.names, design.fe, off, start.eta, theta, start.keep, tol, maxiter
+    )
     mu = fit.mu
     k = len(fit.names)
     leave_out = LikelihoodLeaveOut(
@@ -378,23 +347,11 @@ def negbin(
     sandwich, _, _, fe_dof = irls_sandwich(
         fit, design, frame, (y - mu) / (1.0 + mu / theta), vcov, convention, leave_out=leave_out
     )
-    loglik = nb2_loglik(y, mu, theta)
     information, joint_scores = nb2_joint_information(
         y, mu, theta, design.X[:, fit.keep], design.fe
     )
     joint_bread = inverse_symmetric(information)
-    stats = {
-        "theta": theta,
-        "theta_se": theta_se,
-        "alpha": 1.0 / theta,
-        "alpha_se": theta_se / theta**2,
-        "lnalpha": -float(np.log(theta)),
-        "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
-        "loglik": loglik,
-        "deviance": fit.deviance,
-        "aic": -2.0 * loglik + 2.0 * (k + fe_dof + 1),
-        "iterations": float(alternation),
-    }
+    stats = _fit_stats(y, fit, theta, theta_se, joint_bread, k + fe_dof + 1, alternations)
     if convention.preset == "stata":
         sandwich, stats = _stata_variance(
             vcov, design, frame, joint_bread, joint_scores, k, fe_dof, convention, stats,
@@ -421,6 +378,75 @@ def negbin(
     return with_prediction(result, design, frame, mu, off, exposure, offset)
 
 
+def _alternate_irls_and_theta(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    fe: list[np.ndarray],
+    off: np.ndarray,
+    eta: np.ndarray,
+    theta: float,
+    keep: np.ndarray,
+    tol: float,
+    maxiter: int,
+) -> tuple[IrlsFit, float, float, int]:
+    r"""NB2 maximum likelihood as ``glm.nb``: IRLS at fixed :math:`\theta` and ML
+    :math:`\theta` at fixed means, alternately from (``eta``, ``theta``) until both settle.
+
+    Returns the IRLS fit at the final :math:`\theta`, :math:`\theta`, its
+    standard error and the number of alternations.
+    """
+    loglik_old = -np.inf
+    for alternation in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
+        fit = irls(
+            y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+        )
+        eta = fit.eta
+        theta_new, theta_se = theta_ml(y, fit.mu, start=theta)
+        loglik = nb2_loglik(y, fit.mu, theta_new)
+        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
+        theta = theta_new
+        if change < tol:
+            break
+        loglik_old = loglik
+    else:
+        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
+    # Final means at the final theta (glm.nb reports the fit at the previous theta;
+    # at convergence the two agree to tol).
+    fit = irls(
+        y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol, maxiter=maxiter
+    )
+    return fit, theta, theta_se, alternation
+
+
+def _fit_stats(
+    y: np.ndarray,
+    fit: IrlsFit,
+    theta: float,
+    theta_se: float,
+    joint_bread: np.ndarray,
+    n_params: int,
+    alternations: int,
+) -> dict[str, float]:
+    """Dispersion (theta, alpha, ln alpha with SEs), log-likelihood, deviance, AIC, steps.
+
+    ``n_params`` counts the slopes, the identified fixed effects and theta (for the AIC).
+    """
+    loglik = nb2_loglik(y, fit.mu, theta)
+    return {
+        "theta": theta,
+        "theta_se": theta_se,
+        "alpha": 1.0 / theta,
+        "alpha_se": theta_se / theta**2,
+        "lnalpha": -float(np.log(theta)),
+        "lnalpha_se": float(np.sqrt(joint_bread[-1, -1])),
+        "loglik": loglik,
+        "deviance": fit.deviance,
+        "aic": -2.0 * loglik + 2.0 * n_params,
+        "iterations": float(alternations),
+    }
+
+
 def refit_nb2(
     y: np.ndarray,
     X: np.ndarray,
@@ -438,22 +464,9 @@ def refit_nb2(
     The alternation of :func:`negbin`, for the leave-one-cluster-out refits of
     the jackknife (:mod:`massincidents.counts.jackknife`).
     """
-    loglik_old = -np.inf
-    for _ in range(maxiter):
-        fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
-                   maxiter=maxiter)
-        eta = fit.eta
-        theta_new, _ = theta_ml(y, fit.mu, start=theta)
-        loglik = nb2_loglik(y, fit.mu, theta_new)
-        change = abs(theta_new - theta) / theta + abs(loglik - loglik_old) / (abs(loglik) + 0.1)
-        theta = theta_new
-        if change < tol:
-            break
-        loglik_old = loglik
-    else:
-        raise ConvergenceError(f"NB2: theta and the means did not settle in {maxiter} alternations")
-    fit = irls(y, X, names, fe, off, theta=theta, eta_start=eta, keep=keep, tol=tol,
-               maxiter=maxiter)
+    fit, theta, _, _ = _alternate_irls_and_theta(
+        y, X, names, fe, off, eta, theta, keep, tol, maxiter
+    )
     return fit, theta
 
 

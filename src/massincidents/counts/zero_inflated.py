@@ -27,7 +27,7 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 from scipy.special import digamma, expit, gammaln, log_expit, polygamma
 
-from massincidents.core.design import as_frame, build_design, drop_collinear
+from massincidents.core.design import Design, as_frame, build_design, drop_collinear
 from massincidents.core.formula import parse_formula
 from massincidents.core.least_squares import inverse_symmetric
 from massincidents.core.newton import maximize
@@ -286,18 +286,7 @@ def zero_inflated(
     zero_vars = [v for v in sorted(Formula(zero_rhs).required_variables) if v not in _NOT_VARIABLES]
     extra = offset_roles(offset, exposure) | {f"inflate:{v}": v for v in zero_vars}
     design = build_design(parsed, frame, extra=extra)
-    rows = frame.iloc[np.flatnonzero(design.used)]
-    try:
-        zm = model_matrix(zero_rhs, rows, na_action="ignore")
-    except Exception as err:  # formulaic raises many types
-        raise DataError([Problem(f"cannot evaluate inflate={inflate!r}: {err}")]) from err
-    Z_all = np.asarray(zm, dtype=float).reshape(len(rows), -1)
-    zero_names_all = [str(c) for c in zm.columns]
-    finite = np.isfinite(Z_all).all(axis=1)
-    if not finite.all():
-        bad = [n for j, n in enumerate(zero_names_all) if not np.isfinite(Z_all[:, j]).all()]
-        design = subset_design(design, finite, f"non-finite value of {', '.join(bad)}")
-        Z_all = Z_all[finite]
+    design, Z_all, zero_names_all = _with_inflation_matrix(design, frame, zero_rhs, inflate)
     check_counts(design.y, design, integer=True)
     if not (design.y == 0).any():
         raise DataError([Problem("no zero outcome: nothing to inflate", column=parsed.lhs)])
@@ -307,19 +296,7 @@ def zero_inflated(
     warn_if_separated(y, X, [f"count_{n}" for n in count_names])
     Z, zero_names, zero_dropped = drop_collinear(Z_all, zero_names_all)
 
-    start_count = irls(
-        y, X, count_names, [], off, keep=np.arange(X.shape[1]), tol=1e-8, maxiter=100
-    )
-    start = [start_count.beta, _logit_start(y == 0, Z)]
-    if negbin:
-        start.append(np.zeros(1))
-    params, loglik, _, _, iterations = maximize(
-        lambda p: zi_loglik(p, y, X, Z, off, negbin)[:3],
-        np.concatenate(start),
-        tol=tol,
-        maxiter=maxiter,
-        what=f"the zero-inflated {dist} log-likelihood",
-    )
+    params, loglik, iterations = _maximize(y, X, count_names, Z, off, dist, tol, maxiter)
     _, _, hess, scores = zi_loglik(params, y, X, Z, off, negbin)
     bread = inverse_symmetric(-hess)
     condition = information_condition(-hess)
@@ -329,33 +306,8 @@ def zero_inflated(
     sandwich = ml_sandwich(
         vcov, design, frame, bread, scores, len(params), keep=reported, ssc=convention
     )
-    stats = {
-        "loglik": loglik,
-        "aic": -2.0 * loglik + 2.0 * len(params),
-        "iterations": float(iterations),
-    }
-    if negbin:
-        tau = float(params[-1])
-        tau_se = float(np.sqrt(bread[-1, -1]))
-        stats |= {
-            "theta": float(np.exp(tau)),
-            "log_theta": tau,
-            "log_theta_se": tau_se,
-            "theta_se": float(np.exp(tau)) * tau_se,
-            "alpha": float(np.exp(-tau)),
-        }
     beta, gamma = params[:kx], params[kx : kx + kz]
-    notes: list[str] = []
-    largest = float(expit(Z @ gamma).max())
-    if largest < 1e-6:
-        message = (
-            f"the estimated probability of a structural zero is below {largest:.1e} in every row: "
-            "the inflation part is at the boundary (its coefficients run to minus infinity and "
-            "their standard errors are meaningless); the data show no zero inflation beyond "
-            "the count model"
-        )
-        notes.append(message)
-        warnings.warn(message, BoundaryWarning, stacklevel=2)
+    notes = _boundary_notes(Z, gamma)
     info = MarginsInfo(
         count_rhs=parsed.rhs,
         count_names=count_names,
@@ -378,7 +330,7 @@ def zero_inflated(
         sandwich,
         model="Zero-inflated " + ("negative binomial (ZINB)" if negbin else "Poisson (ZIP)"),
         formula=f"{formula} | inflate: {zero_rhs}",
-        stats=stats,
+        stats=_fit_stats(params, loglik, bread, iterations, negbin),
         dropped=dropped,
         notes=notes,
         condition_number=condition,
@@ -392,3 +344,88 @@ def zero_inflated(
             refuse_newdata=ZERO_INFLATED_NEWDATA,
         ),
     )
+
+
+def _with_inflation_matrix(
+    design: Design, frame: pd.DataFrame, zero_rhs: str, inflate: str
+) -> tuple[Design, np.ndarray, list[str]]:
+    """The inflation part's matrix on the design's rows; rows where it is not finite left out."""
+    rows = frame.iloc[np.flatnonzero(design.used)]
+    try:
+        zm = model_matrix(zero_rhs, rows, na_action="ignore")
+    except Exception as err:  # formulaic raises many types
+        raise DataError([Problem(f"cannot evaluate inflate={inflate!r}: {err}")]) from err
+    Z_all = np.asarray(zm, dtype=float).reshape(len(rows), -1)
+    zero_names_all = [str(c) for c in zm.columns]
+    finite = np.isfinite(Z_all).all(axis=1)
+    if not finite.all():
+        bad = [n for j, n in enumerate(zero_names_all) if not np.isfinite(Z_all[:, j]).all()]
+        design = subset_design(design, finite, f"non-finite value of {', '.join(bad)}")
+        Z_all = Z_all[finite]
+    return design, Z_all, zero_names_all
+
+
+def _maximize(
+    y: np.ndarray,
+    X: np.ndarray,
+    count_names: list[str],
+    Z: np.ndarray,
+    off: np.ndarray,
+    dist: str,
+    tol: float,
+    maxiter: int,
+) -> tuple[np.ndarray, float, int]:
+    """Parameters, log-likelihood and Newton steps, from ``zeroinfl``'s starting values."""
+    negbin = dist == "negbin"
+    start_count = irls(
+        y, X, count_names, [], off, keep=np.arange(X.shape[1]), tol=1e-8, maxiter=100
+    )
+    start = [start_count.beta, _logit_start(y == 0, Z)]
+    if negbin:
+        start.append(np.zeros(1))
+    params, loglik, _, _, iterations = maximize(
+        lambda p: zi_loglik(p, y, X, Z, off, negbin)[:3],
+        np.concatenate(start),
+        tol=tol,
+        maxiter=maxiter,
+        what=f"the zero-inflated {dist} log-likelihood",
+    )
+    return params, loglik, iterations
+
+
+def _fit_stats(
+    params: np.ndarray, loglik: float, bread: np.ndarray, iterations: int, negbin: bool
+) -> dict[str, float]:
+    """Log-likelihood, AIC and steps; for ZINB also theta, log theta and alpha with SEs."""
+    stats = {
+        "loglik": loglik,
+        "aic": -2.0 * loglik + 2.0 * len(params),
+        "iterations": float(iterations),
+    }
+    if negbin:
+        tau = float(params[-1])
+        tau_se = float(np.sqrt(bread[-1, -1]))
+        stats |= {
+            "theta": float(np.exp(tau)),
+            "log_theta": tau,
+            "log_theta_se": tau_se,
+            "theta_se": float(np.exp(tau)) * tau_se,
+            "alpha": float(np.exp(-tau)),
+        }
+    return stats
+
+
+def _boundary_notes(Z: np.ndarray, gamma: np.ndarray) -> list[str]:
+    """A :class:`BoundaryWarning` (and its note) when no row has a real inflation probability."""
+    notes: list[str] = []
+    largest = float(expit(Z @ gamma).max())
+    if largest < 1e-6:
+        message = (
+            f"the estimated probability of a structural zero is below {largest:.1e} in every row: "
+            "the inflation part is at the boundary (its coefficients run to minus infinity and "
+            "their standard errors are meaningless); the data show no zero inflation beyond "
+            "the count model"
+        )
+        notes.append(message)
+        warnings.warn(message, BoundaryWarning, stacklevel=3)  # the caller of zero_inflated
+    return notes

@@ -84,6 +84,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Literal
 
 import numpy as np
@@ -240,7 +241,7 @@ def report_unidentified(
     if not missing.any():
         return
     parts = [
-        f"{labels[g]!r}: {', '.join(names[j] for j in np.flatnonzero(missing[g]))}"
+        f"{labels[int(g)]!r}: {', '.join(names[int(j)] for j in np.flatnonzero(missing[g]))}"
         for g in np.flatnonzero(missing.any(axis=1))
     ]
     warnings.warn(
@@ -257,7 +258,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
 def _caller_level() -> int:
     """``stacklevel`` of the first frame outside the package (the user's call)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1

@@ -427,6 +427,41 @@ def _check_clusters(name: str, count: int, what: str = "clusters") -> None:
         )
 
 
+#: A coefficient whose cluster-robust variance is below this share of its
+#: heteroskedasticity-robust one has cluster scores that cancel (rounding error).
+CANCELLED_SHARE = 1e-12
+
+
+def _check_cancelling_scores(
+    name: str, groups: int, bread: np.ndarray, meat: np.ndarray, scores: np.ndarray
+) -> None:
+    """Refuse a cluster variance that is zero for a coefficient because the clusters' scores cancel.
+
+    With two clusters and fixed effects that cross them (two provinces, year
+    effects) each cluster's summed score is exactly minus the other's, and the
+    one that the normal equations force to sum to zero is then zero itself: the
+    variance of every slope is rounding error (standard errors near 1e-17, t near
+    1e16). Compared with the heteroskedasticity-robust variance of the same
+    coefficient, which has the same scale, so the rule does not depend on units.
+    """
+    cluster = np.einsum("ij,jk,ki->i", bread, meat, bread)
+    rows = np.einsum("ij,jk,ki->i", bread, scores.T @ scores, bread)
+    cancelled = (rows > 0) & (cluster <= CANCELLED_SHARE * rows)
+    if cancelled.any():
+        raise DataError(
+            [
+                Problem(
+                    f"the scores of the {groups} clusters cancel exactly for "
+                    f"{int(cancelled.sum())} of the {cancelled.size} coefficients: their "
+                    "cluster-robust variance is 0 up to rounding (with two clusters and fixed "
+                    "effects that cross them, each cluster's score is minus the other's); "
+                    "cluster by a finer column",
+                    column=name,
+                )
+            ]
+        )
+
+
 def effective_k(
     ssc: SmallSample,
     *,
@@ -559,8 +594,10 @@ def compute_vcov(
     g_min = min(sizes[: len(cluster_codes)])
     use_min = spec.cluster_df == "min" or ssc.cluster_df == "min"
     total = np.zeros_like(bread)
-    for (codes, sign), groups in zip(terms, sizes, strict=True):
+    for index, ((codes, sign), groups) in enumerate(zip(terms, sizes, strict=True)):
         meat, _ = _cluster_meat(scores, codes)
+        if index < len(cluster_codes):
+            _check_cancelling_scores(spec.clusters[index], groups, bread, meat, scores)
         c = cluster_factor(
             spec.kind,
             family,

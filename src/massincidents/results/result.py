@@ -211,7 +211,7 @@ class Result:
             if "ssc" not in inspect.signature(self._revcov).parameters:
                 raise NotImplementedError(f"{self.model} does not take ssc= in with_vcov")
             matrix, df, label = self._revcov(vcov, ssc=ssc)  # type: ignore[call-arg]
-            convention = resolve_ssc(ssc)
+            convention = resolve_ssc(ssc)  # type: ignore[arg-type]  # checked by resolve_ssc
         try:
             spec: VcovSpec | None = parse_vcov(vcov)
         except (TypeError, ValueError):  # a choice only this model's menu knows

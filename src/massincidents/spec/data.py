@@ -29,7 +29,7 @@ from massincidents.core.cells import is_missing, number_or_none, parse_numbers
 from massincidents.errors import DataError, Problem
 from massincidents.io import read_panel
 from massincidents.io.reader import read_table
-from massincidents.io.table import column_name
+from massincidents.io.table import Table, column_name
 from massincidents.spec.core import Spec
 from massincidents.spec.errors import SpecError, SpecProblem, did_you_mean
 from massincidents.spec.transforms import apply_transforms
@@ -211,6 +211,46 @@ def _read_generic(
     """A long table of any units: keys parsed, numbers parsed, nothing normalised."""
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     file = None if isinstance(source, pd.DataFrame) else label
+    _refuse_province_options(reader, spec, file)
+    table, origin = read_table(source, sheet=sheet, encoding=reader.get("encoding"))
+    encoding = origin["encoding"]
+    header = [column_name(table.header, j) for j in range(len(table.header))]
+    unit_name, time_name = _original(spec, spec.unit), _original(spec, spec.time)
+    _check_key_columns(header, unit_name, time_name, file)
+    problems: list[Problem] = []
+    units, times = _parse_keys(
+        table.body[header.index(unit_name)],
+        table.body[header.index(time_name)],
+        unit_name,
+        time_name,
+        table.lines,
+        file,
+        problems,
+    )
+    data: dict[str, Any] = {
+        spec.unit: _unit_labels(units).to_numpy(),
+        spec.time: pd.array(times, dtype="Int64"),
+    }
+    keys = (header.index(unit_name), header.index(time_name))
+    _parse_value_columns(table, header, keys, spec, file, data, problems)
+    _check_count_column(data, _original(spec, spec.count), table.lines, file, problems)
+    if problems:
+        raise DataError(problems)
+    frame = pd.DataFrame(data)
+    frame[spec.time] = frame[spec.time].astype("int64")
+    frame = frame.sort_values([spec.unit, spec.time], kind="stable").reset_index(drop=True)
+    info = {
+        "rows_in_source": len(table.body) + sum(table.removed.values()),
+        "removed_by_reader": {k: v for k, v in table.removed.items() if v},
+        "encoding": encoding,
+        "layout": "long",
+        "warnings": [],
+    }
+    return frame, info
+
+
+def _refuse_province_options(reader: dict[str, Any], spec: Spec, file: str | None) -> None:
+    """Reader options other than the encoding apply to province data only."""
     province_only = sorted(k for k, v in reader.items() if v is not None and k != "encoding")
     if province_only:
         raise DataError(
@@ -223,11 +263,13 @@ def _read_generic(
                 )
             ]
         )
-    table, origin = read_table(source, sheet=sheet, encoding=reader.get("encoding"))
-    encoding = origin["encoding"]
-    header = [column_name(table.header, j) for j in range(len(table.header))]
+
+
+def _check_key_columns(
+    header: list[str], unit_name: str, time_name: str, file: str | None
+) -> None:
+    """Refuse a table without its unit or time column, naming the columns it has."""
     problems: list[Problem] = []
-    unit_name, time_name = _original(spec, spec.unit), _original(spec, spec.time)
     for name, role in ((unit_name, "unit"), (time_name, "time")):
         if name not in header:
             problems.append(
@@ -239,10 +281,22 @@ def _read_generic(
             )
     if problems:
         raise DataError(problems)
-    body = table.body
-    lines = table.lines
-    u = body[header.index(unit_name)]
-    t = body[header.index(time_name)]
+
+
+def _parse_keys(
+    u: pd.Series,
+    t: pd.Series,
+    unit_name: str,
+    time_name: str,
+    lines: list[int],
+    file: str | None,
+    problems: list[Problem],
+) -> tuple[list[object], list[int | None]]:
+    """Unit labels (stripped text) and whole-number periods of every row.
+
+    Missing units, missing or non-integer periods and duplicated (unit,
+    period) pairs are added to ``problems`` with their lines.
+    """
     unit_missing = is_missing(u).to_numpy()
     time_missing = is_missing(t).to_numpy()
     units: list[object] = []
@@ -267,50 +321,61 @@ def _read_generic(
         problems.append(
             Problem(f"duplicate unit and period ({units[i]!r}, {times[i]})", file, lines[i])
         )
+    return units, times
+
+
+def _unit_labels(units: list[object]) -> pd.Series:
+    """The unit labels as text, or as integers when every label is a whole number."""
     unit_values = pd.Series(units, dtype=object)
     as_numbers = [None if v is None else number_or_none(v) for v in units]
     if all(n is not None and float(n).is_integer() for n in as_numbers):
         unit_values = pd.Series([int(n) for n in as_numbers], dtype="int64")  # type: ignore[arg-type]
-    data: dict[str, Any] = {
-        spec.unit: unit_values.to_numpy(),
-        spec.time: pd.array(times, dtype="Int64"),
-    }
+    return unit_values
+
+
+def _parse_value_columns(
+    table: Table,
+    header: list[str],
+    keys: tuple[int, int],
+    spec: Spec,
+    file: str | None,
+    data: dict[str, Any],
+    problems: list[Problem],
+) -> None:
+    """Add every named non-key column to ``data``: numbers where the column is numeric.
+
+    A column with cells that are not numbers is an error (up to 20 cells
+    reported) when the specification needs it or when most cells are
+    numbers; otherwise it is kept as text.
+    """
     needed = set(spec.needed_columns())
     for j, name in enumerate(header):
-        if j in (header.index(unit_name), header.index(time_name)) or not name:
+        if j in keys or not name:
             continue
-        numbers, bad = parse_numbers(body[j].reset_index(drop=True))
-        present = (~is_missing(body[j])).sum()
+        column = table.body[j]
+        numbers, bad = parse_numbers(column.reset_index(drop=True))
+        present = (~is_missing(column)).sum()
         target = spec.mapping.get(name, name)
         if bad.any() and (target in needed or bad.sum() < max(1, present) / 2):
             for i in bad.to_numpy().nonzero()[0][:20]:
-                problems.append(Problem(f"not a number: {body[j].iloc[i]!r}", file, lines[i], name))
-            continue
-        data[name] = numbers.to_numpy() if not bad.any() else body[j].to_numpy()
-    count = _original(spec, spec.count)
-    if count in data:
-        y = pd.Series(data[count])
-        negative = (y < 0) | (y.notna() & (y % 1 != 0))
-        for i in negative.to_numpy().nonzero()[0][:20]:
-            problems.append(
-                Problem(
-                    f"a count must be a whole number >= 0, got {y.iloc[i]!r}", file, lines[i], count
+                problems.append(
+                    Problem(f"not a number: {column.iloc[i]!r}", file, table.lines[i], name)
                 )
-            )
-    if problems:
-        raise DataError(problems)
-    frame = pd.DataFrame(data)
-    frame[spec.time] = frame[spec.time].astype("int64")
-    frame = frame.sort_values([spec.unit, spec.time], kind="stable").reset_index(drop=True)
-    info = {
-        "rows_in_source": len(body) + sum(table.removed.values()),
-        "removed_by_reader": {k: v for k, v in table.removed.items() if v},
-        "encoding": encoding,
-        "layout": "long",
-        "warnings": [],
-    }
-    return frame, info
+            continue
+        data[name] = numbers.to_numpy() if not bad.any() else column.to_numpy()
 
+
+def _check_count_column(
+    data: dict[str, Any], count: str, lines: list[int], file: str | None, problems: list[Problem]
+) -> None:
+    """Counts must be whole numbers >= 0 (up to 20 offending cells reported)."""
+    if count not in data:
+        return
+    y = pd.Series(data[count])
+    negative = (y < 0) | (y.notna() & (y % 1 != 0))
+    for i in negative.to_numpy().nonzero()[0][:20]:
+        message = f"a count must be a whole number >= 0, got {y.iloc[i]!r}"
+        problems.append(Problem(message, file, lines[i], count))
 
 def _missing_column(spec: Spec, column: str, columns: list[str]) -> SpecProblem:
     """A column the specification names that neither the data nor a transform provide.

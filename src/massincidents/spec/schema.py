@@ -448,9 +448,34 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, ...], str, bool]]:
-    """(path, message, at_key) triples for one validator error."""
+_Path = tuple[str | int, ...]
+_Messages = list[tuple[_Path, str, bool]]
+
+
+def _message(error: jsonschema.ValidationError) -> _Messages:
+    """(path, message, at_key) triples for one validator error.
+
+    Each explainer below words one kind of violation, or passes (``None``);
+    the first that answers wins, so their order matters.
+    """
     path = tuple(error.absolute_path)
+    for explain in (
+        _key_messages,
+        _column_name_message,
+        _number_messages,
+        _length_messages,
+        _choice_message,
+        _shape_messages,
+        _entry_messages,
+    ):
+        found = explain(error, path)
+        if found is not None:
+            return found
+    return [(path, f"{_dotted(path) or 'the document'}: {error.message}", False)]
+
+
+def _key_messages(error: jsonschema.ValidationError, path: _Path) -> _Messages | None:
+    """Unknown keys (with a did-you-mean) and missing keys, each at its key."""
     kind, value, schema = error.validator, error.instance, error.schema
     if kind == "additionalProperties" and isinstance(value, dict):
         allowed = list(schema.get("properties", {}))
@@ -462,22 +487,38 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
     if kind == "required":
         missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
         return [(path, f"missing key {k!r} {_under(path)}", True) for k in missing]
-    if kind in ("pattern", "not") and isinstance(value, str):
-        where = f" ({_dotted(path)})" if path else ""
-        if kind == "not":
-            reason = "is a reserved word"
-        else:
-            reason = "is not a plain column name"
-        return [
-            (
-                path,
-                f"{value!r}{where} {reason}: column names are letters, digits and underscores "
-                "(Chinese characters allowed), not starting with a digit or '__', and not a "
-                "Python keyword; rename the column with `mapping:` or --map old=new. Nothing in "
-                "a specification is evaluated as code",
-                False,
-            )
-        ]
+    return None
+
+
+def _column_name_message(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """A column name that is not a plain identifier, or a reserved word."""
+    kind, value = error.validator, error.instance
+    if kind not in ("pattern", "not") or not isinstance(value, str):
+        return None
+    where = f" ({_dotted(path)})" if path else ""
+    if kind == "not":
+        reason = "is a reserved word"
+    else:
+        reason = "is not a plain column name"
+    return [
+        (
+            path,
+            f"{value!r}{where} {reason}: column names are letters, digits and underscores "
+            "(Chinese characters allowed), not starting with a digit or '__', and not a "
+            "Python keyword; rename the column with `mapping:` or --map old=new. Nothing in "
+            "a specification is evaluated as code",
+            False,
+        )
+    ]
+
+
+def _number_messages(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """A number outside its bounds, or a zero where zero is not allowed."""
+    kind, value = error.validator, error.instance
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = error.validator_value
         words = {
@@ -490,6 +531,14 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
         return [(path, f"{_dotted(path)} is {value!r}; it must be {words} {shown}", False)]
     if kind == "not" and isinstance(value, int | float) and not isinstance(value, bool):
         return [(path, f"{_dotted(path)} is {value!r}; it must not be zero", False)]
+    return None
+
+
+def _length_messages(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """Lists, mappings and texts longer than the limits that guard against runaway input."""
+    kind, value = error.validator, error.instance
     if (
         kind in ("maxItems", "maxProperties")
         and isinstance(value, list | dict)
@@ -512,11 +561,27 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
                 False,
             )
         ]
-    if kind in ("enum", "const"):
-        choices = error.validator_value if kind == "enum" else [error.validator_value]
-        listing = ", ".join(repr(c) for c in choices)
-        hint = did_you_mean(value, [str(c) for c in choices]) if isinstance(value, str) else ""
-        return [(path, f"{value!r} is not allowed at {_dotted(path)}: use {listing}{hint}", False)]
+    return None
+
+
+def _choice_message(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """A value that is not one of the allowed choices, with a did-you-mean."""
+    kind, value = error.validator, error.instance
+    if kind not in ("enum", "const"):
+        return None
+    choices = error.validator_value if kind == "enum" else [error.validator_value]
+    listing = ", ".join(repr(c) for c in choices)
+    hint = did_you_mean(value, [str(c) for c in choices]) if isinstance(value, str) else ""
+    return [(path, f"{value!r} is not allowed at {_dotted(path)}: use {listing}{hint}", False)]
+
+
+def _shape_messages(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """A value of the wrong type: cause and measure groups, year windows, then any value."""
+    kind, value = error.validator, error.instance
     if len(path) == 2 and path[0] in ("causes", "measures") and kind in ("type", "required"):
         return [
             (
@@ -546,6 +611,14 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
                 False,
             )
         ]
+    return None
+
+
+def _entry_messages(
+    error: jsonschema.ValidationError, path: _Path
+) -> _Messages | None:
+    """Mappings and lists with too few or too many entries, and repeated entries."""
+    kind, value, schema = error.validator, error.instance, error.schema
     if kind in ("minProperties", "maxProperties") and isinstance(value, dict):
         if path and path[0] == "transforms":
             choices = ", ".join(TRANSFORMS)
@@ -563,8 +636,7 @@ def _message(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
         return [(path, f"{_dotted(path)}: {error.message}", False)]
     if kind == "uniqueItems":
         return [(path, f"{_dotted(path)} lists the same entry twice", False)]
-    return [(path, f"{_dotted(path) or 'the document'}: {error.message}", False)]
-
+    return None
 
 def schema_problems(data: object, located: Located | None, source: str) -> list[SpecProblem]:
     """Every schema violation of ``data`` as a problem with its position.

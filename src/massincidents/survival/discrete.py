@@ -30,7 +30,7 @@ from scipy.interpolate import BSpline
 from scipy.special import expit
 
 from massincidents.core.demean import ConvergenceError
-from massincidents.core.design import as_frame, build_design, drop_collinear
+from massincidents.core.design import Design, as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.counts._common import make_revcov
 from massincidents.errors import DataError, Problem
@@ -38,7 +38,11 @@ from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import VcovChoice
 from massincidents.results import Result
 from massincidents.results.prediction import Prediction
-from massincidents.survival.conventions import convention_revcov, survival_convention
+from massincidents.survival.conventions import (
+    ConventionVariance,
+    convention_revcov,
+    survival_convention,
+)
 from massincidents.survival.nonparametric import label
 
 Link = Literal["logit", "cloglog"]
@@ -513,46 +517,22 @@ def discrete_hazard(
     for column in (unit, time, event):
         if column not in frame.columns:
             raise DataError([Problem("column not found in the data", column=column)])
-    if layout == "auto":
-        one_row = not frame[unit].duplicated().any()
-        layout = "spells" if one_row and (pd.to_numeric(frame[time]) > 1).any() else "person-period"
-        notes.append(f"layout inferred: {layout} (pass layout= to choose)")
-    if layout == "spells":
-        frame = person_period(frame, unit=unit, duration=time, event=event, entry=entry, time=time)
-        spell_left_out = dict(frame.attrs.get("left_out", {}))
-    elif layout == "person-period":
-        if entry is not None:
-            raise ValueError("entry= applies to spells; person-period rows start where they start")
-        spell_left_out = {}
-    else:
-        raise ValueError(f"layout is 'auto', 'person-period' or 'spells', got {layout!r}")
+    frame, rows_layout, spell_left_out = _as_person_period(
+        frame, unit=unit, time=time, event=event, entry=entry, layout=layout, notes=notes
+    )
     fes = [fixed_effects] if isinstance(fixed_effects, str) else list(fixed_effects or [])
     rhs = formula_rhs.strip().lstrip("~").strip() or "1"
     roles = {"_unit": unit, "_time": time, **{f"_fe{j}": c for j, c in enumerate(fes)}}
     design = build_design(f"{event} ~ {rhs}", frame, extra=roles)
     _check_person_period(frame, unit, time, event, design.used)
-    y = design.y
-    t = np.asarray(design.extra["_time"], dtype=float)
-
     if duration not in {"dummies", "spline"}:
         raise ValueError(f"duration is 'dummies' or 'spline', got {duration!r}")
-    fe_values = {c: np.asarray(design.extra[f"_fe{j}"], dtype=object) for j, c in enumerate(fes)}
-    keep, dropped_rows = _uninformative(t, y, list(fe_values.values()), duration == "dummies")
+    keep, X_all, names_all, dropped_rows = _hazard_design(design, fes, duration, df, time)
     left_out = {**spell_left_out, **design.left_out}
     for reason, count in dropped_rows.items():
         left_out[reason] = left_out.get(reason, 0) + count
-    base, base_names = _duration_terms(t[keep], duration, df, time)
-    fe_X, fe_names = _fe_dummies({c: v[keep] for c, v in fe_values.items()}, int(keep.sum()))
-    X_cov = design.X[keep]
-    names_cov = list(design.names)
-    intercept = [j for j, n in enumerate(names_cov) if n == "Intercept"]
-    others = [j for j in range(len(names_cov)) if j not in intercept]
-    X_all = np.hstack([X_cov[:, intercept], base, X_cov[:, others], fe_X])
-    names_all = (
-        [names_cov[j] for j in intercept] + base_names + [names_cov[j] for j in others] + fe_names
-    )
     X, names, dropped = drop_collinear(X_all, names_all)
-    y = y[keep]
+    y = design.y[keep]
     used = design.used.copy()
     used[np.flatnonzero(design.used)[~keep]] = False
     if not (y == 1).any():
@@ -563,18 +543,7 @@ def discrete_hazard(
     _check_link(link)
     beta, iterations = _irls(X, y, link, tol, maxiter)
     eta = X @ beta
-    p, slope = _mean_and_slope(eta, link)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = slope / (p * (1.0 - p))
-    information = (X * (slope * w)[:, None]).T @ X
-    bread = inverse_symmetric(information)
-    scores = X * ((y - p) * w)[:, None]
-    revcov = convention_revcov(
-        make_revcov(
-            frame=frame, used=used, bread=bread, scores=scores, n_params=len(names), fe=[], fe_dof=0
-        ),
-        fit_ssc,
-    )
+    p, revcov = _probabilities_and_variance(X, y, eta, link, frame, used, fit_ssc)
     matrix, dfi, label = revcov(vcov if vcov is not None else "iid")
     loglik = float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
     units = np.asarray(design.extra["_unit"])[keep]
@@ -600,7 +569,7 @@ def discrete_hazard(
         },
         dropped={name: "collinear" for name in dropped},
         notes=notes,
-        extra={"layout": layout, "duration": duration, "ssc": fit_ssc},
+        extra={"layout": rows_layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
         _prediction=Prediction(
             link=link,
@@ -610,3 +579,83 @@ def discrete_hazard(
             "(newdata=None): the baseline needs the person-period rows of the fit",
         ),
     )
+
+
+def _as_person_period(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    event: str,
+    entry: str | None,
+    layout: str,
+    notes: list[str],
+) -> tuple[pd.DataFrame, str, dict[str, int]]:
+    """Person-period rows (spells expanded), the layout, and the spells left out.
+
+    ``layout="auto"`` is resolved (spells when every unit has one row and
+    some ``time`` exceeds 1), and the choice added to ``notes``.
+    """
+    if layout == "auto":
+        one_row = not frame[unit].duplicated().any()
+        layout = "spells" if one_row and (pd.to_numeric(frame[time]) > 1).any() else "person-period"
+        notes.append(f"layout inferred: {layout} (pass layout= to choose)")
+    if layout == "spells":
+        frame = person_period(frame, unit=unit, duration=time, event=event, entry=entry, time=time)
+        return frame, layout, dict(frame.attrs.get("left_out", {}))
+    if layout == "person-period":
+        if entry is not None:
+            raise ValueError("entry= applies to spells; person-period rows start where they start")
+        return frame, layout, {}
+    raise ValueError(f"layout is 'auto', 'person-period' or 'spells', got {layout!r}")
+
+
+def _hazard_design(
+    design: Design, fes: list[str], duration: str, df: int, time: str
+) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, int]]:
+    """Rows kept, the columns (intercept, baseline, covariates, FE dummies) and their names.
+
+    Rows of periods or groups whose dummy would diverge are left out
+    (:func:`_uninformative`); the last element counts them by reason.
+    """
+    t = np.asarray(design.extra["_time"], dtype=float)
+    fe_values = {c: np.asarray(design.extra[f"_fe{j}"], dtype=object) for j, c in enumerate(fes)}
+    keep, dropped_rows = _uninformative(
+        t, design.y, list(fe_values.values()), duration == "dummies"
+    )
+    base, base_names = _duration_terms(t[keep], duration, df, time)
+    fe_X, fe_names = _fe_dummies({c: v[keep] for c, v in fe_values.items()}, int(keep.sum()))
+    X_cov = design.X[keep]
+    names_cov = list(design.names)
+    intercept = [j for j, n in enumerate(names_cov) if n == "Intercept"]
+    others = [j for j in range(len(names_cov)) if j not in intercept]
+    X_all = np.hstack([X_cov[:, intercept], base, X_cov[:, others], fe_X])
+    names_all = (
+        [names_cov[j] for j in intercept] + base_names + [names_cov[j] for j in others] + fe_names
+    )
+    return keep, X_all, names_all, dropped_rows
+
+
+def _probabilities_and_variance(
+    X: np.ndarray,
+    y: np.ndarray,
+    eta: np.ndarray,
+    link: str,
+    frame: pd.DataFrame,
+    used: np.ndarray,
+    fit_ssc: SmallSample,
+) -> tuple[np.ndarray, ConventionVariance]:
+    """Fitted hazards and the variance menu (bread: the inverse expected information)."""
+    p, slope = _mean_and_slope(eta, link)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = slope / (p * (1.0 - p))
+    information = (X * (slope * w)[:, None]).T @ X
+    bread = inverse_symmetric(information)
+    scores = X * ((y - p) * w)[:, None]
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame, used=used, bread=bread, scores=scores, n_params=X.shape[1], fe=[], fe_dof=0
+        ),
+        fit_ssc,
+    )
+    return p, revcov

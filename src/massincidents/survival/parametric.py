@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_ndtr
 
-from massincidents.core.design import as_frame, build_design, drop_collinear
+from massincidents.core.design import Design, as_frame, build_design, drop_collinear
 from massincidents.core.least_squares import inverse_symmetric, least_squares
 from massincidents.core.newton import maximize
 from massincidents.counts._common import make_revcov
@@ -291,6 +291,68 @@ def weibull(
         )
     extra = {"event": event, **({"entry": entry} if entry is not None else {})}
     design = build_design(f"{duration} ~ {rhs}", frame, extra=extra)
+    t, d, log_entry = _times_and_events(design, duration=duration, event=event, entry=entry)
+
+    X, names, dropped = drop_collinear(design.X, list(design.names))
+    log_t = np.log(t)
+    params, loglik, _grad, hess, iterations = _fit(X, log_t, d, log_entry, dist, tol, maxiter)
+    _, _, _, scores = aft_loglik(params, X, log_t, d, log_entry, dist)
+    bread = inverse_symmetric(-hess)
+    names_all = [*names, *([] if dist == "exponential" else [LOG_SCALE])]
+    n = len(t)
+    n_par = len(names_all)
+    revcov = convention_revcov(
+        make_revcov(
+            frame=frame,
+            used=design.used,
+            bread=bread,
+            scores=scores,
+            n_params=n_par,
+            fe=[],
+            fe_dof=0,
+        ),
+        fit_ssc,
+    )
+    matrix, df, label = revcov(vcov if vcov is not None else "iid")
+    stats_out = _fit_stats(params, loglik, iterations, d, n_par, dist)
+    if "Intercept" in names and log_entry is None and len(names) > 1:
+        stats_out |= _likelihood_ratio_test(loglik, log_t, d, dist, len(names) - 1, tol, maxiter)
+    notes = []
+    if entry is not None:
+        notes.append(f"left truncation at {entry}: likelihood conditional on survival to entry")
+    return Result(
+        model=_NAMES[dist],
+        formula=f"Surv({duration}, {event}) ~ {rhs}",
+        params=pd.Series(params, index=names_all),
+        vcov=pd.DataFrame(matrix, index=names_all, columns=names_all),
+        vcov_label=label,
+        df_inference=df,
+        nobs=n,
+        left_out=dict(design.left_out),
+        link="log-time",
+        stats=stats_out,
+        dropped={name: "collinear" for name in dropped},
+        notes=notes,
+        extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
+        _revcov=revcov,
+        _prediction=Prediction(  # R predict.survreg: lp = x'b, response = exp(lp)
+            link="log-time",
+            eta=X @ params[: len(names)],
+            newdata=NewData(rhs=rhs, names=list(names), sample=SampleColumns(frame, design.used)),
+            index=design.index,
+        ),
+    )
+
+
+def _times_and_events(
+    design: Design, *, duration: str, event: str, entry: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Exit times, event indicators and log entry times (``-inf``: none), checked.
+
+    Raises :class:`~massincidents.errors.DataError` listing non-positive
+    durations, events other than 0/1 and entries not before the exit, with
+    their rows, or when no unit has the event.
+    """
     t = design.y
     d = pd.to_numeric(pd.Series(design.extra["event"]), errors="coerce").to_numpy(dtype=float)
     positions = np.flatnonzero(design.used)
@@ -321,29 +383,13 @@ def weibull(
         raise DataError(
             [Problem("no event in the data: the model is not identified", column=event)]
         )
+    return t, d, log_entry
 
-    X, names, dropped = drop_collinear(design.X, list(design.names))
-    log_t = np.log(t)
-    params, loglik, _grad, hess, iterations = _fit(X, log_t, d, log_entry, dist, tol, maxiter)
-    _, _, _, scores = aft_loglik(params, X, log_t, d, log_entry, dist)
-    bread = inverse_symmetric(-hess)
-    names_all = [*names, *([] if dist == "exponential" else [LOG_SCALE])]
-    n = len(t)
-    n_par = len(names_all)
-    revcov = convention_revcov(
-        make_revcov(
-            frame=frame,
-            used=design.used,
-            bread=bread,
-            scores=scores,
-            n_params=n_par,
-            fe=[],
-            fe_dof=0,
-        ),
-        fit_ssc,
-    )
-    matrix, df, label = revcov(vcov if vcov is not None else "iid")
 
+def _fit_stats(
+    params: np.ndarray, loglik: float, iterations: int, d: np.ndarray, n_par: int, dist: str
+) -> dict[str, float]:
+    """Log-likelihood, AIC, events, Newton steps and (unless exponential) the scale."""
     stats_out: dict[str, float] = {
         "loglik": loglik,
         "aic": -2.0 * loglik + 2.0 * n_par,
@@ -352,39 +398,26 @@ def weibull(
     }
     if dist != "exponential":
         stats_out["scale"] = float(np.exp(params[-1]))
-    has_intercept = "Intercept" in names
-    if has_intercept and log_entry is None and len(names) > 1:
-        ones = np.ones((n, 1))
-        _, null_ll, *_ = _fit(ones, log_t, d, None, dist, tol, maxiter)
-        stats_out["loglik_null"] = null_ll
-        stats_out["chi2"] = 2.0 * (loglik - null_ll)
-        stats_out["chi2_df"] = float(len(names) - 1)
-    notes = []
-    if entry is not None:
-        notes.append(f"left truncation at {entry}: likelihood conditional on survival to entry")
-    return Result(
-        model=_NAMES[dist],
-        formula=f"Surv({duration}, {event}) ~ {rhs}",
-        params=pd.Series(params, index=names_all),
-        vcov=pd.DataFrame(matrix, index=names_all, columns=names_all),
-        vcov_label=label,
-        df_inference=df,
-        nobs=n,
-        left_out=dict(design.left_out),
-        link="log-time",
-        stats=stats_out,
-        dropped={name: "collinear" for name in dropped},
-        notes=notes,
-        extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
-        _revcov=revcov,
-        _prediction=Prediction(  # R predict.survreg: lp = x'b, response = exp(lp)
-            link="log-time",
-            eta=X @ params[: len(names)],
-            newdata=NewData(rhs=rhs, names=list(names), sample=SampleColumns(frame, design.used)),
-            index=design.index,
-        ),
-    )
+    return stats_out
 
+
+def _likelihood_ratio_test(
+    loglik: float,
+    log_t: np.ndarray,
+    d: np.ndarray,
+    dist: str,
+    n_slopes: int,
+    tol: float,
+    maxiter: int,
+) -> dict[str, float]:
+    """The intercept-only fit's log-likelihood and the LR test of the slopes, as ``survreg``."""
+    ones = np.ones((len(log_t), 1))
+    _, null_ll, *_ = _fit(ones, log_t, d, None, dist, tol, maxiter)
+    return {
+        "loglik_null": null_ll,
+        "chi2": 2.0 * (loglik - null_ll),
+        "chi2_df": float(n_slopes),
+    }
 
 def weibull_ph(result: Result) -> pd.DataFrame:
     r"""Proportional-hazards form of a Weibull AFT fit: :math:`\gamma = -\beta/\sigma`.

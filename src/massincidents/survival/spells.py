@@ -143,138 +143,44 @@ def leader_spells_to_first_event(
     """
     frame = as_frame(spells).reset_index(drop=True)
     ev = as_frame(events).reset_index(drop=True)
-    absent = [c for c in (unit, "start", "end", *(["role"] if role else [])) if c not in frame]
-    absent_ev = [c for c in (unit, date, *([size] if size_at_least else [])) if c not in ev]
-    if absent or absent_ev:
-        raise DataError(
-            [Problem("column not found in the spells", column=c) for c in absent]
-            + [Problem("column not found in the events", column=c) for c in absent_ev]
-        )
+    _check_columns(
+        frame, ev, unit=unit, date=date, size=size, role=role, size_at_least=size_at_least
+    )
     if time_unit not in ("day", "month"):
         raise ValueError(f"time_unit is 'day' or 'month', got {time_unit!r}")
     ev_dates = pd.to_datetime(ev[date], errors="coerce").dt.normalize()
     if ev_dates.isna().all():
         raise DataError([Problem("no readable event date", column=date)])
-    d0 = (
-        pd.Timestamp(events_start).normalize()
-        if events_start is not None
-        else pd.Timestamp(year=int(ev_dates.min().year), month=1, day=1)
+    d0, d1 = _events_window(ev_dates, events_start, events_end)
+    counts, unknown_size = _counting_events(
+        ev, ev_dates, d0, d1, unit=unit, size=size, size_at_least=size_at_least, order=size_order
     )
-    d1 = (
-        pd.Timestamp(events_end).normalize()
-        if events_end is not None
-        else pd.Timestamp(year=int(ev_dates.max().year), month=12, day=31)
-    )
-    in_window = ev_dates.between(d0, d1) & ev[unit].notna().to_numpy()
-    unknown_size = 0
-    counts = in_window.copy()
-    if size_at_least is not None:
-        if size_at_least not in size_order:
-            raise DataError(
-                [Problem(f"unknown size band {size_at_least!r}; bands are {list(size_order)}")]
-            )
-        rank = ev[size].map({b: i for i, b in enumerate(size_order)})
-        bad = ev[size].notna() & rank.isna()
-        if bad.any():
-            raise DataError(
-                [
-                    Problem(
-                        f"size band {label(ev[size].iloc[i])} is not one of {list(size_order)}",
-                        row=int(i),
-                        column=size,
-                    )
-                    for i in np.flatnonzero(bad.to_numpy())
-                ]
-            )
-        unknown_size = int((in_window & ev[size].isna()).sum())
-        counts = in_window & (rank >= size_order.index(size_at_least)).to_numpy()
-    hits = pd.DataFrame({"u": ev.loc[counts, unit].to_numpy(), "d": ev_dates[counts].to_numpy()})
-    hits = hits.sort_values("d", kind="stable")
-    by_unit = {u: g["d"].to_numpy() for u, g in hits.groupby("u", sort=False)}
+    by_unit = _event_dates_by_unit(ev.loc[counts, unit], ev_dates[counts])
+    start, end = _spell_dates(frame, unit)
 
     left_out: dict[str, int] = {}
-
-    def count(reason: str) -> None:
-        left_out[reason] = left_out.get(reason, 0) + 1
-
-    start = pd.to_datetime(frame["start"], errors="coerce")
-    end = pd.to_datetime(frame["end"], errors="coerce")
-    problems = []
-    for i in np.flatnonzero((end < start).to_numpy()).tolist():
-        problems.append(
-            Problem(
-                f"unit {label(frame[unit].iloc[i])}: spell ends ({end.iloc[i].date()}) "
-                f"before it starts ({start.iloc[i].date()})",
-                row=int(i),
-                column="end",
-            )
-        )
-    if problems:
-        raise DataError(problems)
-
     records = []
     for i in range(len(frame)):
         row = frame.iloc[i]
         if role is not None and row["role"] != role:
             continue
         if pd.isna(start.iloc[i]) or pd.isna(row[unit]):
-            count("spell start or unit missing")
-            continue
-        s = start.iloc[i]
-        e = end.iloc[i]
-        # the tenure covers the whole last month
-        leave = (e + pd.offsets.MonthBegin(1)) if pd.notna(e) else None
-        obs_from = max(s, d0)
-        after_data = d1 + pd.Timedelta(1, unit="D")
-        obs_to = min(leave, after_data) if leave is not None else after_data
-        if leave is not None and leave <= d0:
-            count("spell ended before the events data begin")
-            continue
-        if s > d1:
-            count("spell started after the events data end")
-            continue
-        truncated = s < d0
-        if truncated and left_truncated == "drop":
-            count("spell began before the events data (left_truncated='drop')")
-            continue
-        dates = by_unit.get(row[unit], np.array([], dtype="datetime64[ns]"))
-        dates = dates[(dates >= np.datetime64(obs_from)) & (dates < np.datetime64(obs_to))]
-        if len(dates):
-            stop_day, event, reason = pd.Timestamp(dates[0]), 1, EVENT
+            reason = "spell start or unit missing"
         else:
-            stop_day, event = None, 0
-            reason = LEFT_OFFICE if leave is not None and leave <= after_data else DATA_END
-        if time_unit == "day":
-            entry = float((obs_from - s).days)
-            duration = float((stop_day - s).days + 1) if event else float((obs_to - s).days)
-        else:
-            m0 = _month_index(s)
-            entry = float(_month_index(obs_from) - m0)
-            if event:
-                duration = float(_month_index(stop_day) - m0 + 1)
-            else:
-                duration = float(_month_index(obs_to - pd.Timedelta(1, unit="D")) - m0 + 1)
-        record = {
-            "spell_id": f"{row[unit]}-{row.get('role', '')}-{s:%Y-%m}",
-            unit: row[unit],
-            "role": row.get("role"),
-        }
-        for column in ("leader_id", "name"):
-            if column in frame.columns:
-                record[column] = row[column]
-        record.update(
-            {
-                "spell_start": s,
-                "spell_end": e,
-                "entry": entry,
-                "duration": duration,
-                "event": event,
-                "event_date": stop_day if event else pd.NaT,
-                "left_truncated": bool(truncated),
-                "exit_reason": reason,
-            }
-        )
-        records.append(record)
+            outcome = _first_event_of_spell(
+                start.iloc[i],
+                end.iloc[i],
+                by_unit.get(row[unit], np.array([], dtype="datetime64[ns]")),
+                d0,
+                d1,
+                time_unit=time_unit,
+                left_truncated=left_truncated,
+            )
+            if isinstance(outcome, dict):
+                records.append(_spell_record(row, frame.columns, unit, outcome))
+                continue
+            reason = outcome
+        left_out[reason] = left_out.get(reason, 0) + 1
     out = pd.DataFrame(records)
     if out.empty:
         raise DataError([Problem("no spell overlaps the events data")])
@@ -289,3 +195,175 @@ def leader_spells_to_first_event(
         "time_unit": time_unit,
     }
     return out
+
+
+def _check_columns(
+    frame: pd.DataFrame,
+    ev: pd.DataFrame,
+    *,
+    unit: str,
+    date: str,
+    size: str,
+    role: str | None,
+    size_at_least: str | None,
+) -> None:
+    """Refuse spells or events that lack a column the call names, listing all of them."""
+    absent = [c for c in (unit, "start", "end", *(["role"] if role else [])) if c not in frame]
+    absent_ev = [c for c in (unit, date, *([size] if size_at_least else [])) if c not in ev]
+    if absent or absent_ev:
+        raise DataError(
+            [Problem("column not found in the spells", column=c) for c in absent]
+            + [Problem("column not found in the events", column=c) for c in absent_ev]
+        )
+
+
+def _events_window(
+    ev_dates: pd.Series, events_start: object, events_end: object
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the events data cover: as given, else the whole first and last years."""
+    d0 = (
+        pd.Timestamp(events_start).normalize()
+        if events_start is not None
+        else pd.Timestamp(year=int(ev_dates.min().year), month=1, day=1)
+    )
+    d1 = (
+        pd.Timestamp(events_end).normalize()
+        if events_end is not None
+        else pd.Timestamp(year=int(ev_dates.max().year), month=12, day=31)
+    )
+    return d0, d1
+
+
+def _counting_events(
+    ev: pd.DataFrame,
+    ev_dates: pd.Series,
+    d0: pd.Timestamp,
+    d1: pd.Timestamp,
+    *,
+    unit: str,
+    size: str,
+    size_at_least: str | None,
+    order: tuple[str, ...],
+) -> tuple[np.ndarray, int]:
+    """Which events count (in the window, with a unit, large enough); how many have no size."""
+    in_window = ev_dates.between(d0, d1) & ev[unit].notna().to_numpy()
+    if size_at_least is None:
+        return in_window.copy(), 0
+    if size_at_least not in order:
+        raise DataError(
+            [Problem(f"unknown size band {size_at_least!r}; bands are {list(order)}")]
+        )
+    rank = ev[size].map({b: i for i, b in enumerate(order)})
+    bad = ev[size].notna() & rank.isna()
+    if bad.any():
+        raise DataError(
+            [
+                Problem(
+                    f"size band {label(ev[size].iloc[i])} is not one of {list(order)}",
+                    row=int(i),
+                    column=size,
+                )
+                for i in np.flatnonzero(bad.to_numpy())
+            ]
+        )
+    unknown_size = int((in_window & ev[size].isna()).sum())
+    return in_window & (rank >= order.index(size_at_least)).to_numpy(), unknown_size
+
+
+def _event_dates_by_unit(units: pd.Series, dates: pd.Series) -> dict[object, np.ndarray]:
+    """The dates of the counting events of each unit, in order."""
+    hits = pd.DataFrame({"u": units.to_numpy(), "d": dates.to_numpy()})
+    hits = hits.sort_values("d", kind="stable")
+    return {u: g["d"].to_numpy() for u, g in hits.groupby("u", sort=False)}
+
+
+def _spell_dates(frame: pd.DataFrame, unit: str) -> tuple[pd.Series, pd.Series]:
+    """Start and end of every spell as dates; a spell that ends before it starts is refused."""
+    start = pd.to_datetime(frame["start"], errors="coerce")
+    end = pd.to_datetime(frame["end"], errors="coerce")
+    problems = []
+    for i in np.flatnonzero((end < start).to_numpy()).tolist():
+        problems.append(
+            Problem(
+                f"unit {label(frame[unit].iloc[i])}: spell ends ({end.iloc[i].date()}) "
+                f"before it starts ({start.iloc[i].date()})",
+                row=int(i),
+                column="end",
+            )
+        )
+    if problems:
+        raise DataError(problems)
+    return start, end
+
+
+def _first_event_of_spell(
+    s: pd.Timestamp,
+    e: pd.Timestamp,
+    dates: np.ndarray,
+    d0: pd.Timestamp,
+    d1: pd.Timestamp,
+    *,
+    time_unit: str,
+    left_truncated: str,
+) -> dict[str, object] | str:
+    """Entry, duration and outcome of one spell starting ``s`` and ending ``e`` (its last month).
+
+    ``dates`` are the unit's counting events in order. Returns the reason the
+    spell is left out instead when it does not overlap the events data or is a
+    left-truncated spell to drop.
+    """
+    # the tenure covers the whole last month
+    leave = (e + pd.offsets.MonthBegin(1)) if pd.notna(e) else None
+    obs_from = max(s, d0)
+    after_data = d1 + pd.Timedelta(1, unit="D")
+    obs_to = min(leave, after_data) if leave is not None else after_data
+    if leave is not None and leave <= d0:
+        return "spell ended before the events data begin"
+    if s > d1:
+        return "spell started after the events data end"
+    truncated = s < d0
+    if truncated and left_truncated == "drop":
+        return "spell began before the events data (left_truncated='drop')"
+    dates = dates[(dates >= np.datetime64(obs_from)) & (dates < np.datetime64(obs_to))]
+    if len(dates):
+        stop_day, event, reason = pd.Timestamp(dates[0]), 1, EVENT
+    else:
+        stop_day, event = None, 0
+        reason = LEFT_OFFICE if leave is not None and leave <= after_data else DATA_END
+    if time_unit == "day":
+        entry = float((obs_from - s).days)
+        duration = float((stop_day - s).days + 1) if event else float((obs_to - s).days)
+    else:
+        m0 = _month_index(s)
+        entry = float(_month_index(obs_from) - m0)
+        if event:
+            duration = float(_month_index(stop_day) - m0 + 1)
+        else:
+            duration = float(_month_index(obs_to - pd.Timedelta(1, unit="D")) - m0 + 1)
+    return {
+        "spell_start": s,
+        "spell_end": e,
+        "entry": entry,
+        "duration": duration,
+        "event": event,
+        "event_date": stop_day if event else pd.NaT,
+        "left_truncated": bool(truncated),
+        "exit_reason": reason,
+    }
+
+
+def _spell_record(
+    row: pd.Series, columns: pd.Index, unit: str, outcome: dict[str, object]
+) -> dict[str, object]:
+    """One output row: the spell's identifiers, then its timing and outcome."""
+    s = outcome["spell_start"]
+    record = {
+        "spell_id": f"{row[unit]}-{row.get('role', '')}-{s:%Y-%m}",
+        unit: row[unit],
+        "role": row.get("role"),
+    }
+    for column in ("leader_id", "name"):
+        if column in columns:
+            record[column] = row[column]
+    record.update(outcome)
+    return record
