@@ -183,7 +183,8 @@ def main() -> None:
 
     rows = []
     rows += run("countymurders", murders, args, dummies=False, **spec)
-    rows += run(f"countymurders, {len(keep)} counties", subsample, args, dummies=True, **spec)
+    if args.statsmodels_counties > 0:  # 0: skip the statsmodels comparison
+        rows += run(f"countymurders, {len(keep)} counties", subsample, args, dummies=True, **spec)
     rows += run("simulated 2,850 x 240", panel, args, dummies=False, **sim)
 
     print()

@@ -28,11 +28,6 @@ ALLOWED = {
     "dynamic/estimator.py::_design",
     # inference/multiple_testing.py: Romano-Wolf, being extended (jackknife, adversary)
     "inference/multiple_testing.py::romano_wolf",
-    # did/: Sun-Abraham, and the HonestDiD module being written
-    "did/sun_abraham.py::sun_abraham",
-    "did/honest*::*",
-    # iv/: the IV estimators being written
-    "iv/*::*",
 }
 
 

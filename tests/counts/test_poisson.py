@@ -134,6 +134,34 @@ def test_relu_check_is_not_rerun_on_an_unchanged_sample(panel, monkeypatch) -> N
     assert calls == [fit.nobs]
 
 
+def test_relu_check_runs_once_when_it_removed_rows(panel, monkeypatch) -> None:
+    # The ReLU check finds every separated row at once, and the removals after it
+    # (all-zero groups, singletons) cannot separate another row: the second pass of
+    # the loop, made because rows were removed, does not run it again.
+    import sys
+
+    poisson_module = sys.modules["massincidents.counts.poisson"]
+    df = panel.copy()
+    zeros = df.index[:5]
+    df.loc[zeros, "y"] = 0
+    rng = np.random.default_rng(0)
+    df["b"] = rng.normal(size=len(df))
+    df["a"] = df["b"]
+    df.loc[zeros, "a"] += rng.uniform(0.5, 1.5, size=5)
+    calls = []
+    original = poisson_module.relu_separation
+
+    def counted(*args, **kwargs):
+        calls.append(args[0].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(poisson_module, "relu_separation", counted)
+    with pytest.warns(SeparationWarning, match="ReLU"), pytest.warns(CollinearityWarning):
+        fit = mi.poisson("y ~ x1 + a + b | province + year", df, exposure="population")
+    assert fit.left_out == {SEPARATED_RELU: 5}
+    assert calls == [len(df)]
+
+
 def test_simple_separation_is_detected(panel) -> None:
     df = panel.copy()
     df.loc[df.index[:6], "y"] = 0

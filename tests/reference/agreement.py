@@ -1450,6 +1450,8 @@ def _area_module(area: str):
 _multtest = _area_module("multtest")
 _iv = _area_module("iv")  # instrumental variables (issue 15)
 _jackknife = _area_module("jackknife")  # cluster jackknife and influence (issue 15)
+_gmm = _area_module("gmm")  # dynamic GMM, more instruments than groups (issue 19)
+_honestdid = _area_module("honestdid")  # HonestDiD (issue 15)
 
 REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "plm_grunfeld.json": plm_grunfeld,
@@ -1480,6 +1482,12 @@ REFERENCE_SETS: dict[str, Callable[[], list[Row]]] = {
     "jackknife_sandwich.json": _jackknife.jackknife_sandwich,
     "jackknife_influence.json": _jackknife.jackknife_influence,
     "jackknife_summclust.json": _jackknife.jackknife_summclust,
+    # dynamic GMM (issue 19)
+    "plm_pgmm_few_groups.json": _gmm.plm_pgmm_few_groups,
+    # HonestDiD (issue 15)
+    "honestdid_readme.json": _honestdid.honestdid_readme,
+    "honestdid_pypi.json": _honestdid.honestdid_pypi,
+    "stata_honestdid.json": _honestdid.stata_honestdid,
 }
 
 

@@ -65,9 +65,8 @@ def test_every_row_is_within_its_tolerance(name) -> None:
         assert r.n_values > 0, f"{r.estimator} / {r.quantity}: nothing compared"
         assert np.isfinite(r.max_rel_diff)
         assert 0 < r.tolerance <= 1e-3, f"{r.estimator} / {r.quantity}: tolerance {r.tolerance}"
-        assert r.reference.split()[0] in {"R", "Stata", "pyfixest", "fixest", "linearmodels"}, (
-            r.reference
-        )
+        peers = {"R", "Stata", "pyfixest", "fixest", "linearmodels", "honestdid"}
+        assert r.reference.split()[0] in peers, r.reference
         assert any(ch.isdigit() for ch in r.reference), f"no version in {r.reference}"
         assert (REPO_ROOT / r.test).is_file(), f"{r.test} does not exist"
 

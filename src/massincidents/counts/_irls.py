@@ -17,9 +17,13 @@ is :math:`\eta = z - (\tilde z - \tilde X\beta) + o`. This is the algorithm of
 fixest's ``feglm`` and Stata's ``ppmlhdfe`` (Correia, Guimarães and Zylkin
 2020); convergence is declared, as in R's ``glm`` and fixest, when
 :math:`|D - D_{\text{old}}| / (0.1 + |D|) < \text{tol}` for the deviance
-:math:`D` (default :math:`10^{-10}`, with the partialling of the last
-iterations at :math:`10^{-12}`; IRLS converges quadratically, so the estimates
-are then exact far beyond the digits a table prints).
+:math:`D` (default :math:`10^{-10}`; :func:`~massincidents.counts.poisson`
+uses fixest's :math:`10^{-8}`), with the partialling of the last iterations at
+:math:`10^{-12}`; IRLS converges quadratically, so the estimates are then exact
+far beyond the digits a table prints. For Poisson, the fixed effects are then
+brought to their exact maximum given :math:`\beta` (:func:`fit_fixed_effects`),
+so that every group's fitted total equals its observed total whatever the
+tolerance.
 
 The variance needs :math:`\tilde X` partialled with the weights of the final
 :math:`\mu`: one more partialling pass is made at them. (Reusing the last
@@ -110,19 +114,84 @@ def deviance(
     )
 
 
-def weighted_least_squares(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    r"""Solve :math:`\min_b \sum_i w_i (z_i - x_i'b)^2` with the least-squares kernel.
+#: Condition number of the equilibrated normal equations below which an IRLS step
+#: solves them directly (at most 5 of 16 digits lost, and the step is then corrected
+#: by the next iteration); above it, the step goes to the least-squares kernel's QR.
+_STEP_CONDITION = 1e5
 
-    :func:`massincidents.core.least_squares.least_squares` equilibrates the
-    columns first, so an IRLS step does not depend on the units of the
-    regressors (an intermediate step never warns; the final fit does).
+
+def weighted_least_squares(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    r"""Solve :math:`\min_b \sum_i w_i (z_i - x_i'b)^2` for an intermediate IRLS step.
+
+    The normal equations :math:`X'WX\,b = X'Wz` are equilibrated (scaled to a
+    unit diagonal, which is the same as scaling each column to unit weighted
+    norm, so the step does not depend on the units of the regressors) and
+    solved directly when their condition number is below
+    :data:`_STEP_CONDITION`: two passes over the rows instead of the kernel's
+    six. Otherwise (nearly collinear regressors) the step is left to
+    :func:`massincidents.core.least_squares.least_squares`, which solves by
+    pivoted QR. An intermediate step never warns; the final fit, always made
+    by the kernel, does.
     """
+    Xw = X * w[:, None]
+    gram = Xw.T @ X
+    rhs = Xw.T @ z
+    d = np.sqrt(np.diag(gram))
+    if np.all(np.isfinite(d)) and np.all(d > 0):
+        scaled = gram / np.outer(d, d)
+        eig = np.linalg.eigvalsh(scaled)
+        if eig[0] > 0 and eig[-1] / eig[0] < _STEP_CONDITION:
+            return np.linalg.solve(scaled, rhs / d) / d
     return least_squares(X, z, w, warn=False).beta
 
 
 def working_weights(mu: np.ndarray, theta: float | None) -> np.ndarray:
     """:math:`\\mu^2 / V(\\mu)`: :math:`\\mu` (Poisson) or :math:`\\mu/(1 + \\mu/\\theta)` (NB2)."""
     return mu if theta is None else mu / (1.0 + mu / theta)
+
+
+def fit_fixed_effects(
+    y: np.ndarray,
+    eta: np.ndarray,
+    mu: np.ndarray,
+    fe: list[np.ndarray],
+    *,
+    tol: float = 1e-13,
+    maxiter: int = 50,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Poisson: the fixed effects at their exact maximum given the slopes.
+
+    The Poisson likelihood equations of a fixed effect say that the fitted
+    total of each of its groups equals the observed one,
+    :math:`\sum_{i \in g} \mu_i = \sum_{i \in g} y_i`; for one effect, given
+    the others and :math:`\beta`, they are solved in closed form by adding
+    :math:`\log(\sum_g y / \sum_g \mu)` to the group's linear predictor.
+    Cycling over the effects (iterative proportional fitting) raises the
+    likelihood at every step and converges to the maximum over the fixed
+    effects; it stops when no group's correction exceeds ``tol``, or after
+    ``maxiter`` cycles (then the fit is still better than the one given). It
+    costs a few passes of group sums over the rows, no partialling. Groups
+    whose outcome is zero in every row have no finite maximum and are left as
+    they are (the "fe" separation check removes them first).
+    """
+    eta, mu = eta.copy(), mu.copy()
+    observed = []
+    for codes in fe:
+        total = np.bincount(codes, weights=y, minlength=int(codes.max()) + 1)
+        observed.append(total)
+    for _ in range(maxiter):
+        largest = 0.0
+        for codes, total in zip(fe, observed, strict=True):
+            fitted = np.bincount(codes, weights=mu, minlength=total.size)
+            ok = (total > 0) & (fitted > 0)
+            step = np.zeros(total.size)
+            step[ok] = np.log(total[ok] / fitted[ok])
+            largest = max(largest, float(np.abs(step).max()))
+            eta += step[codes]
+            mu *= np.exp(step)[codes]  # exp(eta + step) without an exp per row
+        if largest < tol:
+            break
+    return eta, np.exp(np.minimum(eta, _ETA_MAX))
 
 
 def irls(
@@ -232,6 +301,9 @@ def irls(
             f"(relative deviance change {change:.2e}); "
             "raise maxiter, or look for separation or extreme regressors"
         )
+    if theta is None and fe:
+        eta, mu = fit_fixed_effects(y, eta, mu, fe)
+        dev_old = deviance(y, mu, theta, y_log_y=y_log_y)
     # Final weights; beta read off the final linear predictor, which lies in
     # the span of X and the fixed effects, so beta, eta and mu always agree.
     w = working_weights(mu, theta)

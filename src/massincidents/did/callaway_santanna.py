@@ -106,6 +106,10 @@ class AggregateResult:
         summed by cluster. Its square-rooted diagonal is ``estimates["se"]``.
         :func:`massincidents.pretrend_test` uses it for the pre-periods of
         the ``"dynamic"`` aggregation.
+    base_period, anticipation
+        Of the ATT(g,t) aggregated (:func:`massincidents.honest_did` needs
+        a universal base period, whose reference event time is
+        :math:`-1-\delta`).
     """
 
     kind: str
@@ -117,6 +121,8 @@ class AggregateResult:
     influence: np.ndarray = field(repr=False)
     overall_se_boot: float = np.nan
     vcov: pd.DataFrame | None = field(default=None, repr=False)
+    base_period: str | None = None
+    anticipation: int = 0
 
     def tidy(self) -> pd.DataFrame:
         """Overall effect first, then per-index rows; columns as every ``tidy``."""
@@ -239,6 +245,8 @@ class GroupTimeResult:
             inf_overall,
             float(se_boot_all),
             vcov,
+            self.base_period,
+            self.anticipation,
         )
 
     def tidy(self) -> pd.DataFrame:

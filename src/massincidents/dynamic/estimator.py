@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from massincidents.core.blas import one_blas_thread
 from massincidents.core.design import drop_collinear
 from massincidents.dynamic.formula import DynamicFormula, parse_dynamic_formula
 from massincidents.dynamic.gmm import TooManyInstrumentsWarning, ar_test, fit_gmm
@@ -414,11 +415,13 @@ def arellano_bond(
             stacklevel=2,
         )
     k = X.shape[2]
-    fit = fit_gmm(
-        y, X, W, H, used, steps=steps, robust=robust, sigma2_df=k if stata and not system else 0
-    )
-    ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
-    ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
+    with one_blas_thread():  # matrices of the instrument count: BLAS threads only cost
+        fit = fit_gmm(
+            y, X, W, H, used, steps=steps, robust=robust,
+            sigma2_df=k if stata and not system else 0,
+        )  # fmt: skip
+        ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
+        ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
     df_over = W.shape[2] - k
     stats_ = {
         "n_groups": float(n_groups),
@@ -474,8 +477,9 @@ def arellano_bond(
     if fit.singular:
         notes.append(
             "Singular " + " and ".join(fit.singular) + " weighting matrix: "
-            "generalised inverse used (of the matrix scaled to a unit diagonal; plm and Stata "
-            "invert it unscaled, the same estimates when the singularity is exact)."
+            "generalised inverse used (plm's MASS::ginv of the unscaled matrix; with more "
+            "instruments than groups the two-step estimates depend on this choice and on the "
+            "units of the instruments, as plm's do)."
         )
     n_input = grid.n_input_rows
     used_rows = nobs

@@ -16,13 +16,17 @@ with :math:`X'W = \sum_i X_i'W_i`. Robust variances: one-step
 :math:`B_1 X'W A_1 A_2^{-1} A_1 W'X B_1` with :math:`B_1 = (X'WA_1W'X)^{-1}`;
 two-step with the finite-sample correction of Windmeijer (2005), as plm's
 ``vcovHC.pgmm``. Every matrix is inverted after scaling it to a unit
-diagonal (the units of an instrument or regressor do not matter); a singular
-one (smallest eigenvalue of the scaled matrix below 1e-9) is given the
-generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}` of its scaling
-:math:`A = D\tilde A D`, with a :class:`SingularWeightingWarning`. plm
-(``MASS::ginv``) and Stata use the Moore-Penrose inverse of the unscaled
-matrix; when the singularity is exact, every generalised inverse gives the
-same estimates.
+diagonal (the units of an instrument or regressor do not matter). A singular
+one (smallest eigenvalue of the scaled matrix below 1e-9) is given, with a
+:class:`SingularWeightingWarning`, plm's generalised inverse: ``MASS::ginv``,
+the Moore-Penrose inverse of the unscaled matrix with singular values below
+:math:`\sqrt{\epsilon}` times the largest treated as zero. When the singularity
+is exact and the moments lie in the range of the matrix (an instrument column
+that is zero or a combination of others), every generalised inverse gives the
+same estimates. When it comes from more instruments than groups (the two-step
+matrix :math:`\sum_i W_i'\hat e_{1i}\hat e_{1i}'W_i` has rank at most
+:math:`N`), they do not: the two-step estimates are then plm's, and, as plm's,
+they change with the units of an instrument.
 """
 
 from __future__ import annotations
@@ -47,17 +51,33 @@ class TooManyInstrumentsWarning(UserWarning):
     """More instruments than groups: the Hansen test is weak and two-step SEs are biased."""
 
 
-def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
-    r"""Inverse, or a generalised inverse (with a warning) when singular.
+def ginv(matrix: np.ndarray) -> np.ndarray:
+    r"""Moore-Penrose inverse as R's ``MASS::ginv`` (the one plm's ``pgmm`` uses).
 
-    Both are computed on the matrix scaled to a unit diagonal,
-    :math:`A = D\tilde A D`: the inverse is :math:`D^{-1}\tilde A^{-1}D^{-1}` and
-    the generalised inverse :math:`D^{-1}\tilde A^{+}D^{-1}`, so neither the
-    singularity decision nor the answer depends on the units of an instrument
-    (the Moore-Penrose inverse of the unscaled matrix does). When the
-    singularity is exact (an instrument column that is zero or a combination of
-    others) the moments lie in the range of the matrix and every generalised
-    inverse gives the same estimates, plm's ``MASS::ginv`` and Stata's included.
+    From the singular value decomposition :math:`A = U\,\mathrm{diag}(d)\,V'`,
+    :math:`A^{+} = V\,\mathrm{diag}(1/d_j)\,U'` over the :math:`d_j` above
+    :math:`\sqrt{\epsilon}\,d_1` (``tol = sqrt(.Machine$double.eps)``); the
+    others are treated as zero.
+    """
+    u, d, vt = np.linalg.svd(matrix)
+    if not d.size or d[0] <= 0:
+        return np.zeros(matrix.shape[::-1])
+    keep = d > np.sqrt(np.finfo(float).eps) * d[0]
+    return (vt[keep].T / d[keep]) @ u[:, keep].T
+
+
+def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
+    r"""Inverse, or plm's generalised inverse (with a warning) when singular.
+
+    The singularity is decided on the matrix scaled to a unit diagonal,
+    :math:`A = D\tilde A D` (smallest eigenvalue of :math:`\tilde A` below
+    1e-9), so the decision does not depend on the units of an instrument. A
+    regular matrix is inverted on that scale. A singular one gets
+    :func:`ginv` of the unscaled matrix, plm's ``MASS::ginv(A)``: a generalised
+    inverse is not unique, and plm's is the convention whose numbers others can
+    reproduce. (plm decides singularity on the unscaled matrix, with an
+    absolute 1e-9; the two decisions differ only for instruments in extreme
+    units.)
     """
     sym = (matrix + matrix.T) / 2
     if not sym.size:
@@ -69,13 +89,14 @@ def safe_inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
     if smallest < EIGEN_TOL:
         warnings.warn(
             f"the {what} is singular (smallest eigenvalue {smallest:.3g} after scaling to a "
-            "unit diagonal); a generalised inverse is used, as plm and Stata do. Usually too "
-            "many instruments for the number of groups, or an instrument that is zero or "
-            "collinear: consider collapse=True or fewer lags.",
+            "unit diagonal); plm's generalised inverse (MASS::ginv) is used. Usually too "
+            "many instruments for the number of groups (then the estimates depend on the "
+            "generalised inverse chosen, and on the units of the instruments, as plm's do), "
+            "or an instrument that is zero or collinear: consider collapse=True or fewer lags.",
             SingularWeightingWarning,
             stacklevel=4,
         )
-        return np.linalg.pinv(scaled, hermitian=True) / np.outer(diag, diag), True
+        return ginv(sym), True
     return inverse_symmetric(sym), False
 
 

@@ -48,25 +48,53 @@ class EventQuery:
             f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
             f"{dates.text} AS t, {dates.typed} AS r0"
         )
+        # For counting, the rows are first grouped by the columns as stored (text
+        # dates: by their raw values, so that trimming and every parse run once
+        # per distinct value); a date or timestamp column by its typed date
+        # alone (its text, one per distinct timestamp, is not carried).
+        if dates.typed == "NULL":
+            columns = ", ".join(dict.fromkeys(quote(c) for c in (province, unit, by, date) if c))
+            self._counted = (
+                f"(SELECT {self._raw}, n FROM "
+                f"(SELECT {columns}, count(*) AS n FROM {source.relation} GROUP BY ALL))"
+            )
+        else:
+            typed = (
+                f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
+                f"CAST(NULL AS VARCHAR) AS t, {dates.typed} AS r0"
+            )
+            self._counted = (
+                f"(SELECT prov{self._unit}, cat, t, r0, count(*) AS n "
+                f"FROM (SELECT {typed} FROM {source.relation}) GROUP BY ALL)"
+            )
 
-    def _parsed(self, relation: str, keep: str = "") -> str:
+    def _parsed(self, relation: str, keep: str = "", *, raw: str | None = None) -> str:
         """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
 
         One SELECT per stage, so that each parse runs once per row; ``keep``
-        names extra columns of ``relation`` carried through.
+        names extra columns of ``relation`` carried through. ``raw``: SQL of
+        the unparsed rows (``prov``, ``unit``, ``cat``, ``t``, ``r0`` and
+        ``keep``) in place of the rows of ``relation``.
         """
         d, u = self.dates, self._unit
         keep = f"{keep}, " if keep else ""
+        raw = raw or f"(SELECT {keep}{self._raw} FROM {relation})"
         return f"""
             (SELECT {keep}prov{u}, cat, t, r, day_first, month_first, {d.date} AS d,
                     {d.ambiguous} AS ambiguous, {d.reading} AS reading
              FROM (SELECT *, {d.day_first} AS day_first, {d.month_first} AS month_first
                    FROM (SELECT {keep}prov{u}, cat, t, COALESCE(r0, {d.readable}) AS r
-                         FROM (SELECT {keep}{self._raw} FROM {relation}))))
+                         FROM {raw})))
         """
 
     def grouped(self) -> pd.DataFrame:
-        """One row per (province text, unit text, period, flags, category) with its count."""
+        """One row per (province text, unit text, period, flags, category) with its count.
+
+        The rows are first counted by their values as stored (province, unit,
+        category, date): the dates are then read once per distinct value, not
+        once per event (a few thousand distinct dates, whatever the number of
+        events), and those counts are summed by period.
+        """
         query = f"""
             SELECT prov{self._unit}, {period_sql(self.freq, "d")} AS period,
                    {self.window.contains_sql("d")} AS in_window,
@@ -74,8 +102,8 @@ class EventQuery:
                    ambiguous, reading, cat,
                    CAST(min(d) - DATE '1970-01-01' AS BIGINT) AS first_day,
                    CAST(max(d) - DATE '1970-01-01' AS BIGINT) AS last_day,
-                   count(*) AS n
-            FROM {self._parsed(self.source.relation)} GROUP BY ALL
+                   CAST(sum(n) AS BIGINT) AS n
+            FROM {self._parsed(self.source.relation, keep="n", raw=self._counted)} GROUP BY ALL
         """
         try:
             return self.con.execute(query).df()

@@ -99,4 +99,6 @@ def did_tables(did: dict[str, Any]) -> dict[str, pd.DataFrame]:
     out["did_overall"] = pd.DataFrame(overall)
     out["did_dynamic"] = _whole_numbers(did["dynamic"].estimates.reset_index(drop=True))
     out["did_group"] = _whole_numbers(did["group"].estimates.reset_index(drop=True))
+    if did.get("honest") is not None:  # timing.honest: massincidents.honest_did
+        out["did_honest"] = did["honest"].table()
     return out

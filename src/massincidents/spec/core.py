@@ -127,7 +127,12 @@ class Spec:
     bootstrap
         ``{"reps", "seed", "weights"}`` or ``None``.
     timing
-        ``{"cohort", "outcome", "control_group", "method"}`` or ``None``.
+        ``{"cohort", "outcome", "control_group", "method"}`` or ``None``;
+        an optional ``honest`` asks for
+        :func:`massincidents.honest_did` on the event study:
+        ``{"method": "relative_magnitudes", "mbar": [0.5, 1, 2]}`` or
+        ``{"method": "smoothness", "m": [...]}``, with an optional ``target``
+        (event time or ``"average"``) and ``window`` (first and last event time).
     mapping
         Old column name -> new name, applied when the data are read.
     multiverse
@@ -912,12 +917,15 @@ def _read_timing(doc: dict[str, Any], count: str) -> dict[str, Any] | None:
     timing = doc.get("timing")
     if timing is None:
         return None
-    return {
+    out = {
         "cohort": timing["cohort"],
         "outcome": timing.get("outcome", count),
         "control_group": timing.get("control_group", "notyet"),
         "method": timing.get("method", "dr"),
     }
+    if timing.get("honest") is not None:
+        out["honest"] = copy.deepcopy(timing["honest"])
+    return out
 
 
 def _read_multiverse(

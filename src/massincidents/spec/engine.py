@@ -525,7 +525,51 @@ def _did(spec: Spec, frame: pd.DataFrame, notes: list[str]) -> dict[str, Any] | 
     except Exception as err:
         notes.append(f"The staggered-adoption design failed: {type(err).__name__}: {err}")
         return {"error": f"{type(err).__name__}: {err}"}
+    if t.get("honest"):
+        out["honest"] = _honest(spec, data, t, notes)
     return out
+
+
+def _honest(spec: Spec, data: pd.DataFrame, t: dict[str, Any], notes: list[str]) -> Any:
+    """Rambachan-Roth sensitivity of the event study (``timing.honest``), or None with a note.
+
+    It needs pre-periods measured from one base period, so the ATT(g,t) are estimated
+    again with ``base_period="universal"`` (the design's own estimates keep theirs).
+    """
+    from massincidents.did.callaway_santanna import staggered_did
+    from massincidents.did.honest import honest_did
+
+    h = t["honest"]
+    try:
+        universal = staggered_did(
+            data,
+            outcome=t["outcome"],
+            unit=spec.unit,
+            time=spec.time,
+            cohort=t["cohort"],
+            control_group=t["control_group"],
+            method=t["method"],
+            base_period="universal",
+            bootstrap=False,
+            alpha=1 - spec.level_ci,
+        )
+        result = honest_did(
+            universal.aggregate("dynamic"),
+            method=h["method"],
+            mbar=h.get("mbar"),
+            m=h.get("m"),
+            target=h.get("target", 0),
+            window=tuple(h["window"]) if h.get("window") else None,
+            alpha=1 - spec.level_ci,
+        )
+    except Exception as err:  # reported, not hidden
+        notes.append(f"The HonestDiD sensitivity analysis failed: {type(err).__name__}: {err}")
+        return None
+    notes.append(
+        f"HonestDiD ({h['method']}): breakdown value {result.parameter} = "
+        f"{result.breakdown:.4g} (universal base period, event time {h.get('target', 0)})"
+    )
+    return result
 
 
 def _spec_checksum(spec_source: object, spec: Spec) -> dict[str, Any]:

@@ -75,6 +75,14 @@ _CONSTANT: dict[str, Any] = {
     "minimum": -MAX_MAGNITUDE,
     "maximum": MAX_MAGNITUDE,
 }
+# the M or Mbar values of timing.honest (massincidents.honest_did)
+_HONEST_GRID: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "number", "minimum": 0, "maximum": 1e6},
+    "minItems": 1,
+    "maxItems": 50,
+    "uniqueItems": True,
+}
 _DIVISOR: dict[str, Any] = {**_CONSTANT, "not": {"const": 0}}
 _NUMBER_OR_COLUMN: dict[str, Any] = {
     "if": {"type": "string"},
@@ -341,6 +349,28 @@ SCHEMA: dict[str, Any] = {
                     "outcome": {"$ref": "#/$defs/column"},
                     "control_group": {"enum": ["notyet", "never"]},
                     "method": {"enum": ["dr", "ipw", "reg"]},
+                    "honest": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["method"],
+                        "properties": {
+                            "method": {"enum": ["relative_magnitudes", "smoothness"]},
+                            "mbar": _HONEST_GRID,
+                            "m": _HONEST_GRID,
+                            "target": {
+                                "anyOf": [{"type": "integer", "minimum": 0}, {"const": "average"}]
+                            },
+                            "window": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": -1000, "maximum": 1000},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
+                        },
+                        "if": {"properties": {"method": {"const": "smoothness"}}},
+                        "then": {"required": ["m"], "not": {"required": ["mbar"]}},
+                        "else": {"not": {"required": ["m"]}},
+                    },
                 },
             },
         },
