@@ -120,6 +120,7 @@ TABLES = {
         "tbl-grassroots-conclusions",
         "tbl-grassroots-influence",
         "tbl-grassroots-did",
+        "tbl-grassroots-honest",
         "tbl-grassroots-survival",
         "tbl-grassroots-coverage-check",
     ],
