@@ -37,6 +37,7 @@ CHAPTERS = [
     "chapters/02_overview",
     "chapters/03_causes",
     "chapters/04_prevention",
+    "chapters/04b_grassroots",
     "chapters/05_measures",
     "chapters/06_validation",
     "chapters/07_rerun",
@@ -76,6 +77,11 @@ FIGURES = {
     ],
     "chapters/03_causes": ["fig-causes-coef", "fig-causes-response"],
     "chapters/04_prevention": ["fig-prevention-km", "fig-prevention-event-study"],
+    "chapters/04b_grassroots": [
+        "fig-grassroots-coverage",
+        "fig-grassroots-event-study",
+        "fig-grassroots-km",
+    ],
     "chapters/05_measures": [
         "fig-measures-national",
         "fig-measures-irr",
@@ -112,6 +118,16 @@ TABLES = {
         "tbl-prevention-turnover",
         "tbl-prevention-honest",
         "tbl-prevention-did",
+    ],
+    "chapters/04b_grassroots": [
+        "tbl-grassroots-coverage",
+        "tbl-grassroots-counts",
+        "tbl-grassroots-conclusions",
+        "tbl-grassroots-influence",
+        "tbl-grassroots-did",
+        "tbl-grassroots-honest",
+        "tbl-grassroots-survival",
+        "tbl-grassroots-coverage-check",
     ],
     "chapters/05_measures": [
         "tbl-measures-indicators",
