@@ -52,6 +52,7 @@ API_PAGES = [
     "chapters/08_api",
     "api/data",
     "api/linear",
+    "api/iv",
     "api/counts",
     "api/dynamic",
     "api/survival",

@@ -111,3 +111,16 @@ def test_conditional_negbin_refusal_of_cv3_does_not_say_negbin_has_it() -> None:
     with pytest.raises(NotImplementedError, match="not the conditional"):
         mi.negbin("y ~ x1 + x2 | province", df, exposure="population", conditional=True,
                   vcov={"CV3": "province"})
+
+
+def test_leave_out_refits_run_the_separation_checks_the_model_ran() -> None:
+    # the jackknife re-ran all three checks even when the user had turned some off
+    import massincidents as mi
+
+    data = mi.datasets.simulate_panel(n_provinces=25, n_years=8, seed=3)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mi.poisson("y ~ x1 | province + year", data, separation=("fe",))
+    assert fit._revcov.leave_out.separation == ("fe",)

@@ -273,7 +273,8 @@ def poisson(
         leave_out = LikelihoodLeaveOut(
             design.y, design.X[:, fit.keep], list(fit.names), design.fe, off, fit.eta,
             fit.beta, fit.Xt, drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
-        )  # what vcov={"CV3": ...} and mi.influence need
+            separation=tuple(separation),
+        )  # what vcov={"CV3": ...} and mi.influence need (with the model's own checks)
         result = _result(
             fit, design, frame, off, vcov=vcov, formula=formula, notes=notes, ssc=convention,
             leave_out=leave_out,

@@ -268,5 +268,7 @@ def ar_test(
     stacked = fit.residuals if level_residuals else resid
     zve = np.einsum("nrl,nr,n->l", W, stacked, prod)
     denom = eve - 2 * ex @ fit.plain_vcov @ xz.T @ fit.a_used @ zve + ex @ fit.vcov @ ex
+    if not denom > 0:  # a negative variance (singular two-step weight): no test
+        return float("nan"), float("nan")
     stat = float(prod.sum() / np.sqrt(denom))
     return stat, float(2 * stats.norm.sf(abs(stat)))

@@ -128,7 +128,10 @@ class Result:
     @property
     def bse(self) -> pd.Series:
         """Standard errors, the square roots of the diagonal of ``vcov``."""
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index)
+        diagonal = np.diag(self.vcov.to_numpy())
+        # a negative variance (plm's two-step GMM with a singular weight) has no root: NaN
+        root = np.sqrt(np.where(diagonal >= 0, diagonal, np.nan))
+        return pd.Series(root, index=self.params.index)
 
     @property
     def tvalues(self) -> pd.Series:
