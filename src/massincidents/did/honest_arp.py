@@ -407,7 +407,7 @@ def accepted_grid(
     todo = np.arange(len(grid))
     if lf_cv is not None:  # the first stage of the hybrid rejects these
         todo = todo[~(etas > lf_cv)]
-    for i in todo:
+    for i in map(int, todo):
         solution = (float(etas[i]), gammas[i] if np.isfinite(etas[i]) else None)
         out[i] = not conditional_test(
             ys[i], x, sigma_y, polytope, alpha, lf_cv, kappa, solution=solution

@@ -29,6 +29,8 @@ depend on it.
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +142,19 @@ class Prediction:
         from massincidents.core.design import formula_matrix
 
         spec = formula_matrix(recipe.rhs, recipe.sample.rows).model_spec
-        matrix = spec.get_model_matrix(data, na_action="ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            matrix = spec.get_model_matrix(data, na_action="ignore")
+        unseen = _unseen_levels(spec, data)
+        cast = any(_UNSEEN in str(w.message) for w in caught)
+        if unseen is None and cast:
+            raise ValueError(
+                "newdata has levels of a categorical term that the fit did not see; formulaic "
+                "would code them as the reference level: keep to the fit's levels"
+            )
+        for w in caught:  # pass on every other warning as it came
+            if _UNSEEN not in str(w.message):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         missing = [n for n in recipe.names if n not in matrix.columns]
         if missing:
             raise ValueError(
@@ -166,7 +180,35 @@ class Prediction:
                 key = _fe_key(data, columns)
                 eta = eta + key.map(values).to_numpy(dtype=float)  # unseen level: NaN
                 del name
+        if unseen is not None and unseen.any():
+            eta = np.where(unseen, np.nan, eta)  # a level the fit did not see: no prediction
         return eta - self.link_shift
+
+
+#: formulaic's warning when it casts an unseen category (then coded as the reference level)
+_UNSEEN = "outside of the nominated levels"
+#: a categorical term written ``name`` or ``C(name, ...)``: group 1 is the column
+_CATEGORICAL_TERM = r"\s*(?:C\(\s*)?`?([A-Za-z_][A-Za-z_0-9]*)`?\s*(?:[,)].*)?"
+
+
+def _unseen_levels(spec: Any, data: pd.DataFrame) -> np.ndarray | None:
+    """Rows of ``data`` with a level of a categorical term the fit did not see.
+
+    formulaic codes such a level as the reference level (all dummies 0) with a
+    warning, which would predict the reference category's value. Terms written
+    ``name`` or ``C(name, ...)`` are checked against the fit's levels; ``None``
+    when some categorical term is another expression (the caller then refuses
+    if formulaic warned).
+    """
+    rows = np.zeros(len(data), dtype=bool)
+    for factor, state in getattr(spec, "factor_contrasts", {}).items():
+        found = re.fullmatch(_CATEGORICAL_TERM, factor.expr)
+        if found is None or found.group(1) not in data.columns:
+            return None
+        values = data[found.group(1)]
+        known = pd.Index(getattr(state, "levels", []))
+        rows |= (values.notna() & ~values.isin(known)).to_numpy()
+    return rows
 
 
 def _fe_key(rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
