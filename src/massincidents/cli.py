@@ -381,7 +381,7 @@ def rerun(
     """Fit every model of a specification on your data and write the results to --out.
 
     Writes tables (CSV, LaTeX, Markdown), figures (PNG, SVG), a self-contained
-    report.html mirroring chapters 3-5 of the book, and run.json (package
+    report.html mirroring chapters 3, 4 and 6 of the book, and run.json (package
     version, SHA-256 of the inputs, the specification and the seed), all at
     once: --out holds the previous complete run or the new one, never a mix.
 

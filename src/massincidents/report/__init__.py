@@ -3,7 +3,7 @@
 :func:`write_outputs` writes everything a :func:`massincidents.spec.rerun`
 produced into a folder; :func:`render_report` builds the self-contained HTML
 report (inline style sheet, figures embedded as base64 PNG, no script, no
-external resource), whose sections mirror chapters 3-5 of the book.
+external resource), whose sections mirror chapters 3, 4 and 6 of the book.
 """
 
 from __future__ import annotations

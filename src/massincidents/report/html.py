@@ -1,4 +1,4 @@
-"""A self-contained HTML report of a rerun, mirroring chapters 3-5 of the book.
+"""A self-contained HTML report of a rerun, mirroring chapters 3, 4 and 6 of the book.
 
 One file: the style sheet is inline, figures are embedded as base64 PNG,
 there is no script and no external URL. Every piece of text that comes from
@@ -69,7 +69,7 @@ Seed: $seed.</p>
 <li><a href="#data">Data</a></li>
 <li><a href="#causes">Causes (book chapter 3)</a></li>
 <li><a href="#timing">Prevention and policy timing (chapter 4)</a></li>
-<li><a href="#measures">Measures (chapter 5)</a></li>
+<li><a href="#measures">Measures (chapter 6)</a></li>
 <li><a href="#notes">Notes and limits</a></li>
 <li><a href="#record">Reproduce this run</a></li>
 </ol></nav>
