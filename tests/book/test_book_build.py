@@ -298,8 +298,8 @@ def test_api_reference_documents_every_public_name(built):
         )
 
 
-# The ledger recomputes headline numbers of the grassroots chapter; where both pages print a number, the
-# two must agree to the printed digits (the ledger glues them in the chapter's formats).
+# The ledger recomputes headline numbers of the grassroots chapter; where both pages print a
+# number, the two must agree to the printed digits (the ledger glues them in the chapter's formats).
 LEDGER_VS_GRASSROOTS = {
     "l_g_gdp_p": "k_gdp_p",
     "l_g_gdp_rw": "k_rw_gdp",
@@ -318,7 +318,8 @@ def _glued(built, chapter: str) -> dict[str, str]:
     import json
 
     path = built["book"] / "_build" / "jupyter_execute" / f"{chapter}.glue.json"
-    return {key: out["data"]["text/plain"] for key, out in json.loads(path.read_text(encoding="utf-8")).items()
+    outputs = json.loads(path.read_text(encoding="utf-8"))
+    return {key: out["data"]["text/plain"] for key, out in outputs.items()
             if "text/plain" in out.get("data", {})}
 
 
