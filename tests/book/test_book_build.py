@@ -296,3 +296,34 @@ def test_api_reference_documents_every_public_name(built):
         assert f"massincidents.{name}" in anchors, (
             f"massincidents.{name} is not in the API reference"
         )
+
+
+# The ledger recomputes headline numbers of the grassroots chapter; where both pages print a
+# number, the two must agree to the printed digits (the ledger glues them in the chapter's formats).
+LEDGER_VS_GRASSROOTS = {
+    "l_g_gdp_p": "k_gdp_p",
+    "l_g_gdp_rw": "k_rw_gdp",
+    "l_g_gdp10": "k_gdp10",
+    "l_g_target_p": "k_target_p",
+    "l_g_mayor": "k_mayor",
+    "l_g_mayor_p": "k_mayor_p",
+    "l_g_did": "s_simple",
+    "l_g_did_se": "s_simple_se",
+    "l_g_pre8_p": "s_pre8_p",
+    "l_g_honest_bd": "h_avg_bd",
+}
+
+
+def _glued(built, chapter: str) -> dict[str, str]:
+    import json
+
+    path = built["book"] / "_build" / "jupyter_execute" / f"{chapter}.glue.json"
+    outputs = json.loads(path.read_text(encoding="utf-8"))
+    return {key: out["data"]["text/plain"] for key, out in outputs.items()
+            if "text/plain" in out.get("data", {})}
+
+
+def test_ledger_rows_of_the_grassroots_chapter_match_that_chapter(built):
+    ledger, grassroots = _glued(built, "chapters/ledger"), _glued(built, "chapters/04b_grassroots")
+    for ours, theirs in LEDGER_VS_GRASSROOTS.items():
+        assert ledger[ours] == grassroots[theirs], (ours, ledger[ours], theirs, grassroots[theirs])
