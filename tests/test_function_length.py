@@ -26,8 +26,6 @@ ALLOWED = {
     # dynamic/ (Arellano-Bond GMM): being reworked for speed
     "dynamic/estimator.py::arellano_bond",
     "dynamic/estimator.py::_design",
-    # inference/multiple_testing.py: Romano-Wolf, being extended (jackknife, adversary)
-    "inference/multiple_testing.py::romano_wolf",
 }
 
 

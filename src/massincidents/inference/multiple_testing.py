@@ -504,6 +504,54 @@ def romano_wolf(
         raise ValueError("romano_wolf needs at least one result")
     wanted = _terms_per_model(terms, named)
     cluster = _resolve_cluster(cluster, named)
+    datas, labels, notes = _bootstrap_inputs(named, wanted, cluster)
+    universe = np.unique(np.concatenate([np.unique(c) for c in labels]))
+    G = universe.size
+    if G < 2:
+        raise DataError([Problem(f"the bootstrap needs at least two clusters; {cluster!r} has {G}",
+                                 column=cluster)])
+    v, enumerated, used_seed = bootstrap_weights(G, reps, weights, seed)
+    if enumerated and G < _FEW_FOR_RADEMACHER:
+        step = 2.0 / v.shape[0]
+        notes.append(
+            f"all {v.shape[0]} Rademacher sign vectors of {G} clusters: the draws come in "
+            f"sign-flipped pairs, so the p-values are multiples of {step:.4g} and a p-value of "
+            f"0 means below {step:.4g}, not 0; weights='webb' gives finer p-values"
+        )
+    table, distribution = _model_statistics(
+        named, wanted, datas, labels, universe, v, notes
+    )
+    adjusted, single = step_down_pvalues(
+        table["statistic"].to_numpy(), distribution, plus_one=plus_one
+    )
+    table["p_boot"] = single
+    table["p_rw"] = adjusted
+    table["p_holm"] = adjust_pvalues(single, "holm").to_numpy()
+    table["p_bh"] = adjust_pvalues(single, "bh").to_numpy()
+    return RomanoWolfResult(
+        table=table,
+        reps=int(v.shape[0]),
+        weights=weights.lower(),
+        enumerated=enumerated,
+        seed=used_seed,
+        cluster=cluster,
+        n_clusters=G,
+        plus_one=plus_one,
+        distribution=distribution,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _bootstrap_inputs(
+    named: list[tuple[str, Any]], wanted: list[list[str]], cluster: str
+) -> tuple[list[LeastSquaresData | ScoreData], list[np.ndarray], list[str]]:
+    """Each model's bootstrap data and cluster labels, or a DataError listing every problem.
+
+    A model must carry bootstrap data (least squares or Poisson), be clustered by
+    ``cluster`` (or not clustered: then a note), name each term once and only
+    terms it has, and have at least two clusters without missing labels; the
+    labels must be of one kind (numbers or text) across models.
+    """
     problems: list[Problem] = []
     datas: list[LeastSquaresData | ScoreData] = []
     labels: list[np.ndarray] = []
@@ -593,20 +641,26 @@ def romano_wolf(
         )
     if problems:
         raise DataError(problems)
+    return datas, labels, notes
 
-    universe = np.unique(np.concatenate([np.unique(c) for c in labels]))
+
+
+def _model_statistics(
+    named: list[tuple[str, Any]],
+    wanted: list[list[str]],
+    datas: list[LeastSquaresData | ScoreData],
+    labels: list[np.ndarray],
+    universe: np.ndarray,
+    v: np.ndarray,
+    notes: list[str],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table of estimates and statistics, and the bootstrap statistics (draws x hypotheses).
+
+    Each model uses the columns of ``v`` of the clusters it has (a note when it
+    covers only some), and its own small-sample convention, so that its
+    statistic is the model's t.
+    """
     G = universe.size
-    if G < 2:
-        raise DataError([Problem(f"the bootstrap needs at least two clusters; {cluster!r} has {G}",
-                                 column=cluster)])
-    v, enumerated, used_seed = bootstrap_weights(G, reps, weights, seed)
-    if enumerated and G < _FEW_FOR_RADEMACHER:
-        step = 2.0 / v.shape[0]
-        notes.append(
-            f"all {v.shape[0]} Rademacher sign vectors of {G} clusters: the draws come in "
-            f"sign-flipped pairs, so the p-values are multiples of {step:.4g} and a p-value of "
-            f"0 means below {step:.4g}, not 0; weights='webb' gives finer p-values"
-        )
     rows: list[dict[str, Any]] = []
     draws: list[np.ndarray] = []
     for (name, result), model_terms, data, column in zip(
@@ -643,24 +697,4 @@ def romano_wolf(
                 }
             )
             draws.append(tstar)
-    distribution = np.column_stack(draws)
-    table = pd.DataFrame(rows)
-    adjusted, single = step_down_pvalues(
-        table["statistic"].to_numpy(), distribution, plus_one=plus_one
-    )
-    table["p_boot"] = single
-    table["p_rw"] = adjusted
-    table["p_holm"] = adjust_pvalues(single, "holm").to_numpy()
-    table["p_bh"] = adjust_pvalues(single, "bh").to_numpy()
-    return RomanoWolfResult(
-        table=table,
-        reps=int(v.shape[0]),
-        weights=weights.lower(),
-        enumerated=enumerated,
-        seed=used_seed,
-        cluster=cluster,
-        n_clusters=G,
-        plus_one=plus_one,
-        distribution=distribution,
-        notes=tuple(dict.fromkeys(notes)),
-    )
+    return pd.DataFrame(rows), np.column_stack(draws)
