@@ -17,7 +17,7 @@ from scipy import stats
 from massincidents.core.blas import one_blas_thread
 from massincidents.core.design import drop_collinear
 from massincidents.dynamic.formula import DynamicFormula, parse_dynamic_formula
-from massincidents.dynamic.gmm import TooManyInstrumentsWarning, ar_test, fit_gmm
+from massincidents.dynamic.gmm import GMMFit, TooManyInstrumentsWarning, ar_test, fit_gmm
 from massincidents.dynamic.grid import Grid, build_grid
 from massincidents.dynamic.instruments import (
     difference_weight,
@@ -345,6 +345,82 @@ def arellano_bond(
     >>> r.nobs, r.stats["n_instruments"], r.stats["n_groups"]
     (1500, 15.0, 300.0)
     """
+    stata = _check_options(steps, effects, ssc, system=system, robust=robust)
+    f = parse_dynamic_formula(formula)
+    _check_period_dummies(f, time, system=system, effects=effects)
+    grid = build_grid(data, f.columns, entity, time)
+    d = _design(f, grid, time=time, effects=effects, system=system, collapse=collapse)
+    y, X, W, H, used = d["y"], d["X"], d["W"], d["H"], d["used"]
+    names = list(d["names"])
+    diff_rows = int(d["diff_rows"])
+    n_groups = int(used.any(axis=1).sum())
+    keep = used.any(axis=1)
+    y, X, W, used = y[keep], X[keep], W[keep], used[keep]
+    X, W, names, dropped_names, dropped_dummies = _drop_unidentified(d, X, W, used, names)
+    # instrument columns that are zero for every entity carry no information (plm keeps them)
+    nobs = int(used[:, :diff_rows].sum())
+    if nobs == 0:
+        raise DataError([Problem("no observation is left for the differenced equation")])
+    if W.shape[2] > n_groups:
+        warnings.warn(
+            f"{W.shape[2]} instruments for {n_groups} groups: with more instruments than "
+            "groups the Hansen test is weak and two-step standard errors are biased "
+            "downward (Roodman 2009); consider collapse=True or fewer lags",
+            TooManyInstrumentsWarning,
+            stacklevel=2,
+        )
+    k = X.shape[2]
+    with one_blas_thread():  # matrices of the instrument count: BLAS threads only cost
+        fit = fit_gmm(
+            y, X, W, H, used, steps=steps, robust=robust,
+            sigma2_df=k if stata and not system else 0,
+        )  # fmt: skip
+        ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
+        ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
+    stats_ = _gmm_statistics(
+        fit, d, n_groups=n_groups, n_instruments=W.shape[2], k=k, nobs=nobs,
+        ar=(ar1, ar1_p, ar2, ar2_p), stata=stata, system=system,
+    )  # fmt: skip
+    params = pd.Series(fit.params, index=names)
+    vcov = pd.DataFrame(fit.vcov, index=names, columns=names)
+    kind = "system GMM (Blundell-Bond)" if system else "difference GMM (Arellano-Bond)"
+    step = "one-step" if steps == 1 else "two-step"
+    if robust:
+        label = "robust" if steps == 1 else "robust, Windmeijer-corrected"
+    else:
+        label = "classical (homoskedastic)" if steps == 1 else "two-step, uncorrected"
+    notes = _gmm_notes(
+        fit, W.shape[2], n_groups, collapse=collapse, stata=stata, time=time,
+        dropped_dummies=dropped_dummies,
+    )  # fmt: skip
+    n_input = grid.n_input_rows
+    used_rows = nobs
+    return Result(
+        model=f"{step} {kind}, {effects} effects",
+        formula=formula,
+        params=params,
+        vcov=vcov,
+        vcov_label=label,
+        df_inference=None,
+        nobs=nobs,
+        left_out=(
+            {"lost to lags, differencing or missing values": n_input - used_rows}
+            if n_input > used_rows
+            else {}
+        ),
+        fixed_effects=(entity, time) if effects == "twoways" else (entity,),
+        stats=stats_,
+        dropped={nm: "collinear" for nm in dropped_names},
+        notes=notes,
+        extra={"instruments": W.shape[2], "first_period_lost": int(d["t1"])},
+        _prediction=_differenced_fit(fit.params, X, y, used, diff_rows),
+    )
+
+
+def _check_options(
+    steps: int, effects: str, ssc: str | SmallSample | None, *, system: bool, robust: bool
+) -> bool:
+    """Refuse options without a convention; whether the convention is Stata's."""
     if steps not in (1, 2):
         raise ValueError(f"steps must be 1 or 2, got {steps!r}")
     if effects not in ("individual", "twoways"):
@@ -361,7 +437,11 @@ def arellano_bond(
             "ssc='stata' with system=True, steps=1, robust=False: the classical one-step "
             "variance of Stata's system GMM is not reproduced here; use robust=True or ssc='R'"
         )
-    f = parse_dynamic_formula(formula)
+    return stata
+
+
+def _check_period_dummies(f: DynamicFormula, time: str, *, system: bool, effects: str) -> None:
+    """``C(time)`` in a formula: period dummies of the time column, difference GMM only."""
     if f.dummies is not None:
         if f.dummies != time:
             raise ValueError(
@@ -373,14 +453,16 @@ def arellano_bond(
                 f"C({time}) adds period dummies to difference GMM; for system GMM, or together "
                 "with them, use effects='twoways' (plm's intercept and period dummies)"
             )
-    grid = build_grid(data, f.columns, entity, time)
-    d = _design(f, grid, time=time, effects=effects, system=system, collapse=collapse)
-    y, X, W, H, used = d["y"], d["X"], d["W"], d["H"], d["used"]
-    names = list(d["names"])
-    diff_rows = int(d["diff_rows"])
-    n_groups = int(used.any(axis=1).sum())
-    keep = used.any(axis=1)
-    y, X, W, used = y[keep], X[keep], W[keep], used[keep]
+
+
+def _drop_unidentified(
+    d: _GmmDesign, X: np.ndarray, W: np.ndarray, used: np.ndarray, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[str]]:
+    """Drop regressors collinear (or zero) after differencing, and their dummy instruments.
+
+    Returns the regressors, instruments and names kept, the names dropped, and the
+    period dummies among them (plm drops them too; a note of the result says so).
+    """
     # regressors that are collinear (or all zero after differencing, such as a
     # variable constant within entities) are not identified: drop them, as plm does.
     flat = X.reshape(-1, X.shape[2])[used.reshape(-1)]
@@ -402,30 +484,28 @@ def arellano_bond(
         gone = [dummy_instruments[nm] for nm in dropped_names if nm in dummy_instruments]
         if gone:
             W = np.delete(W, gone, axis=2)
-    # instrument columns that are zero for every entity carry no information (plm keeps them)
-    nobs = int(used[:, :diff_rows].sum())
-    if nobs == 0:
-        raise DataError([Problem("no observation is left for the differenced equation")])
-    if W.shape[2] > n_groups:
-        warnings.warn(
-            f"{W.shape[2]} instruments for {n_groups} groups: with more instruments than "
-            "groups the Hansen test is weak and two-step standard errors are biased "
-            "downward (Roodman 2009); consider collapse=True or fewer lags",
-            TooManyInstrumentsWarning,
-            stacklevel=2,
-        )
-    k = X.shape[2]
-    with one_blas_thread():  # matrices of the instrument count: BLAS threads only cost
-        fit = fit_gmm(
-            y, X, W, H, used, steps=steps, robust=robust,
-            sigma2_df=k if stata and not system else 0,
-        )  # fmt: skip
-        ar1, ar1_p = ar_test(fit, X, W, diff_rows, 1, level_residuals=stata)
-        ar2, ar2_p = ar_test(fit, X, W, diff_rows, 2, level_residuals=stata)
-    df_over = W.shape[2] - k
+    return X, W, names, dropped_names, dropped_dummies
+
+
+def _gmm_statistics(
+    fit: GMMFit,
+    d: _GmmDesign,
+    *,
+    n_groups: int,
+    n_instruments: int,
+    k: int,
+    nobs: int,
+    ar: tuple[float, float, float, float],
+    stata: bool,
+    system: bool,
+) -> dict[str, float]:
+    """Over-identification, serial-correlation and variance statistics (plm's or Stata's)."""
+    ar1, ar1_p, ar2, ar2_p = ar
+    diff_rows = int(d["diff_rows"])
+    df_over = n_instruments - k
     stats_ = {
         "n_groups": float(n_groups),
-        "n_instruments": float(W.shape[2]),
+        "n_instruments": float(n_instruments),
         "sargan": fit.sargan,
         "sargan_df": float(df_over),
         "sargan_p": float(stats.chi2.sf(fit.sargan, df_over)) if df_over > 0 else float("nan"),
@@ -455,16 +535,23 @@ def arellano_bond(
             stats_["sigma2"] = sigma2_xtabond2
     if system:
         stats_["nobs_levels"] = float(d["n_levels"])
-    params = pd.Series(fit.params, index=names)
-    vcov = pd.DataFrame(fit.vcov, index=names, columns=names)
-    kind = "system GMM (Blundell-Bond)" if system else "difference GMM (Arellano-Bond)"
-    step = "one-step" if steps == 1 else "two-step"
-    if robust:
-        label = "robust" if steps == 1 else "robust, Windmeijer-corrected"
-    else:
-        label = "classical (homoskedastic)" if steps == 1 else "two-step, uncorrected"
+    return stats_
+
+
+def _gmm_notes(
+    fit: GMMFit,
+    n_instruments: int,
+    n_groups: int,
+    *,
+    collapse: bool,
+    stata: bool,
+    time: str,
+    dropped_dummies: list[str],
+) -> list[str]:
+    """The notes of a GMM result: instruments, convention, dropped dummies, generalised inverse."""
     notes = [
-        f"Instruments: {W.shape[2]} for {n_groups} groups" + (" (collapsed)" if collapse else ""),
+        f"Instruments: {n_instruments} for {n_groups} groups"
+        + (" (collapsed)" if collapse else ""),
         "Conventions: Stata xtabond/xtabond2 (ssc='stata')"
         if stata
         else "Conventions: R plm pgmm (ssc='R')",
@@ -481,28 +568,7 @@ def arellano_bond(
             "instruments than groups the two-step estimates depend on this choice and on the "
             "units of the instruments, as plm's do)."
         )
-    n_input = grid.n_input_rows
-    used_rows = nobs
-    return Result(
-        model=f"{step} {kind}, {effects} effects",
-        formula=formula,
-        params=params,
-        vcov=vcov,
-        vcov_label=label,
-        df_inference=None,
-        nobs=nobs,
-        left_out=(
-            {"lost to lags, differencing or missing values": n_input - used_rows}
-            if n_input > used_rows
-            else {}
-        ),
-        fixed_effects=(entity, time) if effects == "twoways" else (entity,),
-        stats=stats_,
-        dropped={nm: "collinear" for nm in dropped_names},
-        notes=notes,
-        extra={"instruments": W.shape[2], "first_period_lost": int(d["t1"])},
-        _prediction=_differenced_fit(fit.params, X, y, used, diff_rows),
-    )
+    return notes
 
 
 def _differenced_fit(
