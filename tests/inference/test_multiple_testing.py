@@ -261,7 +261,12 @@ def test_unadjusted_pvalues_are_wild_bootstrap_pvalues(fits, reps) -> None:
         )
         assert row.p_boot == boot.pvalue
         assert row.statistic == pytest.approx(boot.statistic, rel=1e-12)
-        np.testing.assert_allclose(rw.distribution[:, row.Index], boot.distribution, rtol=1e-12)
+        # the same draws to rounding, relative to the draws' scale (a draw near 0 differs in
+        # its last bits between the two code paths, depending on the BLAS)
+        scale = float(np.abs(boot.distribution).max())
+        np.testing.assert_allclose(
+            rw.distribution[:, row.Index], boot.distribution, rtol=1e-12, atol=1e-12 * scale
+        )
 
 
 def test_statistic_is_the_models_t_under_its_own_convention(panel) -> None:
