@@ -142,19 +142,17 @@ class Prediction:
         from massincidents.core.design import formula_matrix
 
         spec = formula_matrix(recipe.rhs, recipe.sample.rows).model_spec
+        unseen, known_levels = _mask_unseen_levels(spec, data)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            matrix = spec.get_model_matrix(data, na_action="ignore")
-        unseen = _unseen_levels(spec, data)
-        cast = any(_UNSEEN in str(w.message) for w in caught)
-        if unseen is None and cast:
+            matrix = spec.get_model_matrix(known_levels, na_action="ignore")
+        if any(_UNSEEN in str(w.message) for w in caught):  # a term we could not check
             raise ValueError(
                 "newdata has levels of a categorical term that the fit did not see; formulaic "
                 "would code them as the reference level: keep to the fit's levels"
             )
         for w in caught:  # pass on every other warning as it came
-            if _UNSEEN not in str(w.message):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         missing = [n for n in recipe.names if n not in matrix.columns]
         if missing:
             raise ValueError(
@@ -180,7 +178,7 @@ class Prediction:
                 key = _fe_key(data, columns)
                 eta = eta + key.map(values).to_numpy(dtype=float)  # unseen level: NaN
                 del name
-        if unseen is not None and unseen.any():
+        if unseen.any():
             eta = np.where(unseen, np.nan, eta)  # a level the fit did not see: no prediction
         return eta - self.link_shift
 
@@ -191,24 +189,37 @@ _UNSEEN = "outside of the nominated levels"
 _CATEGORICAL_TERM = r"\s*(?:C\(\s*)?`?([A-Za-z_][A-Za-z_0-9]*)`?\s*(?:[,)].*)?"
 
 
-def _unseen_levels(spec: Any, data: pd.DataFrame) -> np.ndarray | None:
-    """Rows of ``data`` with a level of a categorical term the fit did not see.
+def _mask_unseen_levels(spec: Any, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows of ``data`` with a level of a categorical term the fit did not see, and ``data``
+    with those levels replaced by a level it saw.
 
-    formulaic codes such a level as the reference level (all dummies 0) with a
-    warning, which would predict the reference category's value. Terms written
-    ``name`` or ``C(name, ...)`` are checked against the fit's levels; ``None``
-    when some categorical term is another expression (the caller then refuses
-    if formulaic warned).
+    formulaic would code an unseen level as the reference level (all dummies 0),
+    which predicts the reference category's value (and pandas 3 deprecates the
+    Categorical it builds for it). Terms written ``name`` or ``C(name, ...)`` are
+    checked against the fit's levels; their unseen values are replaced by the
+    first level, and the caller sets those rows' predictions to NaN. Terms of
+    another form are left to formulaic (the caller refuses if it finds unseen
+    levels there).
     """
     rows = np.zeros(len(data), dtype=bool)
+    replaced = data
     for factor, state in getattr(spec, "factor_contrasts", {}).items():
         found = re.fullmatch(_CATEGORICAL_TERM, factor.expr)
-        if found is None or found.group(1) not in data.columns:
-            return None
-        values = data[found.group(1)]
         known = pd.Index(getattr(state, "levels", []))
-        rows |= (values.notna() & ~values.isin(known)).to_numpy()
-    return rows
+        if found is None or found.group(1) not in data.columns or known.empty:
+            continue
+        column = found.group(1)
+        values = replaced[column]
+        bad = (values.notna() & ~values.isin(known)).to_numpy()
+        if bad.any():
+            if replaced is data:
+                replaced = data.copy()
+            fill = known[0]
+            if isinstance(values.dtype, pd.CategoricalDtype) and fill not in values.cat.categories:
+                values = values.cat.add_categories([fill])
+            replaced[column] = values.where(~bad, fill)
+            rows |= bad
+    return rows, replaced
 
 
 def _fe_key(rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
