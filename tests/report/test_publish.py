@@ -194,3 +194,45 @@ def test_a_folder_that_cannot_be_created_is_refused(tmp_path: Path) -> None:
     if Path("/sys/kernel").is_dir():  # sysfs refuses new folders, even to root
         with pytest.raises(OutputFolderError, match=r"cannot be written|not writable"):
             _run(Path("/sys/kernel/massincidents-out"), {"a": "b"})
+
+
+@pytest.mark.parametrize("where", ["after the lock", "after the staging folder", "while tidying"])
+def test_ctrl_c_between_the_steps_of_setting_up_or_tidying_leaves_nothing_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # a Ctrl-C after the staging folder was made (or while it was removed) left
+    # '.out.partial-XXXX' and '.out.lock' beside the folder (CI, under load)
+    import signal
+
+    target = tmp_path / "runs" / "out"
+    ctrl_c = lambda: os.kill(os.getpid(), signal.SIGINT)  # noqa: E731
+    if where == "after the lock":
+        acquire = OutputFolder._acquire_lock
+
+        def acquire_then_ctrl_c(self: OutputFolder) -> None:
+            acquire(self)
+            ctrl_c()
+
+        monkeypatch.setattr(OutputFolder, "_acquire_lock", acquire_then_ctrl_c)
+    elif where == "after the staging folder":
+        make = publish._make_folder
+
+        def make_then_ctrl_c(parent: Path, prefix: str) -> Path:
+            path = make(parent, prefix)
+            ctrl_c()
+            return path
+
+        monkeypatch.setattr(publish, "_make_folder", make_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        with OutputFolder(target, command="rerun") as out:
+            (out.staging / "table.csv").write_text("x\n", encoding="utf-8")
+            if where == "while tidying":
+                release = OutputFolder._release_lock
+
+                def ctrl_c_then_release(self: OutputFolder) -> None:
+                    ctrl_c()
+                    release(self)
+
+                monkeypatch.setattr(OutputFolder, "_release_lock", ctrl_c_then_release)
+                raise KeyboardInterrupt  # the first Ctrl-C; the second arrives while tidying
+    assert list(target.parent.iterdir()) == []

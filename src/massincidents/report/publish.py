@@ -31,7 +31,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -116,6 +119,31 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):  # pragma: no cover
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+
+@contextlib.contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives in the block until the block is done.
+
+    Taking the lock and creating the staging folder, and removing them again, are
+    each a few system calls that must run together: a Ctrl-C between them left a
+    lock file or a ``.partial-`` folder beside the output folder. The interrupt is
+    raised again, through the handler that was in place, as soon as the block
+    ends. Outside the main thread (where Python runs signal handlers) nothing
+    changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
 
 
 def _make_folder(parent: Path, prefix: str) -> Path:
@@ -348,15 +376,16 @@ class OutputFolder:
             self.target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise self._fail(f"cannot create its folder: {err.strerror}") from None
-        self._acquire_lock()
         try:
-            self._leftovers()
-            self.check()  # again, now that no other run can change it
-            self.staging = _make_folder(self.target.parent, f"{self._hidden}.partial-")
+            with _interrupt_after():  # a lock and a staging folder, or neither
+                self._acquire_lock()
+                self._leftovers()
+                self.check()  # again, now that no other run can change it
+                self.staging = _make_folder(self.target.parent, f"{self._hidden}.partial-")
         except OSError as err:
             self.__exit__(None, None, None)
             raise self._fail(f"cannot be written: {err.strerror}") from None
-        except BaseException:  # OutputFolderError, or an interrupt: no lock is left behind
+        except BaseException:  # OutputFolderError, or a Ctrl-C held until here: tidy first
             self.__exit__(None, None, None)
             raise
         return self
@@ -421,8 +450,9 @@ class OutputFolder:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            if not self._committed and self.staging != Path() and self.staging.exists():
-                shutil.rmtree(self.staging, ignore_errors=True)
-        finally:
-            self._release_lock()
+        with _interrupt_after():  # a second Ctrl-C does not stop the tidying half-way
+            try:
+                if not self._committed and self.staging != Path() and self.staging.exists():
+                    shutil.rmtree(self.staging, ignore_errors=True)
+            finally:
+                self._release_lock()
