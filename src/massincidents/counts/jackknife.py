@@ -18,6 +18,7 @@ import numpy as np
 
 from massincidents.core.demean import ConvergenceError, demean
 from massincidents.core.least_squares import RankDeficientError, least_squares
+from massincidents.counts._common import singleton_mask
 from massincidents.counts._irls import irls, working_weights
 from massincidents.counts.separation import (
     relu_separation,
@@ -39,21 +40,6 @@ from massincidents.inference.jackknife import (
     plain_label,
     report_unidentified,
 )
-
-
-def singleton_free(fe: list[np.ndarray], keep: np.ndarray) -> np.ndarray:
-    """``keep`` without observations alone in a fixed-effect group, to a fixed point."""
-    keep = keep.copy()
-    changed = True
-    while changed:
-        changed = False
-        for codes in fe:
-            counts = np.bincount(codes[keep], minlength=int(codes.max()) + 1)
-            single = keep & (counts[codes] == 1)
-            if single.any():
-                keep &= ~single
-                changed = True
-    return keep
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,7 +226,7 @@ class LikelihoodLeaveOut:
             return separated
 
         def singletons(y: np.ndarray, X: np.ndarray, fe: list[np.ndarray]) -> np.ndarray:
-            return ~singleton_free(fe, np.ones(y.shape[0], dtype=bool))
+            return ~singleton_mask(fe, np.ones(y.shape[0], dtype=bool))
 
         steps = [
             zero_groups if self.fe and "fe" in self.separation else None,
