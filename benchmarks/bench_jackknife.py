@@ -17,17 +17,22 @@ errors to ours (its CRV3 is ours times :math:`(G/(G-1))^2 (N-1)/(N-K)`, see
 * ``| province + year``: the year effects are not nested: each leave-one-out sample is
   partialled again (one short partialling per cluster);
 * Poisson and NB2: exact refits, IRLS warm-started at the estimate, one per cluster
-  (``n_jobs=1``; joblib parallelism is for ``mi.influence(..., n_jobs=)``).
+  (``n_jobs=1``; joblib parallelism is for ``mi.influence(..., n_jobs=)``);
+* Poisson and NB2, ``"jackknife": "one-step"``: the one-step approximation, in closed
+  form for every cluster at once also with the year effects not nested in the clusters
+  (their dummies join the regressors).
 
 Times are the best of ``--repeat`` runs after one warm-up run. On a machine whose cores
 are shared, run with ``OPENBLAS_NUM_THREADS=1``: multithreaded BLAS on small matrices
 then swings by a factor of 20 from run to run.
 
-Two runs on 2026-12-07 (2 cores shared with other jobs, ``OPENBLAS_NUM_THREADS=1``),
-300 clusters x 20: CV3 fit / CRV1 fit 0.6-1.0 (``| province``), 1.7-4.3
-(``| province + year``), 0.6-1.0 (pooled), 54-180 (Poisson: 300 warm-started refits),
-115-150 (NB2: 300 refits with theta). pyfixest 0.60's CRV3 took 195-1,000 times our CV3
-fit with fixed effects (it refits each leave-one-out sample), 4-7 times pooled.
+Run on 2026-12-07 (``OPENBLAS_NUM_THREADS=1``, one core shared with a benchmark run),
+300 clusters x 20: CV3 fit / CRV1 fit 1.0 (``| province``), 3.0 (``| province + year``),
+1.2 (pooled), 161 (Poisson: 300 warm-started refits), 175 (NB2: 300 refits with theta);
+one-step: 2.1 (Poisson ``| province + year``), 2.3 (Poisson ``| year``), 1.2 (NB2
+``| year``); before the closed form for effects not nested in the clusters, the one-step
+cost about 44 CRV1 fits. pyfixest 0.60's CRV3 took 231-691 times our CV3 fit with fixed
+effects (it refits each leave-one-out sample), 4.8 times pooled.
 """
 
 from __future__ import annotations
@@ -68,22 +73,30 @@ def main() -> None:
         import pyfixest as pf
     except ImportError:  # pragma: no cover
         pf = None
+    exposure = {"exposure": "population"}
+    one_step = {"jackknife": "one-step"}
     cases = [
-        ("OLS | province", mi.linear, "y_linear ~ x1 + x2 + treated | province", {}),
-        ("OLS | province + year", mi.linear, "y_linear ~ x1 + x2 + treated | province + year", {}),
-        ("OLS pooled", mi.linear, "y_linear ~ x1 + x2 + treated", {}),
+        ("OLS | province", mi.linear, "y_linear ~ x1 + x2 + treated | province", {}, {}),
+        ("OLS | province + year", mi.linear, "y_linear ~ x1 + x2 + treated | province + year",
+         {}, {}),
+        ("OLS pooled", mi.linear, "y_linear ~ x1 + x2 + treated", {}, {}),
         ("Poisson | province + year", mi.poisson, "y ~ x1 + x2 + treated | province + year",
-         {"exposure": "population"}),
-        ("NB2 | year", mi.negbin, "y ~ x1 + x2 + treated | year", {"exposure": "population"}),
-    ]
+         exposure, {}),
+        ("Poisson | province + year, one-step", mi.poisson,
+         "y ~ x1 + x2 + treated | province + year", exposure, one_step),
+        ("Poisson | year, one-step", mi.poisson, "y ~ x1 + x2 + treated | year", exposure,
+         one_step),
+        ("NB2 | year", mi.negbin, "y ~ x1 + x2 + treated | year", exposure, {}),
+        ("NB2 | year, one-step", mi.negbin, "y ~ x1 + x2 + treated | year", exposure, one_step),
+    ]  # fmt: skip
     rows = []
-    for label, function, formula, kwargs in cases:
+    for label, function, formula, kwargs, how in cases:
 
         def fit(vcov, function=function, formula=formula, kwargs=kwargs):
             return lambda: function(formula, df, vcov=vcov, **kwargs)
 
         t_crv1, _ = best_time(fit({"CRV1": "province"}), args.repeat)
-        t_cv3, ours = best_time(fit({"CV3": "province"}), args.repeat)
+        t_cv3, ours = best_time(fit({"CV3": "province", **how}), args.repeat)
         row = {"model": label, "CRV1 fit (s)": t_crv1, "CV3 fit (s)": t_cv3,
                "CV3 / CRV1": t_cv3 / t_crv1}
         if pf is not None and function is mi.linear:

@@ -124,3 +124,58 @@ def test_leave_out_refits_run_the_separation_checks_the_model_ran() -> None:
         warnings.simplefilter("ignore")
         fit = mi.poisson("y ~ x1 | province + year", data, separation=("fe",))
     assert fit._revcov.leave_out.separation == ("fe",)
+
+
+def _one_step_panel(seed: int = 11) -> pd.DataFrame:
+    """Unbalanced clusters, year effects not nested in them, and one year held by one cluster."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(4, 15, size=30)
+    cl = np.repeat([f"c{i:02d}" for i in range(30)], sizes)
+    year = rng.integers(2000, 2008, size=cl.size)
+    year[cl == "c07"] = np.where(np.arange((cl == "c07").sum()) < 2, 2011, 2001)
+    shock = rng.normal(size=30)[pd.factorize(cl)[0]] * 0.3
+    x1, x2 = rng.normal(size=cl.size), rng.normal(size=cl.size)
+    cnt = rng.poisson(np.exp(0.8 + 0.3 * x1 - 0.2 * x2 + shock))
+    return pd.DataFrame({"cl": cl, "year": year, "x1": x1, "x2": x2, "cnt": cnt})
+
+
+@pytest.mark.parametrize(
+    ("model", "formula"),
+    [
+        (mi.poisson, "cnt ~ x1 + x2 | year"),
+        (mi.poisson, "cnt ~ x1 + x2 | cl + year"),
+        (mi.negbin, "cnt ~ x1 + x2 | year"),
+    ],
+)
+def test_one_step_with_effects_not_nested_is_closed_form_and_equals_each_clusters_step(
+    model, formula, monkeypatch
+) -> None:
+    """The year effects are not nested in the clusters: the one-step jackknife is still in
+    closed form (the weighted least-squares jackknife with the year dummies as regressors),
+    equal to one Fisher-scoring step on each leave-out sample. Only the cluster that holds
+    the year 2011 alone (its dummy is undefined without it) takes its step on its own rows.
+    """
+    from massincidents.counts import jackknife
+
+    df = _one_step_panel()
+    one_step = {"CV3": "cl", "jackknife": "one-step"}
+    with monkeypatch.context() as m:  # the definition: one step on each leave-out sample
+        m.setattr(jackknife, "fixed_effect_dummies", lambda *args, **kwargs: None)
+        per_cluster = model(formula, df, vcov={"CRV1": "cl"}).with_vcov(one_step)
+    own_rows = jackknife.LikelihoodLeaveOut._one_step
+    left_out: list[int] = []
+
+    def counted(self, keep):
+        left_out.append(int((~keep).sum()))
+        return own_rows(self, keep)
+
+    monkeypatch.setattr(jackknife.LikelihoodLeaveOut, "_one_step", counted)
+    closed = model(formula, df, vcov={"CRV1": "cl"}).with_vcov(one_step)
+    assert left_out == [int((df["cl"] == "c07").sum())]  # c07 holds 2011 alone, no other
+    np.testing.assert_allclose(closed.bse.to_numpy(), per_cluster.bse.to_numpy(), rtol=1e-8)
+    assert not np.allclose(  # the step of c07 matters: it is not left out
+        closed.bse.to_numpy(),
+        model(formula, df[df["cl"] != "c07"], vcov={"CRV1": "cl"}).with_vcov(one_step)
+        .bse.to_numpy(),
+        rtol=1e-6,
+    )

@@ -35,8 +35,10 @@ from massincidents.inference.jackknife import (
     _run,
     _subset_fe,
     closed_form_steps,
+    fixed_effect_dummies,
     greedy_basis,
     identified_solve,
+    leave_out_steps,
     plain_label,
     report_unidentified,
 )
@@ -119,9 +121,7 @@ class LikelihoodLeaveOut:
                 )
                 estimates = self.beta + steps
             else:
-                tasks = [codes != g for g in range(len(labels))]
-                estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
-                report_unidentified(estimates, labels, self.names, column)
+                estimates = self._one_steps_not_nested(codes, labels, column, n_jobs)
             out = LeaveOneOut(labels_arr, estimates, self.beta, "one-step")
         else:
             fits = self.refits(codes, labels, column, n_jobs=n_jobs)
@@ -178,6 +178,36 @@ class LikelihoodLeaveOut:
             return np.arange(k), np.ones(k, dtype=bool)
         _, identified = identified_solve(scaled, np.zeros(k))
         return np.asarray(greedy_basis(scaled), dtype=int), identified
+
+    def _one_steps_not_nested(
+        self, codes: np.ndarray, labels: Sequence[object], column: str, n_jobs: int
+    ) -> np.ndarray:
+        r"""One-step estimates when a fixed effect is not nested in the clusters.
+
+        The one step is the weighted least-squares fit of the working response
+        :math:`z = \hat\eta - o + (y - \hat\mu)/\hat\mu` on the regressors and
+        the fixed effects, with the full fit's weights, on the rows left: a
+        least-squares jackknife. As there (:mod:`massincidents.inference.jackknife`),
+        the non-nested effects' dummies, partialled (with the weights) out of the
+        nested ones, join the partialled regressors, and every cluster's step is
+        :math:`-(Z'WZ - Z_g'W_gZ_g)^{-1}Z_g'W_g e_g` with :math:`e = (y -
+        \hat\mu)/\hat\mu`, the working residual of the full fit. A cluster whose
+        removal leaves a dummy undefined (it holds a level alone), or with too
+        many levels to carry as dummies, takes the step on its own rows.
+        """
+        w, r = self._working()
+        D = fixed_effect_dummies(self.fe, codes, self.Xt.shape[0], w)
+        if D is None:
+            tasks = [codes != g for g in range(len(labels))]
+            estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
+        else:
+            Z = np.column_stack([self.Xt, D])
+            steps = leave_out_steps(Z, Z * r[:, None], codes, len(labels), w)
+            estimates = self.beta + steps[:, : self.Xt.shape[1]]
+            for g in np.flatnonzero(np.isnan(steps).any(axis=1)):
+                estimates[g] = self._one_step(codes != g)
+        report_unidentified(estimates, labels, self.names, column)
+        return estimates
 
     def _one_step(self, keep: np.ndarray) -> np.ndarray:
         """One Fisher-scoring (IRLS) step from the full estimate on the rows ``keep``."""

@@ -46,12 +46,21 @@ asked. The
 *one-step* approximation (``{"CV3": g, "jackknife": "one-step"}``) takes a
 single Fisher-scoring step from the full estimate on the sample without
 :math:`g`, :math:`\hat\beta_{(g)} \approx \hat\beta - (\tilde X'W\tilde X -
-\tilde X_g'W_g\tilde X_g)^{-1}S_g` (closed form when the fixed effects are
-nested in the clusters, one weighted partialling per cluster otherwise), with
-:math:`\theta` held fixed for NB2: R's ``glm(..., etastart =, control =
+\tilde X_g'W_g\tilde X_g)^{-1}S_g` with the working weights :math:`W` of the
+full fit, held fixed, and :math:`\theta` held fixed for NB2. That step is the
+weighted least-squares fit of the working response on the rows left, so it is
+in closed form for all clusters at once as the least-squares jackknife above,
+fixed effects not nested in the clusters included (their dummies, partialled
+with the weights, join the regressors; a cluster holding a level alone takes its
+step on its own rows). It is R's ``glm(..., etastart =, control =
 glm.control(maxit = 1))`` on each leave-out sample. It is an approximation,
 not the jackknife, and not R ``sandwich::vcovCL(type = "HC3")`` on a ``glm``
 (see :mod:`massincidents.inference.vcov`).
+
+Cost (``benchmarks/bench_jackknife.py``, 300 clusters of 20 rows): the least-squares
+jackknife and the one-step approximation cost about one more fit; the exact
+jackknife of a likelihood model is :math:`G` refits (as Stata's
+``vce(jackknife)``), warm-started, in all about 100-150 fits.
 
 A cluster that holds all the variation of a regressor (a treatment dummy that
 is non-zero in one province only, given the fixed effects) leaves that term's
@@ -329,14 +338,16 @@ MAX_DUMMY_LEVELS = 200
 
 
 def fixed_effect_dummies(
-    fe: list[np.ndarray], codes: np.ndarray, rows: int
+    fe: list[np.ndarray], codes: np.ndarray, rows: int, weights: np.ndarray | None = None
 ) -> np.ndarray | None:
     r"""The dummies of the fixed effects not nested in the clusters, partialled out of the nested.
 
-    :math:`\check D = M_N D_Q` with linearly dependent columns left out (greedily,
-    on the cross-product scaled to a unit diagonal); ``None`` when the non-nested effects have
-    more than :data:`MAX_DUMMY_LEVELS` levels, or the dummies (5e7 cells) or
-    the clusters' cross-products (2e7 cells) would take too much memory.
+    :math:`\check D = M_N D_Q` (with ``weights``, the weighted partialling
+    :math:`M_N^W`) with linearly dependent columns left out (greedily, on the
+    cross-product :math:`\check D'W\check D` scaled to a unit diagonal); ``None``
+    when the non-nested effects have more than :data:`MAX_DUMMY_LEVELS` levels,
+    or the dummies (5e7 cells) or the clusters' cross-products (2e7 cells) would
+    take too much memory.
     """
     nested = [f for f in fe if is_nested(f, codes)]
     others = [f for f in fe if not is_nested(f, codes)]
@@ -350,12 +361,13 @@ def fixed_effect_dummies(
         D[np.arange(rows), start + f] = 1.0
         start += int(f.max()) + 1
     if nested:
-        D = demean(D, nested)
-    norms = np.sqrt((D**2).sum(axis=0))
-    D = D[:, norms > 1e-12 * np.sqrt(rows)]
+        D = demean(D, nested, weights)
+    w = np.ones(rows) if weights is None else weights
+    norms = np.sqrt(((D**2) * w[:, None]).sum(axis=0))
+    D = D[:, norms > 1e-12 * np.sqrt(w.sum())]
     if not D.shape[1]:
         return D
-    gram = D.T @ D
+    gram = D.T @ (D * w[:, None])
     gram = gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))  # unit diagonal
     kept = greedy_basis(gram)
     return D[:, kept]
