@@ -15,7 +15,7 @@ from massincidents.errors import DataError, DataQualityWarning, Problem
 from massincidents.events.checks import check_columns, check_formats, panel_codes, row_problems
 from massincidents.events.dates import CHINA_TIME_ZONE, date_sql, days_to_dates, parse_window
 from massincidents.events.query import EventQuery
-from massincidents.events.sources import literal, open_source, quote
+from massincidents.events.sources import connect, literal, open_source, quote
 from massincidents.provinces import OUTSIDE_MAINLAND_CODES, normalise_provinces
 
 Freq = Literal["year", "quarter", "month", "day"]
@@ -174,7 +174,7 @@ def events_to_panel(
     window = parse_window(start, end, freq)
     codes = panel_codes(provinces)
 
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute(f"SET TimeZone = {literal(CHINA_TIME_ZONE)}")
         source = open_source(con, events, glob=glob)
@@ -271,28 +271,48 @@ def _assemble(
     keys = grouped.loc[in_window, "period"].astype("int64")
     if freq == "day":
         keys = pd.Series(pd.DatetimeIndex(days_to_dates(keys)), index=keys.index)
-    kept = pd.DataFrame(
-        {
-            "province": codes[in_window].astype("int64"),
-            "period": keys,
-            "cat": grouped.loc[in_window, "cat"].fillna("missing"),
-            "n": n[in_window],
-        }
+    table = _zero_filled(
+        panel_codes,
+        periods,
+        ["province", freq],
+        np.asarray(codes[in_window], dtype="int64"),
+        periods.get_indexer(keys),
+        grouped.loc[in_window, "cat"].fillna("missing"),
+        n[in_window].to_numpy(),
     )
-    index = pd.MultiIndex.from_product([list(panel_codes), periods], names=["province", freq])
-    table = kept.pivot_table(
-        index=["province", "period"], columns="cat", values="n", aggfunc="sum", fill_value=0
-    )
-    table.index = table.index.set_names(["province", freq])
-    table = table.reindex(index, fill_value=0).astype("int64")
-    table.columns.name = None
     if counter.by is None:
         if "count" not in table.columns:
             table["count"] = np.int64(0)
         table = table[["count"]]
     else:
-        table = table[sorted(table.columns, key=str)]
         table["total"] = table.sum(axis=1)
     table.attrs["accounting"] = accounting
     table.attrs["freq"] = freq
     return table
+
+
+def _zero_filled(
+    units: Sequence[int],
+    periods: pd.Index,
+    names: list[str],
+    codes: np.ndarray,
+    period_positions: np.ndarray,
+    categories: pd.Series,
+    n: np.ndarray,
+) -> pd.DataFrame:
+    """Counts summed into the zero-filled (unit, period) panel, one column per category.
+
+    ``codes`` are the units of the counted groups (each in ``units``),
+    ``period_positions`` their periods' positions in ``periods``, ``n`` their
+    counts. Rows in the order of ``units``, then ``periods``; columns in the
+    sorted order of the categories' text.
+    """
+    unit_positions = pd.Index(list(units)).get_indexer(codes)
+    if (unit_positions < 0).any() or (period_positions < 0).any():  # pragma: no cover
+        raise AssertionError("a counted group lies outside the panel")
+    columns = sorted(categories.unique(), key=str)
+    column_positions = pd.Index(columns).get_indexer(categories)
+    cells = np.zeros((len(units) * len(periods), len(columns)), dtype="int64")
+    np.add.at(cells, (unit_positions * len(periods) + period_positions, column_positions), n)
+    index = pd.MultiIndex.from_product([list(units), periods], names=names)
+    return pd.DataFrame(cells, index=index, columns=pd.Index(columns, dtype=object))
