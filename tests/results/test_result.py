@@ -332,3 +332,19 @@ def test_maketables_renders_a_mi_model_next_to_pyfixest_and_statsmodels():
     assert list(table.columns.get_level_values(0)) == ["y_linear"] * 3 + ["y"]
     latex = maketables.ETable([ours, theirs]).make("tex")
     assert "province & x" in latex and f"{ours.params['x1']:.3f}" in latex
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="pyfixest.etable (0.60, the newest release) accepts its own Feols/Fepois/Feiv "
+    "classes only (report/utils.py _post_processing_input_checks): upstream. When this "
+    "passes, pyfixest takes other models: document it in book/api/inference.md",
+)
+def test_pyfixest_etable_renders_a_mi_model_next_to_a_pyfixest_model():
+    pf = pytest.importorskip("pyfixest")
+    df = mi.datasets.simulate_panel(seed=1)
+    ours = mi.linear("y_linear ~ x1 + x2 | province", df, ssc="fixest")
+    theirs = pf.feols("y_linear ~ x1 + x2 | province", data=df, vcov={"CRV1": "province"})
+    table = pf.etable([ours, theirs], type="df")
+    assert "province" in table.to_string()
