@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -72,3 +73,51 @@ def test_a_forked_child_opens_a_database_of_its_own() -> None:
     assert _count_in_child(frame) == len(frame)  # the parent's database is open now
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_count_in_child, (frame,)).get(timeout=30) == len(frame)
+
+
+DIALECTS = {
+    "plain": "province,date\nGuangdong,2015-01-03\n四川,2015-06-01\n110000,2016-02-02\n",
+    "semicolon, CRLF": "province;date\r\nGuangdong;2015-01-03\r\n四川;2015-06-01\r\n",
+    "quoted, a line break in a field": (
+        'id,province,note,date\n1,"Guangdong","a, b",2015-01-03\n'
+        '2,"四川","two\nlines",2015-06-01\n3,Hebei,,2016-02-02\n'
+    ),
+    "byte-order mark": "\ufeffprovince,date\nGuangdong,2015-01-03\nHebei,2015-02-01\n",
+    "blank lines, empty fields": "province,date\n\nGuangdong,2015-01-03\n,2015-01-04\n\nHebei,\n",
+}
+
+
+@pytest.mark.parametrize("text", DIALECTS.values(), ids=DIALECTS.keys())
+def test_sniffing_once_reads_as_auto_detection_does(text, tmp_path, monkeypatch) -> None:
+    """A CSV's dialect is sniffed once and the query reads with it spelled out: the panel
+    and its accounting are those of DuckDB's auto-detection at every query."""
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    path.write_text(text, encoding="utf-8")
+    assert sources._sniffed(sources.connect(), str(path)) is not None  # the fast path runs
+    with pytest.warns(mi.DataQualityWarning) if ",2015-01-04" in text else nullcontext():
+        once = mi.events_to_panel(path, freq="year")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.warns(mi.DataQualityWarning) if ",2015-01-04" in text else nullcontext():
+        auto = mi.events_to_panel(path, freq="year")
+    pd.testing.assert_frame_equal(once, auto)
+    assert once.attrs["accounting"] == auto.attrs["accounting"]
+
+
+def test_a_row_is_named_by_its_line_either_way(tmp_path, monkeypatch) -> None:
+    from massincidents.errors import DataError
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    path.write_text(
+        'province,note,date\nGuangdong,"two\nlines",2015-01-03\nHebei,x,03/04/2015\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as once:
+        mi.events_to_panel(path, freq="month")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.raises(DataError) as auto:
+        mi.events_to_panel(path, freq="month")
+    assert str(once.value) == str(auto.value) and "row 4" in str(once.value)
+

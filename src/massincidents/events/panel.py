@@ -179,8 +179,7 @@ def events_to_panel(
         con.execute(f"SET TimeZone = {literal(CHINA_TIME_ZONE)}")
         source = open_source(con, events, glob=glob)
         try:
-            described = con.execute(f"DESCRIBE SELECT * FROM {source.relation}").fetchall()
-            types = {row[0]: row[1] for row in described}
+            types = source.describe(con)
         except duckdb.Error as err:
             raise DataError([Problem(f"cannot be read: {err}", file=source.label)]) from err
         wanted = {"province": province, "date": date, "category": by}
