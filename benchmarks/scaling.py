@@ -5,6 +5,7 @@
                                  [--repeat 3] [--families ols2,ppml3,...]
                                  [--memory all|largest|none]
                                  [--out benchmarks/SCALING.md] [--readme README.md]
+                                 [--store benchmarks/scaling.json] [--render]
 
 Families (sizes: four or more, the largest at the ``--max-*`` options, the smallest
 1/100 of it):
@@ -38,12 +39,18 @@ less that of the same child before the fit (``resource.getrusage``): the memory 
 itself needs. The log-log slope is that of time against size from the smallest to the
 largest size (1 = linear). The table is written to ``--out`` and, between the markers
 ``<!-- scaling:start -->`` and ``<!-- scaling:end -->``, into ``--readme``.
+
+The measured rows are kept in ``--store`` (JSON), each with the run that measured it (date,
+versions, load average, command). A run replaces the rows of the families it measures and
+keeps the others, so one family can be measured again on its own; ``--render`` measures
+nothing and rewrites the table from the store.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -370,13 +377,35 @@ def slope(points: list[tuple[int, float]]) -> float:
     return float(np.log(t1 / t0) / np.log(n1 / n0))
 
 
+def merge_store(store: Path, rows: list[dict]) -> list[dict]:
+    """Rows of this run, and the stored rows of the families it did not measure.
+
+    The store is rewritten with the merged rows, in the order of ``FAMILIES``.
+    """
+    measured = {r["family"] for r in rows}
+    kept = []
+    if store.exists():
+        kept = [r for r in json.loads(store.read_text(encoding="utf-8"))
+                if r["family"] not in measured]  # fmt: skip
+    order = list(FAMILIES)
+    merged = sorted(kept + rows, key=lambda r: (order.index(r["family"]), r["size"]))
+    store.write_text(json.dumps(merged, indent=1, default=float) + "\n", encoding="utf-8")
+    return merged
+
+
+def runs_of(rows: list[dict]) -> list[str]:
+    """The distinct runs of ``rows``, in order of first appearance."""
+    return list(dict.fromkeys(r.get("run", "an earlier run") for r in rows))
+
+
 def markdown(rows: list[dict], header: str) -> str:
+    runs = runs_of(rows)
     lines = [
         header,
         "",
         "| family | size | ours (s) | peer | peer (s) | ours / peer | peak RSS ours (MB) "
-        "| peak RSS peer (MB) | estimates agree | slope ours | slope peer |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|",
+        "| peak RSS peer (MB) | estimates agree | slope ours | slope peer | run |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
 
     def fmt(value: object, spec: str) -> str:
@@ -393,7 +422,8 @@ def markdown(rows: list[dict], header: str) -> str:
             f"| {r['family']} | {r['size']:,} {r['unit']} | {fmt(r['ours_s'], '.3f')} | "
             f"{r.get('peer', '')} | {fmt(r.get('peer_s'), '.3f')} | {fmt(ratio, '.2f')} | "
             f"{fmt(r.get('mem_ours'), '.0f')} | {fmt(r.get('mem_peer'), '.0f')} | {agree} | "
-            f"{fmt(r.get('slope_ours'), '.2f')} | {fmt(r.get('slope_peer'), '.2f')} |"
+            f"{fmt(r.get('slope_ours'), '.2f')} | {fmt(r.get('slope_peer'), '.2f')} | "
+            f"{runs.index(r.get('run', 'an earlier run')) + 1} |"
         )
     return "\n".join(lines)
 
@@ -438,8 +468,22 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "mi_scaling")
     parser.add_argument("--out", type=Path, default=HERE / "SCALING.md")
     parser.add_argument("--readme", type=Path, default=HERE.parent / "README.md")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=HERE / "scaling.json",
+        help="measured rows, by family; a run replaces the rows of the families it measures "
+        "and keeps the others, so the table can be built from several runs",
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: write the table of the rows in --store to --out and --readme",
+    )
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        args.families = ""
 
     if args.child is not None:
         kind, family, size = args.child[0], args.child[1], int(args.child[2])
@@ -454,7 +498,7 @@ def main() -> None:
 
     have_r = shutil.which("Rscript") is not None
     rows: list[dict] = []
-    for family in args.families.split(","):
+    for family in filter(None, args.families.split(",")):
         option, unit = FAMILIES[family]
         if family == "gmm" and not have_r:
             print("skipping gmm: Rscript not found", file=sys.stderr)
@@ -487,14 +531,22 @@ def main() -> None:
 
     import massincidents as mi
 
+    run = (
+        f"{time.strftime('%Y-%m-%d %H:%M')}: massincidents {mi.__version__}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores, medians of {args.repeat} runs, "
+        f"load average {os.getloadavg()[0]:.1f} at the end; "
+        f"`python benchmarks/scaling.py {' '.join(sys.argv[1:])}`"
+    )
+    for row in rows:
+        row["run"] = run
+    rows = merge_store(args.store, rows)
     header = (
-        f"Generated by `python benchmarks/scaling.py` ({time.strftime('%Y-%m-%d')}): "
-        f"massincidents {mi.__version__}, Python {platform.python_version()}, numpy "
-        f"{np.__version__}, {platform.machine()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} cores. Medians of {args.repeat} runs, "
-        "ours and the peer interleaved in one process; peak RSS is what one fit adds to its "
-        "process; slopes are log-log slopes of time against size (last row of a family). "
-        f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:])}`."
+        "Generated by `python benchmarks/scaling.py`. Ours and the peer interleaved in one "
+        "process (medians after a warm-up); peak RSS is what one fit adds to its process; "
+        "slopes are log-log slopes of time against size (last row of a family). "
+        "The last column numbers the run that measured the row:\n\n"
+        + "\n".join(f"{i}. {r}" for i, r in enumerate(runs_of(rows), start=1))
     )
     table = markdown(rows, header)
     args.out.write_text(
