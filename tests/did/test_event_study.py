@@ -69,9 +69,13 @@ def test_matches_pyfixest_i_syntax(panel) -> None:
     ours = es.params.rename(lambda t: int(t.split("::")[1]))
     assert set(ours.index) == set(theirs.index)
     np.testing.assert_allclose(ours.loc[theirs.index], theirs.to_numpy(), rtol=1e-6, atol=1e-9)
-    # Standard errors agree up to pyfixest's small-sample K (about one parameter).
+    # Standard errors: pyfixest's with its convention (ssc="fixest"); the default "R"
+    # convention leaves the constant the unit effects absorb out of K.
     ours_se = es.bse.rename(lambda t: int(t.split("::")[1]))
     np.testing.assert_allclose(ours_se.loc[theirs.index], fit.se().to_numpy(), rtol=2e-3)
+    fixest = mi.event_study(d, leads=3, lags=4, ssc="fixest", **KW)
+    fixest_se = fixest.bse.rename(lambda t: int(t.split("::")[1]))
+    np.testing.assert_allclose(fixest_se.loc[theirs.index], fit.se().to_numpy(), rtol=1e-8)
 
 
 def test_bin_endpoints_false_leaves_rows_out(panel) -> None:
@@ -136,3 +140,18 @@ def test_pretrend_test_refuses_a_singular_variance(panel) -> None:
     singular = dataclasses.replace(es, vcov=V)
     with pytest.raises(ValueError, match="rank 1"):
         mi.pretrend_test(singular)
+
+
+def test_ssc_reaches_the_regression(panel) -> None:
+    es = mi.event_study(panel, leads=3, lags=4, ssc="fixest", **KW)
+    default = mi.event_study(panel, leads=3, lags=4, **KW)
+    n, k = es.nobs, len(es.params) + panel["year"].nunique() - 1
+    np.testing.assert_allclose(
+        (es.vcov / default.vcov).to_numpy(), (n - k) / (n - k - 1), rtol=1e-10
+    )
+    assert es.vcov_label.endswith("ssc=fixest")
+    np.testing.assert_allclose(
+        default.with_vcov({"CRV1": "province"}, ssc="fixest").vcov.to_numpy(),
+        es.vcov.to_numpy(),
+        rtol=1e-12,
+    )

@@ -76,6 +76,8 @@ def test_r_random_stream():
         ("cs_original", ah.TOL_GRID),
         ("cs_att", ah.TOL_CS),
         ("cs_vcov", ah.TOL_CS),
+        ("sunab_att", ah.TOL_CS),
+        ("sunab_vcov", ah.TOL_CS),
         ("sd", ah.TOL_FLCI),
         ("sd_m0", ah.TOL_FLCI_M0),
         ("cran_rm", ah.TOL_GRID),

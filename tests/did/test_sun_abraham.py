@@ -173,3 +173,24 @@ def test_cohort_varying_within_unit(panel) -> None:
     bad.loc[bad.index[3], "cohort"] = 2001
     with pytest.raises(DataError, match="cohort varies within unit"):
         mi.sun_abraham(bad, **KW)
+
+
+def test_ssc_reaches_the_saturated_regression_and_with_vcov(panel) -> None:
+    """ssc= picks the saturated regression's convention (fixest's: the constant absorbed by
+    the unit effects counts in K), and with_vcov(ssc=) recomputes the aggregated variance."""
+    default = mi.sun_abraham(panel, **KW)
+    fixest = mi.sun_abraham(panel, **KW, ssc="fixest")
+    pd.testing.assert_series_equal(fixest.params, default.params)
+    n = default.nobs
+    k = len(default.extra["cohort_fit"].params) + panel["year"].nunique() - 1
+    ratio = (fixest.vcov / default.vcov).to_numpy()
+    np.testing.assert_allclose(ratio, (n - k) / (n - k - 1), rtol=1e-10)
+    assert fixest.vcov_label.endswith("ssc=fixest")
+    again = default.with_vcov({"CRV1": "province"}, ssc="fixest")
+    np.testing.assert_allclose(again.vcov.to_numpy(), fixest.vcov.to_numpy(), rtol=1e-12)
+    assert again.vcov_label == fixest.vcov_label
+    # the aggregation of the cohort fit's own variance, for another choice of the menu
+    hetero = fixest.with_vcov("hetero")
+    W = fixest.extra["aggregation"].to_numpy()
+    cohort_hetero = fixest.extra["cohort_fit"].with_vcov("hetero").vcov.to_numpy()
+    np.testing.assert_allclose(hetero.vcov.to_numpy(), W @ cohort_hetero @ W.T, rtol=1e-12)

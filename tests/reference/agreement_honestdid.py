@@ -6,8 +6,9 @@ sets: relative magnitudes (C-LF) and smoothness (FLCI) for the Medicaid TWFE eve
 average effect, Sun-Abraham (fixest) and Callaway-Sant'Anna (did, universal base period).
 The TWFE coefficients are refitted here from the README's data (``data/ehec_data.csv``) and
 the Callaway-Sant'Anna event study re-estimated with :func:`massincidents.staggered_did`;
-Sun-Abraham uses fixest's coefficients and variance as stored (our ``sun_abraham`` variance
-differs from fixest's small-sample factor by 0.2%).
+Sun-Abraham's sets use fixest's coefficients and variance as stored; ``sun_abraham`` itself
+is checked against them with ``ssc="fixest"`` (its default, ``ssc="R"``, leaves the constant
+the unit effects absorb out of :math:`K`: a variance 485/486 of fixest's on these data).
 
 ``honestdid_pypi.json`` (made by ``honestdid_pypi.py``) freezes `honestdid` 0.1.1, a port of
 the CRAN code: zero-centred grid, numpy's random draws instead of R's. On these inputs its
@@ -91,6 +92,16 @@ def twfe_inputs(with_control: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return fit.params[terms].to_numpy(), fit.vcov.loc[terms, terms].to_numpy()
 
 
+def sun_abraham_fit():
+    """fixest ``sunab(yexp2, year) | stfips + year``, clustered by state, as the README's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        return mi.sun_abraham(
+            ehec(), outcome="dins", unit="stfips", time="year", cohort="yexp2",
+            vcov={"CRV1": "stfips"}, ssc="fixest",
+        )
+
+
 def cs_aggregation():
     """did::att_gt(base_period = "universal", control_group = "notyettreated"), dynamic."""
     df = ehec()
@@ -145,6 +156,11 @@ def readme_comparisons() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out["sd_m0"] = (got[0], np.array([lb[0], ub[0]]))
 
     s = ref["sunab"]
+    sa = sun_abraham_fit()
+    terms = [f"rel_time::{e}" for e in s["event_times"]]
+    out["sunab_att"] = (sa.params[terms].to_numpy(), np.array(s["beta"]))
+    out["sunab_vcov"] = (sa.vcov.loc[terms, terms].to_numpy().ravel(),
+                         np.array(s["sigma"]).ravel())
     ours = honest_did_from_estimates(
         np.array(s["beta"]), np.array(s["sigma"]), num_pre=10,
         values=_bounds(s["robust"], "Mbar")[0], grid_points=100, breakdown=False,
@@ -288,6 +304,10 @@ def honestdid_readme() -> list:
     col.add(label, data + ", TWFE", "confidence sets (lb, ub), M = 0", *got["sd_m0"],
             TOL_FLCI_M0,
             note="R's FLCI at M = 0 is ECOS's solution at the edge of its feasible set")
+    label = "sun_abraham(ssc='fixest')"
+    col.add(label, data + ", fixest sunab", "coefficients", *got["sunab_att"], TOL_CS)
+    col.add(label, data + ", fixest sunab", "variance (CRV1 by state)", *got["sunab_vcov"],
+            TOL_CS)
     label = "staggered_did(base_period='universal'), dynamic"
     col.add(label, data + ", Callaway-Sant'Anna", "coefficients", *got["cs_att"], TOL_CS)
     col.add(label, data + ", Callaway-Sant'Anna", "variance (influence function)",

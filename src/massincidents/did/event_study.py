@@ -41,6 +41,7 @@ from massincidents.core.design import _drop_singletons, as_frame
 from massincidents.core.least_squares import solve_symmetric
 from massincidents.did.callaway_santanna import AggregateResult
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import VcovChoice
 from massincidents.linear.estimators import linear
 from massincidents.linear.hausman import TestResult
@@ -207,13 +208,14 @@ def fit_with_dummies(
     time: str,
     covariates: list[str],
     vcov: VcovChoice | None,
+    ssc: str | SmallSample | None = None,
 ) -> Result:
     """``outcome ~ dummies + covariates | unit + time`` through :func:`massincidents.linear`."""
     block = pd.DataFrame(dummies, index=frame.index)
     work = pd.concat([frame.drop(columns=list(dummies), errors="ignore"), block], axis=1)
     rhs = " + ".join([*(_quote(n) for n in dummies), *(_quote(c) for c in covariates)])
     formula = f"{_quote(outcome)} ~ {rhs} | {unit} + {time}"
-    return linear(formula, work, vcov=vcov)
+    return linear(formula, work, vcov=vcov, ssc=ssc)
 
 
 class EventStudyResult(Result):
@@ -268,6 +270,7 @@ def event_study(
     vcov: VcovChoice | None = None,
     covariates: list[str] | None = None,
     treated: str | None = None,
+    ssc: str | SmallSample | None = None,
 ) -> EventStudyResult:
     r"""Conventional TWFE event study with binned endpoints.
 
@@ -313,6 +316,10 @@ def event_study(
     treated
         Optional 0/1 treatment column; checked to be absorbing and to agree
         with ``cohort``.
+    ssc
+        The small-sample convention of the regression's variance
+        (``"R"``, ``"stata"``, ``"fixest"`` or ``mi.ssc(...)``; default: that
+        of :func:`massincidents.linear`); ``"fixest"`` gives fixest's numbers.
 
     Returns
     -------
@@ -388,6 +395,7 @@ def event_study(
         time=time,
         covariates=covariates,
         vcov=vcov,
+        ssc=ssc,
     )
     merged = {**left_out, **fit.left_out}
     notes = list(fit.notes)
@@ -415,6 +423,7 @@ def event_study(
             **fit.extra,
             "event": {"reference": int(reference), "binned": binned, "window": (low, high)},
         },
+        vcov_ssc=fit.vcov_ssc,
         _revcov=fit._revcov,
     )
 

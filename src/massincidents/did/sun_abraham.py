@@ -53,6 +53,7 @@ from massincidents.did.event_study import (
     term_name,
 )
 from massincidents.errors import DataError, Problem
+from massincidents.inference.conventions import SmallSample
 from massincidents.inference.vcov import VcovChoice
 
 
@@ -64,11 +65,13 @@ def _cell_name(g: float, e: int) -> str:
 class AggregatedVariance:
     """The variance of ``W @ beta`` under a choice of the menu for ``beta``; it pickles."""
 
-    base: Callable[[object], tuple[np.ndarray, float | None, str]]
+    base: Callable[..., tuple[np.ndarray, float | None, str]]
     W: np.ndarray
 
-    def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
-        matrix, df, label = self.base(choice)
+    def __call__(
+        self, choice: object, ssc: object = None
+    ) -> tuple[np.ndarray, float | None, str]:
+        matrix, df, label = self.base(choice) if ssc is None else self.base(choice, ssc=ssc)
         return self.W @ matrix @ self.W.T, df, label
 
 
@@ -83,6 +86,7 @@ def sun_abraham(
     vcov: VcovChoice | None = None,
     covariates: list[str] | None = None,
     treated: str | None = None,
+    ssc: str | SmallSample | None = None,
 ) -> EventStudyResult:
     r"""Sun-Abraham interaction-weighted event-study estimates.
 
@@ -121,6 +125,10 @@ def sun_abraham(
         Column names are used as names here, never evaluated as Python code.
     treated
         Optional 0/1 treatment column, checked to be absorbing.
+    ssc
+        The small-sample convention of the saturated regression's variance
+        (``"R"``, ``"stata"``, ``"fixest"`` or ``mi.ssc(...)``; default: that
+        of :func:`massincidents.linear`); ``"fixest"`` gives fixest's numbers.
 
     Returns
     -------
@@ -214,7 +222,8 @@ def sun_abraham(
             cells.append((g, e))
             dummies[_cell_name(g, e)] = (in_g & (rel == e)).astype(float)
     fit = fit_with_dummies(
-        frame, dummies, outcome=outcome, unit=unit, time=time, covariates=covariates, vcov=vcov
+        frame, dummies, outcome=outcome, unit=unit, time=time, covariates=covariates, vcov=vcov,
+        ssc=ssc,
     )
     # Cell counts on the estimation sample: the dummies' column sums over the
     # rows the regression used (fixest: colSums(sign(model.matrix))). Singletons
@@ -266,7 +275,9 @@ def sun_abraham(
             "weights": weights,
             "aggregation": pd.DataFrame(W, index=names, columns=fit.params.index),
             "event": {"reference": -1, "binned": []},
+            "ssc": fit.extra.get("ssc"),
         },
+        vcov_ssc=fit.vcov_ssc,
         _revcov=revcov,
     )
 
