@@ -142,3 +142,24 @@ NEGBIN_FAMILY = {
 @given(k=EXPONENTS)
 def test_rescaling_a_regressor_rescales_only_its_coefficient(panel, model, k) -> None:
     check_rescaling(NEGBIN_FAMILY[model], panel, "x1", k)
+
+
+@pytest.mark.parametrize(
+    "choice", ["iid", "hetero", {"CRV1": "province"}, {"CV3": "province"}]
+)
+def test_with_vcov_recomputes_the_lnalpha_se_stata_reports_under_that_choice(
+    panel, choice
+) -> None:
+    """ssc="stata": ln(alpha)'s standard error follows the variance choice (Stata's /lnalpha
+    row), so with_vcov must give what a fit with that choice gives, not the fit's own."""
+    fitted = mi.negbin(FORMULA, panel, exposure="population", ssc="stata", vcov="iid")
+    direct = mi.negbin(FORMULA, panel, exposure="population", ssc="stata", vcov=choice)
+    moved = fitted.with_vcov(choice)
+    np.testing.assert_allclose(moved.bse.to_numpy(), direct.bse.to_numpy(), rtol=1e-10)
+    for key in ("lnalpha_se", "alpha_se"):
+        assert moved.stats[key] == pytest.approx(direct.stats[key], rel=1e-10)
+    if choice != "iid":
+        assert moved.stats["lnalpha_se"] != pytest.approx(fitted.stats["lnalpha_se"], rel=1e-6)
+    # ssc="R": ln(alpha)'s SE is the observed-information one, whatever the choice
+    r_fit = mi.negbin(FORMULA, panel, exposure="population", vcov="iid")
+    assert r_fit.with_vcov(choice).stats["lnalpha_se"] == r_fit.stats["lnalpha_se"]

@@ -160,8 +160,29 @@ class LikelihoodVariance:
     check: Callable[[VcovSpec], None] | None
     convention: SmallSample
     leave_out: Any = None  # LikelihoodLeaveOut for CV3 (Poisson, NB2)
+    #: NB2 under ssc="stata": alpha; the last parameter of the full sandwich is
+    #: ln(alpha), whose standard error (Stata's /lnalpha row) follows the variance choice
+    alpha: float | None = None
 
     def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
+        matrix, df, label = self.full(choice)
+        if self.keep is not None:
+            matrix = matrix[np.ix_(self.keep, self.keep)]
+        return matrix, df, label
+
+    def stats_for(self, choice: object) -> dict[str, float]:
+        """Fit statistics that follow the variance choice (``lnalpha_se``, ``alpha_se``).
+
+        Empty unless the model reports a dispersion under the fit's variance
+        choice (NB2 with ``ssc="stata"``); :meth:`Result.with_vcov` updates them.
+        """
+        if self.alpha is None:
+            return {}
+        lnalpha_se = float(np.sqrt(self.full(choice)[0][-1, -1]))
+        return {"lnalpha_se": lnalpha_se, "alpha_se": self.alpha * lnalpha_se}
+
+    def full(self, choice: object) -> tuple[np.ndarray, float | None, str]:
+        """The variance of every parameter of the bread (``keep`` not applied)."""
         convention = self.convention
         spec = parse_vcov(choice)
         if self.check is not None:
@@ -189,8 +210,6 @@ class LikelihoodVariance:
             ssc=convention,  # fixest's (N-1)/(N-K) with nested FE counting one, cluster_adj
             leave_out=self.leave_out,
         )
-        if self.keep is not None:
-            matrix = matrix[np.ix_(self.keep, self.keep)]
         label = spec.label if convention.preset == "R" else f"{spec.label}, ssc={convention.preset}"
         return matrix, df, label
 
@@ -208,6 +227,7 @@ def make_revcov(
     check: Callable[[VcovSpec], None] | None = None,
     ssc: SmallSample | None = None,
     leave_out: Any = None,
+    alpha: float | None = None,
 ) -> LikelihoodVariance:
     """The ``Result._revcov`` of a likelihood model (``family="ml"``).
 
@@ -223,7 +243,7 @@ def make_revcov(
     sample = SampleColumns(frame, used)
     convention = resolve_ssc(ssc)
     return LikelihoodVariance(
-        sample, bread, scores, n_params, fe, fe_dof, keep, check, convention, leave_out
+        sample, bread, scores, n_params, fe, fe_dof, keep, check, convention, leave_out, alpha
     )
 
 

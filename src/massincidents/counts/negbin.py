@@ -294,7 +294,8 @@ def negbin(
         :math:`\theta` and the identified fixed effects), ``iterations``,
         and ``condition_number`` (of the equilibrated final IRLS design).
         ``lnalpha_se`` is the joint observed-information SE; with
-        ``ssc="stata"`` it follows the variance choice of the fit (as Stata's
+        ``ssc="stata"`` it follows the variance choice (of the fit, and of
+        :meth:`~massincidents.results.Result.with_vcov`; as Stata's
         ``/lnalpha`` row), and ``alpha_se`` is then Stata's
         :math:`\alpha\,\mathrm{se}(\ln\alpha)`; with ``"R"`` ``alpha_se`` is
         ``glm.nb``'s :math:`\mathrm{SE}(\theta)/\theta^2`.
@@ -497,10 +498,9 @@ def _stata_variance(
         fe_dof=fe_dof,
         ssc=convention,
         leave_out=leave_out,
+        alpha=stats["alpha"],
     )
     default = default_vcov(design.fe_names)
-    full = fit_vcov(vcov, default, **kwargs)
     sandwich = fit_vcov(vcov, default, keep=np.arange(k), **kwargs)
-    lnalpha_se = float(np.sqrt(full.matrix[-1, -1]))
-    alpha = stats["alpha"]
-    return sandwich, stats | {"lnalpha_se": lnalpha_se, "alpha_se": alpha * lnalpha_se}
+    choice = vcov if vcov is not None else default
+    return sandwich, stats | sandwich.revcov.stats_for(choice)

@@ -220,6 +220,10 @@ class Result:
         except (TypeError, ValueError):  # a choice only this model's menu knows
             spec = None
         frame = pd.DataFrame(matrix, index=self.params.index, columns=self.params.index)
+        # statistics whose standard errors follow the variance choice (NB2's ln alpha
+        # under ssc="stata"), recomputed with it
+        following = getattr(self._revcov, "stats_for", None)
+        stats = {**self.stats, **following(vcov)} if ssc is None and following else self.stats
         return replace(
             self,
             vcov=frame,
@@ -227,6 +231,7 @@ class Result:
             vcov_label=label,
             vcov_spec=spec,
             vcov_ssc=convention,
+            stats=stats,
         )
 
     # -- tables ---------------------------------------------------------------
