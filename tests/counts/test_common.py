@@ -112,3 +112,22 @@ def test_stata_two_way_clustering_uses_the_smaller_g(panel) -> None:
         FORMULA, panel, exposure="population", vcov={**two_way, "cluster_df": "min"}
     )
     np.testing.assert_allclose(stata.bse, g_min.bse, rtol=1e-14)
+
+
+@pytest.mark.parametrize("model", ["poisson", "negbin", "zip", "zinb"])
+def test_count_results_record_their_variance_choice_and_convention(panel, model) -> None:
+    """As mi.linear's: the parsed choice and the convention travel with the result (what
+    romano_wolf and the tables read), not only a label to be parsed again."""
+    from massincidents.inference.conventions import PRESETS
+    from massincidents.inference.vcov import parse_vcov
+
+    cluster = {"CRV1": "province"}
+    if model in ("zip", "zinb"):
+        fit = mi.zero_inflated("y ~ x1 + x2", panel, inflate="x1", dist="poisson" if model == "zip" else "negbin",
+                               vcov=cluster, ssc="stata")
+    else:
+        fit = getattr(mi, model)("y ~ x1 + x2 | year", panel, vcov=cluster, ssc="stata")
+    assert fit.vcov_spec == parse_vcov(cluster)
+    assert fit.vcov_ssc == PRESETS["stata"]
+    moved = fit.with_vcov("hetero")
+    assert moved.vcov_spec == parse_vcov("hetero") and moved.vcov_ssc == PRESETS["stata"]

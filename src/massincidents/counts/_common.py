@@ -271,13 +271,16 @@ class Sandwich:
     matrix: np.ndarray
     df: float | None
     label: str
+    #: the parsed choice (``Result.vcov_spec``), and the convention it was computed under
+    spec: VcovSpec | None = None
 
 
 def fit_vcov(vcov: object | None, default: object, **kwargs: object) -> Sandwich:
     """:func:`make_revcov` (keyword arguments) evaluated at ``vcov``, or ``default`` if None."""
     revcov = make_revcov(**kwargs)  # type: ignore[arg-type]
-    matrix, df, label = revcov(vcov if vcov is not None else default)
-    return Sandwich(revcov=revcov, matrix=matrix, df=df, label=label)
+    choice = vcov if vcov is not None else default
+    matrix, df, label = revcov(choice)
+    return Sandwich(revcov=revcov, matrix=matrix, df=df, label=label, spec=parse_vcov(choice))
 
 
 def ml_sandwich(
@@ -363,6 +366,8 @@ def count_result(
         nobs=design.nobs,
         left_out=dict(design.left_out),
         link="log",
+        vcov_spec=sandwich.spec,
+        vcov_ssc=sandwich.revcov.convention,
         _revcov=sandwich.revcov,
         **fields,  # type: ignore[arg-type]
     )

@@ -209,7 +209,7 @@ class Result:
             matrix, df, label = self._revcov(vcov)
             # the fit's own convention, which _revcov applies when ssc is None
             fit_ssc = self.extra.get("ssc")
-            convention = fit_ssc if isinstance(fit_ssc, SmallSample) else None
+            convention = fit_ssc if isinstance(fit_ssc, SmallSample) else self.vcov_ssc
         else:
             if "ssc" not in inspect.signature(self._revcov).parameters:
                 raise NotImplementedError(f"{self.model} does not take ssc= in with_vcov")
