@@ -123,8 +123,10 @@ def test_count_results_record_their_variance_choice_and_convention(panel, model)
 
     cluster = {"CRV1": "province"}
     if model in ("zip", "zinb"):
-        fit = mi.zero_inflated("y ~ x1 + x2", panel, inflate="x1", dist="poisson" if model == "zip" else "negbin",
-                               vcov=cluster, ssc="stata")
+        dist = "poisson" if model == "zip" else "negbin"
+        fit = mi.zero_inflated(
+            "y ~ x1 + x2", panel, inflate="x1", dist=dist, vcov=cluster, ssc="stata"
+        )
     else:
         fit = getattr(mi, model)("y ~ x1 + x2 | year", panel, vcov=cluster, ssc="stata")
     assert fit.vcov_spec == parse_vcov(cluster)
