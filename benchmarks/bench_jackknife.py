@@ -26,13 +26,13 @@ Times are the best of ``--repeat`` runs after one warm-up run. On a machine whos
 are shared, run with ``OPENBLAS_NUM_THREADS=1``: multithreaded BLAS on small matrices
 then swings by a factor of 20 from run to run.
 
-Run on 2026-12-07 (``OPENBLAS_NUM_THREADS=1``, one core shared with a benchmark run),
-300 clusters x 20: CV3 fit / CRV1 fit 1.0 (``| province``), 3.0 (``| province + year``),
-1.2 (pooled), 161 (Poisson: 300 warm-started refits), 175 (NB2: 300 refits with theta);
-one-step: 2.1 (Poisson ``| province + year``), 2.3 (Poisson ``| year``), 1.2 (NB2
-``| year``); before the closed form for effects not nested in the clusters, the one-step
-cost about 44 CRV1 fits. pyfixest 0.60's CRV3 took 231-691 times our CV3 fit with fixed
-effects (it refits each leave-one-out sample), 4.8 times pooled.
+Run on 2026-12-07 on a quiet machine (``OPENBLAS_NUM_THREADS=1``), 300 clusters x 20:
+CV3 fit / CRV1 fit 1.0 (``| province``), 3.0 (``| province + year``), 1.1 (pooled), 156
+(Poisson: 300 warm-started refits), 171 (NB2: 300 refits with theta); one-step: 1.8
+(Poisson ``| province + year``), 2.3 (Poisson ``| year``), 1.2 (NB2 ``| year``); before
+the closed form for effects not nested in the clusters, the one-step cost about 44 CRV1
+fits. pyfixest 0.60's CRV3 took 185-629 times our CV3 fit with fixed effects (it refits
+each leave-one-out sample), 4.7 times pooled.
 """
 
 from __future__ import annotations
