@@ -164,13 +164,19 @@ class LikelihoodLeaveOut:
             self._cache["scale"] = np.where(d > 0, d, 1.0)
         return self._cache["scale"]
 
-    def _basis(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _basis(
+        self, keep: np.ndarray, fe: list[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Columns to refit on the rows ``keep`` (a basis), and which terms are identified.
 
         Judged on the regressors partialled again on those rows, against the
         whole sample's scale (a column the fixed effects absorb there is noise).
+        ``fe``: the fixed-effect codes on ``keep``, when the caller has them.
         """
-        Z = demean(self.X[keep], _subset_fe(self.fe, keep)) if self.fe else self.X[keep]
+        if not self.fe:
+            Z = self.X[keep]
+        else:
+            Z = demean(self.X[keep], fe if fe is not None else _subset_fe(self.fe, keep))
         d = self._scale()
         scaled = (Z.T @ Z) / np.outer(d, d)
         k = scaled.shape[0]
@@ -224,7 +230,12 @@ class LikelihoodLeaveOut:
         return out
 
     def _clean(self, keep: np.ndarray) -> np.ndarray:
-        """``keep`` without the rows the model itself would leave out, to a fixed point.
+        """``keep`` without the rows the model itself would leave out (see :meth:`_cleaned`)."""
+        return self._cleaned(keep)[0]
+
+    def _cleaned(self, keep: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``keep`` without the rows the model itself would leave out, to a fixed point,
+        and the fixed-effect codes on the rows left.
 
         As :func:`~massincidents.counts.poisson.clean_sample`: zero-outcome
         fixed-effect groups, rows separated by one regressor (simple) or by the
@@ -265,28 +276,31 @@ class LikelihoodLeaveOut:
             singletons if self.drop_singletons and self.fe else None,
         ]
         changed = True
+        fe: list[np.ndarray] | None = None  # codes on ``mask``, made again after a drop
         while changed and mask.any():
             changed = False
             for step in steps:
                 if step is None or not mask.any():
                     continue
-                fe = _subset_fe(self.fe, mask) if self.fe else []
+                if fe is None:
+                    fe = _subset_fe(self.fe, mask) if self.fe else []
                 separated = step(self.y[mask], self.X[mask], fe)
                 if separated.any():
                     drop(separated)
-                    changed = True
-        return mask
+                    fe, changed = None, True
+        if fe is None:
+            fe = _subset_fe(self.fe, mask) if self.fe and mask.any() else []
+        return mask, fe
 
     def _refit(self, keep: np.ndarray) -> SubsampleFit | str:
         """The fit on ``keep`` (cleaned as the model does), or why it could not be fitted."""
-        keep = self._clean(keep)
+        keep, fe = self._cleaned(keep)
         if not keep.any():  # every row left is a singleton or a zero-outcome group
             k = len(self.names) + int(self.with_dispersion and self.theta is not None)
             nothing = np.full(k, np.nan)
             return SubsampleFit(nothing, np.full((k, k), np.nan), np.zeros((0, k)), keep)
-        columns, identified = self._basis(keep)
+        columns, identified = self._basis(keep, fe)
         y, X, off = self.y[keep], self.X[keep], self.offset[keep]
-        fe = _subset_fe(self.fe, keep)
         eta = self.eta[keep]
         theta = self.theta
         try:
