@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
 
 from massincidents.core.demean import (
     ConvergenceError,
+    _bipartite_components,
     demean,
     fe_degrees_of_freedom,
     is_nested,
@@ -102,3 +108,37 @@ def test_is_nested_agrees_with_a_pairwise_definition() -> None:
         expected = len({a for a, _ in pairs}) == len(pairs)
         assert is_nested(inner, outer) == expected
         assert is_nested(inner.astype(str), outer.astype(str)) == expected
+
+
+@given(
+    rows=st.integers(1, 300),
+    size_a=st.integers(1, 60),
+    size_b=st.integers(1, 40),
+    seed=st.integers(0, 10_000),
+)
+@settings(max_examples=200, deadline=None)
+def test_components_agree_with_scipy(rows, size_a, size_b, seed) -> None:
+    """The label propagation counts the components scipy's graph search counts."""
+    rng = np.random.default_rng(seed)
+    a = pd.factorize(rng.integers(0, size_a, rows))[0]
+    b = pd.factorize(rng.integers(0, size_b, rows))[0]
+    ga, gb = int(a.max()) + 1, int(b.max()) + 1
+    graph = sp.coo_matrix((np.ones(rows), (a, b + ga)), shape=(ga + gb,) * 2)
+    expected = connected_components(graph, directed=False)[0]
+    assert _bipartite_components(a, b, ga, gb) == expected
+
+
+@pytest.mark.parametrize("passes", [40, 1])
+def test_components_of_long_chains(passes, monkeypatch) -> None:
+    """Path graphs a0-b0-a1-b1-...: counted right in a few passes (pointer jumping), and by
+    scipy when the passes run out (``passes=1``)."""
+    import massincidents.core.demean as module
+
+    monkeypatch.setattr(module, "_MAX_PASSES", passes)
+    n = 100_000
+    a = np.concatenate([np.arange(n), np.arange(1, n)])
+    b = np.concatenate([np.arange(n), np.arange(n - 1)])
+    order = np.random.default_rng(0).permutation(a.shape[0])
+    assert _bipartite_components(a[order], b[order], n, n) == 1
+    a2, b2 = np.concatenate([a, a + n]), np.concatenate([b, b + n])
+    assert _bipartite_components(a2, b2, 2 * n, 2 * n) == 2
