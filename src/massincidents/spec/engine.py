@@ -342,7 +342,10 @@ def within_sd(frame: pd.DataFrame, column: str, fixed_effects: tuple[str, ...]) 
     The residual :math:`\tilde x` of a least-squares fit of :math:`x` on the
     fixed-effect dummies and a constant, with
     :math:`s = \sqrt{\tilde x'\tilde x / (n - r)}`, :math:`r` the rank of the
-    dummies (levels of both effects less the number of connected components).
+    dummies as the models count it
+    (:func:`~massincidents.core.demean.fe_degrees_of_freedom`: the levels of the
+    first two effects less the number of connected components, and each further
+    effect its levels less one).
 
     Parameters
     ----------
@@ -364,10 +367,7 @@ def within_sd(frame: pd.DataFrame, column: str, fixed_effects: tuple[str, ...]) 
     >>> round(within_sd(df, "x", ("u", "t")), 12)  # residuals +-0.5, 4 - 3 = 1 df
     1.0
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    from massincidents.core.demean import demean
+    from massincidents.core.demean import demean, fe_degrees_of_freedom
 
     x = frame[column].to_numpy(dtype=float)
     n = len(x)
@@ -375,14 +375,7 @@ def within_sd(frame: pd.DataFrame, column: str, fixed_effects: tuple[str, ...]) 
         return float(np.std(x, ddof=1))
     codes = [pd.factorize(frame[c])[0] for c in fixed_effects]
     resid = demean(x, codes)
-    rank = sum(int(c.max()) + 1 for c in codes)
-    if len(codes) >= 2:
-        offsets = np.cumsum([0] + [int(c.max()) + 1 for c in codes])
-        nodes = int(offsets[-1])
-        rows = np.concatenate([codes[0] + offsets[0]] * (len(codes) - 1))
-        cols = np.concatenate([codes[k] + offsets[k] for k in range(1, len(codes))])
-        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(nodes, nodes))
-        rank -= connected_components(graph, directed=False)[0]
+    rank = fe_degrees_of_freedom(codes)
     return float(np.sqrt(resid @ resid / (n - rank)))
 
 
