@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_block import replace_block
+
 import massincidents as mi
 from scaling import fe_data
 
@@ -121,11 +123,7 @@ def main() -> None:
     print()
     print(table)
     if args.readme is not None:
-        text = args.readme.read_text(encoding="utf-8")
-        start, end = "<!-- linear-vcov:start -->", "<!-- linear-vcov:end -->"
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        args.readme.write_text(f"{head}{start}\n{header}\n\n{table}\n{end}{tail}", encoding="utf-8")
+        replace_block(args.readme, "linear-vcov", f"{header}\n\n{table}")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from readme_block import replace_block  # benchmarks/ (the script's folder)
 
 import massincidents as mi
 
@@ -212,11 +213,7 @@ def main() -> None:
     print()
     print(table)
     if args.readme is not None:
-        text = args.readme.read_text(encoding="utf-8")
-        start, end = "<!-- poisson:start -->", "<!-- poisson:end -->"
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        args.readme.write_text(f"{head}{start}\n{header}\n\n{table}\n{end}{tail}", encoding="utf-8")
+        replace_block(args.readme, "poisson", f"{header}\n\n{table}")
 
 
 if __name__ == "__main__":

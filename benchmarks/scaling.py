@@ -552,12 +552,10 @@ def main() -> None:
     args.out.write_text(
         "# Scaling against the best peer\n\n" + table + "\n", encoding="utf-8"
     )
-    if args.readme.exists():
-        text = args.readme.read_text(encoding="utf-8")
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            _, tail = rest.split(END, 1)
-            args.readme.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+    if args.readme.exists() and START in args.readme.read_text(encoding="utf-8"):
+        from readme_block import replace_block  # benchmarks/ (the script's folder)
+
+        replace_block(args.readme, "scaling", table)
     print(table)
 
 
