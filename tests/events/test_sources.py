@@ -121,3 +121,28 @@ def test_a_row_is_named_by_its_line_either_way(tmp_path, monkeypatch) -> None:
         mi.events_to_panel(path, freq="month")
     assert str(once.value) == str(auto.value) and "row 4" in str(once.value)
 
+
+
+def test_a_column_name_is_data_not_sql(tmp_path, monkeypatch) -> None:
+    """DuckDB's sniffer spells the header's names into its statement unescaped: a name
+    with a quote would end the literal and run the rest of the header as SQL."""
+    from massincidents.events import sources
+
+    written = tmp_path / "written.csv"
+    name = (
+        "a': 'VARCHAR'}); COPY (SELECT 1 AS x) TO " + sources.literal(str(written))
+        + "; SELECT * FROM read_csv('/dev/null', columns={'b"
+    )
+    path = tmp_path / "events.csv"
+    path.write_text(
+        f'province,"{name}",date\nGuangdong,x,2015-01-03\nHebei,x,2016-02-02\n',
+        encoding="utf-8",
+    )
+    once = mi.events_to_panel(path, freq="year")
+    assert not written.exists()
+    assert sources._sniffed(sources.connect(), str(path)) is not None  # the fast path runs
+    assert not written.exists()
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    auto = mi.events_to_panel(path, freq="year")
+    pd.testing.assert_frame_equal(once, auto)
+    assert once.attrs["accounting"] == auto.attrs["accounting"]

@@ -216,30 +216,40 @@ def _sniffed(
     """One CSV file's ``read_csv`` with the dialect DuckDB sniffs, and its columns.
 
     The same options as :func:`_reader` (a header, every column text), sniffed
-    once (``sniff_csv``) instead of at every query (about 10 ms each): DuckDB's
-    own statement of the reading its sniffer chose (``auto_detect=false`` and
-    the dialect spelled out), on our literal of the path. ``None`` when the
-    sniffer fails or its statement is not of the expected form: the file is then
-    read with auto-detection, which says what is wrong with it.
+    once (``sniff_csv``) instead of at every query (about 10 ms each): the
+    reading its sniffer chose spelled out (``auto_detect=false``, the dialect
+    and the columns), each value a literal of ours. Not DuckDB's own statement
+    (``Prompt``): it puts the header's names in quotes unescaped, so a name
+    with a quote would be read as SQL. ``None`` when the sniffer fails or
+    reports a dialect not of the expected form: the file is then read with
+    auto-detection, which says what is wrong with it.
     """
     try:
         row = con.execute(
-            f"SELECT Columns, Prompt FROM sniff_csv({literal(file)}, header=true, "
-            "all_varchar=true)"
+            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+            f"FROM sniff_csv({literal(file)}, header=true, all_varchar=true)"
         ).fetchone()
     except duckdb.Error:
         return None
     if row is None:
         return None
-    columns, prompt = row
-    prompt = str(prompt).strip().removesuffix(";")
-    marker = ", auto_detect=false"
-    if not prompt.startswith("FROM read_csv(") or prompt.count(marker) != 1:
+    delimiter, quote_char, escape, new_line, comment, skip, columns = row
+    if new_line not in ("\\n", "\\r\\n", "\\r") or not isinstance(skip, int):
         return None
     names = tuple((str(c["name"]), str(c["type"])) for c in columns)
     if not names or any(t != "VARCHAR" for _, t in names):
         return None
-    relation = f"read_csv({literal(file)}{prompt[prompt.index(marker):]}"
+
+    def text(value: object) -> str:  # the sniffer writes an unset character as "(empty)"
+        return "" if value == "(empty)" else str(value)
+
+    listed = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _ in names)
+    relation = (
+        f"read_csv({literal(file)}, auto_detect=false, delim={literal(text(delimiter))}, "
+        f"quote={literal(text(quote_char))}, escape={literal(text(escape))}, "
+        f"new_line={literal(new_line)}, skip={skip}, comment={literal(text(comment))}, "
+        f"columns={{{listed}}}, all_varchar=true, header=true)"
+    )
     try:  # binding it sniffs nothing now (about 1 ms); it must give the same columns
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error:
