@@ -43,8 +43,7 @@ def test_calls_in_threads_each_count_their_own_events() -> None:
 
 
 def test_each_connection_has_its_own_time_zone_and_tables() -> None:
-    a, b = connect(), connect()
-    try:
+    with connect() as a, connect() as b:
         a.execute("SET TimeZone = 'America/New_York'")
         a.register("events_input", pd.DataFrame({"x": [1]}))
         assert b.execute("SELECT current_setting('TimeZone')").fetchone() != (
@@ -52,9 +51,6 @@ def test_each_connection_has_its_own_time_zone_and_tables() -> None:
         )
         with pytest.raises(Exception, match="events_input"):
             b.execute("SELECT * FROM events_input").fetchall()
-    finally:
-        a.close()
-        b.close()
     # a call after a connection set another time zone still counts in China time
     frame = pd.DataFrame(
         {"province": ["Guangdong"], "date": [pd.Timestamp("2015-12-31 20:00", tz="UTC")]}
@@ -95,7 +91,8 @@ def test_sniffing_once_reads_as_auto_detection_does(text, tmp_path, monkeypatch)
 
     path = tmp_path / "events.csv"
     path.write_text(text, encoding="utf-8")
-    assert sources._sniffed(sources.connect(), str(path)) is not None  # the fast path runs
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
     with pytest.warns(mi.DataQualityWarning) if ",2015-01-04" in text else nullcontext():
         once = mi.events_to_panel(path, freq="year")
     monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
@@ -140,9 +137,51 @@ def test_a_column_name_is_data_not_sql(tmp_path, monkeypatch) -> None:
     )
     once = mi.events_to_panel(path, freq="year")
     assert not written.exists()
-    assert sources._sniffed(sources.connect(), str(path)) is not None  # the fast path runs
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
     assert not written.exists()
     monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
     auto = mi.events_to_panel(path, freq="year")
     pd.testing.assert_frame_equal(once, auto)
     assert once.attrs["accounting"] == auto.attrs["accounting"]
+
+
+def _outcome(frame: pd.DataFrame) -> object:
+    try:
+        return _count_in_child(frame)
+    except Exception as err:  # the failure being tested for
+        return f"{type(err).__name__}: {err}"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_fork_leaves_a_call_in_another_thread_alone(monkeypatch) -> None:
+    """Closing the database before a fork closed the connection of a call running in
+    another thread ("Connection already closed!"): it is closed only when no call holds one."""
+    import os
+    import threading
+
+    from massincidents.events import query
+
+    parent, inside, resume = os.getpid(), threading.Event(), threading.Event()
+    grouped = query.EventQuery.grouped
+
+    def paused(self):
+        if os.getpid() == parent:  # the call holds its connection while the process forks
+            inside.set()
+            resume.wait(60)
+        return grouped(self)
+
+    monkeypatch.setattr(query.EventQuery, "grouped", paused)
+    frame = _events(2)
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(_outcome(frame)))
+    thread.start()
+    try:
+        assert inside.wait(60)
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            child = pool.apply_async(_outcome, (frame,)).get(timeout=60)
+    finally:
+        resume.set()
+        thread.join(60)
+    assert results == [len(frame)] and child == len(frame)
+    assert _outcome(frame) == len(frame)  # and the next call in this process

@@ -14,7 +14,8 @@ import glob as globbing
 import gzip
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,42 +34,70 @@ _KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
 
 #: This process's in-memory DuckDB database (opened once: about 11 ms) and its pid
 _DATABASE: tuple[int, duckdb.DuckDBPyConnection] | None = None
+#: Connections handed out by :func:`connect` and not yet given back
+_IN_USE = 0
 _DATABASE_LOCK = threading.Lock()
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+@contextmanager
+def connect() -> Iterator[duckdb.DuckDBPyConnection]:
     """A new connection to this process's private in-memory DuckDB database.
 
     Opening a database costs about 11 ms, a connection to an open one
     (``cursor()``) almost nothing. Each call gets its own connection: its
     settings (the time zone) and registered tables are its own, so calls in
-    several threads do not see each other's. The database is closed before the
-    process forks (a child forked while DuckDB's threads run hangs in it), and
-    parent and child each open one again when next asked. Close the connection
-    after use.
+    several threads do not see each other's. Use it as ``with connect() as
+    con:``; it is closed on leaving the block.
+
+    A forked child must not use or close the database it inherits (a query
+    there waits for DuckDB threads the child does not have; closing it crashes
+    the child), so it opens its own. The database is closed before a fork when
+    no connection is in use, so that the child holds none of it; while a call in
+    another thread holds one it stays open, since closing it would close that
+    call's connection too, and the child leaves its copy alone.
     """
-    global _DATABASE
+    global _DATABASE, _IN_USE
     with _DATABASE_LOCK:
         if _DATABASE is None or _DATABASE[0] != os.getpid():
             _DATABASE = (os.getpid(), duckdb.connect())
-        return _DATABASE[1].cursor()
+        con = _DATABASE[1].cursor()
+        _IN_USE += 1
+    try:
+        yield con
+    finally:
+        with _DATABASE_LOCK:
+            _IN_USE -= 1
+            con.close()
 
 
-def _close_database() -> None:
-    """Close the database before a fork: a child forked while its threads run hangs in DuckDB."""
+def _before_fork() -> None:
+    """Hold the lock across the fork; close the database if no call is using it."""
     global _DATABASE
-    if _DATABASE is not None:
+    _DATABASE_LOCK.acquire()
+    if _DATABASE is not None and _IN_USE == 0:
         _DATABASE[1].close()
         _DATABASE = None
 
 
-def _forget_database_in_child() -> None:
-    """A fresh lock in a forked child (another thread may have held the parent's)."""
-    global _DATABASE, _DATABASE_LOCK
-    _DATABASE, _DATABASE_LOCK = None, threading.Lock()
+def _after_fork_in_parent() -> None:
+    _DATABASE_LOCK.release()
 
 
-os.register_at_fork(before=_close_database, after_in_child=_forget_database_in_child)
+#: Databases a forked child inherited open: kept, never closed (that crashes the child)
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+
+
+def _after_fork_in_child() -> None:
+    """A fresh lock and no database: the child opens its own when next asked."""
+    global _DATABASE, _DATABASE_LOCK, _IN_USE
+    if _DATABASE is not None:
+        _INHERITED.append(_DATABASE[1])
+    _DATABASE, _DATABASE_LOCK, _IN_USE = None, threading.Lock(), 0
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
 
 
 def _has_glob(path: Path) -> bool:
