@@ -185,3 +185,25 @@ def test_a_fork_leaves_a_call_in_another_thread_alone(monkeypatch) -> None:
         thread.join(60)
     assert results == [len(frame)] and child == len(frame)
     assert _outcome(frame) == len(frame)  # and the next call in this process
+
+
+def test_a_file_the_sniffed_dialect_cannot_read_is_reported_as_auto_detection_does(
+    tmp_path, monkeypatch
+) -> None:
+    """A row past the sniffer's sample that does not fit the dialect: DuckDB's message
+    listed the sniffed dialect as "Set By User", which the user never set."""
+    from massincidents.errors import DataError
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    rows = "".join(f"Guangdong,{i},2015-01-{1 + i % 28:02d}\n" for i in range(25_000))
+    path.write_text(f'province,note,date\n{rows}Hebei,"a,b",2015-06-01\n', encoding="utf-8")
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
+    with pytest.raises(DataError) as once:
+        mi.events_to_panel(path, freq="year")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.raises(DataError) as auto:
+        mi.events_to_panel(path, freq="year")
+    assert "Line: 25002" in str(once.value) and "delimiter = , (Auto-Detected)" in str(once.value)
+    assert str(once.value) == str(auto.value)

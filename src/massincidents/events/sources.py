@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -112,7 +112,8 @@ class Source:
     ``kind`` is ``"frame"``, ``"csv"`` or ``"parquet"``, and ``several`` says
     whether rows come from more than one file (then ``FILE_COLUMN`` holds each
     row's file). ``columns``: the column names and types when they are known
-    already (a CSV file whose dialect was sniffed once), else ``None``.
+    already (a CSV file whose dialect was sniffed once), else ``None``; then
+    ``auto_detected`` is the same file read with auto-detection at every query.
     """
 
     relation: str
@@ -120,6 +121,18 @@ class Source:
     kind: str
     several: bool = False
     columns: tuple[tuple[str, str], ...] | None = None
+    auto_detected: str | None = None
+
+    def without_sniffing(self) -> Source:
+        """This source read with auto-detection (itself if it is so already).
+
+        A file that the sniffed dialect cannot read is read again this way, so
+        that DuckDB names its problem as auto-detection does (the sniffed
+        dialect is not listed as set by the user).
+        """
+        if self.auto_detected is None:
+            return self
+        return replace(self, relation=self.auto_detected, columns=None, auto_detected=None)
 
     def describe(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         """Column name -> DuckDB type (``DESCRIBE``, unless known already)."""
@@ -311,11 +324,13 @@ def open_source(
     if isinstance(events, str | Path):
         path = Path(events)
         kind = _check_file(path)
+        reader = _reader(kind, [escape_glob(str(path))], False)
         if kind == "csv":
             sniffed = _sniffed(con, escape_glob(str(path)))
             if sniffed is not None:
-                return Source(sniffed[0], str(path), kind, columns=sniffed[1])
-        return Source(_reader(kind, [escape_glob(str(path))], False), str(path), kind)
+                return Source(sniffed[0], str(path), kind, columns=sniffed[1],
+                              auto_detected=reader)
+        return Source(reader, str(path), kind)
     if not isinstance(events, Sequence) or not all(isinstance(p, str | Path) for p in events):
         raise DataError(
             "events must be a DataFrame, the path of a CSV or Parquet file, or a list of paths; "
