@@ -49,12 +49,12 @@ def connect() -> Iterator[duckdb.DuckDBPyConnection]:
     several threads do not see each other's. Use it as ``with connect() as
     con:``; it is closed on leaving the block.
 
-    A forked child must not use or close the database it inherits (a query
-    there waits for DuckDB threads the child does not have; closing it crashes
-    the child), so it opens its own. The database is closed before a fork when
-    no connection is in use, so that the child holds none of it; while a call in
-    another thread holds one it stays open, since closing it would close that
-    call's connection too, and the child leaves its copy alone.
+    A forked child opens a database of its own: the one it inherits belongs to
+    DuckDB threads that were not copied, and closing it crashes the child. The
+    database is closed before a fork when no connection is in use, so that the
+    child inherits none; while a call in another thread holds one it stays
+    open (closing it would close that call's connection too), and the child
+    keeps its copy without ever closing it.
     """
     global _DATABASE, _IN_USE
     with _DATABASE_LOCK:
