@@ -207,3 +207,32 @@ def test_a_file_the_sniffed_dialect_cannot_read_is_reported_as_auto_detection_do
         mi.events_to_panel(path, freq="year")
     assert "Line: 25002" in str(once.value) and "delimiter = , (Auto-Detected)" in str(once.value)
     assert str(once.value) == str(auto.value)
+
+
+PREAMBLES = {
+    "a title and a blank line": ("Events table\n\nprovince,date\nGuangdong,2015-01-01\n", 5),
+    "a comment": ("# made by hand\nprovince,date\nGuangdong,2015-01-01\n", 4),
+    "a title, then a quoted line break": (
+        'title\nprovince,note,date\nGuangdong,"a\nb",2015-01-01\n\n', 6
+    ),
+}
+
+
+@pytest.mark.parametrize("text, line", PREAMBLES.values(), ids=PREAMBLES.keys())
+def test_a_row_after_lines_skipped_above_the_header_is_named_by_its_line(
+    text, line, tmp_path, monkeypatch
+) -> None:
+    """DuckDB skips the lines above the header; the row named must still be the file's line."""
+    from massincidents.errors import DataError
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    comma = "Hebei,x,03/04/2015\n" if "note" in text else "Hebei,03/04/2015\n"
+    path.write_text(text + comma, encoding="utf-8")
+    with pytest.raises(DataError) as once:
+        mi.events_to_panel(path, freq="month")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.raises(DataError) as auto:
+        mi.events_to_panel(path, freq="month")
+    assert [p.row for p in once.value.problems] == [line]
+    assert str(once.value) == str(auto.value)

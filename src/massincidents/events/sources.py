@@ -181,9 +181,10 @@ def _csv_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> d
 
 def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
     sniffed = con.execute(
-        f"SELECT Delimiter, Quote FROM sniff_csv({literal(escape_glob(file))})"
+        "SELECT Delimiter, Quote, SkipRows FROM "
+        f"sniff_csv({literal(escape_glob(file))}, header=true, all_varchar=true)"
     ).fetchone()
-    delimiter, quote_char = sniffed if sniffed else (",", '"')
+    delimiter, quote_char, skip = sniffed if sniffed else (",", '"', 0)
     if len(delimiter) != 1:
         return {}
     dialect = {"quotechar": quote_char} if len(quote_char) == 1 else {"quoting": csv.QUOTE_NONE}
@@ -191,9 +192,11 @@ def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> 
     record, line = -1, 0  # record -1 is the header
     opener = gzip.open if file.lower().endswith(".gz") else open
     with opener(file, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip):  # the lines DuckDB skips above the header (a title, a comment)
+            handle.readline()
         reader = csv.reader(handle, delimiter=delimiter, **dialect)
         for fields in reader:
-            first_line, line = line + 1, reader.line_num
+            first_line, line = skip + line + 1, reader.line_num
             if not fields:  # DuckDB skips blank lines
                 continue
             record += 1
