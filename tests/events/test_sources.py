@@ -43,8 +43,7 @@ def test_calls_in_threads_each_count_their_own_events() -> None:
 
 
 def test_each_connection_has_its_own_time_zone_and_tables() -> None:
-    a, b = connect(), connect()
-    try:
+    with connect() as a, connect() as b:
         a.execute("SET TimeZone = 'America/New_York'")
         a.register("events_input", pd.DataFrame({"x": [1]}))
         assert b.execute("SELECT current_setting('TimeZone')").fetchone() != (
@@ -52,9 +51,6 @@ def test_each_connection_has_its_own_time_zone_and_tables() -> None:
         )
         with pytest.raises(Exception, match="events_input"):
             b.execute("SELECT * FROM events_input").fetchall()
-    finally:
-        a.close()
-        b.close()
     # a call after a connection set another time zone still counts in China time
     frame = pd.DataFrame(
         {"province": ["Guangdong"], "date": [pd.Timestamp("2015-12-31 20:00", tz="UTC")]}
@@ -95,7 +91,8 @@ def test_sniffing_once_reads_as_auto_detection_does(text, tmp_path, monkeypatch)
 
     path = tmp_path / "events.csv"
     path.write_text(text, encoding="utf-8")
-    assert sources._sniffed(sources.connect(), str(path)) is not None  # the fast path runs
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
     with pytest.warns(mi.DataQualityWarning) if ",2015-01-04" in text else nullcontext():
         once = mi.events_to_panel(path, freq="year")
     monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
@@ -121,3 +118,121 @@ def test_a_row_is_named_by_its_line_either_way(tmp_path, monkeypatch) -> None:
         mi.events_to_panel(path, freq="month")
     assert str(once.value) == str(auto.value) and "row 4" in str(once.value)
 
+
+
+def test_a_column_name_is_data_not_sql(tmp_path, monkeypatch) -> None:
+    """DuckDB's sniffer spells the header's names into its statement unescaped: a name
+    with a quote would end the literal and run the rest of the header as SQL."""
+    from massincidents.events import sources
+
+    written = tmp_path / "written.csv"
+    name = (
+        "a': 'VARCHAR'}); COPY (SELECT 1 AS x) TO " + sources.literal(str(written))
+        + "; SELECT * FROM read_csv('/dev/null', columns={'b"
+    )
+    path = tmp_path / "events.csv"
+    path.write_text(
+        f'province,"{name}",date\nGuangdong,x,2015-01-03\nHebei,x,2016-02-02\n',
+        encoding="utf-8",
+    )
+    once = mi.events_to_panel(path, freq="year")
+    assert not written.exists()
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
+    assert not written.exists()
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    auto = mi.events_to_panel(path, freq="year")
+    pd.testing.assert_frame_equal(once, auto)
+    assert once.attrs["accounting"] == auto.attrs["accounting"]
+
+
+def _outcome(frame: pd.DataFrame) -> object:
+    try:
+        return _count_in_child(frame)
+    except Exception as err:  # the failure being tested for
+        return f"{type(err).__name__}: {err}"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_fork_leaves_a_call_in_another_thread_alone(monkeypatch) -> None:
+    """Closing the database before a fork closed the connection of a call running in
+    another thread ("Connection already closed!"): it is closed only when no call holds one."""
+    import os
+    import threading
+
+    from massincidents.events import query
+
+    parent, inside, resume = os.getpid(), threading.Event(), threading.Event()
+    grouped = query.EventQuery.grouped
+
+    def paused(self):
+        if os.getpid() == parent:  # the call holds its connection while the process forks
+            inside.set()
+            resume.wait(60)
+        return grouped(self)
+
+    monkeypatch.setattr(query.EventQuery, "grouped", paused)
+    frame = _events(2)
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(_outcome(frame)))
+    thread.start()
+    try:
+        assert inside.wait(60)
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            child = pool.apply_async(_outcome, (frame,)).get(timeout=60)
+    finally:
+        resume.set()
+        thread.join(60)
+    assert results == [len(frame)] and child == len(frame)
+    assert _outcome(frame) == len(frame)  # and the next call in this process
+
+
+def test_a_file_the_sniffed_dialect_cannot_read_is_reported_as_auto_detection_does(
+    tmp_path, monkeypatch
+) -> None:
+    """A row past the sniffer's sample that does not fit the dialect: DuckDB's message
+    listed the sniffed dialect as "Set By User", which the user never set."""
+    from massincidents.errors import DataError
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    rows = "".join(f"Guangdong,{i},2015-01-{1 + i % 28:02d}\n" for i in range(25_000))
+    path.write_text(f'province,note,date\n{rows}Hebei,"a,b",2015-06-01\n', encoding="utf-8")
+    with sources.connect() as con:  # the fast path runs
+        assert sources._sniffed(con, str(path)) is not None
+    with pytest.raises(DataError) as once:
+        mi.events_to_panel(path, freq="year")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.raises(DataError) as auto:
+        mi.events_to_panel(path, freq="year")
+    assert "Line: 25002" in str(once.value) and "delimiter = , (Auto-Detected)" in str(once.value)
+    assert str(once.value) == str(auto.value)
+
+
+PREAMBLES = {
+    "a title and a blank line": ("Events table\n\nprovince,date\nGuangdong,2015-01-01\n", 5),
+    "a comment": ("# made by hand\nprovince,date\nGuangdong,2015-01-01\n", 4),
+    "a title, then a quoted line break": (
+        'title\nprovince,note,date\nGuangdong,"a\nb",2015-01-01\n\n', 6
+    ),
+}
+
+
+@pytest.mark.parametrize("text, line", PREAMBLES.values(), ids=PREAMBLES.keys())
+def test_a_row_after_lines_skipped_above_the_header_is_named_by_its_line(
+    text, line, tmp_path, monkeypatch
+) -> None:
+    """DuckDB skips the lines above the header; the row named must still be the file's line."""
+    from massincidents.errors import DataError
+    from massincidents.events import sources
+
+    path = tmp_path / "events.csv"
+    comma = "Hebei,x,03/04/2015\n" if "note" in text else "Hebei,03/04/2015\n"
+    path.write_text(text + comma, encoding="utf-8")
+    with pytest.raises(DataError) as once:
+        mi.events_to_panel(path, freq="month")
+    monkeypatch.setattr(sources, "_sniffed", lambda con, file: None)
+    with pytest.raises(DataError) as auto:
+        mi.events_to_panel(path, freq="month")
+    assert [p.row for p in once.value.problems] == [line]
+    assert str(once.value) == str(auto.value)

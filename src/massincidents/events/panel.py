@@ -174,8 +174,7 @@ def events_to_panel(
     window = parse_window(start, end, freq)
     codes = panel_codes(provinces)
 
-    con = connect()
-    try:
+    with connect() as con:
         con.execute(f"SET TimeZone = {literal(CHINA_TIME_ZONE)}")
         source = open_source(con, events, glob=glob)
         try:
@@ -202,8 +201,6 @@ def events_to_panel(
                 query, query.grouped(), codes, level, _period_index, vintage
             )
         return _assemble(query, query.grouped(), codes)
-    finally:
-        con.close()
 
 
 def _period_index(freq: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Index:

@@ -48,25 +48,32 @@ class EventQuery:
             f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
             f"{dates.text} AS t, {dates.typed} AS r0"
         )
+        self._province, self._unit_column = province, unit
+
+    def _counted(self) -> str:
+        """SQL of the rows counted by their values as stored (see :meth:`grouped`)."""
         # For counting, the rows are first grouped by the columns as stored (text
         # dates: by their raw values, so that trimming and every parse run once
         # per distinct value); a date or timestamp column by its typed date
         # alone (its text, one per distinct timestamp, is not carried).
+        province, unit, by, date = self._province, self._unit_column, self.by, self.date_column
+        dates, relation = self.dates, self.source.relation
         if dates.typed == "NULL":
             columns = ", ".join(dict.fromkeys(quote(c) for c in (province, unit, by, date) if c))
-            self._counted = (
+            return (
                 f"(SELECT {self._raw}, n FROM "
-                f"(SELECT {columns}, count(*) AS n FROM {source.relation} GROUP BY ALL))"
+                f"(SELECT {columns}, count(*) AS n FROM {relation} GROUP BY ALL))"
             )
-        else:
-            typed = (
-                f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
-                f"CAST(NULL AS VARCHAR) AS t, {dates.typed} AS r0"
-            )
-            self._counted = (
-                f"(SELECT prov{self._unit}, cat, t, r0, count(*) AS n "
-                f"FROM (SELECT {typed} FROM {source.relation}) GROUP BY ALL)"
-            )
+        category = f"CAST({quote(by)} AS VARCHAR)" if by else "'count'"
+        unit_sql = f", CAST({quote(unit)} AS VARCHAR) AS unit" if unit is not None else ""
+        typed = (
+            f"CAST({quote(province)} AS VARCHAR) AS prov{unit_sql}, {category} AS cat, "
+            f"CAST(NULL AS VARCHAR) AS t, {dates.typed} AS r0"
+        )
+        return (
+            f"(SELECT prov{self._unit}, cat, t, r0, count(*) AS n "
+            f"FROM (SELECT {typed} FROM {relation}) GROUP BY ALL)"
+        )
 
     def _parsed(self, relation: str, keep: str = "", *, raw: str | None = None) -> str:
         """SQL of the parsed rows: ``prov``, ``cat``, ``t``, ``d`` and the reading flags.
@@ -103,11 +110,18 @@ class EventQuery:
                    CAST(min(d) - DATE '1970-01-01' AS BIGINT) AS first_day,
                    CAST(max(d) - DATE '1970-01-01' AS BIGINT) AS last_day,
                    CAST(sum(n) AS BIGINT) AS n
-            FROM {self._parsed(self.source.relation, keep="n", raw=self._counted)} GROUP BY ALL
+            FROM {self._parsed(self.source.relation, keep="n", raw=self._counted())} GROUP BY ALL
         """
         try:
             return self.con.execute(query).df()
         except duckdb.Error as err:
+            # a file the sniffed dialect cannot read: read it as auto-detection does, for
+            # DuckDB's message (or its reading) to be auto-detection's
+            if self.source.auto_detected is not None and not isinstance(
+                err, duckdb.InterruptException
+            ):
+                self.source = self.source.without_sniffing()
+                return self.grouped()
             problem = Problem(f"cannot be aggregated: {err}", file=self.source.label)
             raise DataError([problem]) from err
 

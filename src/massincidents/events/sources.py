@@ -14,8 +14,9 @@ import glob as globbing
 import gzip
 import os
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -33,42 +34,70 @@ _KINDS = {".csv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet"}
 
 #: This process's in-memory DuckDB database (opened once: about 11 ms) and its pid
 _DATABASE: tuple[int, duckdb.DuckDBPyConnection] | None = None
+#: Connections handed out by :func:`connect` and not yet given back
+_IN_USE = 0
 _DATABASE_LOCK = threading.Lock()
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+@contextmanager
+def connect() -> Iterator[duckdb.DuckDBPyConnection]:
     """A new connection to this process's private in-memory DuckDB database.
 
     Opening a database costs about 11 ms, a connection to an open one
     (``cursor()``) almost nothing. Each call gets its own connection: its
     settings (the time zone) and registered tables are its own, so calls in
-    several threads do not see each other's. The database is closed before the
-    process forks (a child forked while DuckDB's threads run hangs in it), and
-    parent and child each open one again when next asked. Close the connection
-    after use.
+    several threads do not see each other's. Use it as ``with connect() as
+    con:``; it is closed on leaving the block.
+
+    A forked child opens a database of its own: the one it inherits belongs to
+    DuckDB threads that were not copied, and closing it crashes the child. The
+    database is closed before a fork when no connection is in use, so that the
+    child inherits none; while a call in another thread holds one it stays
+    open (closing it would close that call's connection too), and the child
+    keeps its copy without ever closing it.
     """
-    global _DATABASE
+    global _DATABASE, _IN_USE
     with _DATABASE_LOCK:
         if _DATABASE is None or _DATABASE[0] != os.getpid():
             _DATABASE = (os.getpid(), duckdb.connect())
-        return _DATABASE[1].cursor()
+        con = _DATABASE[1].cursor()
+        _IN_USE += 1
+    try:
+        yield con
+    finally:
+        with _DATABASE_LOCK:
+            _IN_USE -= 1
+            con.close()
 
 
-def _close_database() -> None:
-    """Close the database before a fork: a child forked while its threads run hangs in DuckDB."""
+def _before_fork() -> None:
+    """Hold the lock across the fork; close the database if no call is using it."""
     global _DATABASE
-    if _DATABASE is not None:
+    _DATABASE_LOCK.acquire()
+    if _DATABASE is not None and _IN_USE == 0:
         _DATABASE[1].close()
         _DATABASE = None
 
 
-def _forget_database_in_child() -> None:
-    """A fresh lock in a forked child (another thread may have held the parent's)."""
-    global _DATABASE, _DATABASE_LOCK
-    _DATABASE, _DATABASE_LOCK = None, threading.Lock()
+def _after_fork_in_parent() -> None:
+    _DATABASE_LOCK.release()
 
 
-os.register_at_fork(before=_close_database, after_in_child=_forget_database_in_child)
+#: Databases a forked child inherited open: kept, never closed (that crashes the child)
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+
+
+def _after_fork_in_child() -> None:
+    """A fresh lock and no database: the child opens its own when next asked."""
+    global _DATABASE, _DATABASE_LOCK, _IN_USE
+    if _DATABASE is not None:
+        _INHERITED.append(_DATABASE[1])
+    _DATABASE, _DATABASE_LOCK, _IN_USE = None, threading.Lock(), 0
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
 
 
 def _has_glob(path: Path) -> bool:
@@ -83,7 +112,8 @@ class Source:
     ``kind`` is ``"frame"``, ``"csv"`` or ``"parquet"``, and ``several`` says
     whether rows come from more than one file (then ``FILE_COLUMN`` holds each
     row's file). ``columns``: the column names and types when they are known
-    already (a CSV file whose dialect was sniffed once), else ``None``.
+    already (a CSV file whose dialect was sniffed once), else ``None``; then
+    ``auto_detected`` is the same file read with auto-detection at every query.
     """
 
     relation: str
@@ -91,6 +121,18 @@ class Source:
     kind: str
     several: bool = False
     columns: tuple[tuple[str, str], ...] | None = None
+    auto_detected: str | None = None
+
+    def without_sniffing(self) -> Source:
+        """This source read with auto-detection (itself if it is so already).
+
+        A file that the sniffed dialect cannot read is read again this way, so
+        that DuckDB names its problem as auto-detection does (the sniffed
+        dialect is not listed as set by the user).
+        """
+        if self.auto_detected is None:
+            return self
+        return replace(self, relation=self.auto_detected, columns=None, auto_detected=None)
 
     def describe(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         """Column name -> DuckDB type (``DESCRIBE``, unless known already)."""
@@ -139,9 +181,10 @@ def _csv_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> d
 
 def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> dict[int, int]:
     sniffed = con.execute(
-        f"SELECT Delimiter, Quote FROM sniff_csv({literal(escape_glob(file))})"
+        "SELECT Delimiter, Quote, SkipRows FROM "
+        f"sniff_csv({literal(escape_glob(file))}, header=true, all_varchar=true)"
     ).fetchone()
-    delimiter, quote_char = sniffed if sniffed else (",", '"')
+    delimiter, quote_char, skip = sniffed if sniffed else (",", '"', 0)
     if len(delimiter) != 1:
         return {}
     dialect = {"quotechar": quote_char} if len(quote_char) == 1 else {"quoting": csv.QUOTE_NONE}
@@ -149,9 +192,11 @@ def _scan_lines(con: duckdb.DuckDBPyConnection, file: str, wanted: set[int]) -> 
     record, line = -1, 0  # record -1 is the header
     opener = gzip.open if file.lower().endswith(".gz") else open
     with opener(file, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip):  # the lines DuckDB skips above the header (a title, a comment)
+            handle.readline()
         reader = csv.reader(handle, delimiter=delimiter, **dialect)
         for fields in reader:
-            first_line, line = line + 1, reader.line_num
+            first_line, line = skip + line + 1, reader.line_num
             if not fields:  # DuckDB skips blank lines
                 continue
             record += 1
@@ -216,30 +261,40 @@ def _sniffed(
     """One CSV file's ``read_csv`` with the dialect DuckDB sniffs, and its columns.
 
     The same options as :func:`_reader` (a header, every column text), sniffed
-    once (``sniff_csv``) instead of at every query (about 10 ms each): DuckDB's
-    own statement of the reading its sniffer chose (``auto_detect=false`` and
-    the dialect spelled out), on our literal of the path. ``None`` when the
-    sniffer fails or its statement is not of the expected form: the file is then
-    read with auto-detection, which says what is wrong with it.
+    once (``sniff_csv``) instead of at every query (about 10 ms each): the
+    reading its sniffer chose spelled out (``auto_detect=false``, the dialect
+    and the columns), each value a literal of ours. Not DuckDB's own statement
+    (``Prompt``): it puts the header's names in quotes unescaped, so a name
+    with a quote would be read as SQL. ``None`` when the sniffer fails or
+    reports a dialect not of the expected form: the file is then read with
+    auto-detection, which says what is wrong with it.
     """
     try:
         row = con.execute(
-            f"SELECT Columns, Prompt FROM sniff_csv({literal(file)}, header=true, "
-            "all_varchar=true)"
+            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+            f"FROM sniff_csv({literal(file)}, header=true, all_varchar=true)"
         ).fetchone()
     except duckdb.Error:
         return None
     if row is None:
         return None
-    columns, prompt = row
-    prompt = str(prompt).strip().removesuffix(";")
-    marker = ", auto_detect=false"
-    if not prompt.startswith("FROM read_csv(") or prompt.count(marker) != 1:
+    delimiter, quote_char, escape, new_line, comment, skip, columns = row
+    if new_line not in ("\\n", "\\r\\n", "\\r") or not isinstance(skip, int):
         return None
     names = tuple((str(c["name"]), str(c["type"])) for c in columns)
     if not names or any(t != "VARCHAR" for _, t in names):
         return None
-    relation = f"read_csv({literal(file)}{prompt[prompt.index(marker):]}"
+
+    def text(value: object) -> str:  # the sniffer writes an unset character as "(empty)"
+        return "" if value == "(empty)" else str(value)
+
+    listed = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _ in names)
+    relation = (
+        f"read_csv({literal(file)}, auto_detect=false, delim={literal(text(delimiter))}, "
+        f"quote={literal(text(quote_char))}, escape={literal(text(escape))}, "
+        f"new_line={literal(new_line)}, skip={skip}, comment={literal(text(comment))}, "
+        f"columns={{{listed}}}, all_varchar=true, header=true)"
+    )
     try:  # binding it sniffs nothing now (about 1 ms); it must give the same columns
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error:
@@ -272,11 +327,13 @@ def open_source(
     if isinstance(events, str | Path):
         path = Path(events)
         kind = _check_file(path)
+        reader = _reader(kind, [escape_glob(str(path))], False)
         if kind == "csv":
             sniffed = _sniffed(con, escape_glob(str(path)))
             if sniffed is not None:
-                return Source(sniffed[0], str(path), kind, columns=sniffed[1])
-        return Source(_reader(kind, [escape_glob(str(path))], False), str(path), kind)
+                return Source(sniffed[0], str(path), kind, columns=sniffed[1],
+                              auto_detected=reader)
+        return Source(reader, str(path), kind)
     if not isinstance(events, Sequence) or not all(isinstance(p, str | Path) for p in events):
         raise DataError(
             "events must be a DataFrame, the path of a CSV or Parquet file, or a list of paths; "
