@@ -236,3 +236,28 @@ def test_a_row_after_lines_skipped_above_the_header_is_named_by_its_line(
         mi.events_to_panel(path, freq="month")
     assert [p.row for p in once.value.problems] == [line]
     assert str(once.value) == str(auto.value)
+
+
+def test_a_ctrl_c_during_a_query_is_a_keyboard_interrupt(monkeypatch) -> None:
+    """DuckDB's Python client turns a Ctrl-C during a query into RuntimeError("Query
+    interrupted"); events_to_panel raises KeyboardInterrupt, so that the command line stops
+    as for any Ctrl-C (exit 130), and the next call works."""
+    import massincidents.events.panel as panel_module
+
+    frame = _events(0)
+
+    class Interrupted:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def grouped(self):
+            raise RuntimeError("Query interrupted")
+
+    with monkeypatch.context() as m:
+        m.setattr(panel_module, "EventQuery", Interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            mi.events_to_panel(frame, freq="year")
+        m.setattr(Interrupted, "grouped", lambda self: (_ for _ in ()).throw(RuntimeError("x")))
+        with pytest.raises(RuntimeError, match=r"^x$"):  # any other RuntimeError is itself
+            mi.events_to_panel(frame, freq="year")
+    assert int(mi.events_to_panel(frame, freq="year")["count"].sum()) == len(frame)

@@ -64,10 +64,20 @@ def connect() -> Iterator[duckdb.DuckDBPyConnection]:
         _IN_USE += 1
     try:
         yield con
+    except RuntimeError as err:
+        # DuckDB's Python client answers a Ctrl-C during a query with this RuntimeError:
+        # it is the user's interrupt, not a failure of the query
+        if str(err) == INTERRUPTED:
+            raise KeyboardInterrupt from err
+        raise
     finally:
         with _DATABASE_LOCK:
             _IN_USE -= 1
             con.close()
+
+
+#: The message of the RuntimeError DuckDB raises when a Ctrl-C interrupts a query
+INTERRUPTED = "Query interrupted"
 
 
 def _before_fork() -> None:
