@@ -117,7 +117,8 @@ class LikelihoodLeaveOut:
             if nested:  # closed form on the weighted partialled regressors
                 w, r = self._working()
                 steps = closed_form_steps(
-                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
+                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w,
+                    total=True,
                 )
                 estimates = self.beta + steps
             else:
@@ -208,7 +209,7 @@ class LikelihoodLeaveOut:
             estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
         else:
             Z = np.column_stack([self.Xt, D])
-            steps = leave_out_steps(Z, Z * r[:, None], codes, len(labels), w)
+            steps = leave_out_steps(Z, Z * r[:, None], codes, len(labels), w, total=True)
             estimates = self.beta + steps[:, : self.Xt.shape[1]]
             for g in np.flatnonzero(np.isnan(steps).any(axis=1)):
                 estimates[g] = self._one_step(codes != g)
