@@ -197,8 +197,9 @@ class LikelihoodLeaveOut:
         least-squares jackknife. As there (:mod:`massincidents.inference.jackknife`),
         the non-nested effects' dummies, partialled (with the weights) out of the
         nested ones, join the partialled regressors, and every cluster's step is
-        :math:`-(Z'WZ - Z_g'W_gZ_g)^{-1}Z_g'W_g e_g` with :math:`e = (y -
-        \hat\mu)/\hat\mu`, the working residual of the full fit. A cluster whose
+        :math:`(Z'WZ - Z_g'W_gZ_g)^{-1}(Z'We - Z_g'W_g e_g)` with :math:`e = (y -
+        \hat\mu)/\hat\mu`, the working residual of the full fit (:math:`Z'We`
+        is zero up to the fit's tolerance, and kept). A cluster whose
         removal leaves a dummy undefined (it holds a level alone), or with too
         many levels to carry as dummies, takes the step on its own rows.
         """
