@@ -155,3 +155,23 @@ def test_ssc_reaches_the_regression(panel) -> None:
         es.vcov.to_numpy(),
         rtol=1e-12,
     )
+
+
+def test_records_its_variance_choice_so_romano_wolf_finds_a_cluster_named_with_an_ampersand(
+    panel,
+) -> None:
+    """The event study records the regression's parsed variance choice (vcov_spec), as
+    with_vcov does: romano_wolf reads the cluster column from it. Before, the fit recorded
+    none and romano_wolf parsed "CRV1 by prov & reg" as two columns and refused, while
+    the same result after with_vcov was accepted."""
+    d = panel.assign(**{"prov & reg": panel["province"]})
+    es = mi.event_study(d, leads=3, lags=4, vcov={"CRV1": "prov & reg"}, **KW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mi.FewClustersWarning)
+        rw = mi.romano_wolf(es, ["rel_time::0", "rel_time::1"], reps=99, seed=1)
+    np.testing.assert_allclose(
+        rw.table["statistic"], es.tvalues[["rel_time::0", "rel_time::1"]], rtol=1e-10
+    )
+    assert es.vcov_spec == es.with_vcov({"CRV1": "prov & reg"}).vcov_spec
+    sa = mi.sun_abraham(d, vcov={"CRV1": "prov & reg"}, **KW)
+    assert sa.vcov_spec == sa.with_vcov({"CRV1": "prov & reg"}).vcov_spec

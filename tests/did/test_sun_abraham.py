@@ -111,6 +111,13 @@ def test_matches_pyfixest_saturated_event_study(panel, fit) -> None:
     np.testing.assert_allclose(
         ours_se.loc[common], agg.loc[common, "Std. Error"].astype(float), rtol=2e-3
     )
+    # with pyfixest's convention, its standard errors (the fit's, and after with_vcov)
+    for fixest in (mi.sun_abraham(panel, **KW, ssc="fixest"),
+                   fit.with_vcov({"CRV1": "province"}, ssc="fixest")):
+        fixest_se = fixest.bse.rename(lambda t: int(t.split("::")[1]))
+        np.testing.assert_allclose(
+            fixest_se.loc[common], agg.loc[common, "Std. Error"].astype(float), rtol=1e-8
+        )
 
 
 def test_recovers_dynamic_effects_where_binned_twfe_is_contaminated() -> None:

@@ -281,3 +281,28 @@ def test_a_categorical_endogenous_regressor_is_coded_as_in_the_structural_equati
         dummies.params["lo"] - dummies.params["hi"], rel=1e-9)
     with pytest.raises(DataError, match="under-identified"):
         mi.iv("y ~ x | unit + year | C(g) ~ z1", data)
+
+
+def test_with_vcov_after_another_convention_keeps_variance_label_and_first_stages_together(
+    panel,
+) -> None:
+    """A result recomputed under ssc="stata" and then under another choice (ssc=None, "keep
+    the convention") is one convention throughout: the variance, its label, vcov_ssc, the
+    first stages and the diagnostics. Before, the variance and label went back to the fit's
+    "R" while vcov_ssc, the first stages and the Anderson-Rubin test stayed at "stata".
+    Fresh fits record vcov_ssc and vcov_spec as with_vcov does."""
+    fit = _quiet(mi.iv, FORMULA, panel, vcov="iid")
+    chained = _quiet(fit.with_vcov("hetero", ssc="stata").with_vcov, {"CRV1": "unit"})
+    fresh = _quiet(mi.iv, FORMULA, panel, vcov={"CRV1": "unit"}, ssc="stata")
+    np.testing.assert_allclose(chained.vcov.to_numpy(), fresh.vcov.to_numpy(), rtol=1e-12)
+    assert chained.vcov_label == fresh.vcov_label == "CRV1 by unit; ssc=stata"
+    assert chained.vcov_ssc == fresh.vcov_ssc == fresh.extra["ssc"]
+    assert chained.vcov_spec == fresh.vcov_spec == fresh.extra["vcov_spec"]
+    np.testing.assert_allclose(
+        chained.first_stage["d"].vcov.to_numpy(), fresh.first_stage["d"].vcov.to_numpy(),
+        rtol=1e-12,
+    )
+    assert chained.first_stage["d"].vcov_label == fresh.first_stage["d"].vcov_label
+    assert chained.anderson_rubin(1.5).pvalue == pytest.approx(
+        fresh.anderson_rubin(1.5).pvalue, rel=1e-10
+    )

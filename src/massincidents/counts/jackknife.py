@@ -117,7 +117,8 @@ class LikelihoodLeaveOut:
             if nested:  # closed form on the weighted partialled regressors
                 w, r = self._working()
                 steps = closed_form_steps(
-                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w
+                    self.Xt, self.Xt * r[:, None], codes, labels, self.names, column, w,
+                    total=True,
                 )
                 estimates = self.beta + steps
             else:
@@ -196,8 +197,9 @@ class LikelihoodLeaveOut:
         least-squares jackknife. As there (:mod:`massincidents.inference.jackknife`),
         the non-nested effects' dummies, partialled (with the weights) out of the
         nested ones, join the partialled regressors, and every cluster's step is
-        :math:`-(Z'WZ - Z_g'W_gZ_g)^{-1}Z_g'W_g e_g` with :math:`e = (y -
-        \hat\mu)/\hat\mu`, the working residual of the full fit. A cluster whose
+        :math:`(Z'WZ - Z_g'W_gZ_g)^{-1}(Z'We - Z_g'W_g e_g)` with :math:`e = (y -
+        \hat\mu)/\hat\mu`, the working residual of the full fit (:math:`Z'We`
+        is zero up to the fit's tolerance, and kept). A cluster whose
         removal leaves a dummy undefined (it holds a level alone), or with too
         many levels to carry as dummies, takes the step on its own rows.
         """
@@ -208,7 +210,7 @@ class LikelihoodLeaveOut:
             estimates = np.vstack(_run(tasks, self._one_step, n_jobs))
         else:
             Z = np.column_stack([self.Xt, D])
-            steps = leave_out_steps(Z, Z * r[:, None], codes, len(labels), w)
+            steps = leave_out_steps(Z, Z * r[:, None], codes, len(labels), w, total=True)
             estimates = self.beta + steps[:, : self.Xt.shape[1]]
             for g in np.flatnonzero(np.isnan(steps).any(axis=1)):
                 estimates[g] = self._one_step(codes != g)

@@ -423,6 +423,7 @@ def event_study(
             **fit.extra,
             "event": {"reference": int(reference), "binned": binned, "window": (low, high)},
         },
+        vcov_spec=fit.vcov_spec,
         vcov_ssc=fit.vcov_ssc,
         _revcov=fit._revcov,
     )

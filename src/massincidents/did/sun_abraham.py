@@ -277,6 +277,7 @@ def sun_abraham(
             "event": {"reference": -1, "binned": []},
             "ssc": fit.extra.get("ssc"),
         },
+        vcov_spec=fit.vcov_spec,
         vcov_ssc=fit.vcov_ssc,
         _revcov=revcov,
     )

@@ -288,12 +288,16 @@ def leave_out_steps(
     codes: np.ndarray,
     groups: int,
     weights: np.ndarray | None = None,
+    total: bool = False,
 ) -> np.ndarray:
     r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, shape (G, k).
 
     Each system is solved on its scaling to the unit diagonal of :math:`A =
     X'WX`; a singular one by the minimum-norm solution, with NaN for the
-    unknowns it does not identify.
+    unknowns it does not identify. With ``total``, the right-hand side is
+    :math:`S - S_g` (:math:`S = \sum_g S_g`): the exact least-squares step
+    when the full sample's scores do not sum to zero (an iterative fit
+    stopped at its tolerance).
     """
     A = (X if weights is None else X * weights[:, None]).T @ X
     A_minus = A[None, :, :] - cluster_crossproducts(X, codes, groups, weights)
@@ -301,7 +305,10 @@ def leave_out_steps(
     d = np.where(d > 0, d, 1.0)
     scaled = A_minus / np.outer(d, d)
     singular = ~(np.linalg.eigvalsh(scaled)[:, 0] > SINGULAR)
-    rhs = -cluster_sums(scores, codes, groups) / d
+    sums = cluster_sums(scores, codes, groups)
+    if total:
+        sums = sums - sums.sum(axis=0)
+    rhs = -sums / d
     steps = np.empty(rhs.shape)
     good = ~singular
     if good.any():
@@ -320,14 +327,16 @@ def closed_form_steps(
     names: Sequence[str],
     column: str,
     weights: np.ndarray | None = None,
+    total: bool = False,
 ) -> np.ndarray:
     r""":math:`-(A - X_g'W_gX_g)^{-1}S_g` for every cluster, shape (G, k).
 
     ``X`` is partialled out of the fixed effects (all nested in the clusters),
     :math:`A = X'WX`. Terms a cluster's removal leaves unidentified are NaN
-    (with a :class:`SingularJackknifeWarning`).
+    (with a :class:`SingularJackknifeWarning`). ``total``: as
+    :func:`leave_out_steps`.
     """
-    steps = leave_out_steps(X, scores, codes, len(labels), weights)
+    steps = leave_out_steps(X, scores, codes, len(labels), weights, total)
     report_unidentified(steps, labels, names, column)
     return steps
 

@@ -120,10 +120,14 @@ class IVResult(Result):
         """The same estimates with another variance; first stages and diagnostics follow.
 
         A GMM fit keeps its weight matrix (the estimates do not change).
+        ``ssc=None`` keeps this result's convention (after ``with_vcov(...,
+        ssc="stata")``, Stata's).
         """
-        new = super().with_vcov(vcov, ssc=ssc)
-        assert isinstance(new, IVResult)
         convention = self.extra["ssc"] if ssc is None else resolve_ssc(ssc)  # type: ignore[arg-type]
+        # ssc=None keeps this result's convention (that of its last with_vcov, which the
+        # first stages and the Anderson-Rubin test read from extra), not the fit's
+        new = super().with_vcov(vcov, ssc=convention)
+        assert isinstance(new, IVResult)
         spec = parse_vcov(vcov)
         data: IVData = self.extra["iv_data"]
         first = first_stages(data, spec, convention, self.left_out)
@@ -472,6 +476,8 @@ def iv(
         condition_number=fit.condition_number,
         extra={"ssc": convention, "iv_data": ivdata, "iv_fit": fit, "level": level,
                "method": method, "vcov_spec": spec},
+        vcov_spec=spec,
+        vcov_ssc=convention,
         _revcov=revcov,
         _prediction=prediction,
         first_stage=first,
