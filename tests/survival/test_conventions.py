@@ -114,3 +114,23 @@ def test_conventions_without_a_survival_meaning_are_refused(lung, ssc) -> None:
         mi.weibull("age", lung, duration="time", event="event", ssc=ssc)
     with pytest.raises(ValueError, match="unknown ssc"):
         mi.cox("age", lung, stop="time", event="event", ssc="SAS")
+
+
+def test_fresh_and_recomputed_variances_record_the_same_convention(bladder2, lung) -> None:
+    """vcov_ssc of a fit is the convention its variance was computed under, as after
+    with_vcov (fresh fits recorded None)."""
+    from massincidents.inference.conventions import PRESETS
+
+    spells = pd.read_csv(DATA / "discrete_spells.csv")
+    fits = [
+        mi.cox("rx + size + number", bladder2, start="start", stop="stop", event="event",
+               cluster="id", ssc="stata"),
+        mi.weibull("age + sex + ph_ecog", lung, duration="time", event="event",
+                   vcov="hetero", ssc="stata"),
+        mi.discrete_hazard(spells, unit="id", time="duration", event="event", entry="entry",
+                           formula_rhs="x1 + x2", layout="spells", vcov={"CRV1": "id"},
+                           ssc="stata"),
+    ]  # fmt: skip
+    for fit in fits:
+        assert fit.vcov_ssc == PRESETS["stata"]
+        assert fit.with_vcov("hetero").vcov_ssc == fit.vcov_ssc

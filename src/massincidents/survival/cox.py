@@ -522,6 +522,7 @@ def cox(
         stats=stats,
         dropped={name: "constant within strata or collinear" for name in dropped},
         notes=notes,
+        vcov_ssc=fit_ssc,
         extra={
             "ssc": fit_ssc,
             COX_KEY: CoxFitData(

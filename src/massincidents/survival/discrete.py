@@ -569,6 +569,7 @@ def discrete_hazard(
         },
         dropped={name: "collinear" for name in dropped},
         notes=notes,
+        vcov_ssc=fit_ssc,
         extra={"layout": rows_layout, "duration": duration, "ssc": fit_ssc},
         _revcov=revcov,
         _prediction=Prediction(

@@ -333,6 +333,7 @@ def weibull(
         stats=stats_out,
         dropped={name: "collinear" for name in dropped},
         notes=notes,
+        vcov_ssc=fit_ssc,
         extra={"dist": dist, "hessian": hess, "scores": scores, "ssc": fit_ssc},
         _revcov=revcov,
         _prediction=Prediction(  # R predict.survreg: lp = x'b, response = exp(lp)
