@@ -225,25 +225,7 @@ def sun_abraham(
         frame, dummies, outcome=outcome, unit=unit, time=time, covariates=covariates, vcov=vcov,
         ssc=ssc,
     )
-    # Cell counts on the estimation sample: the dummies' column sums over the
-    # rows the regression used (fixest: colSums(sign(model.matrix))). Singletons
-    # were removed above, so the regression uses every row of ``frame``.
-    counts = {name: float(col.sum()) for name, col in dummies.items() if name in fit.params.index}
-    weights = pd.DataFrame(
-        [
-            (g, e, _cell_name(g, e), counts[_cell_name(g, e)])
-            for g, e in cells
-            if _cell_name(g, e) in counts
-        ],
-        columns=["cohort", "event_time", "term", "n"],
-    )
-    weights["weight"] = weights["n"] / weights.groupby("event_time")["n"].transform("sum")
-    event_times = sorted(weights["event_time"].unique())
-    names = [term_name(e) for e in event_times]
-    W = np.zeros((len(event_times), len(fit.params)))
-    position = {t: j for j, t in enumerate(fit.params.index)}
-    for row in weights.itertuples():
-        W[event_times.index(row.event_time), position[row.term]] = row.weight
+    weights, names, W = _cohort_share_weights(fit.params.index, dummies, cells)
     nu = W @ fit.params.to_numpy()
     V = W @ fit.vcov.to_numpy() @ W.T
     revcov = AggregatedVariance(fit._revcov, W)  # type: ignore[arg-type]
@@ -281,6 +263,34 @@ def sun_abraham(
         vcov_ssc=fit.vcov_ssc,
         _revcov=revcov,
     )
+
+
+def _cohort_share_weights(
+    terms: pd.Index, dummies: dict[str, np.ndarray], cells: list[tuple[float, int]]
+) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """The table of :math:`n_{g,e}` and :math:`w_{g,e}`, the event-time names, and :math:`W`.
+
+    Cell counts on the estimation sample: the dummies' column sums over the
+    rows the regression used (fixest: ``colSums(sign(model.matrix))``).
+    Singletons are removed before the fit, so the regression uses every row.
+    Cells the regression dropped as collinear get no weight.
+    """
+    counts = {name: float(col.sum()) for name, col in dummies.items() if name in terms}
+    weights = pd.DataFrame(
+        [
+            (g, e, _cell_name(g, e), counts[_cell_name(g, e)])
+            for g, e in cells
+            if _cell_name(g, e) in counts
+        ],
+        columns=["cohort", "event_time", "term", "n"],
+    )
+    weights["weight"] = weights["n"] / weights.groupby("event_time")["n"].transform("sum")
+    event_times = sorted(weights["event_time"].unique())
+    W = np.zeros((len(event_times), len(terms)))
+    position = {t: j for j, t in enumerate(terms)}
+    for row in weights.itertuples():
+        W[event_times.index(row.event_time), position[row.term]] = row.weight
+    return weights, [term_name(e) for e in event_times], W
 
 
 __all__ = ["sun_abraham"]
