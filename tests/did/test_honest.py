@@ -21,6 +21,7 @@ from massincidents.did.honest import honest_did_from_estimates
 from massincidents.did.honest_arp import DualPolytope
 from massincidents.did.honest_flci import flci, folded_normal_quantile
 from massincidents.did.honest_rng import r_normal, r_uniform
+from simulated_spec import SIM_SPEC
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
@@ -322,27 +323,9 @@ def test_table_repr_and_plot(twfe):
 
 # -- rerun: timing.honest ------------------------------------------------------------------
 
-RERUN_SPEC = """\
-version: 1
-title: Simulated panel
-data: {unit: province, time: year, level: province}
-outcome: {count: y, exposure: population, window: null}
-causes: {social: [x1], solving: [], legal: [], system: [x2]}
-measures:
-  rule_of_law: []
-  government_functions: [treated]
-  system_construction: []
-  cadre_quality: []
-  responsibility_system: []
-  livelihood: []
-specifications:
-  - {name: full, terms: [social, system, treated]}
-models: [poisson]
-fixed_effects: [unit, time]
-vcov: {CRV1: unit}
-bootstrap: null
-timing: {cohort: cohort, outcome: y_linear, honest: HONEST}
-"""
+RERUN_SPEC = SIM_SPEC.replace("models: [poisson, negbin]", "models: [poisson]") + (
+    "timing: {cohort: cohort, outcome: y_linear, honest: HONEST}\n"
+)
 
 
 def test_rerun_runs_honest_did_on_the_did_measure(tmp_path):

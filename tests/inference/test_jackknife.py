@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 import agreement_jackknife as ref
 
 from scaling import EXPONENTS, check_rescaling
+from simulated_spec import SIM_SPEC
 
 REFERENCE = ref._load(ref.JACKKNIFE_FILE)
 
@@ -310,26 +311,7 @@ def test_rescaling_poisson(unbalanced, k) -> None:
 
 # -- rerun specifications -----------------------------------------------------------------
 
-SPEC = """\
-version: 1
-title: Simulated panel
-data: {unit: province, time: year, level: province}
-outcome: {count: y, exposure: population, window: null}
-causes: {social: [x1], solving: [], legal: [], system: [x2]}
-measures:
-  rule_of_law: []
-  government_functions: [treated]
-  system_construction: []
-  cadre_quality: []
-  responsibility_system: []
-  livelihood: []
-specifications:
-  - {name: full, terms: [social, system, treated]}
-models: [poisson, negbin]
-fixed_effects: [unit, time]
-vcov: {CV3: unit}
-bootstrap: null
-"""
+SPEC = SIM_SPEC.replace("vcov: {CRV1: unit}", "vcov: {CV3: unit}")
 
 
 def test_rerun_spec_takes_cv3() -> None:

@@ -15,31 +15,7 @@ import massincidents as mi
 from massincidents.errors import DataError
 from massincidents.spec import SpecError, default_spec, load_spec, rerun
 from massincidents.spec.software import software_versions
-
-SIM_SPEC = """\
-version: 1
-title: Simulated panel
-data: {unit: province, time: year, level: province}
-outcome: {count: y, exposure: population, window: null}
-causes:
-  social: [x1]
-  solving: []
-  legal: []
-  system: [x2]
-measures:
-  rule_of_law: []
-  government_functions: [treated]
-  system_construction: []
-  cadre_quality: []
-  responsibility_system: []
-  livelihood: []
-specifications:
-  - {name: full, terms: [social, system, treated]}
-models: [poisson, negbin]
-fixed_effects: [unit, time]
-vcov: {CRV1: unit}
-bootstrap: null
-"""
+from simulated_spec import SIM_SPEC
 
 
 def _chapter3_data() -> pd.DataFrame:

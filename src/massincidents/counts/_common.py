@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -166,9 +166,11 @@ class LikelihoodVariance:
 
     def __call__(self, choice: object) -> tuple[np.ndarray, float | None, str]:
         matrix, df, label = self.full(choice)
-        if self.keep is not None:
-            matrix = matrix[np.ix_(self.keep, self.keep)]
-        return matrix, df, label
+        return self.reported(matrix), df, label
+
+    def reported(self, full: np.ndarray) -> np.ndarray:
+        """The block of the reported parameters (``keep``) of a full variance."""
+        return full if self.keep is None else full[np.ix_(self.keep, self.keep)]
 
     def stats_for(self, choice: object) -> dict[str, float]:
         """Fit statistics that follow the variance choice (``lnalpha_se``, ``alpha_se``).
@@ -176,9 +178,13 @@ class LikelihoodVariance:
         Empty unless the model reports a dispersion under the fit's variance
         choice (NB2 with ``ssc="stata"``); :meth:`Result.with_vcov` updates them.
         """
+        return {} if self.alpha is None else self.dispersion_stats(self.full(choice)[0])
+
+    def dispersion_stats(self, full: np.ndarray) -> dict[str, float]:
+        """``lnalpha_se`` and ``alpha_se`` read off a full variance (empty without alpha)."""
         if self.alpha is None:
             return {}
-        lnalpha_se = float(np.sqrt(self.full(choice)[0][-1, -1]))
+        lnalpha_se = float(np.sqrt(full[-1, -1]))
         return {"lnalpha_se": lnalpha_se, "alpha_se": self.alpha * lnalpha_se}
 
     def full(self, choice: object) -> tuple[np.ndarray, float | None, str]:
@@ -271,16 +277,21 @@ class Sandwich:
     matrix: np.ndarray
     df: float | None
     label: str
-    #: the parsed choice (``Result.vcov_spec``), and the convention it was computed under
+    #: the parsed choice (``Result.vcov_spec``)
     spec: VcovSpec | None = None
+    #: fit statistics that follow the choice (:meth:`LikelihoodVariance.dispersion_stats`)
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 def fit_vcov(vcov: object | None, default: object, **kwargs: object) -> Sandwich:
     """:func:`make_revcov` (keyword arguments) evaluated at ``vcov``, or ``default`` if None."""
     revcov = make_revcov(**kwargs)  # type: ignore[arg-type]
     choice = vcov if vcov is not None else default
-    matrix, df, label = revcov(choice)
-    return Sandwich(revcov=revcov, matrix=matrix, df=df, label=label, spec=parse_vcov(choice))
+    full, df, label = revcov.full(choice)  # once: the reported block and the dispersion's SE
+    return Sandwich(
+        revcov=revcov, matrix=revcov.reported(full), df=df, label=label,
+        spec=parse_vcov(choice), stats=revcov.dispersion_stats(full),
+    )  # fmt: skip
 
 
 def ml_sandwich(

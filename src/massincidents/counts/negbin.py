@@ -502,5 +502,4 @@ def _stata_variance(
     )
     default = default_vcov(design.fe_names)
     sandwich = fit_vcov(vcov, default, keep=np.arange(k), **kwargs)
-    choice = vcov if vcov is not None else default
-    return sandwich, stats | sandwich.revcov.stats_for(choice)
+    return sandwich, stats | sandwich.stats
