@@ -348,15 +348,14 @@ def normalise_provinces(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         ``unknown`` is a boolean Series marking the rows that did not map, so
         callers can report them with row numbers.
     """
-    cache: dict[object, int | None] = {}
-    out: list[int | None] = []
-    for value in values:
-        hashable = value if not isinstance(value, float) or value == value else None
-        if hashable not in cache:
-            try:
-                cache[hashable] = None if hashable is None else province_code(hashable)
-            except UnknownProvinceError:
-                cache[hashable] = None
-        out.append(cache[hashable])
-    codes = pd.Series(out, index=values.index, dtype="Int64")
+    # each distinct spelling looked up once (an events table repeats a few dozen)
+    positions, distinct = pd.factorize(values, use_na_sentinel=True)
+    looked_up: list[int | None] = []
+    for value in distinct:
+        try:
+            looked_up.append(province_code(value))
+        except UnknownProvinceError:
+            looked_up.append(None)
+    mapped = pd.array([*looked_up, None], dtype="Int64")  # the last: a missing value
+    codes = pd.Series(mapped[positions], index=values.index, dtype="Int64")
     return codes, codes.isna()

@@ -207,11 +207,11 @@ def _period_index(freq: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Inde
     if freq == "year":
         return pd.Index(range(first.year, last.year + 1), name="year")
     if freq == "quarter":
-        periods = pd.period_range(first, last, freq="Q")
-        return pd.Index([p.year * 10 + p.quarter for p in periods], name="quarter")
+        quarters = np.arange(first.year * 4 + first.quarter - 1, last.year * 4 + last.quarter)
+        return pd.Index(quarters // 4 * 10 + quarters % 4 + 1, name="quarter")
     if freq == "month":
-        periods = pd.period_range(first, last, freq="M")
-        return pd.Index([p.year * 100 + p.month for p in periods], name="month")
+        months = np.arange(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        return pd.Index(months // 12 * 100 + months % 12 + 1, name="month")
     return pd.Index(pd.date_range(first, last, freq="D"), name="day")
 
 
@@ -220,28 +220,30 @@ def _assemble(
 ) -> pd.DataFrame:
     """Turn DuckDB's grouped counts into the zero-filled panel with row accounting."""
     freq, window, label = counter.freq, counter.window, counter.source.label
-    n = grouped["n"].astype("int64")
+    n = grouped["n"].to_numpy(dtype="int64")
     read = int(n.sum())
-    codes, unknown = normalise_provinces(grouped["prov"])
-    in_panel = codes.isin(panel_codes).fillna(False).astype(bool)
-    no_date = grouped["period"].isna()
-    outside = codes.isin(OUTSIDE_MAINLAND_CODES).fillna(False).astype(bool) & ~in_panel
+    codes, unknown_rows = normalise_provinces(grouped["prov"])
+    code_values = codes.to_numpy(dtype="int64", na_value=-1)  # -1: no code
+    unknown = unknown_rows.to_numpy(dtype=bool)
+    in_panel = np.isin(code_values, panel_codes)
+    no_date = grouped["period"].isna().to_numpy()
+    outside = np.isin(code_values, list(OUTSIDE_MAINLAND_CODES)) & ~in_panel
     not_in_panel = ~unknown & ~outside & ~in_panel
     valid = ~unknown & ~no_date & ~outside & ~not_in_panel
 
-    problems = row_problems(counter, grouped, valid)
+    problems = row_problems(counter, grouped, pd.Series(valid, index=grouped.index))
     if problems:
         raise DataError(problems)
 
-    days = grouped.loc[valid, ["first_day", "last_day"]]
-    if days.empty and (window.start is None or window.end is None):
+    if not valid.any() and (window.start is None or window.end is None):
         raise DataError(
             [Problem("no event has both a known province and a valid date", file=label)]
         )
-    first = pd.Timestamp(window.start or days_to_dates([days["first_day"].min()])[0])
-    last = pd.Timestamp(window.end or days_to_dates([days["last_day"].max()])[0])
+    first_days, last_days = (grouped[c].to_numpy()[valid] for c in ("first_day", "last_day"))
+    first = pd.Timestamp(window.start or days_to_dates([first_days.min()])[0])
+    last = pd.Timestamp(window.end or days_to_dates([last_days.max()])[0])
     periods = _period_index(freq, first, last)
-    in_window = valid & grouped["in_window"].astype(bool)
+    in_window = valid & grouped["in_window"].to_numpy(dtype=bool)
     outside_window = valid & ~in_window
 
     accounting: dict[str, Any] = {
@@ -264,17 +266,15 @@ def _assemble(
             stacklevel=3,
         )
 
-    keys = grouped.loc[in_window, "period"].astype("int64")
-    if freq == "day":
-        keys = pd.Series(pd.DatetimeIndex(days_to_dates(keys)), index=keys.index)
+    keys = grouped["period"].to_numpy()[in_window].astype("int64")
     table = _zero_filled(
         panel_codes,
         periods,
         ["province", freq],
-        np.asarray(codes[in_window], dtype="int64"),
-        periods.get_indexer(keys),
-        grouped.loc[in_window, "cat"].fillna("missing"),
-        n[in_window].to_numpy(),
+        code_values[in_window],
+        periods.get_indexer(pd.DatetimeIndex(days_to_dates(keys)) if freq == "day" else keys),
+        grouped["cat"][in_window].fillna("missing"),
+        n[in_window],
     )
     if counter.by is None:
         if "count" not in table.columns:
