@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 
 import massincidents as mi
 from massincidents.events import sources
-from massincidents.events.dialect import CHECKED_LINES, SNIFFER_LINES, plain_header
+from massincidents.events.dialect import (
+    CHECKED_LINES,
+    SNIFFER_LINES,
+    plain_header,
+    sniffer_answer_known,
+)
 
 #: What DuckDB's sniffer answers for a plain file, but the columns
 PLAIN = (",", "(empty)", "(empty)", "\\n", "(empty)", 0)
@@ -178,3 +183,26 @@ def test_a_compressed_file_keeps_duckdbs_buffer(tmp_path) -> None:
     gz.write_bytes(b"x" * (5 << 20))
     with sources.connect() as con:
         assert sources._buffer_size(con, gz) == ""
+
+
+def test_an_older_duckdb_sniffs_every_file(tmp_path, monkeypatch) -> None:
+    """DuckDB 1.0 and 1.1 read a plain file with the quote ``"`` (a quote beyond the
+    sniffer's lines then quotes); 1.2 spells "no quote" as NUL. There, the sniffer runs."""
+    assert sniffer_answer_known()  # the DuckDB installed here
+    assert [sniffer_answer_known(v) for v in ("1.0.0", "1.1.3", "1.2.2", "1.3.0", "2.0.1")] == [
+        False, False, False, True, True,
+    ]
+    assert sniffer_answer_known("1.10.0.dev12") and not sniffer_answer_known("0.10.3")
+    path = tmp_path / "events.csv"
+    path.write_text(PLAIN_FILES["events"], encoding="utf-8")
+    sniffed: list[str] = []
+    real = sources.sniff_csv
+
+    def counted(con, file):
+        sniffed.append(file)
+        return real(con, file)
+
+    monkeypatch.setattr(sources, "sniff_csv", counted)
+    monkeypatch.setattr(sources, "sniffer_answer_known", lambda: False)
+    mi.events_to_panel(path, freq="month")
+    assert sniffed == [str(path)]

@@ -15,8 +15,10 @@ under a millisecond:
   letters, digits, ``_``, ``.``, ``-``, ``(``, ``)``, ``/``, ``%`` and inner
   spaces (DuckDB would rename an empty or repeated name and trim spaces).
 
-Then DuckDB's sniffer says: delimiter ``,``, no quote, no escape, new line
-``\\n``, no comment, no line skipped, the header's names. A test compares the
+Then DuckDB's sniffer (1.3 and later) says: delimiter ``,``, no quote, no
+escape, new line ``\\n``, no comment, no line skipped, the header's names.
+Earlier releases answer otherwise (1.0 and 1.1 choose the quote ``"``), so
+there every file is sniffed (:func:`sniffer_answer_known`). A test compares the
 two on plain and nearly plain files (:mod:`tests.events.test_dialect`). Any
 other file is sniffed by DuckDB; and a file whose later lines do not fit the
 dialect fails to read and is read again with DuckDB's auto-detection, as a
@@ -29,6 +31,7 @@ import codecs
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 #: The lines DuckDB's sniffer reads to choose a dialect (its ``sample_size``)
@@ -43,6 +46,23 @@ _MOST = 16 << 20
 #: Bytes a plain file has none of: quotes, escape, comment, delimiters, CR, NUL, a blank line
 _NOT_PLAIN = (b'"', b"'", b"\\", b"#", b";", b"|", b"\t", b"\r", b"\x00", b"\n\n")
 _NAME = re.compile(r"[\w.\-()/%]([\w.\-()/% ]*[\w.\-()/%])?")
+
+
+#: The first DuckDB release whose sniffer is known to answer as described above
+FIRST_KNOWN_RELEASE = (1, 3)
+
+
+def sniffer_answer_known(version: str | None = None) -> bool:
+    """Whether this DuckDB's (or ``version``'s) answer for a plain file is the one above.
+
+    Checked on 1.3.2, 1.4.1 and 2.0.1; 1.0.0 and 1.1.3 choose the quote ``"``
+    for a file without quotes, 1.2.2 reports "no quote" as a NUL character.
+    """
+    release = []
+    for part in (version or duckdb.__version__).split(".")[:2]:
+        digits = "".join(c for c in part if c.isdigit())
+        release.append(int(digits) if digits else 0)
+    return tuple(release) >= FIRST_KNOWN_RELEASE
 
 
 def _first_lines(path: Path) -> bytes | None:

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from massincidents.errors import DataError, Problem
-from massincidents.events.dialect import plain_header
+from massincidents.events.dialect import plain_header, sniffer_answer_known
 from massincidents.io.files import check_regular_file
 
 #: The column DuckDB adds with the file each row came from (lists and globs).
@@ -299,7 +299,11 @@ def _sniffed(
     """
     path = Path(file)
     escaped = escape_glob(str(path))
-    plain = plain_header(path) if path.suffix.lower() != ".gz" else None
+    plain = (
+        plain_header(path)
+        if path.suffix.lower() != ".gz" and sniffer_answer_known()
+        else None
+    )
     if plain is not None:
         # what DuckDB's sniffer answers for a plain file
         delimiter, quote_char, escape, new_line, comment, skip = ",", "", "", "\\n", "", 0
