@@ -73,6 +73,7 @@ NOT_PLAIN = {
     "a name with a non-breaking space": "province,date\u00a0\nHebei,2015-01-01\n",
     "a backslash": "province,date\nHe\\bei,2015-01-01\n",
     "not UTF-8": b"province,date\nHebei,2015-01-01\n\xff,x\n",
+    "a line of more than a MiB": "province,date\n" + "x" * (1 << 20) + ",2015-01-01\n",
 }
 
 
@@ -171,11 +172,12 @@ def test_a_file_cut_into_buffers_counts_as_one_read_whole(tmp_path, monkeypatch)
 
 def test_one_buffer_per_thread_where_it_helps() -> None:
     mib = 1 << 20
-    assert sources.buffer_option(9 * mib, 2) == f", buffer_size={9 * mib // 2 + 1}"
-    assert sources.buffer_option(mib, 2) == f", buffer_size={2 * mib}"  # DuckDB's least
+    longest = ", max_line_size=2000000"  # DuckDB's default, which a buffer_size replaces
+    assert sources.buffer_option(9 * mib, 2) == f", buffer_size={9 * mib // 2 + 1}{longest}"
+    assert sources.buffer_option(mib, 2) == f", buffer_size={2 * mib}{longest}"  # the least
     assert sources.buffer_option(9 * mib, 1) == ""  # one thread reads it whole
     assert sources.buffer_option(64 * mib, 2) == ""  # DuckDB's own buffers are enough
-    assert sources.buffer_option(63 * mib, 2) == f", buffer_size={63 * mib // 2 + 1}"
+    assert sources.buffer_option(63 * mib, 2) == f", buffer_size={63 * mib // 2 + 1}{longest}"
 
 
 def test_a_compressed_file_keeps_duckdbs_buffer(tmp_path) -> None:
@@ -206,3 +208,44 @@ def test_an_older_duckdb_sniffs_every_file(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(sources, "sniffer_answer_known", lambda: False)
     mi.events_to_panel(path, freq="month")
     assert sniffed == [str(path)]
+
+
+def _outcome(path: Path) -> tuple:
+    """What ``events_to_panel`` gives for ``path``: the DataError's text, or the panel."""
+    try:
+        panel = mi.events_to_panel(path, freq="month")
+    except mi.DataError as err:
+        return ("DataError", str(err), [(p.row, p.column) for p in err.problems])
+    return ("panel", panel.to_csv(), panel.attrs["accounting"])
+
+
+def _auto_detected(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """:func:`_outcome` with DuckDB's auto-detection at every query."""
+    with monkeypatch.context() as patched:
+        patched.setattr(sources, "_sniffed", lambda con, file: None)
+        return _outcome(path)
+
+
+#: Longer than DuckDB's longest line (2,000,000 bytes), shorter than its least buffer here
+_TOO_LONG = "Guangdong,2015-02-01," + "y" * 2_050_000
+
+
+@pytest.mark.parametrize("rows_before", [0, CHECKED_LINES + 200], ids=["checked", "beyond"])
+def test_a_line_longer_than_duckdb_reads_is_refused_as_auto_detection_refuses_it(
+    rows_before, tmp_path, monkeypatch
+) -> None:
+    """DuckDB refuses a line over 2,000,000 bytes. With a ``buffer_size`` of its own
+    it took the buffer for the longest line and counted it; and a plain file whose
+    first lines hold it was read as if the sniffer had answered (it fails on it),
+    so that the error was not auto-detection's."""
+    path = tmp_path / "events.csv"
+    rows = ["Hebei,2015-01-01,x"] * rows_before
+    lines = ["province,date,note", *rows, _TOO_LONG, "Hebei,2015-03-01,x"]
+    path.write_text("\n".join(lines) + "\n")
+    # two DuckDB threads, whatever this machine has: the file is read in two buffers
+    monkeypatch.setattr(
+        sources, "_buffer_size", lambda con, p: sources.buffer_option(p.stat().st_size, 2)
+    )
+    expected = _auto_detected(path, monkeypatch)
+    assert expected[0] == "DataError" and "Maximum line size" in expected[1]
+    assert _outcome(path) == expected

@@ -338,8 +338,10 @@ def _sniffed(
     return relation, names
 
 
-#: DuckDB's CSV buffer, and the least that holds its longest line (2,000,000 bytes)
+#: DuckDB's CSV buffer, and the least that holds its longest line
 _DEFAULT_BUFFER, _LEAST_BUFFER = 32 << 20, 2 << 20
+#: DuckDB's longest line (``max_line_size``), in bytes, unless told otherwise
+LONGEST_LINE = 2_000_000
 
 
 def _buffer_size(con: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -362,11 +364,19 @@ def buffer_option(size: int, threads: int) -> str:
     (at least 2 MiB, more than the longest line DuckDB accepts) reads a 9 MB file in
     about 60% of the time; the rows read are the same. ``""`` (DuckDB's
     buffer) for one thread or a file of 32 MiB per thread or more.
+
+    DuckDB takes a ``buffer_size`` it is given as the longest line too, and
+    would read a line that its default refuses (over :data:`LONGEST_LINE`
+    bytes): that limit is given with it. (With it, DuckDB may refuse to read
+    in parallel a file whose line of a megabyte or more crosses a buffer's
+    edge; the file is then read again with auto-detection.)
     """
     if threads < 2:
         return ""
     buffer = max(-(-size // threads) + 1, _LEAST_BUFFER)
-    return f", buffer_size={buffer}" if buffer < _DEFAULT_BUFFER else ""
+    if buffer >= _DEFAULT_BUFFER:
+        return ""
+    return f", buffer_size={buffer}, max_line_size={LONGEST_LINE}"
 
 
 def open_source(
