@@ -149,9 +149,11 @@ def test_a_plain_file_is_read_without_duckdbs_sniffer(tmp_path, monkeypatch) -> 
     pd.testing.assert_frame_equal(mi.events_to_panel(path, freq="month"), expected)
 
 
-def test_a_file_cut_into_buffers_counts_as_one_read_whole(tmp_path, monkeypatch) -> None:
-    """A file cut into DuckDB buffers of 2 MiB, the least it takes: lines cut at the
-    buffers' edges, and lines at DuckDB's limit of 2,000,000 bytes, count once."""
+def test_a_file_cut_into_parts_counts_as_one_read_whole(tmp_path, monkeypatch) -> None:
+    """A file that two DuckDB threads read in parts of about 2 MB: lines cut at the
+    parts' edges, and lines near DuckDB's limit of 2,000,000 bytes, count once. DuckDB
+    reads it in parts (it refuses a buffer whose last part is shorter than a line,
+    and the file is then read again as one stream)."""
     rng = np.random.default_rng(3)
     path = tmp_path / "events.csv"
     with path.open("w", encoding="utf-8") as handle:
@@ -160,8 +162,14 @@ def test_a_file_cut_into_buffers_counts_as_one_read_whole(tmp_path, monkeypatch)
             handle.write(f"Hebei,{'x' * 1_999_970},2015-01-0{block + 1}\n")
             notes = rng.integers(0, 60, 40_000)
             handle.writelines(f"Guangdong,{'y' * k},2015-02-{1 + k % 28:02d}\n" for k in notes)
-    least = f", buffer_size={sources._LEAST_BUFFER}"
-    monkeypatch.setattr(sources, "_buffer_size", lambda con, path: least)
+    assert -(-path.stat().st_size // 2) % 16 != 0  # half the file is not a whole buffer
+    monkeypatch.setattr(
+        sources, "_buffer_size", lambda con, p: sources.buffer_option(p.stat().st_size, 2)
+    )
+    with sources.connect() as con:
+        relation = sources._sniffed(con, path)[0]
+        assert "buffer_size=" in relation
+        assert con.execute(f"SELECT count(*) FROM {relation}").fetchone() == (4 * 40_001,)
     cut = mi.events_to_panel(path, freq="month")
     monkeypatch.setattr(sources, "_buffer_size", lambda con, path: "")
     whole = mi.events_to_panel(path, freq="month")
@@ -172,12 +180,16 @@ def test_a_file_cut_into_buffers_counts_as_one_read_whole(tmp_path, monkeypatch)
 
 def test_one_buffer_per_thread_where_it_helps() -> None:
     mib = 1 << 20
-    longest = ", max_line_size=2000000"  # DuckDB's default, which a buffer_size replaces
-    assert sources.buffer_option(9 * mib, 2) == f", buffer_size={9 * mib // 2 + 1}{longest}"
-    assert sources.buffer_option(mib, 2) == f", buffer_size={2 * mib}{longest}"  # the least
+
+    def option(buffer: int) -> str:  # with DuckDB's default longest line, which it replaces
+        return f", buffer_size={buffer}, max_line_size=2000000"
+
+    assert sources.buffer_option(9 * mib, 2) == option(8_000_000)  # the least: 4 x 2,000,000
+    assert sources.buffer_option(mib, 2) == option(8_000_000)
     assert sources.buffer_option(9 * mib, 1) == ""  # one thread reads it whole
     assert sources.buffer_option(64 * mib, 2) == ""  # DuckDB's own buffers are enough
-    assert sources.buffer_option(63 * mib, 2) == f", buffer_size={63 * mib // 2 + 1}{longest}"
+    assert sources.buffer_option(63 * mib, 2) == option(63 * mib // 2)
+    assert sources.buffer_option(20_000_001, 2) == option(10_000_016)  # whole quarters
 
 
 def test_a_compressed_file_keeps_duckdbs_buffer(tmp_path) -> None:

@@ -338,10 +338,13 @@ def _sniffed(
     return relation, names
 
 
-#: DuckDB's CSV buffer, and the least that holds its longest line
-_DEFAULT_BUFFER, _LEAST_BUFFER = 32 << 20, 2 << 20
+#: DuckDB's CSV buffer
+_DEFAULT_BUFFER = 32 << 20
 #: DuckDB's longest line (``max_line_size``), in bytes, unless told otherwise
 LONGEST_LINE = 2_000_000
+#: DuckDB cuts a buffer into parts of a quarter of it (at least LONGEST_LINE
+#: bytes), one per thread at a time: the least buffer whose quarters are that
+_LEAST_BUFFER = 4 * LONGEST_LINE
 
 
 def _buffer_size(con: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -359,21 +362,26 @@ def _buffer_size(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 def buffer_option(size: int, threads: int) -> str:
     """A ``buffer_size`` option that gives each of DuckDB's threads part of a file.
 
-    DuckDB reads a CSV buffer by buffer, 32 MiB each, so a file smaller than
-    that is read by one thread while the others wait. One buffer per thread
-    (at least 2 MiB, more than the longest line DuckDB accepts) reads a 9 MB file in
-    about 60% of the time; the rows read are the same. ``""`` (DuckDB's
-    buffer) for one thread or a file of 32 MiB per thread or more.
+    DuckDB reads a CSV in parts of 8 MiB (a quarter of its 32 MiB buffer), so
+    a file smaller than that is read by one thread while the others wait.
+    Buffers of the file's size over the threads, cut in quarters, read a 9 MB
+    file in about 60% of the time; the rows read are the same. ``""``
+    (DuckDB's buffer) for one thread or a file of 32 MiB per thread or more.
 
-    DuckDB takes a ``buffer_size`` it is given as the longest line too, and
-    would read a line that its default refuses (over :data:`LONGEST_LINE`
-    bytes): that limit is given with it. (With it, DuckDB may refuse to read
-    in parallel a file whose line of a megabyte or more crosses a buffer's
-    edge; the file is then read again with auto-detection.)
+    DuckDB takes a ``buffer_size`` it is given as its longest line too, and
+    would then read a line that its default refuses (over
+    :data:`LONGEST_LINE` bytes): that limit is given with it. A part is then
+    a quarter of the buffer, or LONGEST_LINE bytes if that is more; the buffer
+    is a multiple of 16 bytes and at least :data:`_LEAST_BUFFER`, so that it
+    is cut into four whole parts: DuckDB refuses to read a file in parallel
+    where a part left over at a buffer's end is shorter than a line
+    ("does not support a full read"). A file it still refuses (a line of a
+    megabyte or more across parts) is read again with auto-detection.
     """
     if threads < 2:
         return ""
-    buffer = max(-(-size // threads) + 1, _LEAST_BUFFER)
+    buffer = max(-(-size // threads), _LEAST_BUFFER)
+    buffer += -buffer % 16
     if buffer >= _DEFAULT_BUFFER:
         return ""
     return f", buffer_size={buffer}, max_line_size={LONGEST_LINE}"
