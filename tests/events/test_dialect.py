@@ -261,3 +261,20 @@ def test_a_line_longer_than_duckdb_reads_is_refused_as_auto_detection_refuses_it
     expected = _auto_detected(path, monkeypatch)
     assert expected[0] == "DataError" and "Maximum line size" in expected[1]
     assert _outcome(path) == expected
+
+
+def test_a_dialect_with_a_quote_keeps_duckdbs_buffers(tmp_path, monkeypatch) -> None:
+    """DuckDB's parallel reader refuses some files with line breaks in quoted fields,
+    or not, as its parts of the file fall: a 9 MB file of such fields that
+    auto-detection refuses was read whole in two buffers (3,551 events). A quoted
+    dialect is read in DuckDB's own buffers, as auto-detection reads it; a file
+    without quotes, whose lines all end at a line break, in one buffer per thread."""
+    monkeypatch.setattr(
+        sources, "_buffer_size", lambda con, p: sources.buffer_option(5 << 20, 2)
+    )
+    quoted, semicolons = tmp_path / "quoted.csv", tmp_path / "semicolons.csv"
+    quoted.write_text('province,date,note\n' + 'Hebei,2015-01-01,"a\nb"\n' * 3)
+    semicolons.write_text("province;date\r\n" + "Hebei;2015-01-01\r\n" * 3)
+    with sources.connect() as con:
+        assert "buffer_size" not in sources._sniffed(con, quoted)[0]
+        assert "buffer_size" in sources._sniffed(con, semicolons)[0]

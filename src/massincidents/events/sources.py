@@ -323,11 +323,14 @@ def _sniffed(
         return "" if value == "(empty)" else str(value)
 
     listed = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _ in names)
+    # DuckDB's parallel reader may refuse a quoted field's line breaks, or not, as
+    # its parts fall: a dialect with a quote keeps auto-detection's parts
+    parts = "" if text(quote_char) else _buffer_size(con, path)
     relation = (
         f"read_csv({literal(escaped)}, auto_detect=false, delim={literal(text(delimiter))}, "
         f"quote={literal(text(quote_char))}, escape={literal(text(escape))}, "
         f"new_line={literal(new_line)}, skip={skip}, comment={literal(text(comment))}, "
-        f"columns={{{listed}}}, all_varchar=true, header=true{_buffer_size(con, path)})"
+        f"columns={{{listed}}}, all_varchar=true, header=true{parts})"
     )
     try:  # binding it sniffs nothing now (about 1 ms); it must give the same columns
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
