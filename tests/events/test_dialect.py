@@ -278,3 +278,16 @@ def test_a_dialect_with_a_quote_keeps_duckdbs_buffers(tmp_path, monkeypatch) -> 
     with sources.connect() as con:
         assert "buffer_size" not in sources._sniffed(con, quoted)[0]
         assert "buffer_size" in sources._sniffed(con, semicolons)[0]
+
+
+def test_an_older_duckdb_keeps_its_own_buffers(tmp_path, monkeypatch) -> None:
+    """DuckDB 1.0 and 1.1 read lines of up to 2 MiB (2,097,152 bytes) by default, 1.2 and
+    later up to 2,000,000 (checked on 1.0.0 to 2.0.1): the buffers, which give
+    max_line_size=2000000, are given only to releases checked."""
+    path = tmp_path / "events.csv"
+    path.write_text("province,date\n" + "Hebei,2015-01-01\n" * 3)
+    with sources.connect() as con:
+        con.execute("SET threads=2")
+        assert "max_line_size=2000000" in sources._buffer_size(con, path)
+        monkeypatch.setattr(sources, "sniffer_answer_known", lambda: False)
+        assert sources._buffer_size(con, path) == ""

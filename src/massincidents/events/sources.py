@@ -351,8 +351,15 @@ _LEAST_BUFFER = 4 * LONGEST_LINE
 
 
 def _buffer_size(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """The ``buffer_size`` option of :func:`buffer_option` for this file and connection."""
+    """The ``buffer_size`` option of :func:`buffer_option` for this file and connection.
+
+    Only with the DuckDB releases whose reader it was checked against (those of
+    :func:`sniffer_answer_known`): 1.0 and 1.1 take lines of up to 2 MiB by
+    default, which ``max_line_size=2000000`` would refuse.
+    """
     if path.suffix.lower() == ".gz":  # a compressed file is read in one stream
+        return ""
+    if not sniffer_answer_known():
         return ""
     try:
         size = path.stat().st_size
