@@ -13,6 +13,13 @@
 # The 3.13 interpreter is PYTHON_LATEST if given, else python3.13 on PATH, else pyenv's
 # ($PYENV_ROOT or ~/.pyenv)/versions/3.13.*. Without one, that run is skipped with a printed
 # reason (`make test` still fails if the pinned run fails); REQUIRE_LATEST=1 makes it an error.
+#
+# make test-floors (not part of `make test`): .venv-floors with Python 3.11 (PYTHON_FLOORS, else
+# python3.11 on PATH, else pyenv's 3.11.*) and every [project] dependency at its declared floor
+# (`numpy>=1.26` installed as numpy==1.26, i.e. 1.26.0), pyarrow at the parquet extra's floor
+# (newer pyarrow refuses numpy 1.x), pytest and hypothesis as pinned; the other test peers are
+# the newest that fit. Then the library's tests (everything but tests/book). A floor that fails
+# here is false: raise it in pyproject.toml.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -25,11 +32,23 @@ PYTHON_LATEST := $(shell for p in python3.13 $(sort $(wildcard $(PYENV_ROOT)/ver
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
   done)
 endif
+LOWEST ?= .venv-floors
+ifeq ($(origin PYTHON_FLOORS), undefined)
+PYTHON_FLOORS := $(shell for p in python3.11 $(sort $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11)); do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
+  done)
+endif
+
+# each [project] dependency and the parquet extra at its floor ("numpy>=1.26" -> "numpy==1.26"),
+# then pytest and hypothesis as constraints.txt pins them
+export FLOOR_PINS := import re, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+  print("\n".join(re.sub(r">=", "==", d) for d in p["dependencies"] + p["optional-dependencies"]["parquet"])); \
+  print("".join(l for l in open("constraints.txt") if re.match(r"(pytest|hypothesis)==", l)), end="")
 
 # the names of pyproject.toml's [project] dependencies, one per word
 export CORE_DEPS := import re, tomllib; print(" ".join(re.split(r"[^A-Za-z0-9._-]", d, maxsplit=1)[0] for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
 
-.PHONY: reproduce test test-pinned test-latest lint constraints clean
+.PHONY: reproduce test test-pinned test-latest test-floors lint constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +92,22 @@ test-latest:
 	echo "installed: $$(grep -iE '^(numpy|pandas|scipy|statsmodels|pyfixest|formulaic|duckdb)==' $(LATEST)/versions.txt | tr '\n' ' ')"; \
 	$(LATEST)/bin/python -m pytest --ignore=tests/book -p no:cacheprovider
 
+test-floors:
+	@if [ -z "$(PYTHON_FLOORS)" ]; then \
+	  echo "no Python 3.11 found (python3.11 on PATH, or $(PYENV_ROOT)/versions/3.11.*):"; \
+	  echo "run make test-floors PYTHON_FLOORS=/path/to/python3.11"; exit 1; \
+	fi; \
+	set -e; \
+	rm -rf $(LOWEST); \
+	"$(PYTHON_FLOORS)" -m venv $(LOWEST); \
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade "pip>=24"; \
+	$(LOWEST)/bin/python -c "$$FLOOR_PINS" > $(LOWEST)/floors.txt; \
+	echo "floors run: $(PYTHON_FLOORS) -> $(LOWEST), pip install -e '.[dev]' -c $(LOWEST)/floors.txt"; \
+	$(LOWEST)/bin/python -m pip install --quiet -c $(LOWEST)/floors.txt -e ".[dev]"; \
+	$(LOWEST)/bin/python -m pip check; \
+	$(LOWEST)/bin/python -m pip freeze --exclude-editable > $(LOWEST)/versions.txt; \
+	$(LOWEST)/bin/python -m pytest --ignore=tests/book -p no:cacheprovider
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests analysis benchmarks
 
@@ -86,4 +121,4 @@ constraints:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf book/_build $(VENV) $(LATEST)
+	rm -rf book/_build $(VENV) $(LATEST) $(LOWEST)
