@@ -150,8 +150,8 @@ def events_to_panel(
     ...                    "prefecture": ["毕节地区", "Bijie", "Hami"],
     ...                    "date": ["2010-05-01", "2012-03-01", "2016-02-02"]})
     >>> pref = mi.events_to_panel(ev, freq="year", level="prefecture")
-    >>> pref.loc[(520500, 2012), "count"], (522400, 2012) in pref.index, pref.index.names
-    (np.int64(1), False, FrozenList(['prefecture', 'year']))
+    >>> int(pref.loc[(520500, 2012), "count"]), (522400, 2012) in pref.index, pref.index.names
+    (1, False, FrozenList(['prefecture', 'year']))
     """
     if freq not in FREQS:
         raise DataError(f"freq must be one of {', '.join(map(repr, FREQS))}, got {freq!r}")
