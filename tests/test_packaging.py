@@ -31,6 +31,21 @@ def test_every_subpackage_is_in_the_wheel_list() -> None:
     assert "massincidents._data" in listed
 
 
+def test_every_data_folder_is_shipped_with_its_files() -> None:
+    """A folder of data/ not listed is left out of the wheel, with setuptools' warning
+    'Package would be ignored' in every install's output (data/codebook, data/sources)."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    shipped = config["tool"]["setuptools"]["package-data"]
+    for folder in sorted((REPO_ROOT / "data").iterdir()):
+        if not folder.is_dir() or folder.name.startswith((".", "__")):
+            continue
+        name = f"massincidents._data.{folder.name}"
+        assert name in listed, f"add {name} to [tool.setuptools] packages in pyproject.toml"
+        suffixes = {f"*{p.suffix}" for p in folder.iterdir() if p.is_file()}
+        assert suffixes <= set(shipped.get(name, [])), f"{name}: package-data lacks files"
+
+
 # --- one version source ----------------------------------------------------------------
 
 
