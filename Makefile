@@ -26,17 +26,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LATEST ?= .venv-latest
 PYENV_ROOT ?= $(HOME)/.pyenv
-# the first candidate that runs and is 3.13 (a pyenv shim on PATH may exist and not run)
-ifeq ($(origin PYTHON_LATEST), undefined)
-PYTHON_LATEST := $(shell for p in python3.13 $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13)); do \
-  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
-  done)
-endif
 LOWEST ?= .venv-floors
-ifeq ($(origin PYTHON_FLOORS), undefined)
-PYTHON_FLOORS := $(shell for p in python3.11 $(sort $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11)); do \
-  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
+# the first candidate that runs and is Python $(1), e.g. 3.13: python$(1) on PATH, then pyenv's
+# (a pyenv shim on PATH may exist and not run)
+find_python = $(shell for p in python$(1) $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1))); do \
+  "$$p" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(1)")' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
   done)
+ifeq ($(origin PYTHON_LATEST), undefined)
+PYTHON_LATEST := $(call find_python,3.13)
+endif
+ifeq ($(origin PYTHON_FLOORS), undefined)
+PYTHON_FLOORS := $(call find_python,3.11)
 endif
 
 # each [project] dependency and the parquet extra at its floor ("numpy>=1.26" -> "numpy==1.26"),

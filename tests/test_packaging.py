@@ -34,9 +34,8 @@ def test_every_subpackage_is_in_the_wheel_list() -> None:
 def test_every_data_folder_is_shipped_with_its_files() -> None:
     """A folder of data/ not listed is left out of the wheel, with setuptools' warning
     'Package would be ignored' in every install's output (data/codebook, data/sources)."""
-    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    listed = set(config["tool"]["setuptools"]["packages"])
-    shipped = config["tool"]["setuptools"]["package-data"]
+    setuptools = _pyproject()["tool"]["setuptools"]
+    listed, shipped = set(setuptools["packages"]), setuptools["package-data"]
     for folder in sorted((REPO_ROOT / "data").iterdir()):
         if not folder.is_dir() or folder.name.startswith((".", "__")):
             continue

@@ -357,9 +357,8 @@ def _buffer_size(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     :func:`sniffer_answer_known`): 1.0 and 1.1 take lines of up to 2 MiB by
     default, which ``max_line_size=2000000`` would refuse.
     """
-    if path.suffix.lower() == ".gz":  # a compressed file is read in one stream
-        return ""
-    if not sniffer_answer_known():
+    # a compressed file is read in one stream; an unchecked DuckDB keeps its own buffers
+    if path.suffix.lower() == ".gz" or not sniffer_answer_known():
         return ""
     try:
         size = path.stat().st_size
